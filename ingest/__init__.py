@@ -1,0 +1,1 @@
+"""Turns recommendation pages (text, HTML, our JSON) into case records of the ontology."""

@@ -1,0 +1,268 @@
+"""From a parsed `Page` to a `CaseRecord`: names resolved to gazetteer ids, statuses, programmes, themes."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.pages import Block, Page
+from ingest.status import decide
+from ontology.gazetteer import Entry, gazetteer, norm
+from ontology.records import CaseRecord, Deferral, Mention, ProgrammeRef, RecommendationRecord, Ref, SourceRecord
+from ontology.types import TYPES
+
+# "Long Name (ACRONYM)": unknown programmes are still found (issue 2). Generic acronyms are not programmes.
+_ACRONYM = re.compile(r"\(([A-Z][A-Za-z]{1,9})\)")
+_NOT_PROGRAMMES = {"SOP", "SOPS", "IOPC", "IPCC", "PCC", "RASSO", "CPS", "PACE", "MH", "NHS", "DA"}
+_OPERATION = re.compile(r"\b(?:Operation|Op\.?|OP)\s+([A-Z][a-z]{2,})\b")
+_SMALL_WORDS = {"and", "of", "the", "for", "in", "on", "to", "&"}
+_KIND_WORDS = [
+    ("system", r"system|database|platform|application"),
+    ("unit", r"team|unit|hub|department|squad|desk|centre|group"),
+    ("training", r"programme|course|exam|examination|training|qualification|apprenticeship"),
+    ("policy", r"policy|procedure|procedures|guidance|protocol|framework|model|code|standard"),
+]
+# Deferral cues: the response waits on somebody else's decision (the seed's Athena response).
+_DEFER = re.compile(
+    r"\b(put (the matter|it|this) before|before the|reviewed and authorised by|authorised by|approval of|approved by"
+    r"|subject to|awaiting (the )?(decision|outcome|guidance|approval)|referred (it |this |the matter )?to"
+    r"|escalated to|raised (it |this )?(with|at)|dependent on|depends on|national (framework|programme|lead|working group)"
+    r"|forms part of)\b",
+    re.I,
+)
+
+
+def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
+    g = gazetteer()
+    warnings = list(page.warnings)
+    reference = TYPES["reference"].clean(page.reference)
+    if page.reference and not reference:
+        warnings.append(f"reference {page.reference!r} is not an IOPC reference (YYYY/NNNNNN)")
+    force = _case_force(page, warnings)
+    case = CaseRecord(
+        reference=reference,
+        title=TYPES["string"].clean(page.title),
+        force=force,
+        date_recommended=TYPES["date"].clean(page.date_made),
+        response_due=TYPES["date"].clean(page.date_due),
+        published=TYPES["date"].clean(page.published),
+        summary=TYPES["text"].clean(page.summary),
+        source_url=source.url,
+        layout=page.layout,
+        sources=[source],
+    )
+    for label, raw in (("recommendation date", page.date_made), ("response due date", page.date_due)):
+        if raw and not TYPES["date"].clean(raw):
+            warnings.append(f"{label} {raw!r} is not a date")
+    if not case.date_recommended:
+        warnings.append("no recommendation date on the page (a month in the title is not used: it is often the incident month)")
+    case.derive_due_date()
+    if case.response_due_derived:
+        warnings.append("response due date derived: recommendation date + 56 days (para 28B, Schedule 3, PRA 2002)")
+    for position, block in enumerate(page.blocks, 1):
+        case.recommendations.append(_recommendation(block, position, case, warnings, g))
+    case.warnings = warnings
+    return case
+
+
+def _case_force(page: Page, warnings: list[str]) -> Ref | None:
+    g = gazetteer()
+    if page.force_text:
+        entries, leftover = g.resolve_orgs(page.force_text)
+        forces = [e for e in entries if e.kind == "Force"]
+        if forces and not leftover:
+            return _ref(forces[0])
+        warnings.append(f"force {page.force_text!r} in the page header is not a known force")
+    if page.title:
+        title = re.split(r"\s[-–]\s|–", page.title)
+        for part in reversed(title):
+            entries, _ = g.resolve_orgs(part.split(",")[0])
+            forces = [e for e in entries if e.kind == "Force"]
+            if forces:
+                return _ref(forces[0])
+    # Fall back to the addressees when they agree on one force.
+    found = set()
+    for block in page.blocks:
+        for raw in (block.addressed, block.heading_to):
+            if raw:
+                entries, leftover = g.resolve_orgs(raw)
+                found.update(e for e in entries if e.kind == "Force")
+        if block.addressed is None and block.heading_to is None:
+            first = _named_in_text(block.text_str)
+            if first and first.kind == "Force":
+                found.add(first)
+    if len(found) == 1:
+        return _ref(found.pop())
+    warnings.append("the page names no single force; case force unknown")
+    return None
+
+
+def _ref(entry: Entry) -> Ref:
+    return Ref(entry.id, entry.name, entry.kind)
+
+
+def _named_in_text(text: str) -> Entry | None:
+    """The force or body a recommendation names right after 'recommends that' (narrative layouts)."""
+    m = re.search(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})", text, re.I)
+    if not m:
+        return None
+    words = m.group(1).split()
+    g = gazetteer()
+    for size in range(min(9, len(words)), 0, -1):
+        entries, leftover = g.resolve_orgs(" ".join(words[:size]))
+        if entries and not leftover:
+            return entries[0]
+    return None
+
+
+def _orgs(raw: str | None, what: str, n: str, case: CaseRecord, warnings: list[str]) -> list[Ref]:
+    """Resolve an Addressed to / Linked bodies value; damaged values fall back to the case's force."""
+    g = gazetteer()
+    if raw is None:
+        return []
+    entries, leftover = g.resolve_orgs(raw)
+    if entries and not leftover:
+        return [_ref(e) for e in entries]
+    fallback = [case.force] if case.force else []
+    shown = raw if raw else "(empty)"
+    using = f"using the case's force ({case.force.name})" if case.force else "no force to fall back to"
+    warnings.append(f"recommendation {n}: {what} {shown!r} is garbled; {using}")
+    return fallback
+
+
+def _recommendation(block: Block, position: int, case: CaseRecord, warnings: list[str], g) -> RecommendationRecord:
+    n = "&".join(map(str, block.numbers)) if block.numbers else f"#{position}"
+    text = block.text_str
+    response = block.response_str
+    # AI-B keeps the old "Do you accept the recommendation?" + "Yes" inside the block: already split off.
+    status, label, status_warnings = decide(block.label, block.response_prefix, response)
+    warnings.extend(f"recommendation {n}: {w}" for w in status_warnings)
+    if block.question and not block.label:
+        warnings.append(f"recommendation {n}: 'Do you accept the recommendation?' has no answer")
+    if block.addressed is not None:
+        addressed = _orgs(block.addressed, "addressee", n, case, warnings)
+    elif block.heading_to:
+        addressed = _orgs(block.heading_to, "addressee in the heading", n, case, warnings)
+    else:
+        named = _named_in_text(text)
+        addressed = [_ref(named)] if named else ([case.force] if case.force else [])
+    linked = _orgs(block.linked, "linked bodies", n, case, warnings) if block.linked is not None else []
+    rec = RecommendationRecord(
+        numbers=list(block.numbers), position=position, text=text, addressed_to=addressed,
+        linked_bodies=linked, status=status, status_label=label, response=response,
+    )
+    _programmes(rec, g)
+    _themes(rec, g)
+    _deferrals(rec, g)
+    return rec
+
+
+def _fields(rec: RecommendationRecord):
+    yield "text", rec.text
+    if rec.response:
+        yield "response", rec.response
+
+
+def _programmes(rec: RecommendationRecord, g) -> None:
+    seen: dict[str, ProgrammeRef] = {}
+    taken: list[tuple[str, int, int]] = []
+    for field_name, text in _fields(rec):
+        for m in g.find_programmes(text):
+            e = m.entry
+            seen.setdefault(e.id, ProgrammeRef(e.id, e.name, e.extra["kind"], False))
+            rec.mentions.append(Mention("Programme", e.id, field_name, m.start, m.end, m.surface))
+            taken.append((field_name, m.start, m.end))
+    for field_name, text in _fields(rec):
+        for found in _patterns(text):
+            pid, name, kind, start, end, surface = found
+            if any(f == field_name and s < end and start < e for f, s, e in taken):
+                continue
+            if g.get("Programme", pid) is not None:
+                entry = g.get("Programme", pid)
+                seen.setdefault(pid, ProgrammeRef(pid, entry.name, entry.extra["kind"], False))
+            else:
+                seen.setdefault(pid, ProgrammeRef(pid, name, kind, True))
+            rec.mentions.append(Mention("Programme", pid, field_name, start, end, surface))
+            taken.append((field_name, start, end))
+    rec.programmes = list(seen.values())
+    rec.mentions.sort(key=lambda m: (m.field != "text", m.start))
+
+
+def _patterns(text: str):
+    """Programmes named by pattern: 'Long Name (ACRONYM)' and 'Operation X'."""
+    g = gazetteer()
+    for m in _ACRONYM.finditer(text):
+        acronym = m.group(1)
+        if acronym.upper() in _NOT_PROGRAMMES or not acronym[0].isupper() or sum(c.isupper() for c in acronym) < 2:
+            continue
+        if g.resolve_orgs(acronym)[0]:
+            continue  # a force or body, not a programme
+        before = text[max(0, m.start() - 160):m.start()].split()
+        long_name = _expansion(before, acronym)
+        if not long_name:
+            continue
+        start = m.start() - len(" ".join(before[-len(long_name):])) - 1
+        name = " ".join(long_name)
+        name = name[0].upper() + name[1:]
+        yield acronym.lower(), _title(name), _kind(name), max(start, 0), m.end(), text[max(start, 0):m.end()]
+    for m in _OPERATION.finditer(text):
+        word = m.group(1)
+        yield f"op-{word.lower()}", f"Operation {word}", "operation", m.start(), m.end(), m.group()
+
+
+def _expansion(words: list[str], acronym: str) -> list[str] | None:
+    """The shortest run of words before '(ACR)' whose initials spell the acronym."""
+    letters = acronym.upper()
+    for size in range(1, min(len(words), len(letters) + 4) + 1):
+        run = [w.strip(",.;:()\"'") for w in words[-size:]]
+        initials = "".join(w[0].upper() for w in run if w and w.lower() not in _SMALL_WORDS)
+        if initials == letters and run[0] and run[0].lower() not in _SMALL_WORDS:
+            return run
+    return None
+
+
+def _title(name: str) -> str:
+    return " ".join(w if w.isupper() or w.lower() in _SMALL_WORDS else w[0].upper() + w[1:] for w in name.split())
+
+
+def _kind(name: str) -> str:
+    last = name.split()[-1].lower()
+    for kind, words in _KIND_WORDS:
+        if re.fullmatch(words, last):
+            return kind
+    return "programme"
+
+
+def _themes(rec: RecommendationRecord, g) -> None:
+    order: list[str] = []
+    for field_name, text in _fields(rec):
+        for m in g.find_themes(text):
+            rec.mentions.append(Mention("Theme", m.entry.id, field_name, m.start, m.end, m.surface))
+            if m.entry.id not in order:
+                order.append(m.entry.id)
+    rec.themes = order
+    rec.mentions.sort(key=lambda m: (m.field != "text", m.start))
+
+
+def _deferrals(rec: RecommendationRecord, g) -> None:
+    """Find where a response waits on a shared body or national programme."""
+    if not rec.response:
+        return
+    seen = set()
+    for sentence in re.split(r"(?<=[.;])\s+", rec.response):
+        if not _DEFER.search(sentence):
+            continue
+        targets = [(m.entry, m.surface) for m in g.find_bodies(sentence)]
+        if not targets:
+            targets = [
+                (m.entry, m.surface) for m in g.find_programmes(sentence)
+                if m.entry.extra["kind"] in ("operation", "programme") or re.search(r"national", sentence, re.I)
+            ]
+        for entry, surface in targets:
+            if (entry.kind, entry.id) in seen or (rec.addressed_to and entry.id in {r.id for r in rec.addressed_to}):
+                continue
+            seen.add((entry.kind, entry.id))
+            rec.defers_to.append(Deferral(entry.kind, entry.id, entry.name, sentence.strip()[:300]))
+
+
+def same_org(a: str, b: str) -> bool:
+    return norm(a) == norm(b)

@@ -1,0 +1,98 @@
+"""Merging the same case seen in several renderings (IOPC page, mirror, force site) into one record.
+
+Deduplication is on reference plus recommendation text, never on URL (FORMATS.md, quirk 5).
+"""
+
+from __future__ import annotations
+
+from ontology.records import CaseRecord, RecommendationRecord, fingerprint
+
+# Which rendering's fields win when two disagree: our own records, then the mirror (the only source of
+# real dates and references, FORMATS.md), then the richer IOPC renderings.
+LAYOUT_RANK = {
+    "JSON": 0, "AI-A": 1, "AI-B": 2, "PC-C": 3, "PC-B": 4, "PC-A": 5, "AI-C": 6,
+    "LEGACY-IPCC-2016": 7, "LEGACY-2018": 8, "PC-INV": 9,
+}
+SAME_TEXT = 0.6
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the two texts' word sets."""
+    wa, wb = set(fingerprint(a).split()), set(fingerprint(b).split())
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa | wb)
+
+
+def merge_cases(cases: list[CaseRecord]) -> list[CaseRecord]:
+    """Merge records of the same case; order follows first appearance."""
+    merged: dict[str, CaseRecord] = {}
+    unreferenced: list[CaseRecord] = []
+    for case in cases:
+        if case.reference:
+            merged[case.id] = _merge(merged[case.id], case) if case.id in merged else case
+        else:
+            unreferenced.append(case)
+    for case in unreferenced:
+        target = _match(case, list(merged.values()))
+        if target is not None:
+            merged[target.id] = _merge(target, case)
+        elif case.id in merged:
+            merged[case.id] = _merge(merged[case.id], case)
+        else:
+            merged[case.id] = case
+    return list(merged.values())
+
+
+def _match(case: CaseRecord, candidates: list[CaseRecord]) -> CaseRecord | None:
+    for other in candidates:
+        if case.force and other.force and case.force.id != other.force.id:
+            continue
+        if any(_find(r, other.recommendations) for r in case.recommendations):
+            return other
+    return None
+
+
+def _find(rec: RecommendationRecord, recs: list[RecommendationRecord]) -> RecommendationRecord | None:
+    best, score = None, SAME_TEXT
+    for other in recs:
+        s = similarity(rec.text, other.text)
+        if s >= score:
+            best, score = other, s
+    return best
+
+
+def _merge(a: CaseRecord, b: CaseRecord) -> CaseRecord:
+    primary, other = sorted((a, b), key=lambda c: LAYOUT_RANK.get(c.layout or "", 99))
+    for name in ("reference", "title", "force", "date_recommended", "published", "summary", "source_url"):
+        if getattr(primary, name) is None and getattr(other, name) is not None:
+            setattr(primary, name, getattr(other, name))
+    if other.response_due and (primary.response_due is None or primary.response_due_derived and not other.response_due_derived):
+        primary.response_due, primary.response_due_derived = other.response_due, other.response_due_derived
+    primary.derive_due_date()
+    for rec in other.recommendations:
+        match = _find(rec, primary.recommendations)
+        if match is None:
+            rec.position = len(primary.recommendations) + 1
+            primary.recommendations.append(rec)
+            continue
+        if match.status != rec.status and "unknown" not in (match.status, rec.status):
+            primary.warnings.append(
+                f"recommendation {match.key_number()}: renderings disagree on status ({match.status} vs {rec.status}); "
+                f"kept {match.status}"
+            )
+        if match.status == "unknown" and rec.status != "unknown":
+            match.status, match.status_label = rec.status, rec.status_label
+        if not match.response and rec.response:
+            match.response = rec.response
+            match.mentions += [m for m in rec.mentions if m.field == "response"]
+            match.defers_to = match.defers_to or rec.defers_to
+        if not match.numbers and rec.numbers:
+            match.numbers = rec.numbers
+        for key in ("programmes", "themes"):
+            have = getattr(match, key)
+            have += [x for x in getattr(rec, key) if x not in have]
+    ids = {s.id for s in primary.sources}
+    primary.sources += [s for s in other.sources if s.id not in ids]
+    primary.warnings += [w for w in other.warnings if w not in primary.warnings]
+    return primary

@@ -1,0 +1,299 @@
+"""Parses page text into a `Page`: header fields and raw recommendation blocks, one layout at a time.
+
+Everything here is raw strings; `extract.py` resolves names, statuses and dates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.layouts import AI_HEADER, GLOSSARY_MARKERS, HEADING, QUESTION, RECOMMEND, TOTAL, detect
+from ingest.text import paragraphs
+from ontology.exc import InvalidSource
+
+# Lines that are only a status label (FORMATS.md, quirk 2).
+STATUS_LINE = re.compile(
+    r"^(yes|no|accepted|not accepted|partially accepted|partly accepted|awaiting response|rejected"
+    r"|recommendation (?:not |partially )?accepted)\s*:?\s*$",
+    re.I,
+)
+RESPONSE_PREFIX = re.compile(r"^(accepted action\s*:|recommendation accepted\s*:|accepted\s*:|accepted\b)\s*", re.I)
+LABELS_WITHOUT_VALUE = {"iopc reference", "date of recommendation", "date response due", "recommendations", "tags"}
+
+
+@dataclass
+class Block:
+    numbers: list[int] = field(default_factory=list)
+    heading_to: str | None = None
+    text: list[str] = field(default_factory=list)
+    addressed: str | None = None  # None: no label on the page; "": label with no value
+    linked: str | None = None
+    question: bool = False  # the page asked "Do you accept the recommendation?"
+    label: str | None = None
+    response: list[str] = field(default_factory=list)
+    response_prefix: str | None = None
+
+    @property
+    def text_str(self) -> str:
+        return "\n\n".join(_join(self.text))
+
+    @property
+    def response_str(self) -> str | None:
+        joined = "\n\n".join(_join(self.response))
+        return joined or None
+
+
+@dataclass
+class Page:
+    layout: str
+    title: str | None = None
+    reference: str | None = None
+    force_text: str | None = None
+    date_made: str | None = None
+    date_due: str | None = None
+    published: str | None = None
+    summary: str | None = None
+    total: int | None = None
+    tags: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _join(lines: list[str]) -> list[str]:
+    """Lines to paragraphs: a None entry is a paragraph break."""
+    paras, cur = [], []
+    for ln in lines:
+        if ln is None:
+            if cur:
+                paras.append(" ".join(cur))
+                cur = []
+        else:
+            cur.append(ln)
+    if cur:
+        paras.append(" ".join(cur))
+    return [p for p in paras if p.strip()]
+
+
+def parse_page(text: str, name: str) -> Page:
+    """Parse normalised page text; raises InvalidSource for a page with no recommendation."""
+    layout = detect(text)
+    page = Page(layout=layout)
+    if layout == "JUNK-GLOSSARY":
+        raise InvalidSource(
+            f"{name}: page holds no recommendation: the text is only the site glossary (layout JUNK-GLOSSARY)"
+        )
+    lines = text.split("\n")
+    start = _header(page, lines)
+    _blocks(page, lines[start:])
+    page.blocks = [b for b in page.blocks if b.text_str.strip()]
+    if not page.blocks:
+        why = {
+            "PC-INV": "the investigation summary is cut before its recommendations",
+            "PC-A": "the page stops at its 'Recommendations' heading",
+        }.get(layout, "no recommendation text was found")
+        raise InvalidSource(f"{name}: page holds no recommendation: {why} (layout {layout})")
+    if page.total is not None and page.total != len(page.blocks):
+        numbered = sorted(n for b in page.blocks for n in b.numbers)
+        page.warnings.append(
+            f"page says {page.total} total but shows {len(page.blocks)} blocks"
+            + (f" numbered {numbered}" if numbered else "")
+        )
+    return page
+
+
+def _header(page: Page, lines: list[str]) -> int:
+    """Read the fields before the recommendations; return the index where the blocks start."""
+    nonblank = [(i, ln) for i, ln in enumerate(lines) if ln.strip()]
+    if not nonblank:
+        return len(lines)
+    idx = 0
+    if page.layout == "AI-A":
+        if "IOPC Learning Case" in nonblank[0][1]:
+            idx = 1
+        if idx < len(nonblank) and not AI_HEADER.match(nonblank[idx][1]):
+            page.title = nonblank[idx][1]
+            idx += 1
+        for j in range(idx, min(idx + 3, len(nonblank))):
+            m = AI_HEADER.match(nonblank[j][1])
+            if m:
+                page.force_text = m.group("force").strip() or None
+                page.reference = m.group("ref").strip() or None
+                page.date_made = m.group("made").strip() or None
+                page.date_due = m.group("due").strip() or None
+                idx = j + 1
+                break
+        summary = []
+        while idx < len(nonblank) and not re.match(r"^(Recommendations|View on IOPC website)", nonblank[idx][1]):
+            summary.append(nonblank[idx][1])
+            idx += 1
+        if summary:
+            if len(summary) > 1 or "…" not in summary[0]:
+                page.tags = [t.strip() for t in re.split(r"[,·|]", summary[0]) if t.strip()] if len(summary) > 1 else []
+            page.summary = summary[-1]
+    elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018", "AI-B", "AI-C"):
+        page.title = nonblank[0][1]
+        idx = 1
+    # Label/value pairs anywhere before the blocks (PC-A, PC-B, PC-INV).
+    marker = None
+    for k in range(idx, len(nonblank)):
+        i, ln = nonblank[k]
+        low = ln.lower().rstrip(":")
+        nxt = nonblank[k + 1][1] if k + 1 < len(nonblank) else ""
+        if re.match(r"^published\b", low):
+            page.published = ln[len("published"):].strip() or None
+        elif low == "iopc reference" and re.match(r"^\d{4}\s*/\s*\d+", nxt):
+            page.reference = nxt
+        elif low == "date of recommendation" and nxt.lower().rstrip(":") not in LABELS_WITHOUT_VALUE:
+            page.date_made = nxt
+        elif low == "date response due" and nxt.lower().rstrip(":") not in LABELS_WITHOUT_VALUE:
+            page.date_due = nxt
+        elif low == "tags":
+            page.tags = [t.lstrip("-•* ").strip() for _, t in nonblank[k + 1:k + 6] if t.startswith(("-", "•", "*"))]
+        elif low == "recommendations" or TOTAL.match(ln):
+            marker = i
+            break
+        elif HEADING.match(ln) or QUESTION.match(ln):
+            break
+    if page.layout in ("PC-A", "PC-INV") and page.title and marker is None:
+        return len(lines)  # nothing after the narrative: no recommendations on the page
+    if marker is not None:
+        return marker
+    if page.layout in ("LEGACY-IPCC-2016", "LEGACY-2018", "AI-B", "AI-C"):
+        return 0
+    # No "Recommendations" marker (PC-C): skip the title and any intro before the first recommendation.
+    return nonblank[idx][0] if idx < len(nonblank) else len(lines)
+
+
+def _blocks(page: Page, lines: list[str]) -> None:
+    """One pass over the lines after the header, as a small state machine (text -> fields -> response)."""
+    headed = any(HEADING.match(ln) for ln in lines)
+    block: Block | None = None
+    state = "text"
+    pending_linked = False
+    pending_answer = False
+    intro: list[str] = []
+    seen_content = False
+
+    def new_block(numbers=None, to=None) -> Block:
+        nonlocal block, state
+        block = Block(numbers=numbers or [], heading_to=to)
+        page.blocks.append(block)
+        state = "text"
+        return block
+
+    prev_blank = True
+    for raw in lines:
+        ln = raw.strip()
+        if not ln:
+            if block is not None:
+                (block.response if state == "response" else block.text).append(None)
+            prev_blank = True
+            continue
+        low = ln.lower()
+        if low == "recommendations" and not seen_content:
+            continue
+        m_total = TOTAL.match(ln)
+        if m_total and block is None:
+            page.total = int(m_total.group("n"))
+            rest = m_total.group("rest").strip()
+            if rest:  # "3 totalThe IOPC recommends..." (AI-C): the count is glued to the text
+                new_block().text.append(rest)
+                seen_content = True
+            continue
+        if low.startswith("view on iopc website"):
+            continue
+        if pending_linked:
+            pending_linked = False
+            if not re.match(r"^(accepted|awaiting|force response|not accepted|partially|yes|no)\b", low):
+                block.linked = ln
+                continue
+        if pending_answer:
+            pending_answer = False
+            if STATUS_LINE.match(ln):
+                block.label = ln.rstrip(":").strip()
+                state = "response"
+                continue
+        m_head = HEADING.match(ln)
+        if m_head:
+            nums = [int(n) for n in re.findall(r"\d+", m_head.group("nums"))]
+            new_block(nums, (m_head.group("to") or "").strip() or None)
+            seen_content = True
+            prev_blank = False
+            continue
+        m_q = QUESTION.match(ln)
+        if m_q and block is not None:
+            block.question = True
+            state = "response"
+            rest = m_q.group("rest").strip()
+            if rest and STATUS_LINE.match(rest):
+                block.label = rest.rstrip(":")
+            else:
+                pending_answer = True
+            continue
+        if block is not None and re.match(r"^addressed\b", low):
+            block.addressed = re.sub(r"^addressed(\s+to)?\s*:?\s*", "", ln, flags=re.I)
+            state = "fields"
+            continue
+        if block is not None and re.match(r"^linked bod(y|ies)\s*:?", low):
+            value = re.sub(r"^linked bod(y|ies)\s*:?\s*", "", ln, flags=re.I)
+            block.linked = value or ""
+            pending_linked = not value
+            state = "fields"
+            continue
+        if block is not None and low in ("force response", "response", "response:", "force response:"):
+            state = "response"
+            continue
+        if block is not None and re.match(r"^response\s*:", low):
+            state = "response"
+            ln = re.sub(r"^response\s*:\s*", "", ln, flags=re.I)
+            if not ln:
+                continue
+            low = ln.lower()
+        if block is not None and STATUS_LINE.match(ln) and (state in ("text", "fields") or not _has(block.response)):
+            if block.label is None:
+                block.label = ln.rstrip(":").strip()
+            state = "response"
+            continue
+        # Content.
+        if block is None:
+            if not headed and (RECOMMEND.search(ln) or page.layout in ("LEGACY-IPCC-2016", "AI-C")):
+                new_block().text.append(ln)
+                seen_content = True
+            else:
+                intro.append(ln)
+            prev_blank = False
+            continue
+        if state == "response":
+            m_pre = RESPONSE_PREFIX.match(ln)
+            if not _has(block.response) and m_pre and block.response_prefix is None:
+                block.response_prefix = m_pre.group(1).strip()
+                ln = ln[m_pre.end():].strip()
+                if not ln:
+                    continue
+            elif not headed and prev_blank and _has(block.response) and RECOMMEND.search(ln):
+                # Unnumbered layouts: a new recommendation starts at a paragraph that recommends.
+                new_block().text.append(ln)
+                prev_blank = False
+                continue
+            block.response.append(ln)
+        elif state == "fields":
+            # Text after Addressed to/Linked bodies and before a status: a truncated label line.
+            if block.addressed is not None and block.linked is None and not _has(block.response):
+                block.text.append(ln)
+        else:
+            block.text.append(ln)
+        prev_blank = False
+    if intro and not page.summary:
+        page.summary = " ".join(intro)[:2000]
+    for b in page.blocks:
+        if b.response_prefix is None and not b.label and b.response:
+            pass
+
+
+def _has(lines: list) -> bool:
+    return any(ln for ln in lines if ln)
+
+
+def glossary_only(text: str) -> bool:
+    return any(m in text for m in GLOSSARY_MARKERS) and not any(RECOMMEND.search(p) for p in paragraphs(text))

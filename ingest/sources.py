@@ -1,0 +1,127 @@
+"""Reading source files: page text (.txt), HTML pages (.html) and our own JSON/JSONL records."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
+
+from ingest.text import decode
+from ontology.exc import InvalidData, InvalidSource
+
+PAGE_SUFFIXES = {".txt", ".html", ".htm"}
+RECORD_SUFFIXES = {".json", ".jsonl"}
+SUFFIXES = PAGE_SUFFIXES | RECORD_SUFFIXES
+
+_BLOCK_TAGS = {
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
+    "table", "tr", "dl", "dt", "dd", "blockquote", "header", "br", "hr", "details", "summary",
+}
+_DROP = "script, style, noscript, nav, footer, form, iframe, svg, aside, [role=navigation], .visually-hidden, .skip-link"
+_CONTENT = ("main", "article", "[role=main]", "#main-content", "#content", ".region-content")
+_FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---\n", re.S)
+
+
+@dataclass
+class PageText:
+    """A page's text and what the file says about where it came from."""
+
+    text: str
+    url: str | None
+    name: str
+    meta: dict
+
+
+def walk(paths: list[str | Path]) -> list[Path]:
+    """Expand directories (recursively, sorted) into the source files under them."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.endswith(".expected.json")))
+        else:
+            out.append(p)
+    return out
+
+
+def read_page(path: Path) -> PageText:
+    """Read a .txt or .html page into normalised-later text; raises InvalidSource naming the file."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InvalidSource(f"{name}: cannot read file: {e.strerror or e}") from None
+    text = decode(data, name)
+    if path.suffix.lower() in (".html", ".htm") or re.match(r"\s*<(!doctype|html)", text[:200], re.I):
+        return html_to_text(text, name)
+    meta = {}
+    m = _FRONT_MATTER.match(text)
+    if m:
+        for line in m.group("body").split("\n"):
+            key, _, value = line.partition(":")
+            if key.strip():
+                meta[key.strip().lower()] = value.strip()
+        text = text[m.end():]
+    return PageText(text, meta.get("source_url") or None, name, meta)
+
+
+def html_to_text(html: str, name: str) -> PageText:
+    """Keep only the page's content, with a blank line between blocks."""
+    tree = HTMLParser(html)
+    url = None
+    for selector, attr in (('link[rel="canonical"]', "href"), ('meta[property="og:url"]', "content")):
+        node = tree.css_first(selector)
+        if node is not None and node.attributes.get(attr):
+            url = node.attributes[attr]
+            break
+    for node in tree.css(_DROP):
+        node.decompose()
+    root = next((tree.css_first(s) for s in _CONTENT if tree.css_first(s) is not None), None) or tree.body
+    if root is None:
+        raise InvalidSource(f"{name}: HTML page has no body")
+    parts: list[str] = []
+    _text(root, parts)
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", "".join(parts))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return PageText(text, url, name, {})
+
+
+def _text(node: Node, out: list[str]) -> None:
+    for child in node.iter(include_text=True):
+        if child.tag == "-text":
+            out.append(re.sub(r"\s+", " ", child.text_content or ""))
+        elif child.tag in ("-comment",):
+            continue
+        else:
+            block = child.tag in _BLOCK_TAGS
+            if block:
+                out.append("\n\n" if child.tag not in ("li", "br", "dt", "dd", "tr") else "\n")
+            _text(child, out)
+            if block:
+                out.append("\n\n" if child.tag not in ("li", "br", "dt", "dd", "tr") else "\n")
+
+
+def read_records(path: Path) -> list[tuple[str, dict]]:
+    """Read our JSON (one object or a list) or JSONL; yields (where, object) for each record."""
+    name = str(path)
+    try:
+        text = decode(path.read_bytes(), name)
+    except OSError as e:
+        raise InvalidSource(f"{name}: cannot read file: {e.strerror or e}") from None
+    out = []
+    if path.suffix.lower() == ".jsonl":
+        for i, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    out.append((f"{name}:{i}", json.loads(line)))
+                except json.JSONDecodeError as e:
+                    raise InvalidData(f"{name}: line {i} is not JSON: {e.msg}", errors={f"line {i}": e.msg}) from None
+        return out
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidData(f"{name}: not JSON: {e.msg} at line {e.lineno}", errors={"$": e.msg}) from None
+    items = data if isinstance(data, list) else [data]
+    return [(f"{name}[{i}]" if isinstance(data, list) else name, item) for i, item in enumerate(items)]

@@ -1,0 +1,50 @@
+"""The exceptions of iopc-kg; every package raises these, and each boundary (CLI, API) translates them."""
+
+from __future__ import annotations
+
+
+class IopcKgError(Exception):
+    """Base of every error iopc-kg raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class InvalidModel(IopcKgError):
+    """The ontology's data files are inconsistent."""
+
+    code = "invalid_model"
+
+
+class InvalidData(IopcKgError):
+    """A record breaks the model; `errors` maps each property to what is wrong with it."""
+
+    code = "invalid_data"
+
+
+class InvalidSource(IopcKgError):
+    """A source file cannot be read or holds no recommendation; the message names the file."""
+
+    code = "invalid_source"
+
+
+class NotFound(IopcKgError):
+    """An id that the store or index does not hold."""
+
+    code = "not_found"
+
+
+class QueryRefused(IopcKgError):
+    """A read-only query tried to write, or broke a limit."""
+
+    code = "query_refused"
+
+
+class StoreUnavailable(IopcKgError):
+    """The configured store cannot be opened or reached."""
+
+    code = "store_unavailable"

@@ -1,0 +1,229 @@
+"""Records: what `ingest` produces and `graph`, `search` and `api` consume.
+
+The dict shape of `CaseRecord.to_dict()` is the `iopc-kg parse` contract (README, "CLI contract").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from ontology.exc import InvalidData
+from ontology.types import STATUSES, TYPES
+
+# Para 28B, Schedule 3, Police Reform Act 2002: the recipient must respond within 56 days.
+RESPONSE_DAYS = 56
+
+
+@dataclass
+class Ref:
+    """A resolved force or body."""
+
+    id: str
+    name: str
+    kind: str = "Force"  # Force | Body
+
+
+@dataclass
+class ProgrammeRef:
+    id: str
+    name: str
+    kind: str
+    new: bool = False
+
+
+@dataclass
+class Mention:
+    """Where an entity was found: which text field and which characters of it."""
+
+    kind: str  # Programme | Theme | Body
+    id: str
+    field: str  # text | response
+    start: int
+    end: int
+    surface: str
+
+
+@dataclass
+class Deferral:
+    """A response that waits on another body's or programme's decision."""
+
+    kind: str  # Body | Programme
+    id: str
+    name: str
+    phrase: str
+
+
+@dataclass
+class RecommendationRecord:
+    numbers: list[int]
+    position: int
+    text: str
+    addressed_to: list[Ref] = field(default_factory=list)
+    linked_bodies: list[Ref] = field(default_factory=list)
+    status: str = "unknown"
+    status_label: str | None = None
+    response: str | None = None
+    programmes: list[ProgrammeRef] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    defers_to: list[Deferral] = field(default_factory=list)
+
+    def key_number(self) -> int:
+        return self.numbers[0] if self.numbers else self.position
+
+
+@dataclass
+class SourceRecord:
+    id: str
+    url: str | None
+    path: str | None
+    layout: str
+
+    @staticmethod
+    def make(url: str | None, path: str | None, layout: str) -> "SourceRecord":
+        basis = url or (path or "").rsplit("/", 1)[-1]
+        return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout)
+
+
+@dataclass
+class CaseRecord:
+    reference: str | None
+    title: str | None
+    force: Ref | None
+    date_recommended: str | None = None
+    response_due: str | None = None
+    response_due_derived: bool = False
+    published: str | None = None
+    summary: str | None = None
+    source_url: str | None = None
+    layout: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    recommendations: list[RecommendationRecord] = field(default_factory=list)
+    sources: list[SourceRecord] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """Stable id: the reference (2022/178839 -> 2022-178839), else a hash of force and first text."""
+        if self.reference:
+            return self.reference.replace("/", "-")
+        first = self.recommendations[0].text if self.recommendations else (self.title or "")
+        basis = f"{self.force.id if self.force else ''}|{fingerprint(first)}"
+        return "x-" + hashlib.sha1(basis.encode()).hexdigest()[:12]
+
+    def recommendation_id(self, rec: RecommendationRecord) -> str:
+        return f"{self.id}-{rec.key_number()}"
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date_recommended[:4]) if self.date_recommended else None
+
+    def derive_due_date(self) -> None:
+        """Fill a missing response due date from the recommendation date (+56 days), marked derived."""
+        if self.response_due or not self.date_recommended:
+            return
+        made = date.fromisoformat(self.date_recommended)
+        self.response_due = (made + timedelta(days=RESPONSE_DAYS)).isoformat()
+        self.response_due_derived = True
+
+    def to_dict(self) -> dict:
+        out = {
+            "id": self.id,
+            "reference": self.reference,
+            "title": self.title,
+            "force": {"id": self.force.id, "name": self.force.name} if self.force else None,
+            "date_recommended": self.date_recommended,
+            "response_due": self.response_due,
+            "response_due_derived": self.response_due_derived,
+            "published": self.published,
+            "summary": self.summary,
+            "source_url": self.source_url,
+            "layout": self.layout,
+            "warnings": list(self.warnings),
+            "recommendations": [],
+            "sources": [asdict(s) for s in self.sources],
+        }
+        for rec in self.recommendations:
+            d = asdict(rec)
+            d["id"] = self.recommendation_id(rec)
+            for key in ("addressed_to", "linked_bodies"):
+                d[key] = [{"id": r.id, "name": r.name, "kind": r.kind} for r in getattr(rec, key)]
+            out["recommendations"].append(d)
+        return out
+
+    def content_hash(self) -> str:
+        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "record") -> "CaseRecord":
+        """Build a record from our own JSON schema, collecting every error into one InvalidData."""
+        errors: dict[str, str] = {}
+        if not isinstance(data, dict):
+            raise InvalidData(f"{where}: expected a JSON object", errors={"$": "not an object"})
+        recs_raw = data.get("recommendations")
+        if not isinstance(recs_raw, list) or not recs_raw:
+            errors["recommendations"] = "missing or empty"
+            recs_raw = []
+        for key in ("date_recommended", "response_due", "published"):
+            if data.get(key) is not None and TYPES["date"].clean(data[key]) is None:
+                errors[key] = f"{data[key]!r} is not a date"
+        if data.get("reference") is not None and TYPES["reference"].clean(data["reference"]) is None:
+            errors["reference"] = f"{data['reference']!r} is not an IOPC reference (YYYY/NNNNNN)"
+        force = data.get("force")
+        if force is not None and not (isinstance(force, dict) and force.get("id")):
+            errors["force"] = "expected {id, name}"
+        recs = []
+        for i, r in enumerate(recs_raw, 1):
+            try:
+                recs.append(_rec_from_dict(r, i))
+            except (KeyError, TypeError, ValueError) as e:
+                errors[f"recommendations[{i - 1}]"] = f"invalid: {e}"
+        if errors:
+            raise InvalidData(f"{where}: invalid case record", errors=errors)
+        case = cls(
+            reference=TYPES["reference"].clean(data.get("reference")),
+            title=data.get("title"),
+            force=Ref(force["id"], force.get("name") or force["id"]) if force else None,
+            date_recommended=TYPES["date"].clean(data.get("date_recommended")),
+            response_due=TYPES["date"].clean(data.get("response_due")),
+            response_due_derived=bool(data.get("response_due_derived")),
+            published=TYPES["date"].clean(data.get("published")),
+            summary=data.get("summary"),
+            source_url=data.get("source_url"),
+            layout=data.get("layout") or "JSON",
+            warnings=list(data.get("warnings") or []),
+            recommendations=recs,
+            sources=[SourceRecord(**s) for s in data.get("sources") or []],
+        )
+        return case
+
+
+def _rec_from_dict(r: dict, position: int) -> RecommendationRecord:
+    if not isinstance(r, dict) or not isinstance(r.get("text"), str) or not r["text"].strip():
+        raise ValueError("a recommendation needs a non-empty 'text'")
+    status = r.get("status") or "unknown"
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    refs = lambda key: [Ref(x["id"], x.get("name") or x["id"], x.get("kind", "Force")) for x in r.get(key) or []]  # noqa: E731
+    return RecommendationRecord(
+        numbers=[int(n) for n in r.get("numbers") or []],
+        position=int(r.get("position") or position),
+        text=r["text"],
+        addressed_to=refs("addressed_to"),
+        linked_bodies=refs("linked_bodies"),
+        status=status,
+        status_label=r.get("status_label"),
+        response=r.get("response"),
+        programmes=[ProgrammeRef(**p) for p in r.get("programmes") or []],
+        themes=list(r.get("themes") or []),
+        mentions=[Mention(**m) for m in r.get("mentions") or []],
+        defers_to=[Deferral(**d) for d in r.get("defers_to") or []],
+    )
+
+
+def fingerprint(text: str) -> str:
+    """Text reduced to lower-case words, for matching the same recommendation across renderings."""
+    return " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))[:400]
