@@ -11,7 +11,7 @@ from ontology.records import CaseRecord, Deferral, Mention, ProgrammeRef, Recomm
 from ontology.types import TYPES
 
 # "Long Name (ACRONYM)": unknown programmes are still found (issue 2). Generic acronyms are not programmes.
-_ACRONYM = re.compile(r"\(([A-Z][A-Za-z]{1,9})\)")
+_ACRONYM = re.compile(r"\(([A-Za-z][A-Za-z]{1,9})\)")
 _NOT_PROGRAMMES = {"SOP", "SOPS", "IOPC", "IPCC", "PCC", "RASSO", "CPS", "PACE", "MH", "NHS", "DA"}
 _OPERATION = re.compile(r"\b(?:Operation|Op\.?|OP)\s+([A-Z][a-z]{2,})\b")
 _SMALL_WORDS = {"and", "of", "the", "for", "in", "on", "to", "&"}
@@ -25,10 +25,13 @@ _KIND_WORDS = [
 _DEFER = re.compile(
     r"\b(put (the matter|it|this) before|before the|reviewed and authorised by|authorised by|approval of|approved by"
     r"|subject to|awaiting (the )?(decision|outcome|guidance|approval)|referred (it |this |the matter )?to"
-    r"|escalated to|raised (it |this )?(with|at)|dependent on|depends on|national (framework|programme|lead|working group)"
+    r"|escalated to|raised (it |this )?(with|at)|asked the|been asked|wait(s|ing)? for|await(s|ing)?|dependent on|depends on|national (framework|programme|lead|working group)"
     r"|forms part of)\b",
     re.I,
 )
+
+
+NO_DATE_WARNING = "no recommendation date on the page"
 
 
 def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
@@ -54,7 +57,7 @@ def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
         if raw and not TYPES["date"].clean(raw):
             warnings.append(f"{label} {raw!r} is not a date")
     if not case.date_recommended:
-        warnings.append("no recommendation date on the page (a month in the title is not used: it is often the incident month)")
+        warnings.append(f"{NO_DATE_WARNING} (a month in the title is not used: it is often the incident month)")
     case.derive_due_date()
     if case.response_due_derived:
         warnings.append("response due date derived: recommendation date + 56 days (para 28B, Schedule 3, PRA 2002)")
@@ -156,6 +159,16 @@ def _recommendation(block: Block, position: int, case: CaseRecord, warnings: lis
     return rec
 
 
+def enrich(rec: RecommendationRecord) -> None:
+    """Find programmes, themes and deferrals in a record that arrived without them (our JSON)."""
+    g = gazetteer()
+    rec.mentions = []
+    _programmes(rec, g)
+    _themes(rec, g)
+    if not rec.defers_to:
+        _deferrals(rec, g)
+
+
 def _fields(rec: RecommendationRecord):
     yield "text", rec.text
     if rec.response:
@@ -192,7 +205,7 @@ def _patterns(text: str):
     g = gazetteer()
     for m in _ACRONYM.finditer(text):
         acronym = m.group(1)
-        if acronym.upper() in _NOT_PROGRAMMES or not acronym[0].isupper() or sum(c.isupper() for c in acronym) < 2:
+        if acronym.upper() in _NOT_PROGRAMMES or sum(c.isupper() for c in acronym) < 2:
             continue
         if g.resolve_orgs(acronym)[0]:
             continue  # a force or body, not a programme

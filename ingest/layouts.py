@@ -28,9 +28,9 @@ def detect(text: str) -> str:
         return "AI-A"
     if any(m in text for m in GLOSSARY_MARKERS):
         return "JUNK-GLOSSARY"
-    if re.search(r"^\d+\s*total\s*\S", text, re.M | re.I) and not re.search(r"^Recommendations?\s+\d", text, re.M):
+    if re.search(r"^\d+[ \t]*total[ \t]*\S", text, re.M | re.I) and not re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-C"
-    if re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?\s+\d", text, re.M):
+    if re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-B"
     if INVESTIGATION_TITLE.match(first) or re.search(r"reflective practice review process|\bRPRP\b", text, re.I) and not RECOMMEND.search(text):
         return "PC-INV"

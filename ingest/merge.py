@@ -5,6 +5,7 @@ Deduplication is on reference plus recommendation text, never on URL (FORMATS.md
 
 from __future__ import annotations
 
+from ingest.extract import NO_DATE_WARNING
 from ontology.records import CaseRecord, RecommendationRecord, fingerprint
 
 # Which rendering's fields win when two disagree: our own records, then the mirror (the only source of
@@ -95,4 +96,7 @@ def _merge(a: CaseRecord, b: CaseRecord) -> CaseRecord:
     ids = {s.id for s in primary.sources}
     primary.sources += [s for s in other.sources if s.id not in ids]
     primary.warnings += [w for w in other.warnings if w not in primary.warnings]
+    # A rendering's complaint about a field another rendering supplied no longer holds.
+    if primary.date_recommended:
+        primary.warnings = [w for w in primary.warnings if not w.startswith(NO_DATE_WARNING)]
     return primary

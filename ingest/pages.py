@@ -68,10 +68,12 @@ def _join(lines: list[str]) -> list[str]:
             if cur:
                 paras.append(" ".join(cur))
                 cur = []
+        elif ln.startswith("- ") and cur:
+            cur.append("\n" + ln)
         else:
             cur.append(ln)
     if cur:
-        paras.append(" ".join(cur))
+        paras.append(" ".join(cur).replace(" \n", "\n"))
     return [p for p in paras if p.strip()]
 
 
@@ -96,7 +98,7 @@ def parse_page(text: str, name: str) -> Page:
     if page.total is not None and page.total != len(page.blocks):
         numbered = sorted(n for b in page.blocks for n in b.numbers)
         page.warnings.append(
-            f"page says {page.total} total but shows {len(page.blocks)} blocks"
+            f"page says {page.total} total but shows {len(page.blocks)} block{'s' if len(page.blocks) != 1 else ''}"
             + (f" numbered {numbered}" if numbered else "")
         )
     return page
@@ -131,15 +133,27 @@ def _header(page: Page, lines: list[str]) -> int:
             if len(summary) > 1 or "…" not in summary[0]:
                 page.tags = [t.strip() for t in re.split(r"[,·|]", summary[0]) if t.strip()] if len(summary) > 1 else []
             page.summary = summary[-1]
-    elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018", "AI-B", "AI-C"):
-        page.title = nonblank[0][1]
-        idx = 1
+    elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018"):
+        first = nonblank[0][1]
+        if not (HEADING.match(first) or TOTAL.match(first) or RECOMMEND.search(first) or first.lower() == "recommendations"):
+            page.title = first
+            idx = 1
     # Label/value pairs anywhere before the blocks (PC-A, PC-B, PC-INV).
     marker = None
+    intro: list[str] = []
+    consumed = -1
     for k in range(idx, len(nonblank)):
         i, ln = nonblank[k]
         low = ln.lower().rstrip(":")
         nxt = nonblank[k + 1][1] if k + 1 < len(nonblank) else ""
+        if k == consumed:
+            continue
+        if low in LABELS_WITHOUT_VALUE - {"recommendations", "tags"} or low in ("learning", "investigation"):
+            consumed = k + 1 if nxt and not nxt.lower().rstrip(":") in LABELS_WITHOUT_VALUE and low != "learning" and low != "investigation" and (
+                low != "iopc reference" or re.match(r"^\d{4}\s*/\s*\d+", nxt)) else -1
+        elif not re.match(r"^published\b", low) and not (low == "recommendations" or TOTAL.match(ln) or HEADING.match(ln) or QUESTION.match(ln)):
+            if page.layout not in ("AI-A",) and not RECOMMEND.search(ln):
+                intro.append(ln)
         if re.match(r"^published\b", low):
             page.published = ln[len("published"):].strip() or None
         elif low == "iopc reference" and re.match(r"^\d{4}\s*/\s*\d+", nxt):
@@ -155,6 +169,8 @@ def _header(page: Page, lines: list[str]) -> int:
             break
         elif HEADING.match(ln) or QUESTION.match(ln):
             break
+    if intro and not page.summary and marker is not None:
+        page.summary = " ".join(intro)
     if page.layout in ("PC-A", "PC-INV") and page.title and marker is None:
         return len(lines)  # nothing after the narrative: no recommendations on the page
     if marker is not None:
@@ -203,6 +219,14 @@ def _blocks(page: Page, lines: list[str]) -> None:
             continue
         if low.startswith("view on iopc website"):
             continue
+        if low.rstrip(":") == "tags" and block is not None:
+            state = "tags"
+            continue
+        if state == "tags":
+            if ln.startswith(("-", "•", "*")):
+                page.tags.append(ln.lstrip("-•* ").strip())
+                continue
+            state = "response"
         if pending_linked:
             pending_linked = False
             if not re.match(r"^(accepted|awaiting|force response|not accepted|partially|yes|no)\b", low):
@@ -286,9 +310,6 @@ def _blocks(page: Page, lines: list[str]) -> None:
         prev_blank = False
     if intro and not page.summary:
         page.summary = " ".join(intro)[:2000]
-    for b in page.blocks:
-        if b.response_prefix is None and not b.label and b.response:
-            pass
 
 
 def _has(lines: list) -> bool:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.extract import build_case
+from ingest.extract import build_case, enrich
 from ingest.merge import merge_cases
 from ingest.pages import parse_page
 from ingest.sources import RECORD_SUFFIXES, read_page, read_records, walk
@@ -45,6 +45,9 @@ def parse_file(path: Path) -> list[CaseRecord]:
         cases = []
         for where, obj in read_records(path):
             case = CaseRecord.from_dict(obj, where)
+            for rec, raw in zip(case.recommendations, obj["recommendations"]):
+                if "programmes" not in raw or "themes" not in raw:
+                    enrich(rec)
             if not case.sources:
                 case.sources = [SourceRecord.make(case.source_url, str(path), "JSON")]
             case.derive_due_date()

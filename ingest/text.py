@@ -54,7 +54,7 @@ def repair(text: str) -> str:
     # "debrief.During" -> "debrief. During"; not "e.g.The" style abbreviations of single letters.
     text = re.sub(r"(?<=[a-z]{2})([.?!])(?=[A-Z][a-z])", r"\1 ", text)
     # "search)A detainee" -> "search) A detainee"
-    text = re.sub(r"\)(?=[A-Z][a-z])", ") ", text)
+    text = re.sub(r"\)(?=[A-Z][a-z ])", ") ", text)
     # Flattened bullets: "the following:- How ...- How ..." -> one item a line.
     text = re.sub(r":\s*-\s*(?=[A-Z])", ":\n- ", text)
     text = re.sub(r"(?<=[a-z.;])\s*-\s+(?=[A-Z][a-z]+ )(?=(?:How|What|Why|When|Whether|That|The|A|An|To)\b)", "\n- ", text)

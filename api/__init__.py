@@ -1,0 +1,1 @@
+"""The interfaces of iopc-kg: the command line and the HTTP service."""

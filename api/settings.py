@@ -1,0 +1,37 @@
+"""The one settings class: environment (IOPC_KG_*), `.env`, or arguments; documented in docs/settings.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOPC_KG_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the embedded graph, the search index and the ingest log live. Nothing is written elsewhere.")
+    store: Literal["embedded", "neo4j"] = Field("embedded", description="Graph store: `embedded` (LadybugDB file under the data directory) or `neo4j`.")
+    neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI", description="Bolt URI of the Neo4j server (`NEO4J_URI`), e.g. bolt://localhost:7687 or neo4j+s://xxx.databases.neo4j.io.")
+    neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER", description="Neo4j user (`NEO4J_USER`).")
+    neo4j_password: SecretStr = Field(SecretStr(""), validation_alias="NEO4J_PASSWORD", description="Neo4j password (`NEO4J_PASSWORD`).")
+    neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE", description="Neo4j database name (`NEO4J_DATABASE`).")
+    host: str = Field("127.0.0.1", description="Address the API server binds to.")
+    port: int = Field(8000, description="Port the API server listens on.")
+    api_key: SecretStr | None = Field(None, description="When set, ingest over HTTP is allowed with this key (header `X-API-Key`); otherwise every route is read-only.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
+    query_timeout_ms: int = Field(5000, description="Time limit for Cypher and pattern queries, in milliseconds.")
+    max_rows: int = Field(1000, description="Row cap for the read-only Cypher endpoint.")
+    max_page_size: int = Field(100, description="Largest page size for lists and search.")
+    max_depth: int = Field(3, description="Deepest neighbourhood a client may ask for.")
+    max_nodes: int = Field(500, description="Most nodes a neighbourhood or path answer holds.")
+
+    @property
+    def graph_path(self) -> Path:
+        return self.data_dir / "graph.lbug"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,35 @@
+"""The `iopc-kg parse` contract: JSON lines on stdout, errors naming files on stderr, exit code 1."""
+
+import json
+import subprocess
+import sys
+
+CONTRACT_KEYS = {"reference", "title", "force", "date_recommended", "response_due", "response_due_derived",
+                 "published", "source_url", "layout", "warnings", "recommendations"}
+REC_KEYS = {"numbers", "text", "addressed_to", "linked_bodies", "status", "status_label", "response", "programmes", "themes"}
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_parse_prints_one_object_per_case_and_fails_on_bad_files(samples_dir):
+    proc = run("parse", str(samples_dir))
+    assert proc.returncode == 1
+    cases = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(cases) == 18
+    for case in cases:
+        assert CONTRACT_KEYS <= set(case)
+        for rec in case["recommendations"]:
+            assert REC_KEYS <= set(rec)
+            assert all({"id", "name", "kind", "new"} <= set(p) for p in rec["programmes"])
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert all("page holds no recommendation" in e for e in errors)
+    assert any("ipcc-glossary-only.txt" in e for e in errors)
+
+
+def test_parse_of_good_files_exits_zero(seed_path):
+    proc = run("parse", str(seed_path))
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert json.loads(proc.stdout)["reference"] == "2022/178839"
