@@ -25,7 +25,7 @@ _KIND_WORDS = [
 _DEFER = re.compile(
     r"\b(put (the matter|it|this) before|before the|reviewed and authorised by|authorised by|approval of|approved by"
     r"|subject to|awaiting (the )?(decision|outcome|guidance|approval)|referred (it |this |the matter )?to"
-    r"|escalated to|raised (it |this )?(with|at)|asked the|been asked|wait(s|ing)? for|await(s|ing)?|dependent on|depends on|national (framework|programme|lead|working group)"
+    r"|escalated to|raised (it |this )?(with|at)|asked the|been asked|(gone|sent|submitted|taken|referred) to the|wait(s|ing)? for|await(s|ing)?|dependent on|depends on|national (framework|programme|lead|working group)"
     r"|forms part of)\b",
     re.I,
 )

@@ -1,0 +1,221 @@
+"""Every Cypher statement of iopc-kg, as named constants that take parameters only.
+
+Shared where LadybugDB and Neo4j agree; paired in `DIALECTS` where they do not (label functions,
+shortest paths, schema DDL). Labels and relationship types are interpolated only from the validated
+ontology model (see `ontology/model.py`), never from input: Cypher cannot take them as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ontology.model import Edge, Schema, model
+
+# Programmes and themes reached from a recommendation directly or through its response.
+VIA_PROGRAMME = "-[:MENTIONS|RESPONDS_TO*1..2]-"
+VIA_THEME = "-[:ABOUT|RESPONDS_TO*1..2]-"
+
+
+def label(kind: str) -> str:
+    """A node label from the model, back-quoted (`Case` is a reserved word in LadybugDB)."""
+    if kind not in model.schemas:
+        raise ValueError(f"unknown node kind {kind!r}")
+    return f"`{kind}`"
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+DELETE_RESPONSES = """
+UNWIND $ids AS cid
+MATCH (:`Case` {id: cid})-[:HAS_RECOMMENDATION]->(:Recommendation)<-[:RESPONDS_TO]-(s:Response)
+DETACH DELETE s"""
+DELETE_RECOMMENDATIONS = """
+UNWIND $ids AS cid
+MATCH (:`Case` {id: cid})-[:HAS_RECOMMENDATION]->(r:Recommendation)
+DETACH DELETE r"""
+DELETE_CASES = """
+UNWIND $ids AS cid
+MATCH (c:`Case` {id: cid})
+DETACH DELETE c"""
+CASE_HASHES = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash"
+
+
+def create_nodes(schema: Schema) -> str:
+    props = ", ".join(f"{p}: r.{p}" for p in ["id", *schema.properties])
+    return f"UNWIND $rows AS r CREATE (n:{label(schema.name)} {{{props}}})"
+
+
+def merge_nodes(schema: Schema, overwrite: bool) -> str:
+    """Upsert shared nodes. Gazetteer rows overwrite; rows from records only fill new nodes."""
+    sets = ", ".join(f"n.{p} = r.{p}" for p in schema.properties)
+    verb = "SET" if overwrite else "ON CREATE SET"
+    return f"UNWIND $rows AS r MERGE (n:{label(schema.name)} {{id: r.id}}) {verb} {sets}"
+
+
+def create_edges(edge: Edge, src: str, dst: str) -> str:
+    props = ", ".join(f"{p}: r.{p}" for p in edge.properties)
+    body = f" {{{props}}}" if props else ""
+    return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}), (b:{label(dst)} {{id: r.dst}}) "
+            f"CREATE (a)-[:{edge.type}{body}]->(b)")
+
+
+def merge_edges(edge: Edge, src: str, dst: str) -> str:
+    return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}), (b:{label(dst)} {{id: r.dst}}) "
+            f"MERGE (a)-[:{edge.type}]->(b)")
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+COUNTS = "MATCH (n:{label}) RETURN count(n) AS n"
+GET_NODE = "MATCH (n:{label} {{id: $id}}) RETURN n"
+LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
+CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
+CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
+REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"
+
+# One row per recommendation of a force's cases.
+FORCE_RECS = """
+MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)
+OPTIONAL MATCH (s:Response)-[:RESPONDS_TO]->(r)
+RETURN c.id AS case_id, r.id AS rec_id, r.year AS year, r.status AS status,
+       r.response_due AS due, s.id AS response_id"""
+FORCE_PROGRAMMES = f"""
+MATCH (f:Force {{id: $id}})<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation){VIA_PROGRAMME}(p:Programme)
+RETURN p.id AS id, p.name AS name, p.kind AS kind, count(DISTINCT r.id) AS recommendations"""
+FORCE_THEMES = f"""
+MATCH (f:Force {{id: $id}})<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation){VIA_THEME}(t:Theme)
+RETURN t.id AS id, t.name AS name, count(DISTINCT r.id) AS recommendations"""
+FORCE_BODIES = """
+MATCH (f:Force {id: $id})<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)-[:ADDRESSED_TO|LINKED_BODY]->(b:Body)
+RETURN b.id AS id, b.name AS name, count(DISTINCT r.id) AS recommendations"""
+
+PROGRAMME_RECS = f"""
+MATCH (p:Programme {{id: $id}}){VIA_PROGRAMME}(r:Recommendation)<-[:HAS_RECOMMENDATION]-(c:`Case`)
+OPTIONAL MATCH (c)-[:CONCERNS]->(f:Force)
+RETURN DISTINCT r.id AS rec_id, r.year AS year, r.status AS status, f.id AS force_id, f.name AS force_name"""
+PROGRAMME_BODIES = f"""
+MATCH (p:Programme {{id: $id}}){VIA_PROGRAMME}(r:Recommendation)-[:ADDRESSED_TO|LINKED_BODY]->(b:Body)
+RETURN b.id AS id, b.name AS name, count(DISTINCT r.id) AS recommendations"""
+PROGRAMME_USERS = "MATCH (f:Force)-[:USES]->(p:Programme {id: $id}) RETURN f.id AS id, f.name AS name"
+
+BODY_RECS = """
+MATCH (b:Body {id: $id})<-[:ADDRESSED_TO]-(r:Recommendation)<-[:HAS_RECOMMENDATION]-(c:`Case`)
+OPTIONAL MATCH (c)-[:CONCERNS]->(f:Force)
+RETURN r.id AS rec_id, 'addressed_to' AS role, r.year AS year, r.status AS status, f.id AS force_id, f.name AS force_name
+UNION ALL
+MATCH (b:Body {id: $id})<-[:LINKED_BODY]-(r:Recommendation)<-[:HAS_RECOMMENDATION]-(c:`Case`)
+OPTIONAL MATCH (c)-[:CONCERNS]->(f:Force)
+RETURN r.id AS rec_id, 'linked_body' AS role, r.year AS year, r.status AS status, f.id AS force_id, f.name AS force_name"""
+BODY_MEMBERS = "MATCH (f:Force)-[:MEMBER_OF]->(b:Body {id: $id}) RETURN f.id AS id, f.name AS name"
+
+SPREAD = {
+    "programme": f"""
+MATCH (f:Force)<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation){VIA_PROGRAMME}(x:Programme)
+RETURN x.id AS id, x.name AS name, count(DISTINCT f.id) AS forces, count(DISTINCT r.id) AS recommendations,
+       collect(DISTINCT f.id) AS force_ids""",
+    "theme": f"""
+MATCH (f:Force)<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation){VIA_THEME}(x:Theme)
+RETURN x.id AS id, x.name AS name, count(DISTINCT f.id) AS forces, count(DISTINCT r.id) AS recommendations,
+       collect(DISTINCT f.id) AS force_ids""",
+}
+FORCE_FEATURES = f"""
+MATCH (f:Force)<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(:Recommendation){VIA_PROGRAMME}(p:Programme)
+RETURN DISTINCT f.id AS force_id, f.name AS force_name, 'programme' AS kind, p.id AS id
+UNION
+MATCH (f:Force)<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(:Recommendation){VIA_THEME}(t:Theme)
+RETURN DISTINCT f.id AS force_id, f.name AS force_name, 'theme' AS kind, t.id AS id"""
+REC_PROGRAMMES = f"MATCH (r:Recommendation){VIA_PROGRAMME}(p:Programme) RETURN DISTINCT r.id AS rec_id, p.id AS id, p.name AS name"
+REC_THEMES = f"MATCH (r:Recommendation){VIA_THEME}(t:Theme) RETURN DISTINCT r.id AS rec_id, t.id AS id, t.name AS name"
+
+DEADLINES = """
+MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)
+WHERE r.response_due IS NOT NULL
+OPTIONAL MATCH (c)-[:CONCERNS]->(f:Force)
+OPTIONAL MATCH (s:Response)-[:RESPONDS_TO]->(r)
+RETURN r.id AS rec_id, c.id AS case_id, c.reference AS reference, f.id AS force_id, f.name AS force_name,
+       r.status AS status, r.date_recommended AS made, r.response_due AS due, s.id AS response_id"""
+ACCEPTANCE = """
+MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)
+OPTIONAL MATCH (c)-[:CONCERNS]->(f:Force)
+RETURN f.id AS force_id, f.name AS force_name, r.year AS year, r.status AS status, count(r) AS n"""
+DEFERRALS = """
+MATCH (s:Response)-[d:DEFERS_TO]->(t)
+MATCH (s)-[:RESPONDS_TO]->(r:Recommendation)<-[:HAS_RECOMMENDATION]-(c:`Case`)
+OPTIONAL MATCH (c)-[:CONCERNS]->(f:Force)
+RETURN t AS target, d.phrase AS phrase, r.id AS rec_id, r.status AS status, f.id AS force_id, f.name AS force_name"""
+DEPENDENCY_SPAN = {
+    "Body": "MATCH (f:Force)-[:MEMBER_OF]->(:Body {id: $id}) RETURN f.id AS id",
+    "Programme": f"""
+MATCH (f:Force)-[:USES]->(:Programme {{id: $id}}) RETURN f.id AS id
+UNION
+MATCH (f:Force)<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(:Recommendation){VIA_PROGRAMME}(:Programme {{id: $id}})
+RETURN f.id AS id""",
+}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The statements that differ between LadybugDB and Neo4j."""
+
+    name: str
+    node_label: str  # expression for a node's label given variable m
+    edge_type: str  # expression for a relationship's type given variable e
+    shortest: str  # all shortest paths between a and b
+
+    def neighbours(self, kind: str, direction: str) -> str:
+        arrow = "-[e]->(m)" if direction == "out" else "<-[e]-(m)"
+        return (f"UNWIND $ids AS i MATCH (n:{label(kind)} {{id: i}}){arrow} "
+                f"RETURN n.id AS from_id, m AS node, {self.edge_type} AS type LIMIT $limit")
+
+    def path(self, a_kind: str, b_kind: str, max_len: int) -> str:
+        return self.shortest.format(a=label(a_kind), b=label(b_kind), max=int(max_len))
+
+
+LADYBUG = Dialect(
+    name="ladybug",
+    node_label="label(m)",
+    edge_type="label(e)",
+    shortest="MATCH p = (a:{a} {{id: $a}})-[* ALL SHORTEST 1..{max}]-(b:{b} {{id: $b}}) RETURN nodes(p) AS nodes, rels(p) AS rels LIMIT $limit",
+)
+NEO4J = Dialect(
+    name="neo4j",
+    node_label="labels(m)[0]",
+    edge_type="type(e)",
+    shortest="MATCH (a:{a} {{id: $a}}), (b:{b} {{id: $b}}) MATCH p = allShortestPaths((a)-[*..{max}]-(b)) RETURN nodes(p) AS nodes, relationships(p) AS rels LIMIT $limit",
+)
+
+LADYBUG_TYPES = {"string": "STRING", "text": "STRING", "integer": "INT64", "boolean": "BOOLEAN", "date": "STRING",
+                 "reference": "STRING", "url": "STRING", "status": "STRING", "json": "STRING", "layout": "STRING",
+                 "programme_kind": "STRING"}
+
+
+def ladybug_schema() -> list[str]:
+    """DDL for LadybugDB: a node table per kind, a relationship table per edge type."""
+    out = []
+    for schema in model.schemas.values():
+        cols = ["id STRING PRIMARY KEY"]
+        for name, prop in schema.properties.items():
+            base = LADYBUG_TYPES[prop.type.name]
+            cols.append(f"{name} {base}[]" if prop.many else f"{name} {base}")
+        out.append(f"CREATE NODE TABLE IF NOT EXISTS {label(schema.name)}({', '.join(cols)})")
+    for edge in model.edges.values():
+        pairs = [f"FROM {label(s)} TO {label(t)}" for s, t in edge.pairs()]
+        props = [f"{p} {LADYBUG_TYPES[prop.type.name]}" for p, prop in edge.properties.items()]
+        out.append(f"CREATE REL TABLE IF NOT EXISTS {edge.type}({', '.join(pairs + props)})")
+    return out
+
+
+def neo4j_schema() -> list[str]:
+    """Constraints and indexes for Neo4j 5, created idempotently."""
+    out = [
+        f"CREATE CONSTRAINT {s.key}_id IF NOT EXISTS FOR (n:{label(s.name)}) REQUIRE n.id IS UNIQUE"
+        for s in model.schemas.values()
+    ]
+    out += [
+        "CREATE INDEX recommendation_status IF NOT EXISTS FOR (n:Recommendation) ON (n.status)",
+        "CREATE INDEX recommendation_year IF NOT EXISTS FOR (n:Recommendation) ON (n.year)",
+        "CREATE INDEX recommendation_due IF NOT EXISTS FOR (n:Recommendation) ON (n.response_due)",
+        "CREATE INDEX case_reference IF NOT EXISTS FOR (n:`Case`) ON (n.reference)",
+        "CREATE FULLTEXT INDEX recommendation_text IF NOT EXISTS FOR (n:Recommendation|Response) ON EACH [n.text]",
+    ]
+    return out

@@ -1,0 +1,144 @@
+"""The embedded store: LadybugDB, a database file under the data directory; no server needed.
+
+LadybugDB lets one process open a database read-write; a second writer fails with a clear message.
+Connections are not shared between threads: each thread gets its own (`threading.local`).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import ladybug
+
+from graph import cypher
+from graph.store import GraphStore, jsonable
+from ontology.exc import QueryRefused, StoreUnavailable
+
+_INTERNAL = {"_ID", "_LABEL", "_SRC", "_DST"}
+
+
+class EmbeddedStore(GraphStore):
+    name = "embedded"
+    dialect = cypher.LADYBUG
+
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = ladybug.Database(str(self.path), read_only=read_only)
+        except RuntimeError as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                msg = f"the graph at {self.path} is open in another process (only one may write it): {msg}"
+            raise StoreUnavailable(msg) from None
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
+    @property
+    def conn(self) -> ladybug.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = ladybug.Connection(self.db)
+        return conn
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _schema_statements(self) -> list[str]:
+        return cypher.ladybug_schema()
+
+    def _execute_write(self, statements: list[tuple[str, dict]]) -> None:
+        with self._write_lock:
+            conn = self.conn
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for query, params in statements:
+                    if params.get("rows") == []:
+                        continue
+                    conn.execute(query, params)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _rows(self, result) -> list[dict]:
+        cols = result.get_column_names()
+        out = []
+        while result.has_next():
+            out.append({c: self._value(v) for c, v in zip(cols, result.get_next())})
+        return out
+
+    def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
+        conn = self.conn
+        if timeout_ms:
+            conn.set_query_timeout(timeout_ms)
+        try:
+            return self._rows(conn.execute(query, params or {}))
+        finally:
+            if timeout_ms:
+                conn.set_query_timeout(0)
+
+    def _value(self, v):
+        if isinstance(v, dict) and "_LABEL" in v and "_ID" in v and "_SRC" not in v:
+            return self._node_dict(v)
+        if isinstance(v, dict) and "_SRC" in v:
+            return {"type": v["_LABEL"], **{k: jsonable(x) for k, x in v.items() if k not in _INTERNAL and x is not None}}
+        if isinstance(v, list):
+            return [self._value(x) for x in v]
+        return jsonable(v)
+
+    @staticmethod
+    def _node_dict(v: dict) -> dict:
+        # LadybugDB returns every table's columns on a node of any label; keep the set ones.
+        out = {"label": v["_LABEL"]}
+        out.update({k: jsonable(x) for k, x in v.items() if k not in _INTERNAL and x is not None and k != "record"})
+        return out
+
+    def _path_rows(self, row: dict) -> tuple[list[dict], list[dict]]:
+        raise NotImplementedError  # paths are read with internal ids below
+
+    def paths(self, a, b, max_length: int = 8, limit: int = 10) -> list[dict]:
+        self.get_node(*a)
+        self.get_node(*b)
+        result = self.conn.execute(self.dialect.path(a[0], b[0], max_length), {"a": a[1], "b": b[1], "limit": limit})
+        out = []
+        while result.has_next():
+            raw_nodes, raw_rels = result.get_next()
+            by_internal = {(n["_ID"]["table"], n["_ID"]["offset"]): self._node_dict(n) for n in raw_nodes}
+            nodes = [self._node_dict(n) for n in raw_nodes]
+            edges = []
+            for rel in raw_rels:
+                src = by_internal[(rel["_SRC"]["table"], rel["_SRC"]["offset"])]
+                dst = by_internal[(rel["_DST"]["table"], rel["_DST"]["offset"])]
+                edges.append({"source": f"{src['label'].lower()}:{src['id']}", "target": f"{dst['label'].lower()}:{dst['id']}", "type": rel["_LABEL"]})
+            out.append({"length": len(edges), "nodes": [dict(n, key=f"{n['label'].lower()}:{n['id']}") for n in nodes], "edges": edges})
+        out.sort(key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
+        return out
+
+    def clear(self) -> None:
+        from ontology.model import model
+
+        for edge in model.edges.values():
+            self._execute_write([(f"MATCH ()-[e:{edge.type}]->() DELETE e", {})])
+        for kind in model.schemas:
+            self._execute_write([(f"MATCH (n:{cypher.label(kind)}) DELETE n", {})])
+
+    def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
+        conn = ladybug.Connection(self.db)  # its own connection: a failed query cannot spoil another's
+        conn.set_query_timeout(timeout_ms)
+        try:
+            conn.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                result = conn.execute(query, params)
+                rows = []
+                cols = result.get_column_names()
+                while result.has_next() and len(rows) < max_rows:
+                    rows.append({c: self._value(v) for c, v in zip(cols, result.get_next())})
+                return rows
+            finally:
+                conn.execute("ROLLBACK")
+        except RuntimeError as e:
+            raise QueryRefused(f"query failed: {e}", errors={"query": str(e)}) from None
+        finally:
+            conn.close()

@@ -1,0 +1,117 @@
+"""The Neo4j store (Neo4j 5 Community, Enterprise clusters, Aura) through the official driver.
+
+The driver is created by `open_store` and injected; the store never creates it.
+"""
+
+from __future__ import annotations
+
+import neo4j
+from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.graph import Node, Relationship
+
+from graph import cypher
+from graph.store import GraphStore, jsonable
+from ontology.exc import QueryRefused
+
+
+class Neo4jStore(GraphStore):
+    name = "neo4j"
+    dialect = cypher.NEO4J
+
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j"):
+        self.driver = driver
+        self.database = database
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def _schema_statements(self) -> list[str]:
+        return cypher.neo4j_schema()
+
+    def _execute_write(self, statements: list[tuple[str, dict]]) -> None:
+        def work(tx):
+            for query, params in statements:
+                if params.get("rows") == []:
+                    continue
+                tx.run(query, params).consume()
+
+        # Schema statements cannot share a transaction with data; run them on their own.
+        if len(statements) == 1 and statements[0][0].lstrip().upper().startswith("CREATE") and "CONSTRAINT" in statements[0][0].upper() or (
+            len(statements) == 1 and " INDEX " in statements[0][0].upper()
+        ):
+            with self.driver.session(database=self.database) as session:
+                session.run(statements[0][0]).consume()
+            return
+        with self.driver.session(database=self.database) as session:
+            session.execute_write(work)
+
+    def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
+        q = neo4j.Query(query, timeout=(timeout_ms / 1000) if timeout_ms else None)
+
+        def work(tx):
+            return [{k: self._value(v) for k, v in record.items()} for record in tx.run(q, params or {})]
+
+        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+            return session.execute_read(work)
+
+    def _value(self, v):
+        if isinstance(v, Node):
+            return self._node_dict(v)
+        if isinstance(v, Relationship):
+            return {"type": v.type, **{k: jsonable(x) for k, x in dict(v).items()}}
+        if isinstance(v, list):
+            return [self._value(x) for x in v]
+        if hasattr(v, "iso_format"):
+            return v.iso_format()
+        return jsonable(v)
+
+    @staticmethod
+    def _node_dict(n: Node) -> dict:
+        kind = next(iter(n.labels))
+        return {"label": kind, **{k: jsonable(x) for k, x in dict(n).items() if x is not None and k != "record"}}
+
+    def _path_rows(self, row: dict) -> tuple[list[dict], list[dict]]:
+        raise NotImplementedError
+
+    def paths(self, a, b, max_length: int = 8, limit: int = 10) -> list[dict]:
+        self.get_node(*a)
+        self.get_node(*b)
+        query = self.dialect.path(a[0], b[0], max_length)
+
+        def work(tx):
+            out = []
+            for record in tx.run(query, {"a": a[1], "b": b[1], "limit": limit}):
+                nodes = [self._node_dict(n) for n in record["nodes"]]
+                by_element = {n.element_id: self._node_dict(n) for n in record["nodes"]}
+                edges = []
+                for rel in record["rels"]:
+                    src, dst = by_element[rel.start_node.element_id], by_element[rel.end_node.element_id]
+                    edges.append({"source": f"{src['label'].lower()}:{src['id']}", "target": f"{dst['label'].lower()}:{dst['id']}", "type": rel.type})
+                out.append({"length": len(edges), "nodes": [dict(n, key=f"{n['label'].lower()}:{n['id']}") for n in nodes], "edges": edges})
+            return out
+
+        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+            out = session.execute_read(work)
+        out.sort(key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
+        return out
+
+    def clear(self) -> None:
+        with self.driver.session(database=self.database) as session:
+            session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
+
+    def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
+        q = neo4j.Query(query, timeout=timeout_ms / 1000)
+
+        def work(tx):
+            rows = []
+            for record in tx.run(q, params):
+                rows.append({k: self._value(v) for k, v in record.items()})
+                if len(rows) >= max_rows:
+                    break
+            return rows
+
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(work)
+        except (ClientError, Neo4jError) as e:
+            raise QueryRefused(f"query failed: {e.message or e}", errors={"query": e.code or str(e)}) from None

@@ -1,0 +1,433 @@
+"""The GraphStore interface: writing case records and answering the relationship questions.
+
+Backends implement four primitives (`_execute_write`, `_read`, `_node_dict`, `_path_rows`) and the
+shared logic here does the rest, so both stores give the same answers by construction; the contract
+tests check them against answers computed in plain Python from the records.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from graph import cypher
+from graph.rows import OWNED, Rows, case_rows, gazetteer_rows
+from ontology.exc import IopcKgError, NotFound, QueryRefused
+from ontology.model import model
+from ontology.records import CaseRecord
+
+log = logging.getLogger(__name__)
+
+# Statements that write or reach outside the graph; refused on the read-only endpoint before the
+# store's own read-only mode (a second line of defence, and a clearer message).
+_WRITE_WORDS = re.compile(
+    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|LOAD|COPY|CALL|INSTALL|ATTACH|DETACH|EXPORT|IMPORT|ALTER|"
+    r"FOREACH|USE|BEGIN|COMMIT|ROLLBACK|CHECKPOINT)\b",
+    re.I,
+)
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
+OPEN = ("awaiting_response", "unknown")
+
+
+@dataclass
+class WriteResult:
+    written: list[str]
+    unchanged: list[str]
+    failed: dict[str, str]
+
+
+class GraphStore(ABC):
+    """A graph of cases, recommendations and what they link to."""
+
+    name = "abstract"
+    transactional = True  # a batch of cases is written all-or-nothing
+    dialect: cypher.Dialect
+
+    # -- primitives ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _execute_write(self, statements: list[tuple[str, dict]]) -> None:
+        """Run the statements in one transaction."""
+
+    @abstractmethod
+    def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
+        """Run a read query; values that are nodes come back as {label, id, ...props}."""
+
+    @abstractmethod
+    def _schema_statements(self) -> list[str]:
+        """DDL for this store."""
+
+    @abstractmethod
+    def _path_rows(self, row: dict) -> tuple[list[dict], list[dict]]:
+        """Turn a path row (nodes, rels) into node dicts and edges {source, target, type}."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every node and relationship (tests and graph-copy targets)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- schema and writes -----------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create tables or constraints (idempotent) and load the gazetteers."""
+        for statement in self._schema_statements():
+            self._execute_write([(statement, {})])
+        self._execute_write(self._statements(gazetteer_rows(), overwrite=True, merge_edges=True))
+
+    def _statements(self, rows: Rows, overwrite: bool = False, merge_edges: bool = False) -> list[tuple[str, dict]]:
+        out = []
+        for kind, node_rows in rows.nodes.items():
+            unique = list({r["id"]: r for r in node_rows}.values())
+            schema = model[kind]
+            if kind in OWNED:
+                out.append((cypher.create_nodes(schema), {"rows": unique}))
+            else:
+                out.append((cypher.merge_nodes(schema, overwrite), {"rows": unique}))
+        for (etype, src, dst), edge_rows in rows.edges.items():
+            edge = model.edge_by_type[etype]
+            query = cypher.merge_edges(edge, src, dst) if merge_edges else cypher.create_edges(edge, src, dst)
+            out.append((query, {"rows": edge_rows}))
+        return out
+
+    def write_cases(self, cases: list[CaseRecord], batch_size: int = 200) -> WriteResult:
+        """Write cases, replacing earlier versions; unchanged cases are skipped.
+
+        Each batch is one transaction; if a batch fails, its cases are retried one at a time so one
+        bad case cannot keep the others out, and none is ever half-written.
+        """
+        result = WriteResult([], [], {})
+        for start in range(0, len(cases), batch_size):
+            batch = cases[start:start + batch_size]
+            hashes = {r["id"]: r["hash"] for r in self._read(cypher.CASE_HASHES, {"ids": [c.id for c in batch]})}
+            todo = []
+            for case in batch:
+                if hashes.get(case.id) == case.content_hash():
+                    result.unchanged.append(case.id)
+                else:
+                    todo.append(case)
+            if not todo:
+                continue
+            try:
+                self._replace(todo)
+                result.written += [c.id for c in todo]
+            except IopcKgError:
+                raise
+            except Exception as e:  # noqa: BLE001 - isolate the failing case, then report it
+                log.warning("batch failed (%s); retrying its cases one by one", e)
+                for case in todo:
+                    try:
+                        self._replace([case])
+                        result.written.append(case.id)
+                    except Exception as e2:  # noqa: BLE001
+                        result.failed[case.id] = str(e2)
+        return result
+
+    def _replace(self, cases: list[CaseRecord]) -> None:
+        rows = Rows()
+        for case in cases:
+            rows.extend(case_rows(case))
+        ids = [c.id for c in cases]
+        deletes = [(q, {"ids": ids}) for q in (cypher.DELETE_RESPONSES, cypher.DELETE_RECOMMENDATIONS, cypher.DELETE_CASES)]
+        self._execute_write(deletes + self._statements(rows))
+
+    def delete_cases(self, ids: list[str]) -> None:
+        self._execute_write([(q, {"ids": ids}) for q in (cypher.DELETE_RESPONSES, cypher.DELETE_RECOMMENDATIONS, cypher.DELETE_CASES)])
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        return {k: self._read(cypher.COUNTS.format(label=cypher.label(k)))[0]["n"] for k in model.schemas}
+
+    def get_node(self, kind: str, id: str) -> dict:
+        rows = self._read(cypher.GET_NODE.format(label=cypher.label(kind)), {"id": id})
+        if not rows:
+            raise NotFound(f"No {kind} with id {id!r}", errors={"id": id})
+        return rows[0]["n"]
+
+    def list_nodes(self, kind: str, skip: int = 0, limit: int = 100) -> list[dict]:
+        return [r["n"] for r in self._read(cypher.LIST_NODES.format(label=cypher.label(kind)), {"skip": skip, "limit": limit})]
+
+    def case_records(self, skip: int = 0, limit: int = 1_000_000) -> list[CaseRecord]:
+        """The stored case records (for `reindex` and exports)."""
+        rows = self._read(cypher.CASE_RECORDS, {"skip": skip, "limit": limit})
+        return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
+
+    def case_record(self, case_id: str) -> CaseRecord:
+        rows = self._read(cypher.CASE_RECORD, {"id": case_id})
+        if not rows:
+            raise NotFound(f"No case with id {case_id!r}", errors={"id": case_id})
+        return CaseRecord.from_dict(json.loads(rows[0]["record"]), "graph")
+
+    # -- 1-3: profiles ---------------------------------------------------------------------------
+
+    def force_profile(self, force_id: str, on: date | None = None) -> dict:
+        force = self.get_node("Force", force_id)
+        recs = self._read(cypher.FORCE_RECS, {"id": force_id})
+        by_year: dict = defaultdict(Counter)
+        for r in recs:
+            by_year[r["year"]][r["status"]] += 1
+        today = (on or date.today()).isoformat()
+        overdue = sorted(r["rec_id"] for r in recs if _overdue(r, today))
+        return {
+            "force": force,
+            "cases": len({r["case_id"] for r in recs}),
+            "recommendations": len(recs),
+            "by_year": [{"year": y, "statuses": dict(sorted(c.items()))} for y, c in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
+            "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
+            "programmes": _ranked(self._read(cypher.FORCE_PROGRAMMES, {"id": force_id})),
+            "themes": _ranked(self._read(cypher.FORCE_THEMES, {"id": force_id})),
+            "bodies": _ranked(self._read(cypher.FORCE_BODIES, {"id": force_id})),
+            "overdue": overdue,
+        }
+
+    def programme_profile(self, programme_id: str) -> dict:
+        programme = self.get_node("Programme", programme_id)
+        recs = self._read(cypher.PROGRAMME_RECS, {"id": programme_id})
+        forces = Counter((r["force_id"], r["force_name"]) for r in recs if r["force_id"])
+        years = [r["year"] for r in recs if r["year"] is not None]
+        return {
+            "programme": programme,
+            "recommendations": len({r["rec_id"] for r in recs}),
+            "forces": [{"id": i, "name": n, "recommendations": c} for (i, n), c in sorted(forces.items(), key=lambda kv: (-kv[1], kv[0][0]))],
+            "bodies": _ranked(self._read(cypher.PROGRAMME_BODIES, {"id": programme_id})),
+            "users": sorted(r["id"] for r in self._read(cypher.PROGRAMME_USERS, {"id": programme_id})),
+            "first_year": min(years) if years else None,
+            "last_year": max(years) if years else None,
+            "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
+        }
+
+    def body_profile(self, body_id: str) -> dict:
+        body = self.get_node("Body", body_id)
+        rows = self._read(cypher.BODY_RECS, {"id": body_id})
+        forces = defaultdict(set)
+        for r in rows:
+            if r["force_id"]:
+                forces[(r["force_id"], r["force_name"])].add(r["rec_id"])
+        return {
+            "body": body,
+            "addressed_to": sorted({r["rec_id"] for r in rows if r["role"] == "addressed_to"}),
+            "linked_to": sorted({r["rec_id"] for r in rows if r["role"] == "linked_body"}),
+            "forces": [{"id": i, "name": n, "recommendations": len(s)} for (i, n), s in sorted(forces.items(), key=lambda kv: (-len(kv[1]), kv[0][0]))],
+            "by_status": dict(sorted(Counter(r["status"] for r in {r["rec_id"]: r for r in rows}.values()).items())),
+            "members": sorted(r["id"] for r in self._read(cypher.BODY_MEMBERS, {"id": body_id})),
+        }
+
+    # -- 4-6: patterns ---------------------------------------------------------------------------
+
+    def spread(self, kind: str = "programme", min_forces: int = 2, limit: int = 100) -> list[dict]:
+        """Programmes or themes ranked by how many distinct forces' recommendations reach them."""
+        if kind not in cypher.SPREAD:
+            raise QueryRefused(f"spread kind must be 'programme' or 'theme', not {kind!r}", errors={"kind": kind})
+        rows = [dict(r, force_ids=sorted(r["force_ids"])) for r in self._read(cypher.SPREAD[kind]) if r["forces"] >= min_forces]
+        rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
+        return rows[:limit]
+
+    def similar_forces(self, force_id: str, limit: int = 10) -> list[dict]:
+        """Forces most like `force_id` by Jaccard similarity of their programme and theme sets."""
+        self.get_node("Force", force_id)
+        features: dict[str, set] = defaultdict(set)
+        names = {}
+        for r in self._read(cypher.FORCE_FEATURES):
+            features[r["force_id"]].add((r["kind"], r["id"]))
+            names[r["force_id"]] = r["force_name"]
+        mine = features.get(force_id, set())
+        out = []
+        for other, theirs in features.items():
+            if other == force_id or not mine:
+                continue
+            shared = mine & theirs
+            if not shared:
+                continue
+            out.append({
+                "id": other, "name": names[other],
+                "score": round(len(shared) / len(mine | theirs), 4),
+                "shared_programmes": sorted(i for k, i in shared if k == "programme"),
+                "shared_themes": sorted(i for k, i in shared if k == "theme"),
+            })
+        out.sort(key=lambda r: (-r["score"], r["id"]))
+        return out[:limit]
+
+    def cooccurrence(self, pair: str = "programme-programme", min_count: int = 1, limit: int = 100) -> list[dict]:
+        """Pairs that appear in the same recommendation (its text or its response), with counts."""
+        progs = defaultdict(set)
+        for r in self._read(cypher.REC_PROGRAMMES):
+            progs[r["rec_id"]].add(r["id"])
+        counts: Counter = Counter()
+        if pair == "programme-programme":
+            for items in progs.values():
+                counts.update(itertools.combinations(sorted(items), 2))
+        elif pair == "programme-theme":
+            themes = defaultdict(set)
+            for r in self._read(cypher.REC_THEMES):
+                themes[r["rec_id"]].add(r["id"])
+            for rec, items in progs.items():
+                counts.update((p, t) for p in items for t in themes.get(rec, ()))
+        else:
+            raise QueryRefused(f"pair must be 'programme-programme' or 'programme-theme', not {pair!r}", errors={"pair": pair})
+        rows = [{"a": a, "b": b, "count": n} for (a, b), n in counts.items() if n >= min_count]
+        rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
+        return rows[:limit]
+
+    # -- 7-8: neighbourhood and paths --------------------------------------------------------------
+
+    def neighbourhood(self, kind: str, id: str, depth: int = 1, max_nodes: int = 200) -> dict:
+        """Nodes and edges within `depth` hops, breadth first, stopping at `max_nodes`."""
+        if not 1 <= depth <= 3:
+            raise QueryRefused("depth must be between 1 and 3", errors={"depth": depth})
+        start = self.get_node(kind, id)
+        nodes = {(start["label"], start["id"]): start}
+        edges: dict[tuple, dict] = {}
+        frontier = [(kind, id)]
+        truncated = False
+        for _ in range(depth):
+            nxt = []
+            by_kind = defaultdict(list)
+            for k, i in frontier:
+                by_kind[k].append(i)
+            for k, ids in sorted(by_kind.items()):
+                for direction in ("out", "in"):
+                    for r in self._read(self.dialect.neighbours(k, direction), {"ids": ids, "limit": max_nodes * 20}):
+                        m = r["node"]
+                        key = (m["label"], m["id"])
+                        src, dst = ((k, r["from_id"]), key) if direction == "out" else (key, (k, r["from_id"]))
+                        if key not in nodes:
+                            if len(nodes) >= max_nodes:
+                                truncated = True
+                                continue
+                            nodes[key] = m
+                            nxt.append(key)
+                        edges[(src, dst, r["type"])] = {"source": _key(*src), "target": _key(*dst), "type": r["type"]}
+            frontier = nxt
+            if not frontier:
+                break
+        return {"nodes": [dict(n, key=_key(n["label"], n["id"])) for n in nodes.values()],
+                "edges": sorted(edges.values(), key=lambda e: (e["source"], e["target"], e["type"])),
+                "truncated": truncated}
+
+    def paths(self, a: tuple[str, str], b: tuple[str, str], max_length: int = 8, limit: int = 10) -> list[dict]:
+        """All shortest paths between two nodes, each as nodes and edges."""
+        self.get_node(*a)
+        self.get_node(*b)
+        rows = self._read(self.dialect.path(a[0], b[0], max_length), {"a": a[1], "b": b[1], "limit": limit})
+        out = []
+        for row in rows:
+            nodes, edges = self._path_rows(row)
+            out.append({"length": len(edges), "nodes": [dict(n, key=_key(n["label"], n["id"])) for n in nodes], "edges": edges})
+        out.sort(key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
+        return out
+
+    # -- 9-11: deadlines, acceptance, shared dependencies ----------------------------------------
+
+    def deadlines(self, on: date | None = None, force_id: str | None = None) -> dict:
+        """Overdue recommendations on a date (no response or still awaited, due date passed), per force."""
+        today = (on or date.today()).isoformat()
+        rows = self._read(cypher.DEADLINES)
+        if force_id:
+            rows = [r for r in rows if r["force_id"] == force_id]
+        overdue = [
+            {k: r[k] for k in ("rec_id", "case_id", "reference", "force_id", "force_name", "status", "due")}
+            | {"days_overdue": (date.fromisoformat(today) - date.fromisoformat(r["due"])).days}
+            for r in rows if _overdue(r, today)
+        ]
+        overdue.sort(key=lambda r: (-r["days_overdue"], r["rec_id"]))
+        per_force = Counter((r["force_id"], r["force_name"]) for r in overdue)
+        return {
+            "on": today,
+            "overdue": overdue,
+            "per_force": [{"id": i, "name": n, "overdue": c} for (i, n), c in sorted(per_force.items(), key=lambda kv: (-kv[1], kv[0][0] or ""))],
+        }
+
+    def acceptance(self, by: str = "force") -> list[dict]:
+        """Counts of each status per force or per year."""
+        if by not in ("force", "year"):
+            raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
+        table: dict = defaultdict(Counter)
+        names = {}
+        for r in self._read(cypher.ACCEPTANCE):
+            key = r["force_id"] if by == "force" else r["year"]
+            names[key] = r["force_name"] if by == "force" else None
+            table[key][r["status"]] += r["n"]
+        out = []
+        for key, c in table.items():
+            row = {by: key, "total": sum(c.values())}
+            if by == "force":
+                row["name"] = names[key]
+            row.update({s: c.get(s, 0) for s in ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")})
+            out.append(row)
+        out.sort(key=lambda r: (r[by] is None, r[by] if r[by] is not None else 0) if by == "year" else (r[by] is None, r[by] or ""))
+        return out
+
+    def shared_dependencies(self, min_forces: int = 2) -> list[dict]:
+        """Bodies and programmes that responses defer to, with every force the one decision spans."""
+        targets: dict[tuple, dict] = {}
+        for r in self._read(cypher.DEFERRALS):
+            t = r["target"]
+            entry = targets.setdefault((t["label"], t["id"]), {"label": t["label"], "id": t["id"], "name": t.get("name"), "deferrals": []})
+            entry["deferrals"].append({k: r[k] for k in ("rec_id", "status", "force_id", "phrase")})
+        out = []
+        for (kind, id), entry in targets.items():
+            span = {r["id"] for r in self._read(cypher.DEPENDENCY_SPAN[kind], {"id": id})} if kind in cypher.DEPENDENCY_SPAN else set()
+            deferring = {d["force_id"] for d in entry["deferrals"] if d["force_id"]}
+            span |= deferring
+            entry["deferrals"].sort(key=lambda d: d["rec_id"])
+            entry["deferring_forces"] = sorted(deferring)
+            entry["forces_spanned"] = sorted(span)
+            if len(span) >= min_forces:
+                out.append(entry)
+        out.sort(key=lambda e: (-len(e["forces_spanned"]), e["label"], e["id"]))
+        return out
+
+    # -- power users -----------------------------------------------------------------------------
+
+    def read_only_query(self, query: str, params: dict | None = None, max_rows: int = 1000, timeout_ms: int = 5000) -> dict:
+        """Run a user's Cypher read-only, with a time limit and a row cap; writes are refused."""
+        bare = _STRINGS.sub("''", query)
+        m = _WRITE_WORDS.search(bare)
+        if m:
+            raise QueryRefused(f"read-only endpoint: {m.group(1).upper()} is not allowed", errors={"query": m.group(1).upper()})
+        rows = self._read_only(query, params or {}, max_rows + 1, timeout_ms)
+        return {"rows": rows[:max_rows], "truncated": len(rows) > max_rows}
+
+    @abstractmethod
+    def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
+        """Run in the store's read-only mode."""
+
+
+def _key(kind: str, id: str) -> str:
+    return f"{kind.lower()}:{id}"
+
+
+def _ranked(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (-r["recommendations"], r["id"]))
+
+
+def _overdue(r: dict, today: str) -> bool:
+    if not r.get("due") or r["due"] >= today:
+        return False
+    return r.get("response_id") is None or r["status"] == "awaiting_response"
+
+
+def jsonable(value):
+    """Node and relationship values as plain JSON values."""
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
