@@ -77,22 +77,24 @@ def case_rows(case: CaseRecord) -> Rows:
             rows.node("Programme", id=p.id, name=p.name, kind=p.kind, new=p.new)
         for t in rec.themes:
             rows.node("Theme", id=t, name=t)
-        seen = set()
+        linked: set[tuple[str, str]] = set()
         for m in rec.mentions:
-            src_kind, src = ("Recommendation", rid) if m.field == "text" else ("Response", sid)
             if m.field != "text" and not rec.response:
                 continue
+            src_kind, src = ("Recommendation", rid) if m.field == "text" else ("Response", sid)
             if m.kind == "Programme":
                 rows.edge("mentions", src_kind, src, "Programme", m.id, field=m.field, char_start=m.start, char_end=m.end, surface=m.surface)
-            elif m.kind == "Theme" and (src, m.id) not in seen:
-                seen.add((src, m.id))
+                linked.add(("Programme", m.id))
+            elif m.kind == "Theme" and (src, m.id) not in linked:
                 rows.edge("about", src_kind, src, "Theme", m.id)
-        if not any(m.kind == "Theme" for m in rec.mentions):  # themes given without spans (JSON records)
-            for t in rec.themes:
+                linked.update({(src, m.id), ("Theme", m.id)})
+        # Programmes and themes a record carries without a span (our JSON, merged renderings).
+        for p in rec.programmes:
+            if ("Programme", p.id) not in linked:
+                rows.edge("mentions", "Recommendation", rid, "Programme", p.id)
+        for t in rec.themes:
+            if ("Theme", t) not in linked:
                 rows.edge("about", "Recommendation", rid, "Theme", t)
-        if not any(m.kind == "Programme" for m in rec.mentions):
-            for p in rec.programmes:
-                rows.edge("mentions", "Recommendation", rid, "Programme", p.id, field="text")
         if rec.response:
             for d in rec.defers_to:
                 rows.node(d.kind, id=d.id, name=d.name)

@@ -1,0 +1,161 @@
+"""The GraphStore contract: every question answered alike on every store, checked against tests/oracle.py."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+
+from ontology.exc import NotFound, QueryRefused
+from tests import oracle
+
+TODAY = date(2026, 11, 26)
+
+
+def test_counts_match_the_records(store, sample_cases):
+    counts = store.counts()
+    assert counts["Case"] == len(sample_cases)
+    assert counts["Recommendation"] == sum(len(c.recommendations) for c in sample_cases)
+    assert counts["Response"] == sum(1 for _, r in oracle.recs(sample_cases) if r.response)
+    assert counts["Force"] == 46  # the gazetteer, loaded once
+
+
+def test_reingest_is_idempotent(store, sample_cases):
+    before = store.counts()
+    result = store.write_cases(sample_cases)
+    assert result.written == [] and len(result.unchanged) == len(sample_cases)
+    assert store.counts() == before
+
+
+def test_changed_case_replaces_what_changed(store, sample_cases):
+    kent = copy.deepcopy(next(c for c in sample_cases if c.id == "2023-201455"))
+    kent.recommendations[1].response = "Body-worn video is now checked at every cell entry."
+    kent.recommendations[1].status = "accepted"
+    del kent.recommendations[0]
+    before = store.counts()
+    assert store.write_cases([kent]).written == ["2023-201455"]
+    after = store.counts()
+    assert after["Recommendation"] == before["Recommendation"] - 1
+    assert after["Response"] == before["Response"]  # one response gone with its rec, one arrived
+    assert store.case_record("2023-201455").to_dict() == kent.to_dict()
+    assert "2023-201455-2" not in store.deadlines(on=TODAY)["overdue"]
+
+
+def test_case_record_round_trips(store, sample_cases):
+    for case in sample_cases:
+        assert store.case_record(case.id).to_dict() == case.to_dict()
+
+
+@pytest.mark.parametrize("force_id", ["essex", "kent", "norfolk", "suffolk", "greater-manchester", "west-yorkshire"])
+def test_force_profile(store, sample_cases, force_id):
+    profile = store.force_profile(force_id, on=TODAY)
+    mine = oracle.force_recs(sample_cases, force_id)
+    assert profile["recommendations"] == len(mine)
+    assert profile["cases"] == len({c.id for c, _ in mine})
+    assert profile["by_status"] == dict(sorted(__import__("collections").Counter(r.status for _, r in mine).items()))
+    expected_programmes = __import__("collections").Counter(p.id for _, r in mine for p in {p.id: p for p in r.programmes}.values())
+    assert {p["id"]: p["recommendations"] for p in profile["programmes"]} == dict(expected_programmes)
+    assert profile["overdue"] == sorted(c.recommendation_id(r) for c, r in mine if oracle.is_overdue(c, r, TODAY.isoformat()))
+
+
+def test_programme_profile_reaches_every_force(store, sample_cases):
+    profile = store.programme_profile("athena")
+    expected = oracle.programme_forces(sample_cases)["athena"]
+    assert {f["id"] for f in profile["forces"]} == expected
+    assert {"essex", "kent", "norfolk", "suffolk", "hertfordshire"} <= expected
+    assert "warwickshire" in profile["users"]
+
+
+def test_body_profile(store, sample_cases):
+    profile = store.body_profile("college-of-policing")
+    expected = sorted(c.recommendation_id(r) for c, r in oracle.recs(sample_cases) if any(a.id == "college-of-policing" for a in r.addressed_to))
+    assert profile["addressed_to"] == expected
+
+
+@pytest.mark.parametrize("kind", ["programme", "theme"])
+def test_cross_force_spread(store, sample_cases, kind):
+    rows = store.spread(kind, min_forces=2)
+    expected = {k: v for k, v in oracle.programme_forces(sample_cases, kind).items() if len(v) >= 2}
+    assert {r["id"]: set(r["force_ids"]) for r in rows} == expected
+    assert [r["forces"] for r in rows] == sorted((r["forces"] for r in rows), reverse=True)
+    if kind == "programme":
+        assert rows[0]["id"] == "athena"
+
+
+def test_force_similarity(store, sample_cases):
+    rows = store.similar_forces("essex", limit=50)
+    assert {r["id"]: r["score"] for r in rows} == oracle.similar(sample_cases, "essex")
+    assert "athena" in rows[0]["shared_programmes"]
+
+
+def test_cooccurrence(store, sample_cases):
+    rows = store.cooccurrence(limit=1000)
+    assert {(r["a"], r["b"]): r["count"] for r in rows} == dict(oracle.cooccurrence(sample_cases))
+
+
+def test_deadlines(store, sample_cases):
+    answer = store.deadlines(on=TODAY)
+    expected = sorted(c.recommendation_id(r) for c, r in oracle.recs(sample_cases) if oracle.is_overdue(c, r, TODAY.isoformat()))
+    assert sorted(r["rec_id"] for r in answer["overdue"]) == expected
+    assert "2023-201455-2" in expected  # Kent's awaited response
+
+
+def test_acceptance_by_force(store, sample_cases):
+    rows = store.acceptance("force")
+    table = oracle.acceptance_by_force(sample_cases)
+    for row in rows:
+        assert {s: row[s] for s in table[row["force"]]} == dict(table[row["force"]])
+    assert sum(r["total"] for r in rows) == sum(len(c.recommendations) for c in sample_cases)
+
+
+def test_shared_dependencies(store, sample_cases):
+    rows = store.shared_dependencies(min_forces=2)
+    spans = oracle.dependency_spans(sample_cases)
+    assert {(r["label"], r["id"]): set(r["forces_spanned"]) for r in rows} == {k: v for k, v in spans.items() if len(v) >= 2}
+    athena = next(r for r in rows if r["id"] == "athena-governance-group")
+    assert {"essex", "kent", "norfolk", "suffolk"} <= set(athena["deferring_forces"])
+    assert len(athena["forces_spanned"]) >= 9
+
+
+def test_neighbourhood(store):
+    nb = store.neighbourhood("Case", "2022-178839", depth=1)
+    keys = {n["key"] for n in nb["nodes"]}
+    assert {"case:2022-178839", "force:essex", "recommendation:2022-178839-1", "recommendation:2022-178839-4"} <= keys
+    assert all({"source", "target", "type"} <= set(e) for e in nb["edges"])
+    capped = store.neighbourhood("Force", "essex", depth=3, max_nodes=20)
+    assert len(capped["nodes"]) == 20 and capped["truncated"]
+    with pytest.raises(QueryRefused):
+        store.neighbourhood("Force", "essex", depth=4)
+
+
+def test_shortest_path_between_two_forces(store):
+    paths = store.paths(("Force", "essex"), ("Force", "kent"))
+    assert paths and paths[0]["length"] == 2
+    assert paths[0]["nodes"][0]["key"] == "force:essex" and paths[0]["nodes"][-1]["key"] == "force:kent"
+    assert all(p["length"] == 2 for p in paths)
+
+
+def test_unknown_ids_raise_not_found(store):
+    with pytest.raises(NotFound):
+        store.force_profile("atlantis")
+    with pytest.raises(NotFound):
+        store.paths(("Force", "essex"), ("Force", "atlantis"))
+
+
+@pytest.mark.parametrize("query", [
+    "CREATE (n:Force {id: 'x'})", "MATCH (n:Force) SET n.name = 'x'", "MATCH (n:Force) DETACH DELETE n",
+    "MERGE (n:Force {id: 'x'})", "MATCH (n:Force) REMOVE n.name", "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l",
+    "CALL db.labels()", "match (n:Force) set n.name = 'x'",
+])
+def test_read_only_query_refuses_writes(store, query):
+    before = store.counts()
+    with pytest.raises(QueryRefused):
+        store.read_only_query(query)
+    assert store.counts() == before
+
+
+def test_read_only_query_caps_rows(store):
+    result = store.read_only_query("MATCH (f:Force) RETURN f.id AS id ORDER BY id", max_rows=5)
+    assert len(result["rows"]) == 5 and result["truncated"]
+    assert store.read_only_query("MATCH (f:Force) WHERE f.name = 'SET' RETURN f.id")["rows"] == []
