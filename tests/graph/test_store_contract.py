@@ -159,3 +159,34 @@ def test_read_only_query_caps_rows(store):
     result = store.read_only_query("MATCH (f:Force) RETURN f.id AS id ORDER BY id", max_rows=5)
     assert len(result["rows"]) == 5 and result["truncated"]
     assert store.read_only_query("MATCH (f:Force) WHERE f.name = 'SET' RETURN f.id")["rows"] == []
+
+
+def test_generated_corpus_agrees_with_the_oracle(empty_store):
+    from ingest.generator import generate
+
+    cases = generate(300, seed=11)
+    assert not empty_store.write_cases(cases).failed
+    rows = empty_store.spread("programme", min_forces=2, limit=1000)
+    expected = {k: v for k, v in oracle.programme_forces(cases).items() if len(v) >= 2}
+    assert {r["id"]: set(r["force_ids"]) for r in rows} == expected
+    assert [r["forces"] for r in rows] == sorted((r["forces"] for r in rows), reverse=True)
+    assert rows[0]["forces"] == max(len(v) for v in expected.values())
+    answer = empty_store.deadlines(on=TODAY)
+    assert sorted(r["rec_id"] for r in answer["overdue"]) == sorted(
+        c.recommendation_id(r) for c, r in oracle.recs(cases) if oracle.is_overdue(c, r, TODAY.isoformat())
+    )
+    assert {(r["a"], r["b"]): r["count"] for r in empty_store.cooccurrence(limit=100000)} == dict(oracle.cooccurrence(cases))
+    statuses = {r.status for _, r in oracle.recs(cases)}
+    assert statuses == {"accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown"}
+
+
+def test_generator_is_seeded_and_skewed():
+    from collections import Counter
+
+    from ingest.generator import generate
+
+    a, b = generate(200, seed=3), generate(200, seed=3)
+    assert [c.to_dict() for c in a] == [c.to_dict() for c in b]
+    reach = Counter(p.id for c in a for r in c.recommendations for p in r.programmes)
+    top, *_, bottom = [n for _, n in reach.most_common()]
+    assert top >= 5 * bottom

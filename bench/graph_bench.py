@@ -1,0 +1,77 @@
+"""Graph benchmark: load time and each query's median and p95 at generated corpus sizes.
+
+Usage: python -m bench.graph_bench [--sizes 1000 10000] [--repeat 20]
+Prints a Markdown table for docs/BENCHMARKS.md. Compare ratios within one run: machines are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from api.settings import Settings
+from graph.open import open_store
+from ingest.generator import generate
+
+QUERIES = {
+    "force_profile": lambda s: s.force_profile("essex", on=date(2026, 11, 26)),
+    "programme_profile": lambda s: s.programme_profile("athena"),
+    "body_profile": lambda s: s.body_profile("college-of-policing"),
+    "spread(programme)": lambda s: s.spread("programme", 2),
+    "spread(theme)": lambda s: s.spread("theme", 2),
+    "similar_forces": lambda s: s.similar_forces("essex"),
+    "cooccurrence": lambda s: s.cooccurrence(),
+    "neighbourhood(d2)": lambda s: s.neighbourhood("Force", "essex", 2, 200),
+    "paths(essex,kent)": lambda s: s.paths(("Force", "essex"), ("Force", "kent")),
+    "deadlines": lambda s: s.deadlines(on=date(2026, 11, 26)),
+    "acceptance": lambda s: s.acceptance("force"),
+    "shared_dependencies": lambda s: s.shared_dependencies(),
+}
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def run(size: int, repeat: int) -> list[str]:
+    cases = generate(size, seed=7)
+    recs = sum(len(c.recommendations) for c in cases)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Settings(data_dir=Path(tmp), _env_file=None))
+        t0 = time.perf_counter()
+        store.ensure_schema()
+        store.write_cases(cases, batch_size=500)
+        load = time.perf_counter() - t0
+        lines = [f"| {size:,} cases ({recs:,} recs) | load | {load:.1f} s | |"]
+        for name, fn in QUERIES.items():
+            fn(store)  # warm
+            times = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                fn(store)
+                times.append((time.perf_counter() - t) * 1000)
+            lines.append(f"| {size:,} | {name} | {statistics.median(times):.1f} ms | {pct(times, 0.95):.1f} ms |")
+        store.close()
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--repeat", type=int, default=20)
+    args = ap.parse_args()
+    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print("| corpus | measure | median | p95 |\n|---|---|---|---|")
+    for size in args.sizes:
+        for line in run(size, args.repeat):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
