@@ -12,7 +12,7 @@ from pathlib import Path
 import ladybug
 
 from graph import cypher
-from graph.store import GraphStore, jsonable
+from graph.store import GraphStore, jsonable, shape_path, sort_paths
 from ontology.exc import QueryRefused, StoreUnavailable
 
 _INTERNAL = {"_ID", "_LABEL", "_SRC", "_DST"}
@@ -95,9 +95,6 @@ class EmbeddedStore(GraphStore):
         out.update({k: jsonable(x) for k, x in v.items() if k not in _INTERNAL and x is not None and k != "record"})
         return out
 
-    def _path_rows(self, row: dict) -> tuple[list[dict], list[dict]]:
-        raise NotImplementedError  # paths are read with internal ids below
-
     def paths(self, a, b, max_length: int = 8, limit: int = 10) -> list[dict]:
         self.get_node(*a)
         self.get_node(*b)
@@ -105,16 +102,12 @@ class EmbeddedStore(GraphStore):
         out = []
         while result.has_next():
             raw_nodes, raw_rels = result.get_next()
+            # Relationships name their ends by internal id; map them back to our nodes.
             by_internal = {(n["_ID"]["table"], n["_ID"]["offset"]): self._node_dict(n) for n in raw_nodes}
-            nodes = [self._node_dict(n) for n in raw_nodes]
-            edges = []
-            for rel in raw_rels:
-                src = by_internal[(rel["_SRC"]["table"], rel["_SRC"]["offset"])]
-                dst = by_internal[(rel["_DST"]["table"], rel["_DST"]["offset"])]
-                edges.append({"source": f"{src['label'].lower()}:{src['id']}", "target": f"{dst['label'].lower()}:{dst['id']}", "type": rel["_LABEL"]})
-            out.append({"length": len(edges), "nodes": [dict(n, key=f"{n['label'].lower()}:{n['id']}") for n in nodes], "edges": edges})
-        out.sort(key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
-        return out
+            end = lambda ref: by_internal[(ref["table"], ref["offset"])]  # noqa: E731
+            edges = [(end(r["_SRC"]), end(r["_DST"]), r["_LABEL"]) for r in raw_rels]
+            out.append(shape_path([self._node_dict(n) for n in raw_nodes], edges))
+        return sort_paths(out)
 
     def clear(self) -> None:
         from ontology.model import model

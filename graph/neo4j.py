@@ -5,13 +5,18 @@ The driver is created by `open_store` and injected; the store never creates it.
 
 from __future__ import annotations
 
+import re
+
 import neo4j
 from neo4j.exceptions import ClientError, Neo4jError
 from neo4j.graph import Node, Relationship
 
 from graph import cypher
-from graph.store import GraphStore, jsonable
+from graph.store import GraphStore, jsonable, shape_path, sort_paths
 from ontology.exc import QueryRefused
+
+
+_SCHEMA = re.compile(r"\s*CREATE\s+(CONSTRAINT|INDEX|FULLTEXT\s+INDEX|RANGE\s+INDEX)\b", re.I)
 
 
 class Neo4jStore(GraphStore):
@@ -35,10 +40,8 @@ class Neo4jStore(GraphStore):
                     continue
                 tx.run(query, params).consume()
 
-        # Schema statements cannot share a transaction with data; run them on their own.
-        if len(statements) == 1 and statements[0][0].lstrip().upper().startswith("CREATE") and "CONSTRAINT" in statements[0][0].upper() or (
-            len(statements) == 1 and " INDEX " in statements[0][0].upper()
-        ):
+        # Schema statements cannot share a transaction with data: run them in auto-commit.
+        if len(statements) == 1 and _SCHEMA.match(statements[0][0]):
             with self.driver.session(database=self.database) as session:
                 session.run(statements[0][0]).consume()
             return
@@ -70,9 +73,6 @@ class Neo4jStore(GraphStore):
         kind = next(iter(n.labels))
         return {"label": kind, **{k: jsonable(x) for k, x in dict(n).items() if x is not None and k != "record"}}
 
-    def _path_rows(self, row: dict) -> tuple[list[dict], list[dict]]:
-        raise NotImplementedError
-
     def paths(self, a, b, max_length: int = 8, limit: int = 10) -> list[dict]:
         self.get_node(*a)
         self.get_node(*b)
@@ -81,19 +81,13 @@ class Neo4jStore(GraphStore):
         def work(tx):
             out = []
             for record in tx.run(query, {"a": a[1], "b": b[1], "limit": limit}):
-                nodes = [self._node_dict(n) for n in record["nodes"]]
                 by_element = {n.element_id: self._node_dict(n) for n in record["nodes"]}
-                edges = []
-                for rel in record["rels"]:
-                    src, dst = by_element[rel.start_node.element_id], by_element[rel.end_node.element_id]
-                    edges.append({"source": f"{src['label'].lower()}:{src['id']}", "target": f"{dst['label'].lower()}:{dst['id']}", "type": rel.type})
-                out.append({"length": len(edges), "nodes": [dict(n, key=f"{n['label'].lower()}:{n['id']}") for n in nodes], "edges": edges})
+                edges = [(by_element[r.start_node.element_id], by_element[r.end_node.element_id], r.type) for r in record["rels"]]
+                out.append(shape_path([self._node_dict(n) for n in record["nodes"]], edges))
             return out
 
         with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
-            out = session.execute_read(work)
-        out.sort(key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
-        return out
+            return sort_paths(session.execute_read(work))
 
     def clear(self) -> None:
         with self.driver.session(database=self.database) as session:

@@ -1,6 +1,6 @@
 """The GraphStore interface: writing case records and answering the relationship questions.
 
-Backends implement four primitives (`_execute_write`, `_read`, `_node_dict`, `_path_rows`) and the
+Backends implement a few primitives (`_execute_write`, `_read`, `_read_only`, `paths`) and the
 shared logic here does the rest, so both stores give the same answers by construction; the contract
 tests check them against answers computed in plain Python from the records.
 """
@@ -62,10 +62,6 @@ class GraphStore(ABC):
     @abstractmethod
     def _schema_statements(self) -> list[str]:
         """DDL for this store."""
-
-    @abstractmethod
-    def _path_rows(self, row: dict) -> tuple[list[dict], list[dict]]:
-        """Turn a path row (nodes, rels) into node dicts and edges {source, target, type}."""
 
     @abstractmethod
     def close(self) -> None:
@@ -319,17 +315,9 @@ class GraphStore(ABC):
                 "edges": sorted(edges.values(), key=lambda e: (e["source"], e["target"], e["type"])),
                 "truncated": truncated}
 
+    @abstractmethod
     def paths(self, a: tuple[str, str], b: tuple[str, str], max_length: int = 8, limit: int = 10) -> list[dict]:
-        """All shortest paths between two nodes, each as nodes and edges."""
-        self.get_node(*a)
-        self.get_node(*b)
-        rows = self._read(self.dialect.path(a[0], b[0], max_length), {"a": a[1], "b": b[1], "limit": limit})
-        out = []
-        for row in rows:
-            nodes, edges = self._path_rows(row)
-            out.append({"length": len(edges), "nodes": [dict(n, key=_key(n["label"], n["id"])) for n in nodes], "edges": edges})
-        out.sort(key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
-        return out
+        """All shortest paths between two nodes (kind, id), each as `shape_path` gives it."""
 
     # -- 9-11: deadlines, acceptance, shared dependencies ----------------------------------------
 
@@ -406,6 +394,19 @@ class GraphStore(ABC):
     @abstractmethod
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
         """Run in the store's read-only mode."""
+
+
+def shape_path(nodes: list[dict], edges: list[tuple[dict, dict, str]]) -> dict:
+    """A path as a graph viewer draws it: node dicts with keys, edges {source, target, type}."""
+    return {
+        "length": len(edges),
+        "nodes": [dict(n, key=_key(n["label"], n["id"])) for n in nodes],
+        "edges": [{"source": _key(s["label"], s["id"]), "target": _key(d["label"], d["id"]), "type": t} for s, d, t in edges],
+    }
+
+
+def sort_paths(paths: list[dict]) -> list[dict]:
+    return sorted(paths, key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
 
 
 def _key(kind: str, id: str) -> str:
