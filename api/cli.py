@@ -136,13 +136,5 @@ def patterns(ctx: click.Context, question: str, id: str | None, on: str | None, 
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2, default=str))
 
 
-def run() -> None:
-    """Entry point that turns our errors into clean messages (no tracebacks for expected failures)."""
-    try:
-        main(standalone_mode=True)
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-
-
 if __name__ == "__main__":
     main()

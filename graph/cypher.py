@@ -158,7 +158,6 @@ class Dialect:
     """The statements that differ between LadybugDB and Neo4j."""
 
     name: str
-    node_label: str  # expression for a node's label given variable m
     edge_type: str  # expression for a relationship's type given variable e
     shortest: str  # all shortest paths between a and b
 
@@ -173,13 +172,11 @@ class Dialect:
 
 LADYBUG = Dialect(
     name="ladybug",
-    node_label="label(m)",
     edge_type="label(e)",
     shortest="MATCH p = (a:{a} {{id: $a}})-[* ALL SHORTEST 1..{max}]-(b:{b} {{id: $b}}) RETURN nodes(p) AS nodes, rels(p) AS rels LIMIT $limit",
 )
 NEO4J = Dialect(
     name="neo4j",
-    node_label="labels(m)[0]",
     edge_type="type(e)",
     shortest="MATCH (a:{a} {{id: $a}}), (b:{b} {{id: $b}}) MATCH p = allShortestPaths((a)-[*..{max}]-(b)) RETURN nodes(p) AS nodes, relationships(p) AS rels LIMIT $limit",
 )

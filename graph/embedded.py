@@ -62,10 +62,10 @@ class EmbeddedStore(GraphStore):
                 raise
             conn.execute("COMMIT")
 
-    def _rows(self, result) -> list[dict]:
+    def _rows(self, result, max_rows: int | None = None) -> list[dict]:
         cols = result.get_column_names()
         out = []
-        while result.has_next():
+        while result.has_next() and (max_rows is None or len(out) < max_rows):
             out.append({c: self._value(v) for c, v in zip(cols, result.get_next())})
         return out
 
@@ -123,12 +123,7 @@ class EmbeddedStore(GraphStore):
         try:
             conn.execute("BEGIN TRANSACTION READ ONLY")
             try:
-                result = conn.execute(query, params)
-                rows = []
-                cols = result.get_column_names()
-                while result.has_next() and len(rows) < max_rows:
-                    rows.append({c: self._value(v) for c, v in zip(cols, result.get_next())})
-                return rows
+                return self._rows(conn.execute(query, params), max_rows)
             finally:
                 conn.execute("ROLLBACK")
         except RuntimeError as e:

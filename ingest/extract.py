@@ -6,7 +6,7 @@ import re
 
 from ingest.pages import Block, Page
 from ingest.status import decide
-from ontology.gazetteer import Entry, gazetteer, norm
+from ontology.gazetteer import Entry, gazetteer
 from ontology.records import CaseRecord, Deferral, Mention, ProgrammeRef, RecommendationRecord, Ref, SourceRecord
 from ontology.types import TYPES
 
@@ -275,7 +275,3 @@ def _deferrals(rec: RecommendationRecord, g) -> None:
                 continue
             seen.add((entry.kind, entry.id))
             rec.defers_to.append(Deferral(entry.kind, entry.id, entry.name, sentence.strip()[:300]))
-
-
-def same_org(a: str, b: str) -> bool:
-    return norm(a) == norm(b)

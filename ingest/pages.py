@@ -8,8 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.layouts import AI_HEADER, GLOSSARY_MARKERS, HEADING, QUESTION, RECOMMEND, TOTAL, detect
-from ingest.text import paragraphs
+from ingest.layouts import AI_HEADER, HEADING, QUESTION, RECOMMEND, TOTAL, detect
 from ontology.exc import InvalidSource
 
 # Lines that are only a status label (FORMATS.md, quirk 2).
@@ -314,7 +313,3 @@ def _blocks(page: Page, lines: list[str]) -> None:
 
 def _has(lines: list) -> bool:
     return any(ln for ln in lines if ln)
-
-
-def glossary_only(text: str) -> bool:
-    return any(m in text for m in GLOSSARY_MARKERS) and not any(RECOMMEND.search(p) for p in paragraphs(text))
