@@ -37,7 +37,25 @@ DELETE_CASES = """
 UNWIND $ids AS cid
 MATCH (c:`Case` {id: cid})
 DETACH DELETE c"""
-CASE_HASHES = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash"
+DELETE_BY_CASE = (DELETE_RESPONSES, DELETE_RECOMMENDATIONS, DELETE_CASES)
+# Stored state of the cases about to be written: unchanged ones are skipped, changed ones replaced.
+CASE_STATE = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.record AS record"
+
+
+# Statements keyed by id use one single-node MATCH per clause: LadybugDB plans those as primary-key
+# lookups, whereas `MATCH (a {..}), (b {..})` and MERGE scan the whole table (quadratic loads).
+
+def delete_by_id(kind: str) -> str:
+    return f"UNWIND $ids AS i MATCH (n:{label(kind)} {{id: i}}) DETACH DELETE n"
+
+
+def existing_ids(kind: str) -> str:
+    return f"UNWIND $ids AS i MATCH (n:{label(kind)} {{id: i}}) RETURN n.id AS id"
+
+
+def update_nodes(schema: Schema) -> str:
+    sets = ", ".join(f"n.{p} = r.{p}" for p in schema.properties)
+    return f"UNWIND $rows AS r MATCH (n:{label(schema.name)} {{id: r.id}}) SET {sets}"
 
 
 def create_nodes(schema: Schema) -> str:
@@ -55,12 +73,12 @@ def merge_nodes(schema: Schema, overwrite: bool) -> str:
 def create_edges(edge: Edge, src: str, dst: str) -> str:
     props = ", ".join(f"{p}: r.{p}" for p in edge.properties)
     body = f" {{{props}}}" if props else ""
-    return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}), (b:{label(dst)} {{id: r.dst}}) "
+    return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}) MATCH (b:{label(dst)} {{id: r.dst}}) "
             f"CREATE (a)-[:{edge.type}{body}]->(b)")
 
 
 def merge_edges(edge: Edge, src: str, dst: str) -> str:
-    return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}), (b:{label(dst)} {{id: r.dst}}) "
+    return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}) MATCH (b:{label(dst)} {{id: r.dst}}) "
             f"MERGE (a)-[:{edge.type}]->(b)")
 
 

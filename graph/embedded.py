@@ -21,6 +21,7 @@ _INTERNAL = {"_ID", "_LABEL", "_SRC", "_DST"}
 class EmbeddedStore(GraphStore):
     name = "embedded"
     dialect = cypher.LADYBUG
+    merge_is_seek = False
 
     def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
@@ -33,7 +34,7 @@ class EmbeddedStore(GraphStore):
                 msg = f"the graph at {self.path} is open in another process (only one may write it): {msg}"
             raise StoreUnavailable(msg) from None
         self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self._writer = threading.RLock()
 
     @property
     def conn(self) -> ladybug.Connection:
@@ -49,7 +50,7 @@ class EmbeddedStore(GraphStore):
         return cypher.ladybug_schema()
 
     def _execute_write(self, statements: list[tuple[str, dict]]) -> None:
-        with self._write_lock:
+        with self._writer:
             conn = self.conn
             conn.execute("BEGIN TRANSACTION")
             try:

@@ -6,6 +6,7 @@ The driver is created by `open_store` and injected; the store never creates it.
 from __future__ import annotations
 
 import re
+import threading
 
 import neo4j
 from neo4j.exceptions import ClientError, Neo4jError
@@ -26,6 +27,7 @@ class Neo4jStore(GraphStore):
     def __init__(self, driver: neo4j.Driver, database: str = "neo4j"):
         self.driver = driver
         self.database = database
+        self._writer = threading.RLock()
 
     def close(self) -> None:
         self.driver.close()

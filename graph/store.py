@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -47,7 +48,9 @@ class GraphStore(ABC):
 
     name = "abstract"
     transactional = True  # a batch of cases is written all-or-nothing
+    merge_is_seek = True  # MERGE on an id finds the node through an index (not so in LadybugDB)
     dialect: cypher.Dialect
+    _writer: threading.RLock  # one writer at a time in this process: lookups and writes agree
 
     # -- primitives ------------------------------------------------------------------------------
 
@@ -83,66 +86,96 @@ class GraphStore(ABC):
         """Create tables or constraints (idempotent) and load the gazetteers."""
         for statement in self._schema_statements():
             self._execute_write([(statement, {})])
-        self._execute_write(self._statements(gazetteer_rows(), overwrite=True, merge_edges=True))
+        with self._writer:
+            self._execute_write(self._statements(gazetteer_rows(), overwrite=True, merge_edges=True))
+
+    def _shared_nodes(self, kind: str, rows: list[dict], overwrite: bool) -> list[tuple[str, dict]]:
+        """Upsert shared nodes (forces, bodies, programmes...): gazetteer rows overwrite, rows from
+        records only fill nodes that do not exist yet. Backends whose MERGE is an index seek use it."""
+        schema = model[kind]
+        if self.merge_is_seek:
+            return [(cypher.merge_nodes(schema, overwrite), {"rows": rows})]
+        found = {r["id"] for r in self._read(cypher.existing_ids(kind), {"ids": [r["id"] for r in rows]})}
+        out = [(cypher.create_nodes(schema), {"rows": [r for r in rows if r["id"] not in found]})]
+        if overwrite:
+            out.append((cypher.update_nodes(schema), {"rows": [r for r in rows if r["id"] in found]}))
+        return out
 
     def _statements(self, rows: Rows, overwrite: bool = False, merge_edges: bool = False) -> list[tuple[str, dict]]:
         out = []
         for kind, node_rows in rows.nodes.items():
             unique = list({r["id"]: r for r in node_rows}.values())
-            schema = model[kind]
             if kind in OWNED:
-                out.append((cypher.create_nodes(schema), {"rows": unique}))
+                out.append((cypher.create_nodes(model[kind]), {"rows": unique}))
             else:
-                out.append((cypher.merge_nodes(schema, overwrite), {"rows": unique}))
+                out += self._shared_nodes(kind, unique, overwrite)
         for (etype, src, dst), edge_rows in rows.edges.items():
             edge = model.edge_by_type[etype]
             query = cypher.merge_edges(edge, src, dst) if merge_edges else cypher.create_edges(edge, src, dst)
             out.append((query, {"rows": edge_rows}))
         return out
 
-    def write_cases(self, cases: list[CaseRecord], batch_size: int = 200) -> WriteResult:
+    def write_cases(self, cases: list[CaseRecord], batch_size: int = 500) -> WriteResult:
         """Write cases, replacing earlier versions; unchanged cases are skipped.
 
         Each batch is one transaction; if a batch fails, its cases are retried one at a time so one
         bad case cannot keep the others out, and none is ever half-written.
         """
         result = WriteResult([], [], {})
-        for start in range(0, len(cases), batch_size):
-            batch = cases[start:start + batch_size]
-            hashes = {r["id"]: r["hash"] for r in self._read(cypher.CASE_HASHES, {"ids": [c.id for c in batch]})}
-            todo = []
-            for case in batch:
-                if hashes.get(case.id) == case.content_hash():
-                    result.unchanged.append(case.id)
-                else:
-                    todo.append(case)
-            if not todo:
-                continue
-            try:
-                self._replace(todo)
-                result.written += [c.id for c in todo]
-            except IopcKgError:
-                raise
-            except Exception as e:  # noqa: BLE001 - isolate the failing case, then report it
-                log.warning("batch failed (%s); retrying its cases one by one", e)
-                for case in todo:
-                    try:
-                        self._replace([case])
-                        result.written.append(case.id)
-                    except Exception as e2:  # noqa: BLE001
-                        result.failed[case.id] = str(e2)
+        with self._writer:
+            for start in range(0, len(cases), batch_size):
+                self._write_batch(cases[start:start + batch_size], result)
         return result
 
-    def _replace(self, cases: list[CaseRecord]) -> None:
+    def _write_batch(self, batch: list[CaseRecord], result: WriteResult) -> None:
+        stored = {r["id"]: r for r in self._read(cypher.CASE_STATE, {"ids": [c.id for c in batch]})}
+        todo = []
+        for case in batch:
+            if case.id in stored and stored[case.id]["hash"] == case.content_hash():
+                result.unchanged.append(case.id)
+            else:
+                todo.append(case)
+        if not todo:
+            return
+        try:
+            self._replace(todo, stored)
+            result.written += [c.id for c in todo]
+        except IopcKgError:
+            raise
+        except Exception as e:  # noqa: BLE001 - isolate the failing case, then report it
+            log.warning("batch failed (%s); retrying its cases one by one", e)
+            for case in todo:
+                try:
+                    self._replace([case], stored)
+                    result.written.append(case.id)
+                except Exception as e2:  # noqa: BLE001
+                    result.failed[case.id] = str(e2)
+
+    def _replace(self, cases: list[CaseRecord], stored: dict[str, dict]) -> None:
         rows = Rows()
         for case in cases:
             rows.extend(case_rows(case))
-        ids = [c.id for c in cases]
-        deletes = [(q, {"ids": ids}) for q in (cypher.DELETE_RESPONSES, cypher.DELETE_RECOMMENDATIONS, cypher.DELETE_CASES)]
-        self._execute_write(deletes + self._statements(rows))
+        previous = [stored[c.id] for c in cases if c.id in stored]
+        self._execute_write(self._deletes(previous) + self._statements(rows))
+
+    @staticmethod
+    def _deletes(previous: list[dict]) -> list[tuple[str, dict]]:
+        """Delete what earlier versions of cases owned, by id (computed from the stored record)."""
+        if not previous:
+            return []
+        owned: dict[str, set[str]] = defaultdict(set)
+        try:
+            for row in previous:
+                old = case_rows(CaseRecord.from_dict(json.loads(row["record"]), "graph"))
+                for kind in OWNED:
+                    owned[kind].update(r["id"] for r in old.nodes.get(kind, []))
+        except Exception:  # noqa: BLE001 - a record from an older release: delete by pattern
+            return [(q, {"ids": [r["id"] for r in previous]}) for q in cypher.DELETE_BY_CASE]
+        return [(cypher.delete_by_id(kind), {"ids": sorted(owned[kind])}) for kind in reversed(OWNED) if owned[kind]]
 
     def delete_cases(self, ids: list[str]) -> None:
-        self._execute_write([(q, {"ids": ids}) for q in (cypher.DELETE_RESPONSES, cypher.DELETE_RECOMMENDATIONS, cypher.DELETE_CASES)])
+        with self._writer:
+            self._execute_write([(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE])
 
     # -- lookups ---------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ class IngestSummary:
         }
 
 
-def ingest_paths(paths: list[str | Path], store: GraphStore, progress: bool = False, batch_size: int = 200) -> IngestSummary:
+def ingest_paths(paths: list[str | Path], store: GraphStore, progress: bool = False, batch_size: int = 500) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files are reported, not fatal."""
     result = parse_paths(paths)
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures))
