@@ -60,9 +60,13 @@ def case_rows(case: CaseRecord) -> Rows:
         rows.edge("derived_from", "Case", cid, "Source", src.id)
     for rec in case.recommendations:
         rid = case.recommendation_id(rec)
+        programmes = sorted({p.id for p in rec.programmes} | {m.id for m in rec.mentions if m.kind == "Programme" and (m.field == "text" or rec.response)})
+        themes = sorted(set(rec.themes) | {m.id for m in rec.mentions if m.kind == "Theme" and (m.field == "text" or rec.response)})
         rows.node("Recommendation", id=rid, numbers=rec.numbers, position=rec.position, text=rec.text,
                   status=rec.status, status_label=rec.status_label, date_recommended=case.date_recommended,
-                  response_due=case.response_due, year=case.year)
+                  response_due=case.response_due, year=case.year, case_id=cid, reference=case.reference,
+                  force=case.force.id if case.force else None, programmes=programmes, themes=themes,
+                  answered=bool(rec.response))
         rows.edge("has_recommendation", "Case", cid, "Recommendation", rid)
         for name, refs in (("addressed_to", rec.addressed_to), ("linked_body", rec.linked_bodies)):
             for ref in refs:

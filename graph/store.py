@@ -202,6 +202,9 @@ class GraphStore(ABC):
             raise NotFound(f"No case with id {case_id!r}", errors={"id": case_id})
         return CaseRecord.from_dict(json.loads(rows[0]["record"]), "graph")
 
+    def _force_names(self) -> dict[str, str]:
+        return {r["id"]: r["name"] for r in self._read(cypher.FORCE_NAMES)}
+
     # -- 1-3: profiles ---------------------------------------------------------------------------
 
     def force_profile(self, force_id: str, on: date | None = None) -> dict:
@@ -218,8 +221,8 @@ class GraphStore(ABC):
             "recommendations": len(recs),
             "by_year": [{"year": y, "statuses": dict(sorted(c.items()))} for y, c in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
             "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
-            "programmes": _ranked(self._read(cypher.FORCE_PROGRAMMES, {"id": force_id})),
-            "themes": _ranked(self._read(cypher.FORCE_THEMES, {"id": force_id})),
+            "programmes": _per_item(self._read(cypher.FORCE_PROGRAMMES, {"id": force_id})),
+            "themes": _per_item(self._read(cypher.FORCE_THEMES, {"id": force_id})),
             "bodies": _ranked(self._read(cypher.FORCE_BODIES, {"id": force_id})),
             "overdue": overdue,
         }
@@ -227,13 +230,14 @@ class GraphStore(ABC):
     def programme_profile(self, programme_id: str) -> dict:
         programme = self.get_node("Programme", programme_id)
         recs = self._read(cypher.PROGRAMME_RECS, {"id": programme_id})
-        forces = Counter((r["force_id"], r["force_name"]) for r in recs if r["force_id"])
+        names = self._force_names()
+        forces = Counter((r["force_id"], names.get(r["force_id"])) for r in recs if r["force_id"])
         years = [r["year"] for r in recs if r["year"] is not None]
         return {
             "programme": programme,
             "recommendations": len({r["rec_id"] for r in recs}),
             "forces": [{"id": i, "name": n, "recommendations": c} for (i, n), c in sorted(forces.items(), key=lambda kv: (-kv[1], kv[0][0]))],
-            "bodies": _ranked(self._read(cypher.PROGRAMME_BODIES, {"id": programme_id})),
+            "bodies": _per_item(self._read(cypher.PROGRAMME_BODIES, {"id": programme_id})),
             "users": sorted(r["id"] for r in self._read(cypher.PROGRAMME_USERS, {"id": programme_id})),
             "first_year": min(years) if years else None,
             "last_year": max(years) if years else None,
@@ -270,10 +274,9 @@ class GraphStore(ABC):
         """Forces most like `force_id` by Jaccard similarity of their programme and theme sets."""
         self.get_node("Force", force_id)
         features: dict[str, set] = defaultdict(set)
-        names = {}
+        names = self._force_names()
         for r in self._read(cypher.FORCE_FEATURES):
             features[r["force_id"]].add((r["kind"], r["id"]))
-            names[r["force_id"]] = r["force_name"]
         mine = features.get(force_id, set())
         out = []
         for other, theirs in features.items():
@@ -293,21 +296,9 @@ class GraphStore(ABC):
 
     def cooccurrence(self, pair: str = "programme-programme", min_count: int = 1, limit: int = 100) -> list[dict]:
         """Pairs that appear in the same recommendation (its text or its response), with counts."""
-        progs = defaultdict(set)
-        for r in self._read(cypher.REC_PROGRAMMES):
-            progs[r["rec_id"]].add(r["id"])
-        counts: Counter = Counter()
-        if pair == "programme-programme":
-            for items in progs.values():
-                counts.update(itertools.combinations(sorted(items), 2))
-        elif pair == "programme-theme":
-            themes = defaultdict(set)
-            for r in self._read(cypher.REC_THEMES):
-                themes[r["rec_id"]].add(r["id"])
-            for rec, items in progs.items():
-                counts.update((p, t) for p in items for t in themes.get(rec, ()))
-        else:
+        if pair not in cypher.COOCCURRENCE:
             raise QueryRefused(f"pair must be 'programme-programme' or 'programme-theme', not {pair!r}", errors={"pair": pair})
+        counts = {(r["a"], r["b"]): r["count"] for r in self._read(cypher.COOCCURRENCE[pair])}
         rows = [{"a": a, "b": b, "count": n} for (a, b), n in counts.items() if n >= min_count]
         rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
         return rows[:limit]
@@ -319,32 +310,43 @@ class GraphStore(ABC):
         if not 1 <= depth <= 3:
             raise QueryRefused("depth must be between 1 and 3", errors={"depth": depth})
         start = self.get_node(kind, id)
-        nodes = {(start["label"], start["id"]): start}
+        keys = {(kind, id)}
         edges: dict[tuple, dict] = {}
         frontier = [(kind, id)]
         truncated = False
         for _ in range(depth):
+            if len(keys) >= max_nodes:
+                truncated = True  # full: the next ring could add edges among these nodes, not nodes
+                break
             nxt = []
             by_kind = defaultdict(list)
             for k, i in frontier:
                 by_kind[k].append(i)
             for k, ids in sorted(by_kind.items()):
                 for direction in ("out", "in"):
-                    for r in self._read(self.dialect.neighbours(k, direction), {"ids": ids, "limit": max_nodes * 20}):
-                        m = r["node"]
-                        key = (m["label"], m["id"])
+                    # Ids and labels only: whole nodes cost five times as much to read, and most are cut.
+                    rows = self._read(self.dialect.neighbours(k, direction), {"ids": ids, "limit": max_nodes * 5})
+                    for r in sorted(rows, key=lambda r: (r["type"], r["label"], r["id"], r["from_id"])):
+                        key = (r["label"], r["id"])
                         src, dst = ((k, r["from_id"]), key) if direction == "out" else (key, (k, r["from_id"]))
-                        if key not in nodes:
-                            if len(nodes) >= max_nodes:
+                        if key not in keys:
+                            if len(keys) >= max_nodes:
                                 truncated = True
                                 continue
-                            nodes[key] = m
+                            keys.add(key)
                             nxt.append(key)
                         edges[(src, dst, r["type"])] = {"source": _key(*src), "target": _key(*dst), "type": r["type"]}
             frontier = nxt
             if not frontier:
                 break
-        return {"nodes": [dict(n, key=_key(n["label"], n["id"])) for n in nodes.values()],
+        nodes = {(kind, id): start}
+        by_kind = defaultdict(list)
+        for k, i in keys - {(kind, id)}:
+            by_kind[k].append(i)
+        for k, ids in by_kind.items():
+            for r in self._read(cypher.GET_NODES.format(label=cypher.label(k)), {"ids": ids}):
+                nodes[(k, r["n"]["id"])] = r["n"]
+        return {"nodes": [dict(nodes[key], key=_key(*key)) for key in sorted(nodes, key=lambda kv: (kv != (kind, id), kv))],
                 "edges": sorted(edges.values(), key=lambda e: (e["source"], e["target"], e["type"])),
                 "truncated": truncated}
 
@@ -356,15 +358,14 @@ class GraphStore(ABC):
 
     def deadlines(self, on: date | None = None, force_id: str | None = None) -> dict:
         """Overdue recommendations on a date (no response or still awaited, due date passed), per force."""
-        today = (on or date.today()).isoformat()
-        rows = self._read(cypher.DEADLINES)
-        if force_id:
-            rows = [r for r in rows if r["force_id"] == force_id]
+        day = on or date.today()
+        names = self._force_names()
         overdue = [
-            {k: r[k] for k in ("rec_id", "case_id", "reference", "force_id", "force_name", "status", "due")}
-            | {"days_overdue": (date.fromisoformat(today) - date.fromisoformat(r["due"])).days}
-            for r in rows if _overdue(r, today)
+            dict(r, force_name=names.get(r["force_id"]), days_overdue=(day - date.fromisoformat(r["due"])).days)
+            for r in self._read(cypher.OVERDUE, {"today": day.isoformat()})
+            if not force_id or r["force_id"] == force_id
         ]
+        today = day.isoformat()
         overdue.sort(key=lambda r: (-r["days_overdue"], r["rec_id"]))
         per_force = Counter((r["force_id"], r["force_name"]) for r in overdue)
         return {
@@ -378,16 +379,15 @@ class GraphStore(ABC):
         if by not in ("force", "year"):
             raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
         table: dict = defaultdict(Counter)
-        names = {}
+        names = self._force_names()
         for r in self._read(cypher.ACCEPTANCE):
             key = r["force_id"] if by == "force" else r["year"]
-            names[key] = r["force_name"] if by == "force" else None
             table[key][r["status"]] += r["n"]
         out = []
         for key, c in table.items():
             row = {by: key, "total": sum(c.values())}
             if by == "force":
-                row["name"] = names[key]
+                row["name"] = names.get(key)
             row.update({s: c.get(s, 0) for s in ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")})
             out.append(row)
         out.sort(key=lambda r: (r[by] is None, r[by] if r[by] is not None else 0) if by == "year" else (r[by] is None, r[by] or ""))
@@ -448,6 +448,14 @@ def _key(kind: str, id: str) -> str:
 
 def _ranked(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["recommendations"], r["id"]))
+
+
+def _per_item(rows: list[dict]) -> list[dict]:
+    """(rec_id, id, name) rows as items ranked by their number of distinct recommendations."""
+    recs: dict[tuple, set] = defaultdict(set)
+    for r in rows:
+        recs[(r["id"], r["name"])].add(r["rec_id"])
+    return _ranked([{"id": i, "name": n, "recommendations": len(s)} for (i, n), s in recs.items()])
 
 
 def _overdue(r: dict, today: str) -> bool:
