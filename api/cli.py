@@ -55,15 +55,21 @@ def parse(paths: tuple[Path, ...], no_merge: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
-    """Parse pages and write them to the configured store; re-running never duplicates."""
+    """Parse pages and write them to the configured store and the search index; re-running never duplicates."""
     from graph.open import open_store
     from ingest.load import ingest_paths
+    from search.index import SearchIndex
 
     settings = _settings(ctx)
     try:
         with open_store(settings) as store:
-            summary = ingest_paths(list(paths), store, progress=sys.stderr.isatty())
-            counts = store.counts()
+            index = SearchIndex(settings.index_dir)
+            try:
+                summary = ingest_paths(list(paths), store, index, progress=sys.stderr.isatty(),
+                                       log_path=settings.ingest_log, procs=_procs())
+                counts = store.counts()
+            finally:
+                index.close()
     except IopcKgError as e:
         raise click.ClickException(e.message) from None
     for failure in summary.failures:
@@ -74,8 +80,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
         click.echo(
             f"Ingested {summary.files} files into the {settings.store} store ({settings.data_dir}): "
             f"{summary.cases} cases, {summary.recommendations} recommendations "
-            f"({summary.written} written, {summary.unchanged} unchanged), {summary.warnings} warnings, "
-            f"{len(summary.failures)} failures."
+            f"({summary.written} written, {summary.unchanged} unchanged, {summary.indexed} documents indexed), "
+            f"{summary.warnings} warnings, {len(summary.failures)} failures."
         )
         click.echo("Graph: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     if strict and summary.failures:
@@ -134,6 +140,131 @@ def patterns(ctx: click.Context, question: str, id: str | None, on: str | None, 
     except IopcKgError as e:
         raise click.ClickException(e.message) from None
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2, default=str))
+
+
+@main.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the graph (after an upgrade, or if the index was lost)."""
+    from graph.open import open_store
+    from ingest.load import reindex as rebuild
+    from search.index import SearchIndex
+
+    settings = _settings(ctx)
+    try:
+        with open_store(settings) as store:
+            index = SearchIndex(settings.index_dir)
+            try:
+                n = rebuild(store, index, procs=_procs())
+            finally:
+                index.close()
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"Indexed {n} recommendations from the {settings.store} store into {settings.index_dir}.")
+
+
+def _procs() -> int:
+    """Worker processes for indexing from the command line: the cores there are, at most two."""
+    import os
+
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+
+
+def _open_index(settings):
+    from search.index import SearchIndex
+
+    if not settings.index_dir.exists():
+        raise click.ClickException(f"no search index at {settings.index_dir}: run `iopc-kg ingest` first")
+    return SearchIndex(settings.index_dir)
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option("--force", "forces", multiple=True, help="Only this force (id or name; repeat for any of several).")
+@click.option("--body", "bodies", multiple=True, help="Only recommendations addressed or linked to this body.")
+@click.option("--status", "statuses", multiple=True, help="accepted, partially_accepted, not_accepted, awaiting_response, unknown.")
+@click.option("--programme", "programmes", multiple=True, help="Only recommendations naming this programme (id or name).")
+@click.option("--theme", "themes", multiple=True, help="Only recommendations about this theme.")
+@click.option("--year", "years", multiple=True, help="Only this year of recommendation.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--limit", "page_size", type=int, default=10, show_default=True, help="Hits per page.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines: one hit per line, then the facets and suggestions.")
+@click.pass_context
+def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort, page, page_size, as_json) -> None:
+    """Search every word of recommendations and responses (quotes, AND/OR/NOT, field:value, prefix*, fuzzy~)."""
+    from search.query import Engine, Search
+
+    filters = {"force": forces, "body": bodies, "status": statuses, "programme": programmes, "theme": themes, "year": years}
+    index = _open_index(_settings(ctx))
+    try:
+        result = Engine(index).search(Search(q=query, filters={k: list(v) for k, v in filters.items() if v},
+                                             sort=sort, page=page, page_size=page_size))
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        index.close()
+    if as_json:
+        for hit in result.hits:
+            click.echo(json.dumps(hit, ensure_ascii=False))
+        tail = {"total": result.total, "facets": result.facets, "did_you_mean": result.did_you_mean, "notice": result.notice}
+        click.echo(json.dumps(tail, ensure_ascii=False), err=True)
+        return
+    if result.notice:
+        click.echo(f"note: {result.notice}", err=True)
+    if result.did_you_mean:
+        click.echo(f"Did you mean: {result.did_you_mean}")
+    click.echo(f"{result.total} recommendations (page {result.page} of {result.pages})")
+    for n, hit in enumerate(result.hits, start=(page - 1) * page_size + 1):
+        force = hit["force"]["name"] if hit["force"] else "-"
+        click.echo(f"\n{n}. {hit['reference'] or hit['case_id']} - {force} - {hit['status']} - {hit['date_recommended'] or 'undated'}  [{hit['id']}]")
+        for name, snippet in hit["snippets"].items():
+            click.echo(f"   {name}: {_terminal(snippet)}")
+
+
+def _terminal(snippet: str) -> str:
+    """A highlighted snippet for a terminal: <mark> as bold (dropped when not a terminal), entities unescaped."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<mark[^>]*>(.*?)</mark>", lambda m: click.style(m.group(1), bold=True), snippet))
+
+
+@main.command()
+@click.argument("recommendation_id")
+@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--same-force", is_flag=True, help="Include the recommending force's own recommendations.")
+@click.pass_context
+def similar(ctx, recommendation_id: str, limit: int, same_force: bool) -> None:
+    """Recommendations most like one, made to other forces (JSON)."""
+    from search.similar import similar as find
+
+    index = _open_index(_settings(ctx))
+    try:
+        answer = find(index, recommendation_id, limit=limit, other_forces=not same_force)
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        index.close()
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--threshold", type=float, default=0.5, show_default=True, help="Cosine similarity that links two recommendations.")
+@click.option("--min-forces", type=int, default=3, show_default=True)
+@click.pass_context
+def clusters(ctx, threshold: float, min_forces: int) -> None:
+    """Groups of near-identical recommendations made to several forces (JSON lines)."""
+    from search.similar import clusters as find
+
+    index = _open_index(_settings(ctx))
+    try:
+        for cluster in find(index, threshold=threshold, min_forces=min_forces):
+            click.echo(json.dumps(cluster, ensure_ascii=False))
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        index.close()
 
 
 if __name__ == "__main__":

@@ -35,3 +35,7 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def ingest_log(self) -> Path:
+        return self.data_dir / "last-ingest.json"

@@ -1,14 +1,27 @@
-"""Ingest: parse sources and write the merged cases to the graph store."""
+"""Ingest: parse sources, write the merged cases to the graph store and the search index.
+
+The graph is written first, then the index, batch by batch. A case the graph already holds
+unchanged is still re-indexed if the index lacks it or holds an older version: after a crash
+between the two writes, re-running the ingest brings them back into agreement.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm import tqdm
 
 from graph.store import GraphStore
 from ingest.pipeline import Failure, parse_paths
+from ontology.records import CaseRecord
+
+BATCH = 500
 
 
 @dataclass
@@ -18,32 +31,86 @@ class IngestSummary:
     recommendations: int = 0
     written: int = 0
     unchanged: int = 0
+    indexed: int = 0
     warnings: int = 0
     failures: list[Failure] = field(default_factory=list)
+    finished: str | None = None
 
     def as_dict(self) -> dict:
         return {
             "files": self.files, "cases": self.cases, "recommendations": self.recommendations,
-            "written": self.written, "unchanged": self.unchanged, "warnings": self.warnings,
+            "written": self.written, "unchanged": self.unchanged, "indexed": self.indexed, "warnings": self.warnings,
             "failures": [{"path": f.path, "message": f.message} for f in self.failures],
+            "finished": self.finished,
         }
 
 
-def ingest_paths(paths: list[str | Path], store: GraphStore, progress: bool = False, batch_size: int = 500) -> IngestSummary:
+def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
+                progress: bool = False, batch_size: int = BATCH, procs: int = 1) -> IngestSummary:
+    """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
+
+    `procs` > 1 indexes in worker processes: for the command line, not inside the API server.
+    """
+    summary = summary or IngestSummary(cases=len(cases))
+    store.ensure_schema()
+    bar = tqdm(total=len(cases), unit="case", disable=not progress)
+    with index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
+        for start in range(0, len(cases), batch_size):
+            batch = cases[start:start + batch_size]
+            written = store.write_cases(batch, batch_size=batch_size)
+            summary.written += len(written.written)
+            summary.unchanged += len(written.unchanged)
+            for case_id, message in written.failed.items():
+                summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
+            if bulk is not None:
+                in_graph = set(written.written) | set(written.unchanged)
+                indexed = index.stored_hashes([c.id for c in batch])
+                summary.indexed += bulk.replace([c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()])
+            bar.update(len(batch))
+    bar.close()
+    summary.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return summary
+
+
+def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
+                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files are reported, not fatal."""
     result = parse_paths(paths)
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures))
     summary.recommendations = sum(len(c.recommendations) for c in result.cases)
     summary.warnings = sum(len(c.warnings) for c in result.cases)
-    store.ensure_schema()
-    bar = tqdm(total=len(result.cases), unit="case", disable=not progress, file=None)
-    for start in range(0, len(result.cases), batch_size):
-        batch = result.cases[start:start + batch_size]
-        written = store.write_cases(batch, batch_size=batch_size)
-        summary.written += len(written.written)
-        summary.unchanged += len(written.unchanged)
-        for case_id, message in written.failed.items():
-            summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
-        bar.update(len(batch))
-    bar.close()
+    write_cases(result.cases, store, index, summary, progress, batch_size, procs)
+    if log_path is not None:
+        record_ingest(log_path, summary, [str(p) for p in paths])
     return summary
+
+
+def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1) -> int:
+    """Rebuild the search index from the graph's stored case records; returns documents written."""
+    index.clear()
+    n, skip = 0, 0
+    with index.bulk(procs=procs) as bulk:
+        while True:
+            cases = store.case_records(skip=skip, limit=page)
+            if not cases:
+                break
+            n += bulk.replace(cases)
+            skip += page
+    return n
+
+
+def record_ingest(path: Path, summary: IngestSummary, sources: list[str]) -> None:
+    """Keep the last ingest's summary beside the data (for /stats), replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(summary.as_dict() | {"sources": sources}, indent=2)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ingest-")
+    with os.fdopen(fd, "w") as f:
+        f.write(body)
+    os.replace(tmp, path)
+
+
+def last_ingest(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

@@ -199,6 +199,25 @@ class Gazetteer:
         return self.users(source) if source else []
 
     @cached_property
+    def _names(self) -> dict[str, dict[str, str]]:
+        """Kind -> normalised id, name or alias -> id (for `force:"Essex Police"` in a search)."""
+        table: dict[str, dict[str, str]] = {}
+        for (kind, _), entry in self.by_key.items():
+            names = table.setdefault(kind, {})
+            for name in (entry.id, entry.name, *entry.aliases):
+                names.setdefault(norm(name), entry.id)
+        return table
+
+    def lookup(self, kinds: tuple[str, ...], name: str) -> str | None:
+        """The id of the entry of one of `kinds` whose id, name or alias is `name`, if any."""
+        key = norm(name)
+        for kind in kinds:
+            found = self._names.get(kind, {}).get(key)
+            if found:
+                return found
+        return None
+
+    @cached_property
     def _org_tokens(self) -> dict[tuple[str, ...], Entry]:
         table: dict[tuple[str, ...], Entry] = {}
         for entry in self.forces + self.bodies:

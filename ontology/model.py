@@ -114,6 +114,7 @@ class Edge:
     rdf: str
     description: str
     properties: dict[str, Property] = field(default_factory=dict)
+    search: str | None = None  # facet field holding the ids of the targets
 
     def pairs(self) -> list[tuple[str, str]]:
         return [(s, t) for s in self.source for t in self.target]
@@ -177,6 +178,11 @@ class Model:
                     out[prop.search] = (schema, prop)
         return out
 
+    @cached_property
+    def search_relations(self) -> dict[str, Edge]:
+        """Search field name -> the edge whose targets' ids it holds (from `search:` in edges.yaml)."""
+        return {e.search: e for e in self.edges.values() if e.search}
+
 
 def _property(name: str, spec: dict, where: str) -> Property:
     type_name = spec.get("type", "string")
@@ -224,6 +230,7 @@ def _edge(name: str, spec: dict) -> Edge:
             rdf=spec["rdf"],
             description=spec.get("description", ""),
             properties={p: _property(p, s or {}, name) for p, s in (spec.get("properties") or {}).items()},
+            search=spec.get("search"),
         )
     except KeyError as e:
         raise InvalidModel(f"Edge {name} in edges.yaml lacks {e.args[0]!r}") from None

@@ -1,0 +1,254 @@
+"""The Whoosh index under the data directory: writing cases, and searchers that follow its commits."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+
+from ontology.exc import StoreUnavailable
+from ontology.records import CaseRecord
+from search.fields import build_schema, documents, spelling_words
+
+log = logging.getLogger(__name__)
+
+
+class SearchIndex:
+    """Recommendations and their responses, one document each, keyed by recommendation and case id.
+
+    A case is replaced whole in one commit (its old documents deleted, the new ones added), so a
+    reader sees every recommendation of a case or none. Whoosh allows one writer at a time; a
+    second one fails with a clear message instead of waiting forever.
+    """
+
+    def __init__(self, directory: Path, write_timeout: float = 30.0):
+        self.directory = Path(directory)
+        self.write_timeout = write_timeout
+        self.schema = build_schema()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if whoosh_index.exists_in(str(self.directory)):
+            self.ix = whoosh_index.open_dir(str(self.directory))
+            if set(self.ix.schema.names()) != set(self.schema.names()):
+                # Built by a release with other fields: start empty; the next ingest or
+                # `iopc-kg reindex` refills it from the graph.
+                log.warning("search index at %s has other fields than this release; rebuilding it empty", self.directory)
+                self.ix = whoosh_index.create_in(str(self.directory), self.schema)
+        else:
+            self.ix = whoosh_index.create_in(str(self.directory), self.schema)
+        self._local = threading.local()
+        self._caches: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _writer(self, procs: int = 1):
+        # procs > 1: Whoosh analyses documents in worker processes, each writing its own segment
+        # (1.8x faster on two cores). Only for large command-line loads: forking a threaded server
+        # process is not safe.
+        extra = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        try:
+            return self.ix.writer(timeout=self.write_timeout, limitmb=256, **extra)
+        except LockError:
+            raise StoreUnavailable(
+                f"the search index at {self.directory} is being written by another process; try again when it finishes"
+            ) from None
+
+    def update(self, cases: list[CaseRecord]) -> int:
+        """Replace the documents of these cases in one commit; returns the number of documents written."""
+        with self.bulk() as bulk:
+            return bulk.replace(cases)
+
+    @contextmanager
+    def bulk(self, commit_every: int = 20_000, procs: int = 1):
+        """A writer for many cases: committed every `commit_every` documents and at the end.
+
+        Whoosh rewrites segments as it merges them, so one commit per ingest batch made a 10k-case
+        build take 73 s; a few large commits take a fraction of that (docs/BENCHMARKS.md). A case
+        is always whole in one commit. If the process dies, what was not committed is simply
+        missing, and the next ingest indexes it (it compares content hashes).
+        """
+        bulk = _Bulk(self, commit_every, procs)
+        try:
+            yield bulk
+        except BaseException:
+            bulk.cancel()
+            raise
+        bulk.commit()
+
+    def _commit(self, writer, words: set[str], **kwargs) -> None:
+        writer.commit(**kwargs)
+        self._add_words(words)
+
+    # -- the spelling vocabulary -------------------------------------------------------------------
+    # Words people type, unstemmed, kept in a file beside the index rather than as an index field:
+    # a second copy of every text in Whoosh cost 40% of indexing time. It only grows between
+    # rebuilds (a word of a replaced case may still be suggested, and still finds nothing new).
+
+    @property
+    def _vocab_path(self) -> Path:
+        return self.directory / "vocabulary.txt"
+
+    def _add_words(self, words: set[str]) -> None:
+        known = self.vocabulary()
+        if words <= known:
+            return
+        body = "\n".join(sorted(known | words)) + "\n"
+        tmp = self._vocab_path.with_suffix(".tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, self._vocab_path)
+        with self._cache_lock:
+            self._vocab = (self._vocab_path.stat().st_mtime_ns, known | words)
+
+    def vocabulary(self) -> set[str]:
+        try:
+            stamp = self._vocab_path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return set()
+        cached = getattr(self, "_vocab", None)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        words = set(self._vocab_path.read_text(encoding="utf-8").split())
+        self._vocab = (stamp, words)
+        return words
+
+    def delete(self, case_ids: list[str]) -> None:
+        writer = self._writer()
+        try:
+            for cid in case_ids:
+                writer.delete_by_term("case_id", cid)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def clear(self) -> None:
+        """Empty the index (for `reindex`)."""
+        self.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ix = whoosh_index.create_in(str(self.directory), self.schema)
+        self._local = threading.local()
+
+    def optimize(self) -> None:
+        """Merge segments into one (after a bulk load: fewer files, faster searches)."""
+        writer = self._writer()
+        writer.commit(optimize=True)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher, moved to the latest commit if there is one."""
+        s = getattr(self._local, "searcher", None)
+        if s is None or getattr(self._local, "ix", None) is not self.ix:
+            s = self.ix.searcher()
+            self._local.ix = self.ix
+        elif not s.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers whose deletions are stale (a
+            # replaced case was counted twice), so open a whole new searcher.
+            s.close()
+            s = self.ix.searcher()
+        self._local.searcher = s
+        return s
+
+    def generation(self) -> tuple[str, int]:
+        """Identifies the committed state: caches built on one state are dropped at the next."""
+        return (str(id(self.ix)), self.ix.latest_generation())
+
+    def cached(self, name, build, keep: int = 1):
+        """A value derived from the committed index (facet tables, similarity, a query's matches),
+        built once per commit. `name` may be a tuple whose first item names a family of values;
+        a family keeps its `keep` most recently used values."""
+        family = name[0] if isinstance(name, tuple) else name
+        generation = self.generation()
+        key = (name, generation)
+        with self._cache_lock:
+            if key in self._caches:
+                self._caches.move_to_end(key)
+                return self._caches[key]
+        value = build(self.searcher())
+        with self._cache_lock:
+            self._caches[key] = value
+            mine = [k for k in self._caches if (k[0][0] if isinstance(k[0], tuple) else k[0]) == family]
+            stale = [k for k in mine if k[1] != generation]
+            fresh = [k for k in mine if k[1] == generation]
+            for k in stale + fresh[:-keep]:
+                del self._caches[k]
+        return value
+
+    def forget(self, family: str) -> None:
+        """Drop the cached values of one family (benchmarks measure the cold path with it)."""
+        with self._cache_lock:
+            for k in [k for k in self._caches if (k[0][0] if isinstance(k[0], tuple) else k[0]) == family]:
+                del self._caches[k]
+
+    def stored_hashes(self, case_ids: list[str]) -> dict[str, str]:
+        """Case id -> the content hash its documents were indexed from (absent: not indexed)."""
+        s = self.searcher()
+        out = {}
+        for cid in case_ids:
+            docnum = s.document_number(case_id=cid)
+            if docnum is not None:
+                out[cid] = s.stored_fields(docnum).get("case_hash")
+        return out
+
+    def doc_count(self) -> int:
+        return self.searcher().doc_count()
+
+    def case_hashes(self) -> dict[str, str]:
+        """Every indexed case id -> its content hash (deleted documents excluded)."""
+        return {f["case_id"]: f.get("case_hash") for f in self.searcher().all_stored_fields()}
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
+
+    def close(self) -> None:
+        s = getattr(self._local, "searcher", None)
+        if s is not None:
+            s.close()
+            self._local.searcher = None
+        self.ix.close()
+
+
+class _Bulk:
+    """The writer behind `SearchIndex.bulk()`."""
+
+    def __init__(self, index: SearchIndex, commit_every: int, procs: int):
+        self.index = index
+        self.commit_every = commit_every
+        self.procs = procs
+        self.writer = None
+        self.pending = 0
+        self.words: set[str] = set()
+
+    def replace(self, cases: list[CaseRecord]) -> int:
+        n = 0
+        for case in cases:
+            if self.writer is None:
+                self.writer = self.index._writer(self.procs)
+            self.writer.delete_by_term("case_id", case.id)
+            for doc in documents(case):
+                self.writer.add_document(**doc)
+                n += 1
+            self.words |= spelling_words(case)
+            self.pending += len(case.recommendations)
+            if self.pending >= self.commit_every:
+                self.commit()
+        return n
+
+    def commit(self) -> None:
+        if self.writer is not None:
+            self.index._commit(self.writer, self.words)
+        self.writer, self.pending, self.words = None, 0, set()
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+        self.writer, self.pending, self.words = None, 0, set()

@@ -1,0 +1,408 @@
+"""Searching: the query language, filters with facet counts, highlighted snippets, suggestions.
+
+Facets are counted with numpy over per-commit tables of (document, value) pairs rather than with
+Whoosh's groupedby, which scores and sorts every hit of a broad query. Filters are disjunctive
+within a facet and conjunctive across facets, and each facet is counted with every filter applied
+but its own, so a researcher can see what choosing another value of it would give.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from whoosh import highlight, qparser, query as wq
+from whoosh.collectors import ScoredCollector
+from whoosh.searching import Searcher
+from whoosh.spelling import ListCorrector
+
+from ontology.exc import InvalidData
+from ontology.gazetteer import fold, gazetteer
+from ontology.types import STATUSES
+from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
+from search.index import SearchIndex
+
+SORTS = ("relevance", "newest", "oldest")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_OPERATORS = {"and", "or", "not", "to"}
+SNIPPET_CHARS = 240
+MATCH_CACHE = 64  # queries whose matches are kept per commit
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+_FORMATTER = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
+
+
+@dataclass
+class Search:
+    """A search request: the query string, filters (facet -> values), sort and page."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 20
+    facets: bool = True
+    highlight: bool = True
+
+
+@dataclass
+class SearchResult:
+    query: str
+    parsed: str
+    notice: str | None
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    sort: str
+    hits: list[dict]
+    facets: dict[str, list[dict]]
+    did_you_mean: str | None
+    suggestions: dict[str, list[str]]
+    took_ms: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FacetTable:
+    """For one facet field: its values and the (document, value) pairs of the committed index."""
+
+    values: list[str]
+    index: dict[str, int]
+    docs: np.ndarray
+    vals: np.ndarray
+
+
+@dataclass
+class Tables:
+    """Per-commit arrays over document numbers: live documents, facet pairs, date order."""
+
+    n: int
+    live: np.ndarray
+    facets: dict[str, FacetTable]
+    date_order: np.ndarray  # document numbers, newest first; undated last
+
+
+def facet_tables(searcher: Searcher) -> Tables:
+    """Read every facet field's postings and the date column once per commit (deleted documents left out)."""
+    reader = searcher.reader()
+    n = reader.doc_count_all()
+    live = np.zeros(n, dtype=bool)
+    live[list(reader.all_doc_ids())] = True
+    facets = {}
+    for name in FACETS:
+        values, docs, vals = [], [], []
+        for term in reader.lexicon(name):
+            text = term.decode() if isinstance(term, bytes) else term
+            ids = np.fromiter(reader.postings(name, term).all_ids(), dtype=np.int64)
+            ids = ids[live[ids]]
+            if not len(ids):
+                continue
+            docs.append(ids)
+            vals.append(np.full(len(ids), len(values), dtype=np.int64))
+            values.append(text)
+        facets[name] = FacetTable(values, {v: i for i, v in enumerate(values)},
+                                  np.concatenate(docs) if docs else np.zeros(0, np.int64),
+                                  np.concatenate(vals) if vals else np.zeros(0, np.int64))
+    column = reader.column_reader("date_recommended")
+    dates = np.array([(column[i] or b"") for i in range(n)], dtype=object)
+    dated = np.array([bool(d) for d in dates], dtype=bool)
+    keys = np.array([d.decode() if isinstance(d, bytes) else d for d in dates], dtype="U10")
+    newest = np.lexsort((np.arange(n), keys))[::-1]  # descending date; ties by docnum
+    order = np.concatenate([newest[dated[newest]], newest[~dated[newest]]])
+    return Tables(n, live, facets, order[live[order]])
+
+
+class _Recording(ScoredCollector):
+    """Records every matching document with its score (Whoosh's top-N collectors skip some)."""
+
+    def __init__(self):
+        # replace=0: no matcher replacement, which drops documents that cannot reach a top N.
+        super().__init__(replace=0)
+        self.matched: list[int] = []
+        self.scores: list[float] = []
+
+    def _collect(self, global_docnum, score):
+        self.matched.append(global_docnum)
+        self.scores.append(score)
+        return 0 - score
+
+    def results(self):
+        return self._results([])
+
+
+class Engine:
+    """Runs `Search` requests against a `SearchIndex`."""
+
+    def __init__(self, index: SearchIndex):
+        self.index = index
+        schema = index.schema
+        self.parser = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=DEFAULT_FIELDS)
+        self.parser.add_plugin(qparser.FuzzyTermPlugin())
+        self.parser.add_plugin(qparser.GtLtPlugin())
+        self.parser.add_plugin(qparser.FieldAliasPlugin(ALIASES))
+        # Fallback for queries that do not parse: the words alone, every one required.
+        self.plain = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=DEFAULT_FIELDS)
+
+    # -- parsing ---------------------------------------------------------------------------------
+
+    def parse(self, text: str) -> tuple[wq.Query, str | None]:
+        """The query, and a notice if it did not parse and was read as plain words."""
+        text = (text or "").strip()
+        if not text or text == "*":
+            return wq.Every(), None
+        try:
+            q = self.parser.parse(text)
+            problem = _syntax_problem(text, self.index.schema.names(), ALIASES) or _error(q)
+            if problem is None and q is wq.NullQuery:
+                problem = "nothing to search for"
+        except Exception as e:  # noqa: BLE001 - Whoosh raises assorted errors on malformed syntax
+            q, problem = None, str(e) or e.__class__.__name__
+        if problem is None and q is not None and q is not wq.NullQuery:
+            return q, None
+        words = [w for w in _WORD.findall(text) if w.lower() not in _OPERATORS]
+        plain = self.plain.parse(" ".join(words)) if words else wq.NullQuery
+        return plain, f"The query could not be read as written ({problem}); searched for the words alone: {' '.join(words)!r}"
+
+    # -- searching -------------------------------------------------------------------------------
+
+    def search(self, req: Search) -> SearchResult:
+        t0 = time.perf_counter()
+        if req.sort not in SORTS:
+            raise InvalidData(f"Unknown sort {req.sort!r}", errors={"sort": f"one of {', '.join(SORTS)}"})
+        unknown = set(req.filters) - set(FACETS)
+        if unknown:
+            raise InvalidData(f"Unknown filter {sorted(unknown)[0]!r}", errors={f: f"filters are {', '.join(FACETS)}" for f in unknown})
+        if req.page < 1 or req.page_size < 1:
+            raise InvalidData("page and page_size start at 1", errors={"page": str(req.page), "page_size": str(req.page_size)})
+        q, notice = self.parse(req.q)
+        s = self.index.searcher()
+        tables: Tables = self.index.cached("facets", facet_tables)
+        n = tables.n
+
+        filters = {f: _resolve(f, vs) for f, vs in req.filters.items() if vs}
+        masks = {f: self._filter_mask(n, tables.facets[f], vs) for f, vs in filters.items()}
+        allowed = tables.live.copy()
+        for m in masks.values():
+            allowed &= m
+
+        # Every match of the query, with its score, in one pass (a phrase is matched once), kept per
+        # commit for the queries asked most recently: choosing a facet, a page or a sort then costs
+        # numpy operations only, not another pass over the postings.
+        matched, scores = self._matches(s, q, req.q)
+        base = np.zeros(n, dtype=bool)
+        base[matched] = True
+        final = base & allowed
+        total = int(final.sum())
+        limit = req.page * req.page_size
+        if req.sort == "relevance" and not isinstance(q, wq.Every):
+            keep = final[matched]
+            cand, cand_scores = matched[keep], scores[keep]
+            if len(cand) > limit:
+                part = np.argpartition(-cand_scores, limit - 1)[:limit]
+                cand, cand_scores = cand[part], cand_scores[part]
+            order = np.lexsort((cand, -cand_scores))  # score descending, then docnum
+            top = [(float(cand_scores[i]), int(cand[i])) for i in order]
+        else:
+            order = tables.date_order if req.sort != "oldest" else tables.date_order[::-1]
+            top = [(None, int(d)) for d in order[final[order]][:limit]]
+
+        facets = {}
+        if req.facets:
+            for name in FACETS:
+                m = base.copy()
+                for other, om in masks.items():
+                    if other != name:
+                        m &= om
+                facets[name] = self._counts(tables.facets[name], m, filters.get(name, []))
+
+        start = (req.page - 1) * req.page_size
+        terms = _terms_by_field(q, s.reader())
+        hits = [self._hit(s.stored_fields(docnum), score, terms, req.highlight) for score, docnum in top[start:limit]]
+        did_you_mean, suggestions = self._suggest(s, q, req.q)
+        return SearchResult(
+            query=req.q, parsed=str(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
+            pages=max(1, math.ceil(total / req.page_size)), sort=req.sort, hits=hits, facets=facets,
+            did_you_mean=did_you_mean, suggestions=suggestions, took_ms=round((time.perf_counter() - t0) * 1000, 2),
+        )
+
+    def _matches(self, s: Searcher, q: wq.Query, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and scores of every match of `q` (cached per commit, a few queries)."""
+        if isinstance(q, wq.Every):
+            tables = self.index.cached("facets", facet_tables)
+            ids = np.flatnonzero(tables.live)
+            return ids, np.zeros(len(ids))
+        if q is wq.NullQuery:
+            return np.zeros(0, np.int64), np.zeros(0)
+
+        def run(searcher):
+            collector = _Recording()
+            searcher.search_with_collector(q, collector)
+            return (np.fromiter(collector.matched, dtype=np.int64, count=len(collector.matched)),
+                    np.fromiter(collector.scores, dtype=np.float64, count=len(collector.scores)))
+
+        return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE)
+
+    @staticmethod
+    def _filter_mask(n: int, table: FacetTable, values: list[str]) -> np.ndarray:
+        wanted = [table.index[v] for v in values if v in table.index]
+        mask = np.zeros(n, dtype=bool)
+        if wanted:
+            mask[table.docs[np.isin(table.vals, wanted)]] = True
+        return mask
+
+    @staticmethod
+    def _counts(table: FacetTable, mask: np.ndarray, selected: list[str]) -> list[dict]:
+        counts = np.bincount(table.vals[mask[table.docs]], minlength=len(table.values)) if len(table.values) else []
+        rows = [{"value": v, "label": _LABELS[v], "count": int(c), "selected": v in selected}
+                for v, c in zip(table.values, counts) if c or v in selected]
+        return sorted(rows, key=lambda r: (-r["count"], r["value"]))
+
+    def _hit(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:
+        snippets = {}
+        if with_snippets:
+            for name in ("text", "response"):
+                if f.get(name) and terms.get(name):
+                    snippet = highlight.highlight(f[name], terms[name], self.index.schema[name].analyzer,
+                                                  _FRAGMENTER, _FORMATTER, top=2)
+                    if snippet:
+                        snippets[name] = snippet
+            if not snippets and f.get("text"):
+                snippets["text"] = html.escape(_lead(f["text"]), quote=False)
+        return {
+            "id": f["id"],
+            "case_id": f["case_id"],
+            "reference": f.get("reference"),
+            "title": f.get("title"),
+            "force": {"id": f["force"], "name": f.get("force_name")} if f.get("force") else None,
+            "status": f.get("status"),
+            "date_recommended": f.get("date_recommended"),
+            "response_due": f.get("response_due"),
+            "year": int(f["year"]) if f.get("year") else None,
+            "programmes": [{"id": k, "name": v} for k, v in (f.get("programme_names") or {}).items()],
+            "themes": [{"id": k, "name": v} for k, v in (f.get("theme_names") or {}).items()],
+            "bodies": [{"id": k, "name": v} for k, v in (f.get("body_names") or {}).items()],
+            "source_url": f.get("source_url"),
+            "score": round(float(score), 4) if score is not None else None,
+            "snippets": snippets,
+        }
+
+    # -- did you mean ----------------------------------------------------------------------------
+
+    def _suggest(self, s: Searcher, q: wq.Query, text: str) -> tuple[str | None, dict[str, list[str]]]:
+        """Words of the query that appear nowhere in the corpus, with the nearest words that do."""
+        words = {t.decode() if isinstance(t, bytes) else t for f, t in _plain_terms(q)}
+        raw_words = {w for w in _WORD.findall(text or "") if w.lower() not in _OPERATORS}
+        vocabulary = self.index.vocabulary()
+        corrector = self.index.cached("corrector", lambda _: ListCorrector(sorted(vocabulary)))
+        suggestions: dict[str, list[str]] = {}
+        for word in sorted(raw_words):
+            low = fold(word).lower()
+            if low in vocabulary or low.isdigit() or len(low) < 3:
+                continue
+            if not any(low.startswith(w[:3]) for w in words):
+                continue  # a field value or operator, not a word searched in the text
+            found = [x for x in corrector.suggest(low, limit=3, maxdist=2) if x != low]
+            if found:
+                suggestions[word] = found
+        if not suggestions:
+            return None, {}
+        corrected = text
+        for word, found in suggestions.items():
+            corrected = re.sub(rf"\b{re.escape(word)}\b", found[0], corrected)
+        return corrected, suggestions
+
+
+def _plain_terms(q: wq.Query):
+    """(field, text) of the terms of `q` searched in the free-text fields."""
+    out = []
+    for leaf in q.leaves() if q.children() else [q]:
+        if isinstance(leaf, (wq.Term, wq.FuzzyTerm, wq.Prefix)) and leaf.fieldname in DEFAULT_FIELDS:
+            out.append((leaf.fieldname, leaf.text))
+        elif isinstance(leaf, wq.Phrase) and leaf.fieldname in DEFAULT_FIELDS:
+            out += [(leaf.fieldname, w) for w in leaf.words]
+    return out
+
+
+_FIELD = re.compile(r"(?<![\w\\])(\w+):(?=\S)")
+
+
+def _syntax_problem(text: str, fields: list[str], aliases: dict[str, list[str]]) -> str | None:
+    """Mistakes Whoosh forgives silently but a researcher should hear about."""
+    unquoted = re.sub(r'"[^"]*"', " ", text)
+    if text.count('"') % 2:
+        return "a quotation mark is not closed"
+    if unquoted.count("(") != unquoted.count(")"):
+        return "brackets do not match"
+    known = set(fields) | {a for names in aliases.values() for a in names}
+    for name in _FIELD.findall(unquoted):
+        if name not in known and not name.lower().startswith("http"):
+            return f"there is no field {name!r}"
+    return None
+
+
+def _terms_by_field(q: wq.Query, reader) -> dict[str, frozenset]:
+    """The terms to highlight, per field: prefixes and fuzzy terms expanded to the words they
+    matched, and nothing from under a NOT."""
+    out: dict[str, set] = {}
+
+    def walk(node):
+        if isinstance(node, wq.Not):
+            return
+        if node.is_leaf():
+            for field, text in node.expanded_terms(reader):
+                out.setdefault(field, set()).add(text.decode() if isinstance(text, bytes) else text)
+        for child in node.children():
+            walk(child)
+
+    if not isinstance(q, wq.Every) and q is not wq.NullQuery:
+        walk(q)
+    return {f: frozenset(t) for f, t in out.items()}
+
+
+def _error(q: wq.Query) -> str | None:
+    stack = [q]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "error", None):
+            return str(node.error)
+        stack.extend(node.children())
+    return None
+
+
+def _resolve(facet: str, values: list[str]) -> list[str]:
+    """Filter values as ids: names and aliases resolve through the gazetteer ("Essex Police" -> essex)."""
+    kinds = RELATION_KINDS.get(facet)
+    out = []
+    for v in values:
+        v = str(v).strip()
+        out.append((gazetteer().lookup(kinds, v) or v.lower()) if kinds else v)
+    return out
+
+
+def _lead(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+class _Labels(dict):
+    """Display names of facet values: gazetteer names, status words; other values show as themselves."""
+
+    def __missing__(self, key):
+        g = gazetteer()
+        entry = next((e for kind in ("Force", "Body", "Programme", "Theme") if (e := g.get(kind, key))), None)
+        self[key] = entry.name if entry else key.replace("_", " ").capitalize() if key in STATUSES else key
+        return self[key]
+
+    def get(self, key, default=None):
+        return self[key]
+
+
+_LABELS = _Labels()
