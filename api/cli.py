@@ -267,5 +267,23 @@ def clusters(ctx, threshold: float, min_forces: int) -> None:
         index.close()
 
 
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default: IOPC_KG_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: IOPC_KG_PORT or 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API (and its OpenAPI docs at /docs) on the configured store."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(ctx)
+    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
+               f"(API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, server_header=False,
+                log_level="warning", access_log=False)
+
+
 if __name__ == "__main__":
     main()

@@ -88,6 +88,14 @@ def merge_edges(edge: Edge, src: str, dst: str) -> str:
             f"MERGE (a)-[:{edge.type}]->(b)")
 
 
+# -- the schema's fingerprint ---------------------------------------------------------------------
+# A node outside the ontology records which schema wrote the graph, so that an upgrade that changes
+# tables or what is written rebuilds the graph from its stored case records instead of failing.
+META = "IopcKgMeta"
+GET_FINGERPRINT = f"MATCH (m:{META} {{id: 'schema'}}) RETURN m.fingerprint AS fingerprint"
+SET_FINGERPRINT = f"MERGE (m:{META} {{id: 'schema'}}) SET m.fingerprint = $fingerprint"
+
+
 # -- reads ---------------------------------------------------------------------------------------
 
 COUNTS = "MATCH (n:{label}) RETURN count(n) AS n"
@@ -124,6 +132,8 @@ RETURN r.id AS rec_id, b.id AS id, b.name AS name
 UNION
 MATCH (p:Programme {id: $id})<-[:MENTIONS]-(:Response)-[:RESPONDS_TO]->(r:Recommendation)-[:ADDRESSED_TO|LINKED_BODY]->(b:Body)
 RETURN r.id AS rec_id, b.id AS id, b.name AS name"""
+THEME_RECS = PROGRAMME_RECS.replace("Programme", "Theme").replace("MENTIONS", "ABOUT")
+THEME_BODIES = PROGRAMME_BODIES.replace("Programme", "Theme").replace("MENTIONS", "ABOUT")
 PROGRAMME_USERS = "MATCH (f:Force)-[:USES]->(p:Programme {id: $id}) RETURN f.id AS id, f.name AS name"
 
 BODY_RECS = """
@@ -232,7 +242,14 @@ def ladybug_schema() -> list[str]:
         pairs = [f"FROM {label(s)} TO {label(t)}" for s, t in edge.pairs()]
         props = [f"{p} {LADYBUG_TYPES[prop.type.name]}" for p, prop in edge.properties.items()]
         out.append(f"CREATE REL TABLE IF NOT EXISTS {edge.type}({', '.join(pairs + props)})")
+    out.append(f"CREATE NODE TABLE IF NOT EXISTS {META}(id STRING PRIMARY KEY, fingerprint STRING)")
     return out
+
+
+def ladybug_drop() -> list[str]:
+    """Drop every table (relationship tables first): the graph is rebuilt from its stored records."""
+    return ([f"DROP TABLE IF EXISTS {e.type}" for e in model.edges.values()]
+            + [f"DROP TABLE IF EXISTS {label(s)}" for s in model.schemas])
 
 
 def neo4j_schema() -> list[str]:
@@ -241,7 +258,9 @@ def neo4j_schema() -> list[str]:
         f"CREATE CONSTRAINT {s.key}_id IF NOT EXISTS FOR (n:{label(s.name)}) REQUIRE n.id IS UNIQUE"
         for s in model.schemas.values()
     ]
+    out.append(f"CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (n:{META}) REQUIRE n.id IS UNIQUE")
     out += [
+        "CREATE INDEX recommendation_force IF NOT EXISTS FOR (n:Recommendation) ON (n.force)",
         "CREATE INDEX recommendation_status IF NOT EXISTS FOR (n:Recommendation) ON (n.status)",
         "CREATE INDEX recommendation_year IF NOT EXISTS FOR (n:Recommendation) ON (n.year)",
         "CREATE INDEX recommendation_due IF NOT EXISTS FOR (n:Recommendation) ON (n.response_due)",

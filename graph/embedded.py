@@ -13,7 +13,7 @@ import ladybug
 
 from graph import cypher
 from graph.store import GraphStore, jsonable, shape_path, sort_paths
-from ontology.exc import QueryRefused, StoreUnavailable
+from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
 _INTERNAL = {"_ID", "_LABEL", "_SRC", "_DST"}
 
@@ -72,10 +72,15 @@ class EmbeddedStore(GraphStore):
 
     def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
         conn = self.conn
+        timeout_ms = timeout_ms or self.timeout_ms
         if timeout_ms:
             conn.set_query_timeout(timeout_ms)
         try:
             return self._rows(conn.execute(query, params or {}))
+        except RuntimeError as e:
+            if "interrupt" in str(e).lower() or "timeout" in str(e).lower():
+                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
+            raise
         finally:
             if timeout_ms:
                 conn.set_query_timeout(0)
@@ -110,6 +115,10 @@ class EmbeddedStore(GraphStore):
             out.append(shape_path([self._node_dict(n) for n in raw_nodes], edges))
         return sort_paths(out)
 
+    def _drop_schema(self) -> None:
+        for statement in cypher.ladybug_drop():
+            self._execute_write([(statement, {})])
+
     def clear(self) -> None:
         from ontology.model import model
 
@@ -128,6 +137,10 @@ class EmbeddedStore(GraphStore):
             finally:
                 conn.execute("ROLLBACK")
         except RuntimeError as e:
+            if "interrupt" in str(e).lower() or "timeout" in str(e).lower():
+                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
             raise QueryRefused(f"query failed: {e}", errors={"query": str(e)}) from None
+        except (ValueError, TypeError) as e:  # the driver could not bind a parameter
+            raise QueryRefused(f"a parameter could not be used: {e}", errors={"params": str(e)}) from None
         finally:
             conn.close()

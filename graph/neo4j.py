@@ -14,7 +14,7 @@ from neo4j.graph import Node, Relationship
 
 from graph import cypher
 from graph.store import GraphStore, jsonable, shape_path, sort_paths
-from ontology.exc import QueryRefused
+from ontology.exc import QueryRefused, QueryTimeout
 
 
 _SCHEMA = re.compile(r"\s*CREATE\s+(CONSTRAINT|INDEX|FULLTEXT\s+INDEX|RANGE\s+INDEX)\b", re.I)
@@ -51,13 +51,19 @@ class Neo4jStore(GraphStore):
             session.execute_write(work)
 
     def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
+        timeout_ms = timeout_ms or self.timeout_ms
         q = neo4j.Query(query, timeout=(timeout_ms / 1000) if timeout_ms else None)
 
         def work(tx):
             return [{k: self._value(v) for k, v in record.items()} for record in tx.run(q, params or {})]
 
-        with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
-            return session.execute_read(work)
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(work)
+        except ClientError as e:
+            if "Timeout" in (e.code or "") or "TimedOut" in (e.code or ""):
+                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
+            raise
 
     def _value(self, v):
         if isinstance(v, Node):
@@ -110,4 +116,6 @@ class Neo4jStore(GraphStore):
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
                 return session.execute_read(work)
         except (ClientError, Neo4jError) as e:
+            if "Timeout" in (e.code or "") or "TimedOut" in (e.code or ""):
+                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
             raise QueryRefused(f"query failed: {e.message or e}", errors={"query": e.code or str(e)}) from None

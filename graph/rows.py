@@ -9,6 +9,9 @@ from ontology.gazetteer import gazetteer
 from ontology.model import model
 from ontology.records import CaseRecord
 
+# Bump when `case_rows` changes what it writes: stores written by an older version are rebuilt.
+ROWS_VERSION = 2
+
 # Kinds a case owns: deleted and re-created when the case is rewritten. The rest are shared.
 OWNED = ("Case", "Recommendation", "Response")
 

@@ -49,6 +49,7 @@ class GraphStore(ABC):
     name = "abstract"
     transactional = True  # a batch of cases is written all-or-nothing
     merge_is_seek = True  # MERGE on an id finds the node through an index (not so in LadybugDB)
+    timeout_ms: int | None = None  # time limit of every read unless a call gives its own
     dialect: cypher.Dialect
     _writer: threading.RLock  # one writer at a time in this process: lookups and writes agree
 
@@ -83,11 +84,49 @@ class GraphStore(ABC):
     # -- schema and writes -----------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        """Create tables or constraints (idempotent) and load the gazetteers."""
-        for statement in self._schema_statements():
-            self._execute_write([(statement, {})])
+        """Create tables or constraints (idempotent) and load the gazetteers.
+
+        A graph written under another schema (an older release) is rebuilt from the case records it
+        stores, so upgrading never leaves questions answered from half-migrated data.
+        """
+        want = schema_fingerprint()
+        have = self._fingerprint()
+        if have == want:
+            return
         with self._writer:
+            records = self._stored_records() if have is not None or self._has_cases() else []
+            if have is not None or records:
+                log.warning("the graph was written by another schema; rebuilding it from its %d stored cases", len(records))
+                self._drop_schema()
+            for statement in self._schema_statements():
+                self._execute_write([(statement, {})])
             self._execute_write(self._statements(gazetteer_rows(), overwrite=True, merge_edges=True))
+            if records:
+                self.write_cases(records)
+            self._execute_write([(cypher.SET_FINGERPRINT, {"fingerprint": want})])
+
+    def _fingerprint(self) -> str | None:
+        try:
+            rows = self._read(cypher.GET_FINGERPRINT)
+        except Exception:  # noqa: BLE001 - no meta table yet (a new or a pre-fingerprint graph)
+            return None
+        return rows[0]["fingerprint"] if rows else None
+
+    def _has_cases(self) -> bool:
+        try:
+            return bool(self._read("MATCH (c:`Case`) RETURN c.id AS id LIMIT 1"))
+        except Exception:  # noqa: BLE001 - no Case table
+            return False
+
+    def _stored_records(self) -> list[CaseRecord]:
+        try:
+            return self.case_records()
+        except Exception:  # noqa: BLE001
+            return []
+
+    def _drop_schema(self) -> None:
+        """Remove what an older schema created (default: every node; backends with tables drop them)."""
+        self.clear()
 
     def _shared_nodes(self, kind: str, rows: list[dict], overwrite: bool) -> list[tuple[str, dict]]:
         """Upsert shared nodes (forces, bodies, programmes...): gazetteer rows overwrite, rows from
@@ -205,6 +244,15 @@ class GraphStore(ABC):
     def _force_names(self) -> dict[str, str]:
         return {r["id"]: r["name"] for r in self._read(cypher.FORCE_NAMES)}
 
+    def recommendation(self, rec_id: str) -> tuple[CaseRecord, "RecommendationRecord"]:
+        """The case record holding a recommendation, and the recommendation."""
+        rows = self._read(cypher.REC_CASE, {"id": rec_id})
+        if not rows:
+            raise NotFound(f"No recommendation with id {rec_id!r}", errors={"id": rec_id})
+        case = CaseRecord.from_dict(json.loads(rows[0]["record"]), "graph")
+        rec = next(r for r in case.recommendations if case.recommendation_id(r) == rec_id)
+        return case, rec
+
     # -- 1-3: profiles ---------------------------------------------------------------------------
 
     def force_profile(self, force_id: str, on: date | None = None) -> dict:
@@ -228,17 +276,27 @@ class GraphStore(ABC):
         }
 
     def programme_profile(self, programme_id: str) -> dict:
-        programme = self.get_node("Programme", programme_id)
-        recs = self._read(cypher.PROGRAMME_RECS, {"id": programme_id})
+        """Every force and body a programme reaches through recommendations and responses."""
+        out = self._reach("Programme", programme_id, cypher.PROGRAMME_RECS, cypher.PROGRAMME_BODIES)
+        out["users"] = sorted(r["id"] for r in self._read(cypher.PROGRAMME_USERS, {"id": programme_id}))
+        return out
+
+    def theme_profile(self, theme_id: str) -> dict:
+        """Every force and body whose recommendations or responses are about a theme."""
+        return self._reach("Theme", theme_id, cypher.THEME_RECS, cypher.THEME_BODIES)
+
+    def _reach(self, kind: str, id: str, recs_query: str, bodies_query: str) -> dict:
+        node = self.get_node(kind, id)
+        recs = self._read(recs_query, {"id": id})
         names = self._force_names()
         forces = Counter((r["force_id"], names.get(r["force_id"])) for r in recs if r["force_id"])
         years = [r["year"] for r in recs if r["year"] is not None]
         return {
-            "programme": programme,
+            kind.lower(): node,
             "recommendations": len({r["rec_id"] for r in recs}),
+            "recommendation_ids": sorted({r["rec_id"] for r in recs}),
             "forces": [{"id": i, "name": n, "recommendations": c} for (i, n), c in sorted(forces.items(), key=lambda kv: (-kv[1], kv[0][0]))],
-            "bodies": _per_item(self._read(cypher.PROGRAMME_BODIES, {"id": programme_id})),
-            "users": sorted(r["id"] for r in self._read(cypher.PROGRAMME_USERS, {"id": programme_id})),
+            "bodies": _per_item(self._read(bodies_query, {"id": id})),
             "first_year": min(years) if years else None,
             "last_year": max(years) if years else None,
             "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
@@ -427,6 +485,15 @@ class GraphStore(ABC):
     @abstractmethod
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
         """Run in the store's read-only mode."""
+
+
+def schema_fingerprint() -> str:
+    """Identifies the tables and rows this release writes (the same for both stores)."""
+    import hashlib
+
+    from graph.rows import ROWS_VERSION
+
+    return hashlib.sha1("\n".join([*cypher.ladybug_schema(), str(ROWS_VERSION)]).encode()).hexdigest()[:16]
 
 
 def shape_path(nodes: list[dict], edges: list[tuple[dict, dict, str]]) -> dict:

@@ -48,3 +48,9 @@ class StoreUnavailable(IopcKgError):
     """The configured store cannot be opened or reached."""
 
     code = "store_unavailable"
+
+
+class QueryTimeout(IopcKgError):
+    """A query ran past its time limit and was stopped."""
+
+    code = "query_timeout"

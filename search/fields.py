@@ -28,7 +28,7 @@ RELATION_KINDS = {"force": ("Force",), "addressed_to": ("Force", "Body"), "linke
 # Facets offered on every search, in display order.
 FACETS = ("force", "body", "status", "year", "programme", "theme")
 # Fields a bare word searches, with their weight.
-DEFAULT_FIELDS = {"text": 1.0, "response": 1.0, "title": 1.5, "reference": 2.0, "force_name": 0.5}
+DEFAULT_FIELDS = {"text": 1.0, "response": 1.0, "reference": 2.0}
 ALIASES = {"date_recommended": ["date", "made"], "response_due": ["due"], "response": ["reply"],
            "programme": ["programmes", "operation", "system"], "theme": ["themes"], "body": ["bodies"]}
 

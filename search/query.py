@@ -109,6 +109,8 @@ def facet_tables(searcher: Searcher) -> Tables:
         facets[name] = FacetTable(values, {v: i for i, v in enumerate(values)},
                                   np.concatenate(docs) if docs else np.zeros(0, np.int64),
                                   np.concatenate(vals) if vals else np.zeros(0, np.int64))
+    if n == 0:
+        return Tables(0, live, facets, np.zeros(0, np.int64))
     column = reader.column_reader("date_recommended")
     dates = np.array([(column[i] or b"") for i in range(n)], dtype=object)
     dated = np.array([bool(d) for d in dates], dtype=bool)
@@ -299,6 +301,8 @@ class Engine:
         words = {t.decode() if isinstance(t, bytes) else t for f, t in _plain_terms(q)}
         raw_words = {w for w in _WORD.findall(text or "") if w.lower() not in _OPERATORS}
         vocabulary = self.index.vocabulary()
+        if not vocabulary:
+            return None, {}
         corrector = self.index.cached("corrector", lambda _: ListCorrector(sorted(vocabulary)))
         suggestions: dict[str, list[str]] = {}
         for word in sorted(raw_words):

@@ -1,0 +1,106 @@
+"""The FastAPI service: `create_app(settings)` opens the store and the index in its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+
+from api import errors
+from api.deps import Services
+from api.routes import admin, entities, patterns, search
+from api.settings import Settings
+from graph.open import open_store
+from ingest.load import reindex
+from search.index import SearchIndex
+from search.query import Engine
+
+log = logging.getLogger("iopc_kg.api")
+
+DESCRIPTION = """\
+A knowledge graph and full-text search over the learning recommendations of the Independent Office for
+Police Conduct (IOPC) to the police forces of England and Wales, and the forces' responses.
+
+Every resource has a stable id and links to related resources; every list is also CSV (`format=csv`);
+neighbourhoods and pattern graphs are also GraphML and GEXF. Errors share one shape:
+`{status, code, message, details}`. Every route is read-only except `POST /ingest`, which needs the
+configured API key.
+"""
+
+TAGS = [
+    {"name": "search", "description": "Keyword search, similar recommendations, recurring learning."},
+    {"name": "resources", "description": "Cases, recommendations, forces, bodies, programmes and themes by id."},
+    {"name": "patterns", "description": "Cross-force patterns: spread, similarity, co-occurrence, deadlines, acceptance, dependencies."},
+    {"name": "graph", "description": "Neighbourhoods, shortest paths and read-only Cypher."},
+    {"name": "service", "description": "Health, statistics and ingest."},
+]
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app. Pass `services` to share an open store and index (tests); otherwise they are opened
+    from `settings` when the app starts and closed when it stops."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        store = open_store(settings)
+        store.ensure_schema()
+        index = SearchIndex(settings.index_dir)
+        if index.doc_count() == 0 and store.counts().get("Case"):
+            # The index was lost or built by an older release: rebuild it from the graph.
+            log.warning("the search index is empty but the graph is not; rebuilding the index from the graph")
+            reindex(store, index)
+        app.state.services = Services(settings, store, index, Engine(index))
+        try:
+            yield
+        finally:
+            index.close()
+            store.close()
+
+    app = FastAPI(title="iopc-kg", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
+                  license_info={"name": "Code: MIT; IOPC pages: Open Government Licence v3.0"})
+    if services is not None:
+        app.state.services = services
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["X-API-Key", "Content-Type", "Accept"])
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Cache-Control", "no-store" if request.method != "GET" else "public, max-age=60")
+        return response
+
+    for module in (search, entities, patterns, admin):
+        app.include_router(module.router)
+    _publish_limits(app, settings)
+    return app
+
+
+def _publish_limits(app: FastAPI, settings: Settings) -> None:
+    """Put the configured limits in the OpenAPI schema, so clients see them before they hit them."""
+    limits = {"page_size": settings.max_page_size, "depth": settings.max_depth, "max_nodes": settings.max_nodes}
+    build = app.openapi
+
+    def openapi():
+        if app.openapi_schema is None:
+            spec = build()
+            for ops in spec["paths"].values():
+                for op in ops.values():
+                    for p in op.get("parameters", []):
+                        if p["name"] in limits and p["in"] == "query":
+                            p["schema"]["maximum"] = limits[p["name"]]
+                            p["description"] = f"{p.get('description', '')} At most {limits[p['name']]}.".strip()
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi

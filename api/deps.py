@@ -1,0 +1,63 @@
+"""What the routes depend on: the settings, the graph store, the search index. Opened once in the
+app's lifespan and handed to routes through `Annotated` dependencies."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from api.settings import Settings
+from graph.store import GraphStore
+from search.index import SearchIndex
+from search.query import Engine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: GraphStore
+    index: SearchIndex
+    engine: Engine
+    started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.services.settings
+
+
+def _store(request: Request) -> GraphStore:
+    return request.app.state.services.store
+
+
+def _index(request: Request) -> SearchIndex:
+    return request.app.state.services.index
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.services.engine
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+StoreDep = Annotated[GraphStore, Depends(_store)]
+IndexDep = Annotated[SearchIndex, Depends(_index)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The API key configured as IOPC_KG_API_KEY.")] = None) -> None:
+    """Write routes: refused unless a key is configured and this request carries it (compared in constant time)."""
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        raise HTTPException(403, "writes over HTTP are disabled: no API key is configured (IOPC_KG_API_KEY)")
+    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.api_key.get_secret_value().encode()):
+        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"})
+
+
+ApiKeyDep = Depends(require_api_key)

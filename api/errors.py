@@ -1,0 +1,87 @@
+"""One JSON error shape for every error: {status, code, message, details}. No stack trace reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ontology import exc
+
+log = logging.getLogger("iopc_kg.api")
+
+
+class ErrorBody(BaseModel):
+    """What every error response holds."""
+
+    status: int = Field(description="The HTTP status code, repeated.")
+    code: str = Field(description="A stable machine-readable code, e.g. `not_found`, `invalid_parameter`.")
+    message: str = Field(description="What went wrong, for a person.")
+    details: dict = Field(default_factory=dict, description="Per-parameter or per-field detail.")
+
+
+# Exception class -> HTTP status. The first match in the class's MRO wins.
+HANDLERS: dict[type[exc.IopcKgError], int] = {
+    exc.NotFound: 404,
+    exc.InvalidData: 422,
+    exc.InvalidSource: 422,
+    exc.QueryRefused: 400,
+    exc.QueryTimeout: 504,
+    exc.StoreUnavailable: 503,
+    exc.InvalidModel: 500,
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None) -> JSONResponse:
+    body = ErrorBody(status=status, code=code, message=message, details=details or {})
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _status_for(error: exc.IopcKgError) -> int:
+    for cls in type(error).__mro__:
+        if cls in HANDLERS:
+            return HANDLERS[cls]
+    return 500
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(exc.IopcKgError)
+    async def iopc_error(request: Request, error: exc.IopcKgError):
+        return error_response(_status_for(error), error.code, error.message, {k: _plain(v) for k, v in error.errors.items()})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError):
+        details = {}
+        for e in error.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body", "header")]
+            details[".".join(loc) or "request"] = e.get("msg", "invalid")
+        names = ", ".join(details)
+        return error_response(422, "invalid_parameter", f"Invalid parameter: {names}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 413: "too_large"}
+        return error_response(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail),
+                              headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def _plain(value):
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+ERROR_RESPONSES = {
+    400: {"model": ErrorBody, "description": "A query the service refuses (a write on a read-only route, a broken limit)."},
+    404: {"model": ErrorBody, "description": "No such id."},
+    422: {"model": ErrorBody, "description": "A parameter is invalid; `details` names it."},
+    503: {"model": ErrorBody, "description": "The store or the index cannot be reached."},
+    504: {"model": ErrorBody, "description": "The query ran past the time limit."},
+}

@@ -1,0 +1,89 @@
+"""Health, statistics, and ingest over HTTP (only with the configured API key)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import ApiKeyDep, ServicesDep
+from api.errors import ERROR_RESPONSES, ErrorBody
+from ingest.load import ingest_paths, last_ingest
+from ontology.exc import InvalidData
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_FILES = 500
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok` when both the store and the index answer, else `unavailable`.")
+    store: str
+    index: str
+
+
+@router.get("/health", response_model=Health, tags=["service"], summary="Health",
+            description="Whether the graph store and the search index are reachable.",
+            responses={503: {"model": Health, "description": "Something is unreachable."}})
+def health(services: ServicesDep):
+    store_ok = index_ok = "ok"
+    try:
+        services.store.counts()
+    except Exception as e:  # noqa: BLE001 - report, do not raise: this route exists to say what is down
+        store_ok = f"unavailable: {type(e).__name__}"
+    try:
+        services.index.doc_count()
+    except Exception as e:  # noqa: BLE001
+        index_ok = f"unavailable: {type(e).__name__}"
+    body = Health(status="ok" if store_ok == index_ok == "ok" else "unavailable", store=store_ok, index=index_ok)
+    return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
+
+
+class Stats(BaseModel):
+    store: str
+    counts: dict[str, int] = Field(description="Nodes of each kind in the graph.")
+    index: dict[str, Any] = Field(description="Documents in the search index and its size on disk.")
+    last_ingest: dict[str, Any] | None = Field(description="The summary of the last ingest into this data directory.")
+    started: str
+
+
+@router.get("/stats", response_model=Stats, tags=["service"], summary="Statistics",
+            description="Counts by kind, the store in use, the index size and the last ingest.")
+def stats(services: ServicesDep):
+    return Stats(store=services.settings.store, counts=services.store.counts(),
+                 index={"documents": services.index.doc_count(), "bytes": services.index.size_bytes()},
+                 last_ingest=last_ingest(services.settings.ingest_log), started=services.started)
+
+
+@router.post("/ingest", tags=["service"], summary="Ingest pages (API key required)", dependencies=[ApiKeyDep],
+             responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 413: {"model": ErrorBody}},
+             description="Upload pages (text, HTML or iopc-kg JSON/JSONL) to parse and write to the graph and the index. "
+                         "Refused unless the service has an API key (`IOPC_KG_API_KEY`) and the request sends it in "
+                         "`X-API-Key`. Files are stored under the data directory by a sanitised name only.")
+def ingest(services: ServicesDep, files: Annotated[list[UploadFile], File(description="The pages.")]) -> dict[str, Any]:
+    if len(files) > MAX_FILES:
+        raise InvalidData(f"at most {MAX_FILES} files per request", errors={"files": str(len(files))})
+    uploads = services.settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    workdir = tempfile.mkdtemp(dir=uploads)
+    try:
+        for n, upload in enumerate(files):
+            # Only the last path component, with anything but [A-Za-z0-9._-] replaced: a request
+            # cannot name a place outside this directory.
+            name = _SAFE_NAME.sub("_", (upload.filename or f"page-{n}.txt").replace("\\", "/").rsplit("/", 1)[-1]).lstrip(".") or f"page-{n}.txt"
+            data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise InvalidData(f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", errors={"files": name})
+            with open(f"{workdir}/{n:04d}-{name}", "wb") as f:
+                f.write(data)
+        summary = ingest_paths([workdir], services.store, services.index, log_path=services.settings.ingest_log)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return summary.as_dict()

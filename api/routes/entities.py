@@ -1,0 +1,242 @@
+"""Resources with stable ids, each with the links a client follows to walk the graph."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import IndexDep, SettingsDep, StoreDep
+from api.errors import ERROR_RESPONSES
+from api.formats import CSV, csv_response
+from api.negotiate import entity_response
+from ontology.exc import InvalidData
+from ontology.model import model
+from ontology.records import CaseRecord
+from search.similar import similar
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "The list as JSON, or as CSV with `format=csv`."}}
+Format = Annotated[Literal["json", "csv"], Query(title="Format", description="`json` (default) or `csv` for a spreadsheet.")]
+Page = Annotated[int, Query(ge=1, title="Page", description="Page number, from 1.")]
+Day = Annotated[str | None, Query(
+    title="On", pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD, for overdue checks; default today.",
+    json_schema_extra={"format": "date"}, examples=["2026-01-01"])]
+PageSize = Annotated[int, Query(ge=1, title="Page size", description="Items per page (at most the `max_page_size` setting).")]
+
+
+class Listing(BaseModel):
+    """A page of a list."""
+
+    data: list[dict[str, Any]] = Field(description="The items of this page.")
+    count: int = Field(description="Items in the whole list.")
+    page: int
+    page_size: int
+    links: dict[str, str | None] = Field(description="`self`, `next` and `prev` pages.")
+
+
+class Entity(BaseModel):
+    """A node of the graph with its properties, what the graph says about it, and links."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    links: dict[str, Any] = Field(description="Ids and URLs of related resources.")
+
+
+def as_date(value: str | None, name: str) -> date | None:
+    """A query parameter as a date; not a calendar date is a 422 naming the parameter."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidData(f"{name} is not a date (YYYY-MM-DD): {value!r}", errors={name: value}) from None
+
+
+def check_page_size(page_size: int, settings) -> None:
+    if page_size > settings.max_page_size:
+        raise InvalidData(f"page_size may be at most {settings.max_page_size}", errors={"page_size": f"at most {settings.max_page_size}"})
+
+
+def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings):
+    """A page of `rows` as JSON, or every row as CSV (a spreadsheet wants the whole list)."""
+    check_page_size(page_size, settings)
+    if fmt == "csv":
+        return csv_response(rows, name)
+    start = (page - 1) * page_size
+
+    def at(p: int) -> str:
+        u = request.url.include_query_params(page=p, page_size=page_size)
+        return f"{u.path}?{u.query}"
+
+    last = max(1, -(-len(rows) // page_size))
+    return Listing(data=rows[start:start + page_size], count=len(rows), page=page, page_size=page_size,
+                   links={"self": at(page), "next": at(page + 1) if page < last else None, "prev": at(page - 1) if page > 1 else None})
+
+
+def node_links(kind: str, id: str) -> dict[str, str]:
+    return {"self": f"/{model[kind].plural.lower()}/{id}", "neighbourhood": f"/graph/neighbourhood?node={kind.lower()}:{id}"}
+
+
+def case_links(case: CaseRecord) -> dict:
+    return {
+        "self": f"/cases/{case.id}",
+        "force": f"/forces/{case.force.id}" if case.force else None,
+        "recommendations": [f"/recommendations/{case.recommendation_id(r)}" for r in case.recommendations],
+        "sources": [s.url for s in case.sources if s.url],
+        "neighbourhood": f"/graph/neighbourhood?node=case:{case.id}",
+    }
+
+
+# -- cases and recommendations -------------------------------------------------------------------
+
+@router.get("/cases/{case_id}", response_model=Entity, tags=["resources"], summary="A case",
+            description="A case (one IOPC reference) with every recommendation, its response and the source pages. "
+                        "Also as RDF: `Accept: text/turtle` or `application/ld+json`.")
+def get_case(request: Request, store: StoreDep, settings: SettingsDep, case_id: Annotated[str, Path(description='Case id: the IOPC reference with / as -.', examples=['2022-178839'])]):
+    case = store.case_record(case_id)
+    body = case.to_dict() | {"links": case_links(case)}
+    for rec, out in zip(case.recommendations, body["recommendations"]):
+        out["id"] = case.recommendation_id(rec)
+    return entity_response(request, body, "Case", case_id, store, settings)
+
+
+@router.get("/recommendations/{rec_id}", response_model=Entity, tags=["resources"], summary="A recommendation",
+            description="The recommendation's text, response, status and dates; whether the response is overdue on "
+                        "`on` (default today); the programmes, themes and bodies it names, with links.")
+def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep, rec_id: Annotated[str, Path(description="Recommendation id: the case id and the recommendation's number.", examples=['2022-178839-3'])],
+                       on: Day = None):
+    case, rec = store.recommendation(rec_id)
+    day = (as_date(on, "on") or date.today()).isoformat()
+    overdue = bool(case.response_due) and case.response_due < day and (not rec.response or rec.status == "awaiting_response")
+    data = case.to_dict()
+    rec_dict = data["recommendations"][case.recommendations.index(rec)]
+    body = {
+        "id": rec_id, "case_id": case.id, "reference": case.reference, "title": case.title, "force": data["force"],
+        "date_recommended": case.date_recommended, "response_due": case.response_due,
+        "response_due_derived": case.response_due_derived, "overdue": overdue,
+        "days_overdue": (date.fromisoformat(day) - date.fromisoformat(case.response_due)).days if overdue else 0,
+        **{k: rec_dict[k] for k in ("numbers", "text", "status", "status_label", "response", "addressed_to",
+                                    "linked_bodies", "programmes", "themes", "defers_to", "mentions")},
+        "sources": data["sources"],
+        "links": {
+            "self": f"/recommendations/{rec_id}", "case": f"/cases/{case.id}",
+            "force": f"/forces/{case.force.id}" if case.force else None,
+            "similar": f"/recommendations/{rec_id}/similar",
+            "programmes": [f"/programmes/{p.id}" for p in rec.programmes],
+            "themes": [f"/themes/{t}" for t in rec.themes],
+            "bodies": [f"/bodies/{b.id}" for b in rec.addressed_to + rec.linked_bodies if b.kind == "Body"],
+            "neighbourhood": f"/graph/neighbourhood?node=recommendation:{rec_id}",
+        },
+    }
+    return entity_response(request, body, "Recommendation", rec_id, store, settings)
+
+
+@router.get("/recommendations/{rec_id}/similar", response_model=dict[str, Any], tags=["search"], summary="Similar recommendations",
+            description="The recommendations most like this one (TF-IDF cosine over their texts), by default only those "
+                        "made to other forces: is this learning recurring?", responses=CSV_RESPONSE)
+def get_similar(index: IndexDep, settings: SettingsDep, rec_id: Annotated[str, Path(description="Recommendation id: the case id and the recommendation's number.", examples=['2022-178839-3'])],
+                limit: Annotated[int, Query(ge=1, le=100, title="Limit", description="How many to return.")] = 10,
+                same_force: Annotated[bool, Query(title="Same force", description="Include the recommending force's own.")] = False,
+                format: Format = "json"):
+    answer = similar(index, rec_id, limit=limit, other_forces=not same_force)
+    for hit in answer["similar"]:
+        hit["links"] = {"self": f"/recommendations/{hit['id']}"}
+    if format == "csv":
+        return csv_response(answer["similar"], f"similar-{rec_id}")
+    return answer
+
+
+# -- forces, bodies, programmes, themes ----------------------------------------------------------
+
+@router.get("/forces", response_model=Listing, tags=["resources"], summary="Forces", responses=CSV_RESPONSE,
+            description="Every police force of England and Wales (and BTP, MDP, CNC), with its number of recommendations.")
+def list_forces(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
+    totals = {r["force"]: r["total"] for r in store.acceptance("force")}
+    rows = [{"id": f["id"], "name": f.get("name"), "kind": f.get("kind"), "country": f.get("country"),
+             "police_uk_id": f.get("police_uk_id"), "recommendations": totals.get(f["id"], 0),
+             "links": {"self": f"/forces/{f['id']}"}} for f in store.list_nodes("Force", 0, 10_000)]
+    return listing(request, rows, page, page_size, format, "forces", settings)
+
+
+@router.get("/forces/{force_id}", response_model=Entity, tags=["resources"], summary="A force's profile",
+            description="Cases and recommendations by year and status, programmes and themes with counts, bodies it shares "
+                        "recommendations with, overdue responses on `on`, and the forces most like it.")
+def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id: Annotated[str, Path(description="Force id (data.police.uk's).", examples=['essex'])],
+              on: Day = None):
+    profile = store.force_profile(force_id, on=as_date(on, "on"))
+    force = profile.pop("force")
+    body = {**{k: v for k, v in force.items() if k != "label"}, **profile,
+            "similar_forces": store.similar_forces(force_id, limit=10),
+            "links": node_links("Force", force_id) | {
+                "search": f"/search?force={force_id}", "deadlines": f"/patterns/deadlines?force={force_id}",
+                "programmes": [f"/programmes/{p['id']}" for p in profile["programmes"]],
+                "overdue": [f"/recommendations/{r}" for r in profile["overdue"]]}}
+    return entity_response(request, body, "Force", force_id, store, settings)
+
+
+@router.get("/bodies", response_model=Listing, tags=["resources"], summary="Bodies", responses=CSV_RESPONSE,
+            description="National bodies, local policing bodies and shared governance groups.")
+def list_bodies(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
+    rows = [{"id": b["id"], "name": b.get("name"), "kind": b.get("kind"), "links": {"self": f"/bodies/{b['id']}"}}
+            for b in store.list_nodes("Body", 0, 10_000)]
+    return listing(request, rows, page, page_size, format, "bodies", settings)
+
+
+@router.get("/bodies/{body_id}", response_model=Entity, tags=["resources"], summary="A body's profile",
+            description="What the body (e.g. the College of Policing) was addressed or linked to, across which forces; its members.")
+def get_body(request: Request, store: StoreDep, settings: SettingsDep, body_id: Annotated[str, Path(description='Body id.', examples=['college-of-policing'])]):
+    profile = store.body_profile(body_id)
+    body = {**{k: v for k, v in profile.pop("body").items() if k != "label"}, **profile,
+            "links": node_links("Body", body_id) | {"search": f"/search?body={body_id}"}}
+    return entity_response(request, body, "Body", body_id, store, settings)
+
+
+def _reach_listing(request, store, settings, kind: str, page, page_size, fmt):
+    spread = {r["id"]: r for r in store.spread(kind, min_forces=1, limit=100_000)}
+    rows = []
+    for n in store.list_nodes(kind.capitalize(), 0, 100_000):
+        s = spread.get(n["id"], {})
+        rows.append({"id": n["id"], "name": n.get("name"), "kind": n.get("kind") if kind == "programme" else None,
+                     "forces": s.get("forces", 0), "recommendations": s.get("recommendations", 0),
+                     "links": {"self": f"/{kind}s/{n['id']}"}})
+    if kind == "theme":
+        for r in rows:
+            r.pop("kind")
+    rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
+    return listing(request, rows, page, page_size, fmt, f"{kind}s", settings)
+
+
+@router.get("/programmes", response_model=Listing, tags=["resources"], summary="Programmes", responses=CSV_RESPONSE,
+            description="Systems, operations, training and programmes named by recommendations and responses, ranked by "
+                        "the number of forces they reach.")
+def list_programmes(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
+    return _reach_listing(request, store, settings, "programme", page, page_size, format)
+
+
+@router.get("/programmes/{programme_id}", response_model=Entity, tags=["resources"], summary="A programme's reach",
+            description="Every force and body linked to the programme through recommendations and responses, with counts, "
+                        "first and last year, statuses and the forces that run it.")
+def get_programme(request: Request, store: StoreDep, settings: SettingsDep, programme_id: Annotated[str, Path(description='Programme id.', examples=['athena'])]):
+    profile = store.programme_profile(programme_id)
+    body = {**{k: v for k, v in profile.pop("programme").items() if k != "label"}, **profile,
+            "links": node_links("Programme", programme_id) | {"search": f"/search?programme={programme_id}"}}
+    return entity_response(request, body, "Programme", programme_id, store, settings)
+
+
+@router.get("/themes", response_model=Listing, tags=["resources"], summary="Themes", responses=CSV_RESPONSE,
+            description="The themes of the taxonomy, ranked by the number of forces whose recommendations are about them.")
+def list_themes(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
+    return _reach_listing(request, store, settings, "theme", page, page_size, format)
+
+
+@router.get("/themes/{theme_id}", response_model=Entity, tags=["resources"], summary="A theme's reach",
+            description="Every force and body whose recommendations or responses are about the theme.")
+def get_theme(request: Request, store: StoreDep, settings: SettingsDep, theme_id: Annotated[str, Path(description='Theme id.', examples=['custody'])]):
+    profile = store.theme_profile(theme_id)
+    body = {**{k: v for k, v in profile.pop("theme").items() if k != "label"}, **profile,
+            "links": node_links("Theme", theme_id) | {"search": f"/search?theme={theme_id}"}}
+    return entity_response(request, body, "Theme", theme_id, store, settings)

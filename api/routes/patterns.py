@@ -1,0 +1,216 @@
+"""Cross-force patterns, the graph around a node, paths, and read-only Cypher."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import SettingsDep, StoreDep
+from api.errors import ERROR_RESPONSES
+from api.formats import GRAPH_TYPES, csv_response, graph_response
+from api.routes.entities import CSV_RESPONSE, Day, Format, as_date
+from ontology.exc import InvalidData
+from ontology.model import model
+
+router = APIRouter(responses=ERROR_RESPONSES)
+NODE_REF = rf"^({'|'.join(s.key for s in model.schemas.values())}):.+$"
+
+GraphFormat = Annotated[Literal["json", "csv", "graphml", "gexf"], Query(
+    title="Format", description="`json`, `csv` (the rows), or `graphml` / `gexf` (the answer as a graph, for Gephi).")]
+GRAPH_RESPONSE = {200: {"content": {"text/csv": {}, **{t: {} for t in GRAPH_TYPES.values()}},
+                        "description": "JSON, CSV, GraphML or GEXF by `format`."}}
+
+
+def _answer(rows: list[dict], fmt: str, name: str, graph=None):
+    if fmt == "csv":
+        return csv_response(rows, name)
+    if fmt in GRAPH_TYPES:
+        return graph_response(graph(rows), fmt, name)
+    return rows
+
+
+def _graph(nodes: dict[str, dict], edges: list[dict], directed: bool = False) -> dict:
+    return {"nodes": [{"key": k, **v} for k, v in nodes.items()], "edges": edges, "directed": directed}
+
+
+# -- patterns --------------------------------------------------------------------------------------
+
+@router.get("/patterns/spread", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
+            summary="Cross-force spread",
+            description="Programmes or themes ranked by the number of distinct forces whose recommendations (or the "
+                        "responses to them) reach them. As a graph: forces linked to what they reach.")
+def spread(store: StoreDep,
+           kind: Annotated[Literal["programme", "theme"], Query(title="Kind", description="Rank programmes or themes.")] = "programme",
+           min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep items reached by at least this many forces.")] = 2,
+           limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most rows to return.")] = 100,
+           format: GraphFormat = "json"):
+    rows = store.spread(kind, min_forces=min_forces, limit=limit)
+
+    def graph(rows):
+        nodes, edges = {}, []
+        for r in rows:
+            nodes[f"{kind}:{r['id']}"] = {"label": kind.capitalize(), "id": r["id"], "name": r["name"], "forces": r["forces"]}
+            for f in r["force_ids"]:
+                nodes.setdefault(f"force:{f}", {"label": "Force", "id": f})
+                edges.append({"source": f"force:{f}", "target": f"{kind}:{r['id']}", "type": "REACHES"})
+        return _graph(nodes, edges)
+
+    return _answer(rows, format, f"spread-{kind}", graph)
+
+
+@router.get("/patterns/similarity", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
+            summary="Forces most like a force",
+            description="Forces ranked by Jaccard similarity of the programmes and themes their recommendations reach, "
+                        "with the shared items listed.")
+def similarity(store: StoreDep,
+               force: Annotated[str, Query(title="Force", description="Force id.", examples=["essex"])],
+               limit: Annotated[int, Query(ge=1, le=100, title="Limit", description="Most forces to return.")] = 10,
+               format: GraphFormat = "json"):
+    rows = store.similar_forces(force, limit=limit)
+
+    def graph(rows):
+        nodes = {f"force:{force}": {"label": "Force", "id": force}}
+        edges = []
+        for r in rows:
+            nodes[f"force:{r['id']}"] = {"label": "Force", "id": r["id"], "name": r["name"]}
+            edges.append({"source": f"force:{force}", "target": f"force:{r['id']}", "type": "SIMILAR", "weight": r["score"]})
+        return _graph(nodes, edges)
+
+    return _answer(rows, format, f"similar-to-{force}", graph)
+
+
+@router.get("/patterns/cooccurrence", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
+            summary="Co-occurrence",
+            description="Programme–programme or programme–theme pairs named in the same recommendation or its response, with counts.")
+def cooccurrence(store: StoreDep,
+                 pair: Annotated[Literal["programme-programme", "programme-theme"], Query(title="Pair", description="Which pairs to count.")] = "programme-programme",
+                 min_count: Annotated[int, Query(ge=1, title="Minimum count", description="Keep pairs seen at least this often.")] = 1,
+                 limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most pairs to return.")] = 100,
+                 format: GraphFormat = "json"):
+    rows = store.cooccurrence(pair, min_count=min_count, limit=limit)
+    b_kind = pair.split("-")[1]
+
+    def graph(rows):
+        nodes, edges = {}, []
+        for r in rows:
+            nodes.setdefault(f"programme:{r['a']}", {"label": "Programme", "id": r["a"]})
+            nodes.setdefault(f"{b_kind}:{r['b']}", {"label": b_kind.capitalize(), "id": r["b"]})
+            edges.append({"source": f"programme:{r['a']}", "target": f"{b_kind}:{r['b']}", "type": "CO_OCCURS", "weight": r["count"]})
+        return _graph(nodes, edges)
+
+    return _answer(rows, format, f"cooccurrence-{pair}", graph)
+
+
+class Deadlines(BaseModel):
+    on: str
+    overdue: list[dict[str, Any]] = Field(description="Recommendations with no response, or one still awaited, past their due date.")
+    per_force: list[dict[str, Any]]
+
+
+@router.get("/patterns/deadlines", response_model=Deadlines, tags=["patterns"], responses=CSV_RESPONSE,
+            summary="Overdue responses",
+            description="Recommendations whose response is overdue on `on` (no response, or awaiting, and the 56-day due "
+                        "date passed: para 28B, Schedule 3, Police Reform Act 2002), per force.")
+def deadlines(store: StoreDep,
+              on: Day = None,
+              force: Annotated[str | None, Query(title="Force", description="Only this force.")] = None,
+              format: Format = "json"):
+    answer = store.deadlines(on=as_date(on, "on"), force_id=force)
+    for r in answer["overdue"]:
+        r["links"] = {"self": f"/recommendations/{r['rec_id']}"}
+    if format == "csv":
+        return csv_response(answer["overdue"], "overdue")
+    return answer
+
+
+@router.get("/patterns/acceptance", response_model=list[dict[str, Any]], tags=["patterns"], responses=CSV_RESPONSE,
+            summary="Acceptance", description="Accepted / partly accepted / not accepted / awaiting / unknown, per force or per year.")
+def acceptance(store: StoreDep, by: Annotated[Literal["force", "year"], Query(title="By", description="Group per force or per year.")] = "force", format: Format = "json"):
+    rows = store.acceptance(by)
+    return csv_response(rows, f"acceptance-by-{by}") if format == "csv" else rows
+
+
+@router.get("/patterns/dependencies", response_model=list[dict[str, Any]], tags=["patterns"], responses=CSV_RESPONSE,
+            summary="Shared dependencies",
+            description="Bodies and programmes that responses defer to, with every force the one decision spans (the "
+                        "seed's Athena response waits on the governance group of every Athena force).")
+def dependencies(store: StoreDep, min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep targets whose decision spans at least this many forces.")] = 2, format: Format = "json"):
+    rows = store.shared_dependencies(min_forces=min_forces)
+    return csv_response(rows, "dependencies") if format == "csv" else rows
+
+
+# -- the graph ------------------------------------------------------------------------------------
+
+class GraphAnswer(BaseModel):
+    nodes: list[dict[str, Any]] = Field(description="Nodes with `key` (kind:id), `label` (the kind) and properties.")
+    edges: list[dict[str, Any]] = Field(description="Edges with `source`, `target` (node keys) and `type`.")
+    truncated: bool = False
+
+
+def _node(ref: str, name: str) -> tuple[str, str]:
+    kind_key, _, id = ref.partition(":")
+    try:
+        kind = model.kind_for_key(kind_key).name
+    except KeyError:
+        kinds = ", ".join(s.key for s in model.schemas.values())
+        raise InvalidData(f"{name} must be kind:id with kind one of {kinds}", errors={name: ref}) from None
+    if not id:
+        raise InvalidData(f"{name} must be kind:id, e.g. force:essex", errors={name: ref})
+    return kind, id
+
+
+@router.get("/graph/neighbourhood", response_model=GraphAnswer, tags=["graph"], responses=GRAPH_RESPONSE,
+            summary="A node's neighbourhood",
+            description="Nodes and edges within `depth` hops of a node, breadth first, up to `max_nodes`, in a shape a graph "
+                        "viewer draws; GraphML or GEXF with `format`.")
+def neighbourhood(store: StoreDep, settings: SettingsDep,
+                  node: Annotated[str, Query(title="Node", description="kind:id, e.g. force:essex or programme:athena.", examples=["force:essex"], pattern=NODE_REF)],
+                  depth: Annotated[int, Query(ge=1, title="Depth", description="Hops, 1 to the `max_depth` setting.")] = 1,
+                  max_nodes: Annotated[int, Query(ge=1, title="Most nodes", description="Cap on nodes (at most the `max_nodes` setting).")] = 200,
+                  format: Annotated[Literal["json", "graphml", "gexf"], Query(title="Format", description="`json`, or `graphml` / `gexf` for Gephi.")] = "json"):
+    if depth > settings.max_depth:
+        raise InvalidData(f"depth may be at most {settings.max_depth}", errors={"depth": f"at most {settings.max_depth}"})
+    if max_nodes > settings.max_nodes:
+        raise InvalidData(f"max_nodes may be at most {settings.max_nodes}", errors={"max_nodes": f"at most {settings.max_nodes}"})
+    kind, id = _node(node, "node")
+    answer = store.neighbourhood(kind, id, depth=depth, max_nodes=max_nodes)
+    if format in GRAPH_TYPES:
+        return graph_response(answer, format, f"neighbourhood-{kind.lower()}-{id}")
+    return answer
+
+
+@router.get("/graph/path", response_model=list[GraphAnswer], tags=["graph"], responses=GRAPH_RESPONSE,
+            summary="Shortest paths between two nodes",
+            description="Every shortest path (up to `limit`) between two nodes, e.g. two forces through a shared programme or body.")
+def path(store: StoreDep,
+         source: Annotated[str, Query(alias="from", title="From", description="kind:id", examples=["force:essex"], pattern=NODE_REF)],
+         target: Annotated[str, Query(alias="to", title="To", description="kind:id", examples=["force:kent"], pattern=NODE_REF)],
+         max_length: Annotated[int, Query(ge=1, le=10, title="Longest path", description="Longest path to look for, in edges.")] = 6,
+         limit: Annotated[int, Query(ge=1, le=100, title="Limit", description="Most paths to return.")] = 10,
+         format: Annotated[Literal["json", "graphml", "gexf"], Query(title="Format", description="`json`, or `graphml` / `gexf` for Gephi.")] = "json"):
+    found = store.paths(_node(source, "from"), _node(target, "to"), max_length=max_length, limit=limit)
+    if format in GRAPH_TYPES:
+        nodes = {n["key"]: n for p in found for n in p["nodes"]}
+        edges = {(e["source"], e["target"], e["type"]): e for p in found for e in p["edges"]}
+        return graph_response({"nodes": list(nodes.values()), "edges": list(edges.values())}, format, "paths")
+    return [{"nodes": p["nodes"], "edges": p["edges"], "truncated": False} for p in found]
+
+
+class CypherRequest(BaseModel):
+    query: str = Field(description="A read-only Cypher query.", min_length=1, max_length=20_000,
+                       examples=["MATCH (f:Force)-[:USES]->(p:Programme {id: $id}) RETURN f.name AS force"])
+    params: dict[str, Any] = Field(default_factory=dict, description="Query parameters.", examples=[{"id": "athena"}])
+
+
+class CypherAnswer(BaseModel):
+    rows: list[dict[str, Any]]
+    truncated: bool = Field(description="True when the row cap cut the answer.")
+
+
+@router.post("/query/cypher", response_model=CypherAnswer, tags=["graph"], summary="Read-only Cypher",
+             description="Run a Cypher query in the store's read-only mode with a time limit (`query_timeout_ms`) and a row "
+                         "cap (`max_rows`). Writes (CREATE, MERGE, SET, DELETE, LOAD CSV, procedure calls …) are refused.")
+def cypher(store: StoreDep, settings: SettingsDep, request: CypherRequest):
+    return store.read_only_query(request.query, request.params, max_rows=settings.max_rows, timeout_ms=settings.query_timeout_ms)

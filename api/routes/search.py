@@ -1,0 +1,97 @@
+"""Keyword search with filters, facets, highlights, sorting, pagination and suggestions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import EngineDep, IndexDep, SettingsDep
+from api.errors import ERROR_RESPONSES
+from api.formats import csv_response
+from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, check_page_size
+from search.query import Search
+from search.similar import clusters
+
+router = APIRouter(tags=["search"], responses=ERROR_RESPONSES)
+
+Multi = Annotated[list[str], Query()]
+
+
+class FacetValue(BaseModel):
+    value: str
+    label: str
+    count: int = Field(description="Hits with this value, counting every filter but this facet's own.")
+    selected: bool
+
+
+class SearchResponse(BaseModel):
+    query: str
+    parsed: str = Field(description="The query as the engine read it.")
+    notice: str | None = Field(description="Set when the query did not parse and was searched as plain words.")
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    sort: str
+    hits: list[dict[str, Any]]
+    facets: dict[str, list[FacetValue]]
+    did_you_mean: str | None = Field(description="The query with misspelt words corrected, if any were.")
+    suggestions: dict[str, list[str]]
+    took_ms: float
+
+
+@router.get(
+    "/search", response_model=SearchResponse, summary="Search recommendations and responses", responses=CSV_RESPONSE,
+    description=(
+        "Every word of every recommendation and response. The query language: words (stemmed, so *reminder* finds "
+        "*reminders*; accents folded), `\"phrases\"`, `AND` / `OR` / `NOT`, field queries (`response:\"governance group\"`, "
+        "`force:essex`, `programme:athena`, `status:accepted`), prefixes (`supervis*`), fuzzy terms (`soteria~`), ranges "
+        "(`date:[2023-01-01 TO 2023-12-31]`, `year:[2020 TO 2022]`). A query that does not parse is searched as plain words "
+        "and `notice` says so. Filters combine: values of one facet with OR, facets with AND. Each facet is counted "
+        "for the current query with every filter but its own. Snippets mark matched terms with `<mark>`."),
+)
+def search(
+    engine: EngineDep, settings: SettingsDep,
+    q: Annotated[str, Query(title="Query", description="The query; empty for everything.", max_length=1000, examples=["automated reminders"])] = "",
+    force: Annotated[list[str], Query(title="Force", description="Force id or name (repeat for several).", examples=[["essex"]])] = [],  # noqa: B006
+    body: Annotated[list[str], Query(title="Body", description="Body id or name the recommendation is addressed or linked to.")] = [],  # noqa: B006
+    status: Annotated[list[Literal["accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown"]], Query(title="Status", description="Response status (repeat for several).")] = [],  # noqa: B006
+    year: Annotated[list[int], Query(title="Year", description="Year the recommendation was made.")] = [],  # noqa: B006
+    programme: Annotated[list[str], Query(title="Programme", description="Programme id or name, e.g. athena, Operation Soteria.")] = [],  # noqa: B006
+    theme: Annotated[list[str], Query(title="Theme", description="Theme id, e.g. custody, mental-health.")] = [],  # noqa: B006
+    sort: Annotated[Literal["relevance", "newest", "oldest"], Query(title="Sort", description="`relevance` (default), `newest` or `oldest` first.")] = "relevance",
+    page: Page = 1,
+    page_size: PageSize = 20,
+    highlight: Annotated[bool, Query(title="Highlight", description="Add snippets with matched terms marked.")] = True,
+    facets: Annotated[bool, Query(title="Facets", description="Count force, body, status, year, programme and theme values.")] = True,
+    format: Format = "json",
+):
+    check_page_size(page_size, settings)
+    filters = {"force": force, "body": body, "status": list(status), "year": [str(y) for y in year],
+               "programme": programme, "theme": theme}
+    result = engine.search(Search(q=q, filters={k: v for k, v in filters.items() if v}, sort=sort, page=page,
+                                  page_size=page_size, facets=facets, highlight=highlight))
+    for hit in result.hits:
+        hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
+                        "similar": f"/recommendations/{hit['id']}/similar"}
+    if format == "csv":
+        return csv_response(result.hits, "search")
+    return result.as_dict()
+
+
+@router.get("/clusters", response_model=list[dict[str, Any]], summary="Recurring learning", responses=CSV_RESPONSE,
+            description="Groups of near-identical recommendations made to several forces (TF-IDF cosine at least "
+                        "`threshold`, linked transitively), ranked by the number of forces.")
+def get_clusters(
+    index: IndexDep,
+    threshold: Annotated[float, Query(gt=0, le=1, title="Threshold", description="Cosine similarity that links two recommendations.")] = 0.5,
+    min_forces: Annotated[int, Query(ge=1, le=50, title="Minimum forces", description="Keep clusters that span at least this many forces.")] = 3,
+    limit: Annotated[int, Query(ge=1, le=500, title="Limit", description="Most clusters to return.")] = 50,
+    format: Format = "json",
+):
+    found = clusters(index, threshold=threshold, min_forces=min_forces, limit=limit)
+    if format == "csv":
+        return csv_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found], "clusters")
+    return found

@@ -1,0 +1,184 @@
+"""Every route through the app, with answers checked against the store and the records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+
+ERROR_KEYS = {"status", "code", "message", "details"}
+
+
+def test_health_and_stats(client, services):
+    assert client.get("/health").json() == {"status": "ok", "store": "ok", "index": "ok"}
+    stats = client.get("/stats").json()
+    assert stats["store"] == "embedded"
+    assert stats["counts"] == services.store.counts()
+    assert stats["index"]["documents"] == stats["counts"]["Recommendation"] and stats["index"]["bytes"] > 0
+    assert stats["last_ingest"]["cases"] == stats["counts"]["Case"]
+
+
+def test_case_and_recommendation_link_to_each_other(client):
+    case = client.get("/cases/2022-178839").json()
+    assert case["reference"] == "2022/178839" and case["force"]["id"] == "essex"
+    assert "/recommendations/2022-178839-3" in case["links"]["recommendations"]
+    rec = client.get("/recommendations/2022-178839-3", params={"on": "2026-11-26"}).json()
+    assert rec["case_id"] == "2022-178839" and rec["links"]["case"] == "/cases/2022-178839"
+    assert "athena" in {p["id"] for p in rec["programmes"]}
+    assert "/programmes/athena" in rec["links"]["programmes"]
+    assert rec["defers_to"] and rec["defers_to"][0]["id"] == "athena-governance-group"
+    for url in [rec["links"]["force"], rec["links"]["similar"], *rec["links"]["programmes"]]:
+        assert client.get(url).status_code == 200
+
+
+def test_overdue_flag_follows_the_date(client):
+    rec = "2024-208113-1"  # Devon and Cornwall, awaiting, due 2024-08-06
+    assert client.get(f"/recommendations/{rec}", params={"on": "2024-08-01"}).json()["overdue"] is False
+    later = client.get(f"/recommendations/{rec}", params={"on": "2024-09-05"}).json()
+    assert later["overdue"] is True and later["days_overdue"] == 30
+
+
+def test_lists_page_and_export_csv(client, services):
+    first = client.get("/forces", params={"page_size": 10}).json()
+    assert first["count"] == services.store.counts()["Force"] and len(first["data"]) == 10
+    assert first["links"]["next"] and first["links"]["prev"] is None
+    second = client.get(first["links"]["next"]).json()
+    assert not {f["id"] for f in first["data"]} & {f["id"] for f in second["data"]}
+    essex = next(f for f in client.get("/forces", params={"page_size": 100}).json()["data"] if f["id"] == "essex")
+    assert essex["recommendations"] == 3 and essex["police_uk_id"] == "essex"
+    response = client.get("/forces", params={"format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == first["count"] and {"id", "name", "recommendations"} <= set(rows[0])
+    for url in ("/programmes", "/themes", "/bodies"):
+        listing = client.get(url).json()
+        assert listing["count"] > 0 and all(client.get(i["links"]["self"]).status_code == 200 for i in listing["data"][:3])
+
+
+def test_profiles_match_the_store(client, services):
+    store = services.store
+    force = client.get("/forces/essex", params={"on": "2026-11-26"}).json()
+    from datetime import date
+
+    profile = store.force_profile("essex", on=date(2026, 11, 26))
+    assert force["recommendations"] == profile["recommendations"] and force["overdue"] == profile["overdue"]
+    assert force["similar_forces"] == store.similar_forces("essex", limit=10)
+    programme = client.get("/programmes/athena").json()
+    assert {f["id"] for f in programme["forces"]} == {"essex", "kent", "norfolk", "suffolk", "hertfordshire"}
+    body = client.get("/bodies/college-of-policing").json()
+    assert body["addressed_to"] == store.body_profile("college-of-policing")["addressed_to"]
+    theme = client.get("/themes/custody").json()
+    assert theme["recommendations"] == store.theme_profile("custody")["recommendations"] > 0
+
+
+def test_search_route_has_every_capability(client):
+    r = client.get("/search", params={"q": "reminder", "force": ["essex", "kent"], "status": "accepted", "page_size": 5}).json()
+    assert r["total"] >= 1 and all(h["force"]["id"] in ("essex", "kent") and h["status"] == "accepted" for h in r["hits"])
+    assert {f["value"] for f in r["facets"]["force"] if f["selected"]} == {"essex", "kent"}
+    assert any("<mark" in s for h in r["hits"] for s in h["snippets"].values())
+    assert client.get("/search", params={"q": "soteira"}).json()["did_you_mean"] == "soteria"
+    newest = client.get("/search", params={"sort": "newest", "page_size": 50}).json()["hits"]
+    dates = [h["date_recommended"] for h in newest if h["date_recommended"]]
+    assert dates == sorted(dates, reverse=True)
+    assert client.get("/search", params={"q": '"governance group'}).json()["notice"]
+    rows = list(csv.DictReader(io.StringIO(client.get("/search", params={"q": "athena", "format": "csv"}).text)))
+    assert rows and {"id", "reference", "force.id", "score"} <= set(rows[0])
+
+
+def test_similar_and_clusters(client):
+    similar = client.get("/recommendations/2021-155873-1/similar", params={"limit": 2}).json()["similar"]
+    assert {h["force"]["id"] for h in similar} == {"avon-and-somerset", "devon-and-cornwall"}
+    clusters = client.get("/clusters", params={"min_forces": 3, "threshold": 0.4}).json()
+    assert any(set(c["forces"]) == {"metropolitan", "avon-and-somerset", "devon-and-cornwall"} for c in clusters)
+
+
+def test_pattern_routes_answer_as_the_store_does(client, services):
+    store = services.store
+    assert client.get("/patterns/spread", params={"min_forces": 2}).json() == store.spread("programme", 2)
+    assert client.get("/patterns/spread", params={"kind": "theme"}).json() == store.spread("theme", 2)
+    assert client.get("/patterns/similarity", params={"force": "essex"}).json() == store.similar_forces("essex")
+    assert client.get("/patterns/cooccurrence").json() == store.cooccurrence()
+    deadlines = client.get("/patterns/deadlines", params={"on": "2026-01-01"}).json()
+    from datetime import date
+
+    expected = store.deadlines(on=date(2026, 1, 1))
+    assert [r["rec_id"] for r in deadlines["overdue"]] == [r["rec_id"] for r in expected["overdue"]]
+    assert client.get("/patterns/acceptance", params={"by": "year"}).json() == store.acceptance("year")
+    deps = client.get("/patterns/dependencies").json()
+    assert deps == store.shared_dependencies() and deps[0]["id"] == "athena-governance-group"
+
+
+@pytest.mark.parametrize("fmt,root", [("graphml", "graphml"), ("gexf", "gexf")])
+def test_graphs_export_for_gephi(client, fmt, root):
+    r = client.get("/graph/neighbourhood", params={"node": "force:essex", "format": fmt})
+    assert r.status_code == 200 and root in r.headers["content-type"]
+    tree = ET.fromstring(r.content)
+    assert tree.tag.endswith(root)
+    json_graph = client.get("/graph/neighbourhood", params={"node": "force:essex"}).json()
+    xml_nodes = [e for e in tree.iter() if e.tag.endswith("}node")]
+    assert len(xml_nodes) == len(json_graph["nodes"])
+    spread = client.get("/patterns/spread", params={"format": fmt})
+    assert spread.status_code == 200 and ET.fromstring(spread.content).tag.endswith(root)
+
+
+def test_neighbourhood_and_path(client):
+    graph = client.get("/graph/neighbourhood", params={"node": "programme:athena", "depth": 2}).json()
+    keys = {n["key"] for n in graph["nodes"]}
+    assert "programme:athena" in keys and "force:essex" in keys
+    assert all(e["source"] in keys and e["target"] in keys for e in graph["edges"])
+    paths = client.get("/graph/path", params={"from": "force:essex", "to": "force:kent"}).json()
+    assert paths and all(p["nodes"][0]["key"] == "force:essex" and p["nodes"][-1]["key"] == "force:kent" for p in paths)
+
+
+def test_cypher_is_read_only(client):
+    ok = client.post("/query/cypher", json={"query": "MATCH (f:Force {id: $id}) RETURN f.name AS name", "params": {"id": "essex"}})
+    assert ok.json() == {"rows": [{"name": "Essex Police"}], "truncated": False}
+    for query in ("CREATE (f:Force {id: 'x'})", "MATCH (f:Force) SET f.name = 'x'", "MATCH (f) DETACH DELETE f"):
+        r = client.post("/query/cypher", json={"query": query})
+        assert r.status_code == 400 and set(r.json()) == ERROR_KEYS and r.json()["code"] == "query_refused"
+
+
+@pytest.mark.parametrize("url,status,param", [
+    ("/forces/atlantis", 404, "id"),
+    ("/recommendations/nope", 404, "id"),
+    ("/search?page_size=5000", 422, "page_size"),
+    ("/search?sort=loudest", 422, "sort"),
+    ("/graph/neighbourhood?node=force:essex&depth=9", 422, "depth"),
+    ("/graph/neighbourhood?node=force:essex&max_nodes=100000", 422, "max_nodes"),
+    ("/graph/neighbourhood?node=planet:mars", 422, "node"),
+    ("/forces/essex?on=2024-02-30", 422, "on"),
+    ("/patterns/similarity", 422, "force"),
+])
+def test_errors_share_one_shape_and_name_the_parameter(client, url, status, param):
+    r = client.get(url)
+    assert r.status_code == status
+    body = r.json()
+    assert set(body) == ERROR_KEYS and body["status"] == status
+    assert param in body["details"], body
+    assert "Traceback" not in r.text
+
+
+def test_ingest_needs_the_key(client):
+    r = client.post("/ingest", files={"files": ("page.txt", b"hello")})
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+
+
+def test_headers_are_sane(client):
+    r = client.get("/health")
+    assert "server" not in {k.lower() for k in r.headers}
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "access-control-allow-origin" not in r.headers
+    preflight = client.options("/search", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_openapi_documents_every_route_and_parameter(app):
+    spec = app.openapi()
+    assert spec["info"]["title"] == "iopc-kg" and spec["info"]["description"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op.get("summary") and op.get("description"), f"{method.upper()} {path} lacks a summary or description"
+            for p in op.get("parameters", []):
+                assert p.get("description"), f"{method.upper()} {path}: parameter {p['name']} has no description"
