@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+
+import anyio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -46,14 +48,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Routes are CPU-bound Python: a few threads per process keep the GIL from thrashing
+        # (anyio's default is 40). More throughput comes from `serve --workers`.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if services is not None:
             app.state.services = services
             yield
             return
-        store = open_store(settings)
-        store.ensure_schema()
+        store = open_store(settings, read_only=settings.read_only)
+        if not settings.read_only:
+            store.ensure_schema()
         index = SearchIndex(settings.index_dir)
-        if index.doc_count() == 0 and store.counts().get("Case"):
+        if not settings.read_only and index.doc_count() == 0 and store.counts().get("Case"):
             # The index was lost or built by an older release: rebuild it from the graph.
             log.warning("the search index is empty but the graph is not; rebuilding the index from the graph")
             reindex(store, index)
@@ -84,6 +90,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     _publish_limits(app, settings)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings from the environment: what each `uvicorn --workers` process builds."""
+    return create_app(Settings())
 
 
 def _publish_limits(app: FastAPI, settings: Settings) -> None:

@@ -270,19 +270,31 @@ def clusters(ctx, threshold: float, min_forces: int) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default: IOPC_KG_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: IOPC_KG_PORT or 8000).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Server processes. More than one opens the embedded graph read-only (no ingest over HTTP).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API (and its OpenAPI docs at /docs) on the configured store."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
 
     settings = _settings(ctx)
-    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    update = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if workers > 1:
+        update["read_only"] = True
+    settings = settings.model_copy(update=update)
     click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
                f"(API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, server_header=False,
-                log_level="warning", access_log=False)
+    common = {"host": settings.host, "port": settings.port, "server_header": False, "log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return
+    # Worker processes build the app from the environment: hand them these settings that way.
+    os.environ.update({"IOPC_KG_DATA_DIR": str(settings.data_dir), "IOPC_KG_STORE": settings.store, "IOPC_KG_READ_ONLY": "true"})
+    uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
 
 
 if __name__ == "__main__":

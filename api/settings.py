@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     max_rows: int = Field(1000, description="Row cap for the read-only Cypher endpoint.")
     max_page_size: int = Field(100, description="Largest page size for lists and search.")
     max_depth: int = Field(3, description="Deepest neighbourhood a client may ask for.")
+    threads: int = Field(2, ge=1, le=64, description="Threads per server process that run requests (they are CPU-bound: few is faster).")
+    read_only: bool = Field(False, description="Open the embedded graph read-only: several server workers can then share it (`iopc-kg serve --workers N` sets it), and ingest over HTTP is refused.")
     max_nodes: int = Field(500, description="Most nodes a neighbourhood or path answer holds.")
 
     @property

@@ -12,10 +12,10 @@ import html
 import math
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh import highlight, qparser, query as wq
+from whoosh import qparser, query as wq
 from whoosh.collectors import ScoredCollector
 from whoosh.searching import Searcher
 from whoosh.spelling import ListCorrector
@@ -25,14 +25,13 @@ from ontology.gazetteer import fold, gazetteer
 from ontology.types import STATUSES
 from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
 from search.index import SearchIndex
+from search.snippets import snippet as make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"and", "or", "not", "to"}
 SNIPPET_CHARS = 240
 MATCH_CACHE = 64  # queries whose matches are kept per commit
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-_FORMATTER = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
 
 
 @dataclass
@@ -65,7 +64,7 @@ class SearchResult:
     took_ms: float
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -270,8 +269,7 @@ class Engine:
         if with_snippets:
             for name in ("text", "response"):
                 if f.get(name) and terms.get(name):
-                    snippet = highlight.highlight(f[name], terms[name], self.index.schema[name].analyzer,
-                                                  _FRAGMENTER, _FORMATTER, top=2)
+                    snippet = make_snippet(f[name], terms[name], SNIPPET_CHARS)
                     if snippet:
                         snippets[name] = snippet
             if not snippets and f.get("text"):

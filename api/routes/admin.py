@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from api.deps import ApiKeyDep, ServicesDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from ingest.load import ingest_paths, last_ingest
-from ontology.exc import InvalidData
+from ontology.exc import InvalidData, StoreUnavailable
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -68,6 +68,8 @@ def stats(services: ServicesDep):
                          "Refused unless the service has an API key (`IOPC_KG_API_KEY`) and the request sends it in "
                          "`X-API-Key`. Files are stored under the data directory by a sanitised name only.")
 def ingest(services: ServicesDep, files: Annotated[list[UploadFile], File(description="The pages.")]) -> dict[str, Any]:
+    if services.settings.read_only:
+        raise StoreUnavailable("this server opened the graph read-only (several workers); serve with one worker to ingest over HTTP")
     if len(files) > MAX_FILES:
         raise InvalidData(f"at most {MAX_FILES} files per request", errors={"files": str(len(files))})
     uploads = services.settings.data_dir / "uploads"

@@ -1,0 +1,142 @@
+"""API benchmark: throughput and latency of /search and two pattern routes under concurrent load.
+
+Usage: python -m bench.api_bench [--size 10000] [--duration 20] [--connections 16] [--workers 1 2]
+
+Builds a generated corpus in a temporary data directory, starts `iopc-kg serve` as its own process,
+and drives it from a second process with wrk (Debian's `wrk`; a Lua script rotates the request
+paths and prints p50/p95/p99 and non-2xx counts). Scenarios:
+- search (repeated): 8 realistic queries with facets and highlights, each with 3 follow-ups
+  (a facet, page 2, newest first), rotated: what a few researchers clicking around look like;
+- search (distinct): 2,000 different two-word queries, none asked twice: the cold path;
+- /patterns/spread and /patterns/deadlines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from api.settings import Settings
+from bench.search_bench import QUERIES
+from graph.open import open_store
+from ingest.generator import generate
+from ingest.load import write_cases
+from search.index import SearchIndex
+
+LUA = r"""
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+local bad = 0
+response = function(status, headers, body)
+  if status >= 300 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%%d seconds=%%.3f p50=%%.2f p95=%%.2f p99=%%.2f errors=%%d non2xx=%%d\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, bad))
+end
+"""
+
+
+def search_paths(repeated: bool, words: list[str]) -> list[str]:
+    out = []
+    if repeated:
+        for q, filters in QUERIES:
+            base = {"q": q, **{k: v[0] for k, v in filters.items()}}
+            for extra in ({}, {"status": "accepted"}, {"page": 2}, {"sort": "newest"}):
+                out.append("/search?" + urllib.parse.urlencode({**base, **extra}))
+        return out
+    rng = random.Random(3)
+    return ["/search?" + urllib.parse.urlencode({"q": f"{rng.choice(words)} {rng.choice(words)}"}) for _ in range(2000)]
+
+
+def build(size: int, data: Path) -> None:
+    settings = Settings(data_dir=data, _env_file=None)
+    store = open_store(settings)
+    index = SearchIndex(settings.index_dir)
+    write_cases(generate(size, seed=7), store, index, procs=2)
+    index.close()
+    store.close()
+
+
+def serve(data: Path, port: int, workers: int) -> subprocess.Popen:
+    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data), "serve", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+
+
+def wrk(port: int, paths: list[str], duration: int, connections: int, tmp: Path) -> dict:
+    path_file = tmp / "paths.txt"
+    path_file.write_text("\n".join(paths) + "\n")
+    script = tmp / "rotate.lua"
+    script.write_text(LUA % {"paths": path_file})
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) p50=([\d.]+) p95=([\d.]+) p99=([\d.]+) errors=(\d+) non2xx=(\d+)", out)
+    n, secs, p50, p95, p99, errors, bad = m.groups()
+    return {"rps": int(n) / float(secs), "p50": float(p50), "p95": float(p95), "p99": float(p99), "errors": int(errors) + int(bad)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=10000)
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.size:,} generated cases; wrk -t2 -c{args.connections} -d{args.duration}s on loopback")
+    print("| workers | scenario | requests/s | p50 ms | p95 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data = tmp / "data"
+        t = time.perf_counter()
+        build(args.size, data)
+        print(f"<!-- corpus built in {time.perf_counter() - t:.0f} s -->")
+        words = sorted(SearchIndex(data / "index").vocabulary())
+        scenarios = {
+            "/search (8 queries x 4 pages, rotated)": search_paths(True, words),
+            "/search (2,000 distinct queries)": search_paths(False, words),
+            "/patterns/spread": ["/patterns/spread?min_forces=2"],
+            "/patterns/deadlines": ["/patterns/deadlines?on=2026-11-26"],
+        }
+        for workers in args.workers:
+            port = 18000 + workers
+            server = serve(data, port, workers)
+            try:
+                for name, paths in scenarios.items():
+                    wrk(port, paths[:20], 3, args.connections, tmp)  # warm up: load tables, first queries
+                    r = wrk(port, paths, args.duration, args.connections, tmp)
+                    print(f"| {workers} | {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} |", flush=True)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
