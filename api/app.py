@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from api import errors
 from api.deps import Services
-from api.routes import admin, entities, patterns, search
+from api.routes import admin, entities, linked, patterns, search
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import reindex
@@ -37,6 +37,7 @@ TAGS = [
     {"name": "resources", "description": "Cases, recommendations, forces, bodies, programmes and themes by id."},
     {"name": "patterns", "description": "Cross-force patterns: spread, similarity, co-occurrence, deadlines, acceptance, dependencies."},
     {"name": "graph", "description": "Neighbourhoods, shortest paths and read-only Cypher."},
+    {"name": "linked data", "description": "RDF export, ontology, SHACL shapes, JSON-LD context, VoID and SPARQL."},
     {"name": "service", "description": "Health, statistics and ingest."},
 ]
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
+            app.state.services.sparql.close()
             index.close()
             store.close()
 
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response.headers.setdefault("Cache-Control", "no-store" if request.method != "GET" else "public, max-age=60")
         return response
 
-    for module in (search, entities, patterns, admin):
+    for module in (search, entities, patterns, linked, admin):
         app.include_router(module.router)
     _publish_limits(app, settings)
     return app

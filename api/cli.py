@@ -268,6 +268,45 @@ def clusters(ctx, threshold: float, min_forces: int) -> None:
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "xml"]), default="ttl", show_default=True,
+              help="Turtle, N-Triples, JSON-LD (with the published context) or RDF/XML.")
+@click.option("--force", help="Only this force's cases.")
+@click.option("--programme", help="Only the cases whose recommendations reach this programme.")
+@click.option("--search", "query", help="Only the cases of this search's hits (the first 100).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: standard output).")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, force: str | None, programme: str | None, query: str | None, output: Path | None) -> None:
+    """Export the graph, or part of it, as RDF in standard vocabularies (streamed)."""
+    from graph.export import case_ids_for, export as export_rdf
+    from graph.open import open_store
+    from graph.rdf import Terms
+
+    settings = _settings(ctx)
+    try:
+        with open_store(settings, read_only=True) as store:
+            case_ids = None
+            if force or programme:
+                case_ids = case_ids_for(store, force=force, programme=programme)
+            elif query is not None:
+                from search.query import Engine, Search
+
+                index = _open_index(settings)
+                try:
+                    case_ids = [h["case_id"] for h in Engine(index).search(Search(q=query, page_size=100, facets=False, highlight=False)).hits]
+                finally:
+                    index.close()
+            out = output.open("w", encoding="utf-8") if output else sys.stdout
+            try:
+                for piece in export_rdf(store, fmt, Terms(settings.base_iri), case_ids):
+                    out.write(piece)
+            finally:
+                if output:
+                    out.close()
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+
+
+@main.command()
 @click.option("--host", default=None, help="Address to bind (default: IOPC_KG_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: IOPC_KG_PORT or 8000).")
 @click.option("--workers", type=int, default=1, show_default=True,

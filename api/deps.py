@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 
 from api.settings import Settings
+from graph.rdf import Terms
+from graph.sparql import Sparql
 from graph.store import GraphStore
 from search.index import SearchIndex
 from search.query import Engine
@@ -23,6 +25,12 @@ class Services:
     index: SearchIndex
     engine: Engine
     started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    sparql: Sparql | None = None
+
+    def __post_init__(self):
+        self.terms = Terms(self.settings.base_iri)
+        if self.sparql is None:
+            self.sparql = Sparql(self.store, self.terms, self.settings.query_timeout_ms, self.settings.max_rows)
 
 
 def services(request: Request) -> Services:

@@ -65,8 +65,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
         codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 413: "too_large"}
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:  # every method of every route on this path, not just the first route's
+            from starlette.routing import Match
+
+            methods = set()
+            for route in app.router.routes:
+                match, _ = route.matches({"type": "http", "path": request.url.path, "method": "GET"})
+                if match != Match.NONE and getattr(route, "methods", None):
+                    methods |= route.methods
+            headers["Allow"] = ", ".join(sorted(methods))
         return error_response(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail),
-                              headers=getattr(error, "headers", None))
+                              headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception):

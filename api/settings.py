@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER", description="Neo4j user (`NEO4J_USER`).")
     neo4j_password: SecretStr = Field(SecretStr(""), validation_alias="NEO4J_PASSWORD", description="Neo4j password (`NEO4J_PASSWORD`).")
     neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE", description="Neo4j database name (`NEO4J_DATABASE`).")
+    base_iri: str = Field("https://w3id.org/iopc-kg/", description="Base of the IRIs in RDF exports: `{base}{kind}/{id}`, e.g. https://w3id.org/iopc-kg/forces/essex.")
     host: str = Field("127.0.0.1", description="Address the API server binds to.")
     port: int = Field(8000, description="Port the API server listens on.")
     api_key: SecretStr | None = Field(None, description="When set, ingest over HTTP is allowed with this key (header `X-API-Key`); otherwise every route is read-only.")

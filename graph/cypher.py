@@ -104,6 +104,8 @@ GET_NODES = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n"
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
 CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
+CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id AS id ORDER BY id"
+CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
 REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"
 
 # One row per recommendation of a force's cases.

@@ -50,6 +50,7 @@ class GraphStore(ABC):
     transactional = True  # a batch of cases is written all-or-nothing
     merge_is_seek = True  # MERGE on an id finds the node through an index (not so in LadybugDB)
     timeout_ms: int | None = None  # time limit of every read unless a call gives its own
+    version = 0  # bumped by every write through this object: caches of derived views key on it
     dialect: cypher.Dialect
     _writer: threading.RLock  # one writer at a time in this process: lookups and writes agree
 
@@ -191,6 +192,7 @@ class GraphStore(ABC):
                     result.failed[case.id] = str(e2)
 
     def _replace(self, cases: list[CaseRecord], stored: dict[str, dict]) -> None:
+        self.version += 1
         rows = Rows()
         for case in cases:
             rows.extend(case_rows(case))
@@ -213,6 +215,7 @@ class GraphStore(ABC):
         return [(cypher.delete_by_id(kind), {"ids": sorted(owned[kind])}) for kind in reversed(OWNED) if owned[kind]]
 
     def delete_cases(self, ids: list[str]) -> None:
+        self.version += 1
         with self._writer:
             self._execute_write([(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE])
 
@@ -414,8 +417,9 @@ class GraphStore(ABC):
 
     # -- 9-11: deadlines, acceptance, shared dependencies ----------------------------------------
 
-    def deadlines(self, on: date | None = None, force_id: str | None = None) -> dict:
-        """Overdue recommendations on a date (no response or still awaited, due date passed), per force."""
+    def deadlines(self, on: date | None = None, force_id: str | None = None, limit: int | None = None) -> dict:
+        """Overdue recommendations on a date (no response or still awaited, due date passed), per force;
+        the longest overdue first, `limit` of them (all by default), with the total."""
         day = on or date.today()
         names = self._force_names()
         overdue = [
@@ -428,7 +432,8 @@ class GraphStore(ABC):
         per_force = Counter((r["force_id"], r["force_name"]) for r in overdue)
         return {
             "on": today,
-            "overdue": overdue,
+            "total": len(overdue),
+            "overdue": overdue if limit is None else overdue[:limit],
             "per_force": [{"id": i, "name": n, "overdue": c} for (i, n), c in sorted(per_force.items(), key=lambda kv: (-kv[1], kv[0][0] or ""))],
         }
 

@@ -68,6 +68,11 @@ class Schema:
         """Lower-case name used in URLs and node keys (`force`, `recommendation`)."""
         return self.name.lower()
 
+    @property
+    def collection(self) -> str:
+        """The path segment of the kind's resources, in the API and in IRIs (`forces`, `bodies`)."""
+        return "bodies" if self.key == "body" else f"{self.key}s"
+
     def validate(self, record: dict) -> dict:
         """Return the record with every property cleaned; collect all errors into one InvalidData."""
         errors: dict[str, str] = {}

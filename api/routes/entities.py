@@ -78,7 +78,7 @@ def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: 
 
 
 def node_links(kind: str, id: str) -> dict[str, str]:
-    return {"self": f"/{model[kind].plural.lower()}/{id}", "neighbourhood": f"/graph/neighbourhood?node={kind.lower()}:{id}"}
+    return {"self": f"/{model[kind].collection}/{id}", "neighbourhood": f"/graph/neighbourhood?node={kind.lower()}:{id}"}
 
 
 def case_links(case: CaseRecord) -> dict:

@@ -105,6 +105,7 @@ def cooccurrence(store: StoreDep,
 
 class Deadlines(BaseModel):
     on: str
+    total: int = Field(description="Overdue recommendations in all.")
     overdue: list[dict[str, Any]] = Field(description="Recommendations with no response, or one still awaited, past their due date.")
     per_force: list[dict[str, Any]]
 
@@ -116,8 +117,9 @@ class Deadlines(BaseModel):
 def deadlines(store: StoreDep,
               on: Day = None,
               force: Annotated[str | None, Query(title="Force", description="Only this force.")] = None,
+              limit: Annotated[int, Query(ge=1, le=100_000, title="Limit", description="Most overdue recommendations to list, longest overdue first (the per-force counts and the total count them all).")] = 100,
               format: Format = "json"):
-    answer = store.deadlines(on=as_date(on, "on"), force_id=force)
+    answer = store.deadlines(on=as_date(on, "on"), force_id=force, limit=limit)
     for r in answer["overdue"]:
         r["links"] = {"self": f"/recommendations/{r['rec_id']}"}
     if format == "csv":

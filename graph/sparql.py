@@ -1,0 +1,122 @@
+"""Read-only SPARQL over the RDF view of the graph (rdflib), with a time limit and a row cap.
+
+The view is built in memory from the store's records and kept until the store is written again.
+rdflib has no time limit of its own: the view is a `TimedGraph` whose triple lookups raise once the
+query's deadline passes, so a runaway query stops (504) and frees its worker thread. Queries run on
+a few worker threads; while all are busy new queries are refused at once (503) instead of piling up. SPARQL Update is not in the query
+grammar this endpoint parses, so INSERT, DELETE, LOAD or CLEAR are refused as syntax (400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from rdflib import Graph
+from rdflib.plugins.sparql import prepareQuery
+
+from graph.export import whole_graph
+from graph.rdf import Terms
+from graph.store import GraphStore
+from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
+
+RESULT_TYPES = {
+    "json": "application/sparql-results+json",
+    "csv": "text/csv; charset=utf-8",
+    "xml": "application/sparql-results+xml",
+}
+GRAPH_TYPES = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"), "nt": ("nt", "application/n-triples")}
+
+
+class Stopped(Exception):
+    """Raised inside a query that ran past its deadline."""
+
+
+_deadline = threading.local()
+
+
+class TimedGraph(Graph):
+    """A graph whose triple lookups stop the query evaluating over it once its deadline passes.
+
+    rdflib evaluates every pattern of a query through `triples()`, so checking there (every call,
+    and every 2,000 triples of a long scan) stops even a cross product of three patterns promptly."""
+
+    def triples(self, triple):
+        deadline = getattr(_deadline, "at", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise Stopped()
+        n = 0
+        for t in super().triples(triple):
+            n += 1
+            if deadline is not None and n % 2000 == 0 and time.monotonic() > deadline:
+                raise Stopped()
+            yield t
+
+
+class Sparql:
+    def __init__(self, store: GraphStore, terms: Terms, timeout_ms: int, max_rows: int, workers: int = 2):
+        self.store = store
+        self.terms = terms
+        self.timeout_ms = timeout_ms
+        self.max_rows = max_rows
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sparql")
+        self._slots = threading.BoundedSemaphore(workers)
+        self._lock = threading.Lock()
+        self._view: tuple[tuple, Graph] | None = None
+
+    def graph(self) -> Graph:
+        key = (id(self.store), self.store.version)
+        with self._lock:
+            if self._view is None or self._view[0] != key:
+                view = TimedGraph()
+                view += whole_graph(self.store, self.terms)
+                self._view = (key, view)
+            return self._view[1]
+
+    def prepare(self, text: str):
+        try:
+            return prepareQuery(text)
+        except Exception as e:  # noqa: BLE001 - pyparsing and rdflib raise several kinds
+            word = text.strip().split(None, 1)[0].upper() if text.strip() else ""
+            if word in {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}:
+                raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
+            raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
+
+    async def run(self, text: str, result_format: str = "json") -> tuple[str, bytes]:
+        """Media type and body of the answer."""
+        query = self.prepare(text)
+        if not self._slots.acquire(blocking=False):
+            raise StoreUnavailable("every SPARQL worker is busy with a long query; try again shortly", errors={"retry": "later"})
+        future = self._pool.submit(self._execute, query, result_format)
+        future.add_done_callback(lambda _: self._slots.release())
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.timeout_ms / 1000)
+        except asyncio.TimeoutError:
+            raise QueryTimeout(f"the SPARQL query ran past its limit of {self.timeout_ms} ms",
+                               errors={"timeout_ms": self.timeout_ms}) from None
+
+    def _execute(self, query, result_format: str) -> tuple[str, bytes]:
+        graph = self.graph()
+        _deadline.at = time.monotonic() + self.timeout_ms / 1000
+        try:
+            return self._answer(graph, query, result_format)
+        except Stopped:
+            raise QueryTimeout(f"the SPARQL query ran past its limit of {self.timeout_ms} ms",
+                               errors={"timeout_ms": self.timeout_ms}) from None
+        finally:
+            _deadline.at = None
+
+    def _answer(self, graph: Graph, query, result_format: str) -> tuple[str, bytes]:
+        result = graph.query(query)
+        if result.type in ("CONSTRUCT", "DESCRIBE"):
+            fmt, media = GRAPH_TYPES.get(result_format, GRAPH_TYPES["ttl"])
+            return media, result.graph.serialize(format=fmt).encode()
+        if result.type == "SELECT" and result.bindings is not None and len(result.bindings) > self.max_rows:
+            result.bindings = result.bindings[: self.max_rows]
+        fmt = result_format if result_format in RESULT_TYPES else "json"
+        return RESULT_TYPES[fmt], result.serialize(format=fmt)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
