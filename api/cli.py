@@ -267,6 +267,41 @@ def clusters(ctx, threshold: float, min_forces: int) -> None:
         index.close()
 
 
+@main.command("graph-copy")
+@click.option("--to", "to_store", type=click.Choice(["neo4j", "embedded"]), default="neo4j", show_default=True,
+              help="The target store (Neo4j from NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
+@click.option("--to-data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory of an embedded target.")
+@click.option("--clear", is_flag=True, help="Empty the target graph first.")
+@click.pass_context
+def graph_copy(ctx: click.Context, to_store: str, to_data_dir: Path | None, clear: bool) -> None:
+    """Copy the whole graph of the configured store into another (embedded -> Neo4j)."""
+    from graph.copy import copy_graph
+    from graph.open import open_store
+
+    settings = _settings(ctx)
+    target_settings = settings.model_copy(update={"store": to_store, **({"data_dir": to_data_dir} if to_data_dir else {})})
+    if target_settings.store == settings.store and target_settings.data_dir == settings.data_dir and to_store == "embedded":
+        raise click.UsageError("the target is the source: give --to neo4j or --to-data-dir")
+    try:
+        with open_store(settings, read_only=settings.store == "embedded") as source, open_store(target_settings) as target:
+            with tqdm_bar(source.counts().get("Case", 0)) as bar:
+                result = copy_graph(source, target, clear=clear, progress=bar.update)
+            counts = target.counts()
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"Copied {len(result.written)} cases ({len(result.unchanged)} unchanged, {len(result.failed)} failed) "
+               f"into the {to_store} store: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if result.failed:
+        sys.exit(1)
+
+
+def tqdm_bar(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="case", disable=not sys.stderr.isatty())
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "xml"]), default="ttl", show_default=True,
               help="Turtle, N-Triples, JSON-LD (with the published context) or RDF/XML.")
