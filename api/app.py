@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.requests import Request
 
 from api import errors
 from api.deps import Services
@@ -81,17 +80,35 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["X-API-Key", "Content-Type", "Accept"])
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "no-store" if request.method != "GET" else "public, max-age=60")
-        return response
-
+    app.add_middleware(SafeHeaders)
     for module in (search, entities, patterns, linked, admin):
         app.include_router(module.router)
     _publish_limits(app, settings)
     return app
+
+
+class SafeHeaders:
+    """Pure ASGI middleware (BaseHTTPMiddleware costs a stream per response): nosniff, a cache policy."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        method = scope["method"]
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"public, max-age=60" if method == "GET" else b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def app_from_environment() -> FastAPI:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections import OrderedDict
+from functools import lru_cache
 import re
 import time
 from dataclasses import dataclass, field
@@ -224,7 +226,13 @@ class Engine:
 
         start = (req.page - 1) * req.page_size
         terms = _terms_by_field(q, s.reader())
-        hits = [self._hit(s.stored_fields(docnum), score, terms, req.highlight) for score, docnum in top[start:limit]]
+        stored = self.index.cached("stored", lambda _: LRU(20_000))  # per commit: docnum -> stored fields
+        hits = []
+        for score, docnum in top[start:limit]:
+            fields = stored.get(docnum)
+            if fields is None:
+                fields = stored[docnum] = s.stored_fields(docnum)
+            hits.append(self._hit(fields, score, terms, req.highlight))
         did_you_mean, suggestions = self._suggest(s, q, req.q)
         return SearchResult(
             query=req.q, parsed=str(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
@@ -269,7 +277,7 @@ class Engine:
         if with_snippets:
             for name in ("text", "response"):
                 if f.get(name) and terms.get(name):
-                    snippet = make_snippet(f[name], terms[name], SNIPPET_CHARS)
+                    snippet = _snippet(f["id"], name, f[name], terms[name])
                     if snippet:
                         snippets[name] = snippet
             if not snippets and f.get("text"):
@@ -346,6 +354,34 @@ def _syntax_problem(text: str, fields: list[str], aliases: dict[str, list[str]])
         if name not in known and not name.lower().startswith("http"):
             return f"there is no field {name!r}"
     return None
+
+
+class LRU(OrderedDict):
+    """A small least-recently-used map (thread-safe enough for a cache: a lost entry is recomputed)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get(self, key, default=None):
+        try:
+            self.move_to_end(key)
+            return self[key]
+        except KeyError:
+            return default
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if len(self) > self.size:
+            try:
+                self.popitem(last=False)
+            except KeyError:
+                pass
+
+
+@lru_cache(maxsize=50_000)
+def _snippet(doc_id: str, field: str, text: str, terms: frozenset) -> str:
+    return make_snippet(text, terms, SNIPPET_CHARS)
 
 
 def _terms_by_field(q: wq.Query, reader) -> dict[str, frozenset]:
