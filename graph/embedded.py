@@ -22,6 +22,7 @@ class EmbeddedStore(GraphStore):
     name = "embedded"
     dialect = cypher.LADYBUG
     merge_is_seek = False
+    memoise = True  # the file lock makes this process the graph's one writer
 
     def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)

@@ -7,6 +7,7 @@ tests check them against answers computed in plain Python from the records.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
@@ -36,6 +37,26 @@ _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
 OPEN = ("awaiting_response", "unknown")
 
 
+def memoised(method):
+    """Keep a whole-graph answer until the store is written again (see GraphStore.memoise)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.memoise:
+            return method(self, *args, **kwargs)
+        # Today's date is part of the key: deadlines default to today.
+        key = (method.__name__, args, tuple(sorted(kwargs.items())), date.today(), self.version)
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            if len(memo) > 256 or any(k[4] != self.version for k in list(memo)[:1]):
+                memo.clear()
+            memo[key] = method(self, *args, **kwargs)
+        return copy.deepcopy(memo[key])
+
+    return wrapper
+
+
 @dataclass
 class WriteResult:
     written: list[str]
@@ -51,6 +72,10 @@ class GraphStore(ABC):
     merge_is_seek = True  # MERGE on an id finds the node through an index (not so in LadybugDB)
     timeout_ms: int | None = None  # time limit of every read unless a call gives its own
     version = 0  # bumped by every write through this object: caches of derived views key on it
+    # Whole-graph answers (spread, similarity, co-occurrence, deadlines, acceptance, dependencies) are
+    # kept until this object writes again. Only where this object is the graph's one writer (the
+    # embedded store's file lock guarantees it); a Neo4j graph may be written by others.
+    memoise = False
     dialect: cypher.Dialect
     _writer: threading.RLock  # one writer at a time in this process: lookups and writes agree
 
@@ -323,6 +348,7 @@ class GraphStore(ABC):
 
     # -- 4-6: patterns ---------------------------------------------------------------------------
 
+    @memoised
     def spread(self, kind: str = "programme", min_forces: int = 2, limit: int = 100) -> list[dict]:
         """Programmes or themes ranked by how many distinct forces' recommendations reach them."""
         if kind not in cypher.SPREAD:
@@ -331,6 +357,7 @@ class GraphStore(ABC):
         rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
         return rows[:limit]
 
+    @memoised
     def similar_forces(self, force_id: str, limit: int = 10) -> list[dict]:
         """Forces most like `force_id` by Jaccard similarity of their programme and theme sets."""
         self.get_node("Force", force_id)
@@ -355,6 +382,7 @@ class GraphStore(ABC):
         out.sort(key=lambda r: (-r["score"], r["id"]))
         return out[:limit]
 
+    @memoised
     def cooccurrence(self, pair: str = "programme-programme", min_count: int = 1, limit: int = 100) -> list[dict]:
         """Pairs that appear in the same recommendation (its text or its response), with counts."""
         if pair not in cypher.COOCCURRENCE:
@@ -417,6 +445,7 @@ class GraphStore(ABC):
 
     # -- 9-11: deadlines, acceptance, shared dependencies ----------------------------------------
 
+    @memoised
     def deadlines(self, on: date | None = None, force_id: str | None = None, limit: int | None = None) -> dict:
         """Overdue recommendations on a date (no response or still awaited, due date passed), per force;
         the longest overdue first, `limit` of them (all by default), with the total."""
@@ -437,6 +466,7 @@ class GraphStore(ABC):
             "per_force": [{"id": i, "name": n, "overdue": c} for (i, n), c in sorted(per_force.items(), key=lambda kv: (-kv[1], kv[0][0] or ""))],
         }
 
+    @memoised
     def acceptance(self, by: str = "force") -> list[dict]:
         """Counts of each status per force or per year."""
         if by not in ("force", "year"):
@@ -456,6 +486,7 @@ class GraphStore(ABC):
         out.sort(key=lambda r: (r[by] is None, r[by] if r[by] is not None else 0) if by == "year" else (r[by] is None, r[by] or ""))
         return out
 
+    @memoised
     def shared_dependencies(self, min_forces: int = 2) -> list[dict]:
         """Bodies and programmes that responses defer to, with every force the one decision spans."""
         targets: dict[tuple, dict] = {}

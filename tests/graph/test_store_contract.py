@@ -190,3 +190,24 @@ def test_generator_is_seeded_and_skewed():
     reach = Counter(p.id for c in a for r in c.recommendations for p in r.programmes)
     top, *_, bottom = [n for _, n in reach.most_common()]
     assert top >= 5 * bottom
+
+
+@pytest.mark.parametrize("query", ["CREATE (n:Force {id: 'x'})", "MATCH (n:Force) SET n.name = 'x'", "MATCH (n:Force) DETACH DELETE n"])
+def test_the_store_read_only_mode_refuses_writes_without_the_keyword_guard(store, query):
+    # The keyword check is the first line of defence; the store's read-only transaction is the second.
+    before = store.counts()
+    with pytest.raises(QueryRefused):
+        store._read_only(query, {}, 10, 5000)
+    assert store.counts() == before
+
+
+def test_memoised_answers_follow_writes(store, sample_cases):
+    first = store.spread("programme", 1)
+    first[0]["forces"] = -1  # a caller changing its copy changes nothing stored
+    assert store.spread("programme", 1)[0]["forces"] != -1
+    essex = next(c for c in sample_cases if c.id == "2022-178839")
+    before = {r["id"]: r["recommendations"] for r in store.spread("theme", 1)}
+    essex.recommendations = essex.recommendations[:1]
+    store.write_cases([essex])
+    after = {r["id"]: r["recommendations"] for r in store.spread("theme", 1)}
+    assert after != before
