@@ -21,6 +21,33 @@ from search.fields import build_schema, documents, spelling_words
 log = logging.getLogger(__name__)
 
 
+def _die_with_parent() -> None:
+    """Whoosh's sub-writers (procs > 1) are forked processes holding the index's write lock; if the
+    ingest is killed they would live on and keep it forever (found by tests/reliability/test_crash.py).
+    On Linux, ask the kernel to kill each one when its parent dies."""
+    import ctypes
+    import signal
+
+    from whoosh import multiproc
+
+    if getattr(multiproc.SubWriterTask, "_dies_with_parent", False):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    run = multiproc.SubWriterTask.run
+
+    def run_tied_to_parent(self):
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before we got here
+            os._exit(1)
+        return run(self)
+
+    multiproc.SubWriterTask.run = run_tied_to_parent
+    multiproc.SubWriterTask._dies_with_parent = True
+
+
 class SearchIndex:
     """Recommendations and their responses, one document each, keyed by recommendation and case id.
 
@@ -54,6 +81,8 @@ class SearchIndex:
         # (1.8x faster on two cores). Only for large command-line loads: forking a threaded server
         # process is not safe.
         extra = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        if procs > 1:
+            _die_with_parent()
         try:
             return self.ix.writer(timeout=self.write_timeout, limitmb=256, **extra)
         except LockError:

@@ -20,6 +20,7 @@ WHOLE = ("MATCH (c:`Case`) OPTIONAL MATCH (c)-[:HAS_RECOMMENDATION]->(r:Recommen
 def test_readers_during_an_ingest_see_only_whole_cases(tmp_path):
     settings = Settings(data_dir=tmp_path, _env_file=None)
     store = open_store(settings)
+    store.ensure_schema()
     index = SearchIndex(settings.index_dir)
     cases = generate(2000, seed=9)
     done = threading.Event()
@@ -49,7 +50,15 @@ def test_readers_during_an_ingest_see_only_whole_cases(tmp_path):
                 problems.append("index: search total disagrees with the documents")
             reads["search"] += 1
 
-    readers = [threading.Thread(target=graph_reader), threading.Thread(target=search_reader)]
+    def guarded(fn):
+        def run():
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - a reader that fails is a finding, not a crash
+                problems.append(f"{fn.__name__}: {type(e).__name__}: {e}")
+        return run
+
+    readers = [threading.Thread(target=guarded(graph_reader)), threading.Thread(target=guarded(search_reader))]
     for t in readers:
         t.start()
     try:
