@@ -62,16 +62,21 @@ def run(size: int, repeat: int) -> list[str]:
     return lines
 
 
-def main() -> None:
+def report(run, header: str, repeat: int, machine: str = "") -> None:
+    """The command line every bench shares: --sizes and --repeat, a machine line, a Markdown table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=repeat)
     args = ap.parse_args()
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print("| corpus | measure | median | p95 |\n|---|---|---|---|")
+    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}{machine}")
+    print(header)
     for size in args.sizes:
         for line in run(size, args.repeat):
             print(line, flush=True)
+
+
+def main() -> None:
+    report(run, "| corpus | measure | median | p95 |\n|---|---|---|---|", repeat=20)
 
 
 if __name__ == "__main__":

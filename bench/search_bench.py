@@ -9,15 +9,13 @@ the same work in SQL (bm25, snippet(), GROUP BY per facet). Compare ratios withi
 
 from __future__ import annotations
 
-import argparse
-import platform
 import sqlite3
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.graph_bench import pct
+from bench.graph_bench import pct, report
 from ingest.generator import generate
 from search.index import SearchIndex
 from search.query import Engine, Search
@@ -152,15 +150,8 @@ def _stats(values: list[float]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--repeat", type=int, default=30)
-    args = ap.parse_args()
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
-    print("| corpus | query | iopc-kg first ask: median / p95 / p99 ms | iopc-kg follow-ups | SQLite FTS5 |\n|---|---|---|---|---|")
-    for size in args.sizes:
-        for line in run(size, args.repeat):
-            print(line, flush=True)
+    report(run, "| corpus | query | iopc-kg first ask: median / p95 / p99 ms | iopc-kg follow-ups | SQLite FTS5 |\n|---|---|---|---|---|",
+           repeat=30, machine=f", SQLite {sqlite3.sqlite_version}")
 
 
 if __name__ == "__main__":

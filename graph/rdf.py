@@ -16,7 +16,6 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS, VOID, XSD
 
 from graph.rows import Rows, case_rows, gazetteer_rows
-from ontology.gazetteer import gazetteer
 from ontology.model import PREFIXES, expand, model
 from ontology.records import CaseRecord
 

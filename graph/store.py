@@ -8,7 +8,6 @@ tests check them against answers computed in plain Python from the records.
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import logging
 import re
@@ -22,7 +21,7 @@ from graph import cypher
 from graph.rows import OWNED, Rows, case_rows, gazetteer_rows
 from ontology.exc import IopcKgError, NotFound, QueryRefused
 from ontology.model import model
-from ontology.records import CaseRecord
+from ontology.records import CaseRecord, RecommendationRecord
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +271,7 @@ class GraphStore(ABC):
     def _force_names(self) -> dict[str, str]:
         return {r["id"]: r["name"] for r in self._read(cypher.FORCE_NAMES)}
 
-    def recommendation(self, rec_id: str) -> tuple[CaseRecord, "RecommendationRecord"]:
+    def recommendation(self, rec_id: str) -> tuple[CaseRecord, RecommendationRecord]:
         """The case record holding a recommendation, and the recommendation."""
         rows = self._read(cypher.REC_CASE, {"id": rec_id})
         if not rows:

@@ -58,30 +58,20 @@ def owl() -> Graph:
         for name, prop in schema.properties.items():
             if not prop.rdf:
                 continue
-            p = URIRef(expand(prop.rdf))
-            if not _own(prop.rdf):
-                reused.add(p)
-                continue
-            g.add((p, RDF.type, OWL.DatatypeProperty))
-            g.add((p, RDFS.label, Literal(prop.label, lang="en")))
-            g.add((p, RDFS.comment, Literal(prop.description or f"{prop.label} of a {schema.label.lower()}.", lang="en")))
-            g.add((p, RDFS.range, prop.type.xsd))
-            g.add((p, RDFS.isDefinedBy, ONTOLOGY_IRI))
-            domains.setdefault(p, []).append(schema.name)
+            p = _declare(g, prop.rdf, OWL.DatatypeProperty, prop.label,
+                         prop.description or f"{prop.label} of a {schema.label.lower()}.", reused)
+            if p is not None:
+                g.add((p, RDFS.range, prop.type.xsd))
+                domains.setdefault(p, []).append(schema.name)
     for p, kinds in domains.items():  # a property several kinds use has their union as its domain
         _domain(g, p, kinds)
         if len(kinds) > 1:
             g.remove((p, RDFS.comment, None))
             g.add((p, RDFS.comment, Literal(f"Of a {', '.join(model[k].label.lower() for k in kinds)}.", lang="en")))
     for edge in model.edges.values():
-        p = URIRef(expand(edge.rdf))
-        if not _own(edge.rdf):
-            reused.add(p)
+        p = _declare(g, edge.rdf, OWL.ObjectProperty, edge.label, edge.description, reused)
+        if p is None:
             continue
-        g.add((p, RDF.type, OWL.ObjectProperty))
-        g.add((p, RDFS.label, Literal(edge.label, lang="en")))
-        g.add((p, RDFS.comment, Literal(edge.description, lang="en")))
-        g.add((p, RDFS.isDefinedBy, ONTOLOGY_IRI))
         _domain(g, p, edge.source)
         _range(g, p, edge.target)
     for term in sorted(reused):
@@ -90,6 +80,19 @@ def owl() -> Graph:
     g.add((URIRef(IOPC + "reuses"), RDFS.label, Literal("reuses", lang="en")))
     g.add((URIRef(IOPC + "reuses"), RDFS.comment, Literal("A term of another vocabulary this ontology uses as published.", lang="en")))
     return g
+
+
+def _declare(g: Graph, term: str, rdf_type, label: str, comment: str, reused: set) -> URIRef | None:
+    """Declare an iopc: property; a term of another vocabulary is only noted as reused (None)."""
+    p = URIRef(expand(term))
+    if not _own(term):
+        reused.add(p)
+        return None
+    g.add((p, RDF.type, rdf_type))
+    g.add((p, RDFS.label, Literal(label, lang="en")))
+    g.add((p, RDFS.comment, Literal(comment, lang="en")))
+    g.add((p, RDFS.isDefinedBy, ONTOLOGY_IRI))
+    return p
 
 
 def _classes(g: Graph, kinds: list[str]):

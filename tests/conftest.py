@@ -5,6 +5,9 @@
 - `sample_cases`: the sample corpus parsed and merged (session-wide; treat as read-only).
 - `seed_path`: the real seed page in ../shared/seeds when present, else its copy in samples/.
 - `settings`: a Settings pointing at a fresh temporary data directory; build your own for others.
+- `services`, `app`, `client`, `api_settings` (module-wide): the sample corpus ingested into a real
+  embedded store and a real Whoosh index in a temporary data directory, the app over them
+  (`create_app(settings, services)`) and a TestClient (no server process). Read-only tests share them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,14 @@ import pytest
 
 from api.settings import Settings
 from ingest.pipeline import parse_paths
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.deps import Services
+from graph.open import open_store
+from ingest.load import ingest_paths
+from search.index import SearchIndex
+from search.query import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -45,3 +56,29 @@ def sample_cases(_parsed_samples):
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture(scope="module")
+def api_settings(tmp_path_factory):
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+
+
+@pytest.fixture(scope="module")
+def services(api_settings):
+    store = open_store(api_settings)
+    index = SearchIndex(api_settings.index_dir)
+    ingest_paths([SAMPLES], store, index, log_path=api_settings.ingest_log)
+    yield Services(api_settings, store, index, Engine(index))
+    index.close()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def app(api_settings, services):
+    return create_app(api_settings, services)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app) as c:
+        yield c

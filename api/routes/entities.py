@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IndexDep, SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.formats import CSV, csv_response
+from api.formats import csv_response
 from api.negotiate import entity_response
 from ontology.exc import InvalidData
 from ontology.model import model
@@ -79,6 +79,12 @@ def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: 
 
 def node_links(kind: str, id: str) -> dict[str, str]:
     return {"self": f"/{model[kind].collection}/{id}", "neighbourhood": f"/graph/neighbourhood?node={kind.lower()}:{id}"}
+
+
+def profile_body(kind: str, id: str, profile: dict, **links) -> dict:
+    """A profile from the store as a resource: the node's own properties, the profile, and links."""
+    node = profile.pop(kind.lower())
+    return {**{k: v for k, v in node.items() if k != "label"}, **profile, "links": node_links(kind, id) | links}
 
 
 def case_links(case: CaseRecord) -> dict:
@@ -168,13 +174,11 @@ def list_forces(request: Request, store: StoreDep, settings: SettingsDep, page: 
 def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id: Annotated[str, Path(description="Force id (data.police.uk's).", examples=['essex'])],
               on: Day = None):
     profile = store.force_profile(force_id, on=as_date(on, "on"))
-    force = profile.pop("force")
-    body = {**{k: v for k, v in force.items() if k != "label"}, **profile,
-            "similar_forces": store.similar_forces(force_id, limit=10),
-            "links": node_links("Force", force_id) | {
-                "search": f"/search?force={force_id}", "deadlines": f"/patterns/deadlines?force={force_id}",
-                "programmes": [f"/programmes/{p['id']}" for p in profile["programmes"]],
-                "overdue": [f"/recommendations/{r}" for r in profile["overdue"]]}}
+    profile["similar_forces"] = store.similar_forces(force_id, limit=10)
+    body = profile_body("Force", force_id, profile, search=f"/search?force={force_id}",
+                        deadlines=f"/patterns/deadlines?force={force_id}",
+                        programmes=[f"/programmes/{p['id']}" for p in profile["programmes"]],
+                        overdue=[f"/recommendations/{r}" for r in profile["overdue"]])
     return entity_response(request, body, "Force", force_id, store, settings)
 
 
@@ -189,9 +193,7 @@ def list_bodies(request: Request, store: StoreDep, settings: SettingsDep, page: 
 @router.get("/bodies/{body_id}", response_model=Entity, tags=["resources"], summary="A body's profile",
             description="What the body (e.g. the College of Policing) was addressed or linked to, across which forces; its members.")
 def get_body(request: Request, store: StoreDep, settings: SettingsDep, body_id: Annotated[str, Path(description='Body id.', examples=['college-of-policing'])]):
-    profile = store.body_profile(body_id)
-    body = {**{k: v for k, v in profile.pop("body").items() if k != "label"}, **profile,
-            "links": node_links("Body", body_id) | {"search": f"/search?body={body_id}"}}
+    body = profile_body("Body", body_id, store.body_profile(body_id), search=f"/search?body={body_id}")
     return entity_response(request, body, "Body", body_id, store, settings)
 
 
@@ -221,9 +223,7 @@ def list_programmes(request: Request, store: StoreDep, settings: SettingsDep, pa
             description="Every force and body linked to the programme through recommendations and responses, with counts, "
                         "first and last year, statuses and the forces that run it.")
 def get_programme(request: Request, store: StoreDep, settings: SettingsDep, programme_id: Annotated[str, Path(description='Programme id.', examples=['athena'])]):
-    profile = store.programme_profile(programme_id)
-    body = {**{k: v for k, v in profile.pop("programme").items() if k != "label"}, **profile,
-            "links": node_links("Programme", programme_id) | {"search": f"/search?programme={programme_id}"}}
+    body = profile_body("Programme", programme_id, store.programme_profile(programme_id), search=f"/search?programme={programme_id}")
     return entity_response(request, body, "Programme", programme_id, store, settings)
 
 
@@ -236,7 +236,5 @@ def list_themes(request: Request, store: StoreDep, settings: SettingsDep, page: 
 @router.get("/themes/{theme_id}", response_model=Entity, tags=["resources"], summary="A theme's reach",
             description="Every force and body whose recommendations or responses are about the theme.")
 def get_theme(request: Request, store: StoreDep, settings: SettingsDep, theme_id: Annotated[str, Path(description='Theme id.', examples=['custody'])]):
-    profile = store.theme_profile(theme_id)
-    body = {**{k: v for k, v in profile.pop("theme").items() if k != "label"}, **profile,
-            "links": node_links("Theme", theme_id) | {"search": f"/search?theme={theme_id}"}}
+    body = profile_body("Theme", theme_id, store.theme_profile(theme_id), search=f"/search?theme={theme_id}")
     return entity_response(request, body, "Theme", theme_id, store, settings)

@@ -2,7 +2,7 @@
 validate against the SHACL shapes, SPARQL answers the graph's questions as the store does, and
 entity URLs negotiate their content.
 
-Uses the API fixtures (tests/api/conftest.py): the sample corpus in a real store and index.
+Uses the API fixtures (tests/conftest.py): the sample corpus in a real store and index.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from graph.export import export, whole_graph
 from graph.rdf import FORMATS, Terms
 from ontology import publish
 from ontology.model import expand, model
-from tests.api.conftest import api_settings, app, client, services  # noqa: F401 - shared fixtures
 
 IOPC = "https://w3id.org/iopc-kg/ontology#"
 SHAPES = Graph().parse(publish.HERE / "shapes.ttl")
