@@ -76,13 +76,33 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
                  batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files are reported, not fatal."""
     result = parse_paths(paths)
-    summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures))
+    cases, conflicts = _one_per_id(result.cases)
+    result.cases = cases
+    summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)
     summary.recommendations = sum(len(c.recommendations) for c in result.cases)
     summary.warnings = sum(len(c.warnings) for c in result.cases)
     write_cases(result.cases, store, index, summary, progress, batch_size, procs)
     if log_path is not None:
         record_ingest(log_path, summary, [str(p) for p in paths])
     return summary
+
+
+def _one_per_id(cases: list[CaseRecord]) -> tuple[list[CaseRecord], list[Failure]]:
+    """Pages the merge could not join but that give the same reference: the first is kept and each
+    other is reported by name (found by tests/reliability/test_damaged_pages.py: the last one
+    silently replaced the first)."""
+    kept: dict[str, CaseRecord] = {}
+    conflicts = []
+    for case in cases:
+        first = kept.get(case.id)
+        if first is None:
+            kept[case.id] = case
+            continue
+        where = next((s.path or s.url for s in case.sources if s.path or s.url), case.id)
+        other = next((s.path or s.url for s in first.sources if s.path or s.url), first.id)
+        conflicts.append(Failure(str(where), f"{where}: gives the reference {case.reference or case.id} of {other} with other "
+                                             f"recommendations; not ingested (the first page read is kept)"))
+    return list(kept.values()), conflicts
 
 
 def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1) -> int:

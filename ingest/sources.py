@@ -46,10 +46,18 @@ def walk(paths: list[str | Path]) -> list[Path]:
     return out
 
 
+# The largest page read. Real recommendation pages are 5-60 KB (the biggest sample is 14 KB); a page
+# of megabytes is damage or a wrong file, and the parser takes about a second per megabyte.
+MAX_PAGE_BYTES = 1_000_000
+
+
 def read_page(path: Path) -> PageText:
     """Read a .txt or .html page into normalised-later text; raises InvalidSource naming the file."""
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_PAGE_BYTES:
+            raise InvalidSource(f"{name}: the page is {size / 1e6:.1f} MB, more than the {MAX_PAGE_BYTES / 1e6:.0f} MB a page may be")
         data = path.read_bytes()
     except OSError as e:
         raise InvalidSource(f"{name}: cannot read file: {e.strerror or e}") from None

@@ -115,7 +115,11 @@ class CaseRecord:
         return "x-" + hashlib.sha1(basis.encode()).hexdigest()[:12]
 
     def recommendation_id(self, rec: RecommendationRecord) -> str:
-        return f"{self.id}-{rec.key_number()}"
+        """`{case id}-{number}`; a damaged page can number two blocks alike (a duplicated heading), and
+        every block after the first with that number gets `-p{position}` so ids stay unique."""
+        n = rec.key_number()
+        first = next(r for r in self.recommendations if r.key_number() == n) if rec in self.recommendations else rec
+        return f"{self.id}-{n}" if first is rec else f"{self.id}-{n}-p{rec.position}"
 
     @property
     def year(self) -> int | None:
