@@ -191,18 +191,23 @@ class SearchIndex:
         """Identifies the committed state: caches built on one state are dropped at the next."""
         return (str(id(self.ix)), self.ix.latest_generation())
 
-    def cached(self, name, build, keep: int = 1):
+    def cached(self, name, build, keep: int = 1, searcher: Searcher | None = None):
         """A value derived from the committed index (facet tables, similarity, a query's matches),
         built once per commit. `name` may be a tuple whose first item names a family of values;
-        a family keeps its `keep` most recently used values."""
+        a family keeps its `keep` most recently used values.
+
+        Pass the searcher a request already uses: the value then belongs to the commit that searcher
+        reads (document numbers change between commits; the concurrency test caught a request mixing
+        two)."""
         family = name[0] if isinstance(name, tuple) else name
-        generation = self.generation()
+        s = searcher or self.searcher()
+        generation = (str(id(self.ix)), s.reader().generation())
         key = (name, generation)
         with self._cache_lock:
             if key in self._caches:
                 self._caches.move_to_end(key)
                 return self._caches[key]
-        value = build(self.searcher())
+        value = build(s)
         with self._cache_lock:
             self._caches[key] = value
             mine = [k for k in self._caches if (k[0][0] if isinstance(k[0], tuple) else k[0]) == family]

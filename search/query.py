@@ -185,7 +185,7 @@ class Engine:
             raise InvalidData("page and page_size start at 1", errors={"page": str(req.page), "page_size": str(req.page_size)})
         q, notice = self.parse(req.q)
         s = self.index.searcher()
-        tables: Tables = self.index.cached("facets", facet_tables)
+        tables: Tables = self.index.cached("facets", facet_tables, searcher=s)
         n = tables.n
 
         filters = {f: _resolve(f, vs) for f, vs in req.filters.items() if vs}
@@ -226,7 +226,7 @@ class Engine:
 
         start = (req.page - 1) * req.page_size
         terms = _terms_by_field(q, s.reader())
-        stored = self.index.cached("stored", lambda _: LRU(20_000))  # per commit: docnum -> stored fields
+        stored = self.index.cached("stored", lambda _: LRU(20_000), searcher=s)  # per commit: docnum -> stored fields
         hits = []
         for score, docnum in top[start:limit]:
             fields = stored.get(docnum)
@@ -243,7 +243,7 @@ class Engine:
     def _matches(self, s: Searcher, q: wq.Query, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and scores of every match of `q` (cached per commit, a few queries)."""
         if isinstance(q, wq.Every):
-            tables = self.index.cached("facets", facet_tables)
+            tables = self.index.cached("facets", facet_tables, searcher=s)
             ids = np.flatnonzero(tables.live)
             return ids, np.zeros(len(ids))
         if q is wq.NullQuery:
@@ -255,7 +255,7 @@ class Engine:
             return (np.fromiter(collector.matched, dtype=np.int64, count=len(collector.matched)),
                     np.fromiter(collector.scores, dtype=np.float64, count=len(collector.scores)))
 
-        return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE)
+        return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE, searcher=s)
 
     @staticmethod
     def _filter_mask(n: int, table: FacetTable, values: list[str]) -> np.ndarray:
@@ -309,7 +309,7 @@ class Engine:
         vocabulary = self.index.vocabulary()
         if not vocabulary:
             return None, {}
-        corrector = self.index.cached("corrector", lambda _: ListCorrector(sorted(vocabulary)))
+        corrector = self.index.cached("corrector", lambda _: ListCorrector(sorted(vocabulary)), searcher=s)
         suggestions: dict[str, list[str]] = {}
         for word in sorted(raw_words):
             low = fold(word).lower()
