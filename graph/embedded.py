@@ -18,6 +18,12 @@ from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 _INTERNAL = {"_ID", "_LABEL", "_SRC", "_DST"}
 
 
+def _timed_out(error: RuntimeError) -> bool:
+    """LadybugDB reports a query stopped by its timeout as an interruption."""
+    text = str(error).lower()
+    return "interrupt" in text or "timeout" in text
+
+
 class EmbeddedStore(GraphStore):
     name = "embedded"
     dialect = cypher.LADYBUG
@@ -79,8 +85,8 @@ class EmbeddedStore(GraphStore):
         try:
             return self._rows(conn.execute(query, params or {}))
         except RuntimeError as e:
-            if "interrupt" in str(e).lower() or "timeout" in str(e).lower():
-                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
+            if _timed_out(e):
+                raise QueryTimeout.after(timeout_ms) from None
             raise
         finally:
             if timeout_ms:
@@ -138,8 +144,8 @@ class EmbeddedStore(GraphStore):
             finally:
                 conn.execute("ROLLBACK")
         except RuntimeError as e:
-            if "interrupt" in str(e).lower() or "timeout" in str(e).lower():
-                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
+            if _timed_out(e):
+                raise QueryTimeout.after(timeout_ms) from None
             raise QueryRefused(f"query failed: {e}", errors={"query": str(e)}) from None
         except (ValueError, TypeError) as e:  # the driver could not bind a parameter
             raise QueryRefused(f"a parameter could not be used: {e}", errors={"params": str(e)}) from None

@@ -17,6 +17,11 @@ from graph.store import GraphStore, jsonable, shape_path, sort_paths
 from ontology.exc import QueryRefused, QueryTimeout
 
 
+def _timed_out(error: Neo4jError) -> bool:
+    """Neo.ClientError.Transaction.TransactionTimedOut and its relatives."""
+    return "Timeout" in (error.code or "") or "TimedOut" in (error.code or "")
+
+
 _SCHEMA = re.compile(r"\s*CREATE\s+(CONSTRAINT|INDEX|FULLTEXT\s+INDEX|RANGE\s+INDEX)\b", re.I)
 
 
@@ -61,8 +66,8 @@ class Neo4jStore(GraphStore):
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
                 return session.execute_read(work)
         except ClientError as e:
-            if "Timeout" in (e.code or "") or "TimedOut" in (e.code or ""):
-                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
+            if _timed_out(e):
+                raise QueryTimeout.after(timeout_ms) from None
             raise
 
     def _value(self, v):
@@ -116,6 +121,6 @@ class Neo4jStore(GraphStore):
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
                 return session.execute_read(work)
         except (ClientError, Neo4jError) as e:
-            if "Timeout" in (e.code or "") or "TimedOut" in (e.code or ""):
-                raise QueryTimeout(f"the query ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms}) from None
+            if _timed_out(e):
+                raise QueryTimeout.after(timeout_ms) from None
             raise QueryRefused(f"query failed: {e.message or e}", errors={"query": e.code or str(e)}) from None

@@ -94,8 +94,7 @@ class Sparql:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.timeout_ms / 1000)
         except asyncio.TimeoutError:
-            raise QueryTimeout(f"the SPARQL query ran past its limit of {self.timeout_ms} ms",
-                               errors={"timeout_ms": self.timeout_ms}) from None
+            raise QueryTimeout.after(self.timeout_ms, "SPARQL query") from None
 
     def _execute(self, query, result_format: str) -> tuple[str, bytes]:
         graph = self.graph()
@@ -103,8 +102,7 @@ class Sparql:
         try:
             return self._answer(graph, query, result_format)
         except Stopped:
-            raise QueryTimeout(f"the SPARQL query ran past its limit of {self.timeout_ms} ms",
-                               errors={"timeout_ms": self.timeout_ms}) from None
+            raise QueryTimeout.after(self.timeout_ms, "SPARQL query") from None
         finally:
             _deadline.at = None
 

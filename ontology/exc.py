@@ -54,3 +54,7 @@ class QueryTimeout(IopcKgError):
     """A query ran past its time limit and was stopped."""
 
     code = "query_timeout"
+
+    @classmethod
+    def after(cls, timeout_ms: int | None, what: str = "query") -> "QueryTimeout":
+        return cls(f"the {what} ran past its limit of {timeout_ms} ms", errors={"timeout_ms": timeout_ms})

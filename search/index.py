@@ -166,11 +166,6 @@ class SearchIndex:
         self.ix = whoosh_index.create_in(str(self.directory), self.schema)
         self._local = threading.local()
 
-    def optimize(self) -> None:
-        """Merge segments into one (after a bulk load: fewer files, faster searches)."""
-        writer = self._writer()
-        writer.commit(optimize=True)
-
     # -- reading ---------------------------------------------------------------------------------
 
     def searcher(self) -> Searcher:
@@ -187,10 +182,6 @@ class SearchIndex:
         self._local.searcher = s
         return s
 
-    def generation(self) -> tuple[str, int]:
-        """Identifies the committed state: caches built on one state are dropped at the next."""
-        return (str(id(self.ix)), self.ix.latest_generation())
-
     def cached(self, name, build, keep: int = 1, searcher: Searcher | None = None):
         """A value derived from the committed index (facet tables, similarity, a query's matches),
         built once per commit. `name` may be a tuple whose first item names a family of values;
@@ -199,7 +190,7 @@ class SearchIndex:
         Pass the searcher a request already uses: the value then belongs to the commit that searcher
         reads (document numbers change between commits; the concurrency test caught a request mixing
         two)."""
-        family = name[0] if isinstance(name, tuple) else name
+        family = _family(name)
         s = searcher or self.searcher()
         generation = (str(id(self.ix)), s.reader().generation())
         key = (name, generation)
@@ -210,7 +201,7 @@ class SearchIndex:
         value = build(s)
         with self._cache_lock:
             self._caches[key] = value
-            mine = [k for k in self._caches if (k[0][0] if isinstance(k[0], tuple) else k[0]) == family]
+            mine = [k for k in self._caches if _family(k[0]) == family]
             stale = [k for k in mine if k[1] != generation]
             fresh = [k for k in mine if k[1] == generation]
             for k in stale + fresh[:-keep]:
@@ -220,7 +211,7 @@ class SearchIndex:
     def forget(self, family: str) -> None:
         """Drop the cached values of one family (benchmarks measure the cold path with it)."""
         with self._cache_lock:
-            for k in [k for k in self._caches if (k[0][0] if isinstance(k[0], tuple) else k[0]) == family]:
+            for k in [k for k in self._caches if _family(k[0]) == family]:
                 del self._caches[k]
 
     def stored_hashes(self, case_ids: list[str]) -> dict[str, str]:
@@ -249,6 +240,11 @@ class SearchIndex:
             s.close()
             self._local.searcher = None
         self.ix.close()
+
+
+def _family(name) -> str:
+    """A cache name is a family name, or a tuple whose first item is one."""
+    return name[0] if isinstance(name, tuple) else name
 
 
 class _Bulk:

@@ -135,9 +135,6 @@ class _Recording(ScoredCollector):
         self.scores.append(score)
         return 0 - score
 
-    def results(self):
-        return self._results([])
-
 
 class Engine:
     """Runs `Search` requests against a `SearchIndex`."""
