@@ -26,6 +26,7 @@ from ontology.exc import InvalidData
 from ontology.gazetteer import fold, gazetteer
 from ontology.types import STATUSES
 from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
+from search.fastmatch import Evaluator, Lengths
 from search.index import SearchIndex
 from search.snippets import snippet as make_snippet
 
@@ -134,6 +135,17 @@ class _Recording(ScoredCollector):
         self.matched.append(global_docnum)
         self.scores.append(score)
         return 0 - score
+
+
+def _whoosh_matches(searcher: Searcher, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of `q` by Whoosh's own matchers, sorted by document number (for query forms
+    `search.fastmatch` leaves to Whoosh)."""
+    collector = _Recording()
+    searcher.search_with_collector(q, collector)
+    docs = np.fromiter(collector.matched, dtype=np.int64, count=len(collector.matched))
+    scores = np.fromiter(collector.scores, dtype=np.float64, count=len(collector.scores))
+    order = np.argsort(docs, kind="stable")
+    return docs[order], scores[order]
 
 
 class Engine:
@@ -247,10 +259,8 @@ class Engine:
             return np.zeros(0, np.int64), np.zeros(0)
 
         def run(searcher):
-            collector = _Recording()
-            searcher.search_with_collector(q, collector)
-            return (np.fromiter(collector.matched, dtype=np.int64, count=len(collector.matched)),
-                    np.fromiter(collector.scores, dtype=np.float64, count=len(collector.scores)))
+            lengths = self.index.cached("lengths", lambda s: Lengths(s, eager=DEFAULT_FIELDS), searcher=searcher)
+            return Evaluator(searcher, lengths, _whoosh_matches).run(q)
 
         return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE, searcher=s)
 

@@ -1,0 +1,215 @@
+"""Every match of a query with its score, computed with numpy from posting lists.
+
+Whoosh matches a query by walking a tree of matcher objects one document at a time, in Python; at
+10,000 cases a two-word query visits thousands of documents through a dozen method calls each (py-spy
+and cProfile put 95% of a first search there). Here each term's postings are read a block at a time
+into arrays, and the tree is evaluated as set operations over sorted document numbers with scores
+added as arrays. The scores are Whoosh's own (BM25F with its parameters, its quantised field lengths,
+its idf, boosts, constant-scored prefixes), so a query ranks the same either way; `tests/search`
+checks the two agree on every query form. Query nodes this module does not know (ranges, nested
+spans, ...) are matched by Whoosh for their subtree only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.searching import Searcher
+
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+class Lengths:
+    """Per-commit field lengths of every document, as Whoosh quantises them, read once per field."""
+
+    def __init__(self, searcher: Searcher, eager=()):
+        self.n = searcher.doc_count_all()
+        self.by_field: dict[str, np.ndarray] = {}
+        for name in eager:
+            self(name, searcher)
+
+    def __call__(self, name: str, searcher: Searcher) -> np.ndarray:
+        """The lengths of field `name`, read through `searcher` (a reader of this commit) if not yet read."""
+        found = self.by_field.get(name)
+        if found is None:  # two threads may both read it: the same array, one kept
+            found = self.by_field[name] = np.fromiter(
+                (searcher.doc_field_length(d, name, 1) or 0 for d in range(self.n)), dtype=np.float64, count=self.n)
+        return found
+
+
+class Evaluator:
+    """Evaluates a parsed Whoosh query against one searcher (one commit)."""
+
+    def __init__(self, searcher: Searcher, lengths: Lengths, fallback):
+        self.s = searcher
+        self.reader = searcher.reader()
+        self.lengths = lengths
+        self.fallback = fallback  # (searcher, query) -> (docs, scores), Whoosh's own matching
+        self.leaves = list(searcher.leaf_searchers()) if not searcher.is_atomic() else [(searcher, 0)]
+        weighting = searcher.weighting
+        self.B, self.K1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
+        self.field_B = getattr(weighting, "_field_B", {})
+
+    # -- postings --------------------------------------------------------------------------------
+
+    def postings(self, field: str, btext: bytes, positions: bool = False):
+        """(document numbers, weights[, positions per document]) of one term, across segments."""
+        ids_parts, w_parts, pos = [], [], []
+        for sub, offset in self.leaves:
+            r = sub.reader()
+            if (field, btext) not in r:
+                continue
+            m = r.postings(field, btext)
+            while isinstance(m, FilterMatcher):  # deleted documents: masked by the caller's live table
+                m = m.child
+            while m.is_active():
+                if m._data is None:
+                    m._read_data()
+                raw = m._data[0]
+                ids = np.asarray(raw, dtype=np.int64) if m._byteids else np.cumsum(np.asarray(raw, dtype=np.int64))
+                m._read_weights()
+                ids_parts.append(ids + offset)
+                w_parts.append(np.asarray(m._weights, dtype=np.float64))
+                if positions:
+                    m._read_values()
+                    pos.extend(m._values)
+                m._next_block()
+        if not ids_parts:
+            return (*_EMPTY, []) if positions else _EMPTY
+        ids, weights = np.concatenate(ids_parts), np.concatenate(w_parts)
+        if positions:
+            return ids, weights, pos
+        return ids, weights
+
+    def bm25(self, field: str, btext: bytes, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        if not self.s.schema[field].scorable:
+            return weights.copy()
+        idf = self.s.idf(field, btext)
+        avgfl = self.s.avg_field_length(field) or 1
+        B = self.field_B.get(field, self.B)
+        K1 = self.K1
+        fl = self.lengths(field, self.s)[ids]
+        return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / avgfl)))
+
+    # -- evaluation ------------------------------------------------------------------------------
+
+    def run(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted unique document numbers and their scores."""
+        if isinstance(q, wq.Term):
+            field = self.s.schema[q.fieldname] if q.fieldname in self.s.schema else None
+            if field is None:
+                return _EMPTY
+            try:
+                btext = field.to_bytes(q.text)
+            except ValueError:
+                return _EMPTY
+            ids, weights = self.postings(q.fieldname, btext)
+            if not len(ids):
+                return _EMPTY
+            return ids, self.bm25(q.fieldname, btext, ids, weights) * q.boost
+        if isinstance(q, wq.Or) and not isinstance(q, (wq.DisjunctionMax,)) and q.minmatch in (0, 1, None) \
+                and getattr(q, "scale", None) is None:
+            return _scaled(_union([self.run(c) for c in q.subqueries]), q.boost)
+        if isinstance(q, wq.And):
+            positive = [c for c in q.subqueries if not isinstance(c, wq.Not)]
+            negative = [c.query for c in q.subqueries if isinstance(c, wq.Not)]
+            if positive:
+                docs, scores = _intersection([self.run(c) for c in positive])
+                for n in negative:
+                    gone, _ = self.run(n)
+                    keep = ~np.isin(docs, gone, assume_unique=True)
+                    docs, scores = docs[keep], scores[keep] + 1.0  # Whoosh's NOT matcher scores 1
+                return _scaled((docs, scores), q.boost)
+        if isinstance(q, wq.AndNot):
+            docs, scores = self.run(q.a)
+            gone, _ = self.run(q.b)
+            keep = ~np.isin(docs, gone, assume_unique=True)
+            return _scaled((docs[keep], scores[keep]), q.boost)
+        if isinstance(q, wq.MultiTerm) and q.field() in self.s.schema:
+            return self.multiterm(q)
+        if isinstance(q, wq.Phrase) and q.slop == 1:
+            return self.phrase(q)
+        return self.fallback(self.s, q)
+
+    def multiterm(self, q: wq.MultiTerm) -> tuple[np.ndarray, np.ndarray]:
+        """A prefix, wildcard or fuzzy term: the words it expands to, scored as Whoosh scores them
+        (one word as a plain term, several OR-ed)."""
+        field = q.field()
+        btexts = [t for t in q._btexts(self.reader) if t]
+        if len(btexts) == 1:
+            ids, weights = self.postings(field, btexts[0])
+            return ids, self.bm25(field, btexts[0], ids, weights)
+        pairs = []
+        for t in btexts:
+            ids, weights = self.postings(field, t)
+            pairs.append((ids, self.bm25(field, t, ids, weights)))  # Whoosh scores them all, constant or not
+        return _scaled(_union(pairs), q.boost)
+
+    def phrase(self, q: wq.Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """Documents where the words follow one another; scored as Whoosh scores a phrase (the sum
+        of its words' scores in each matching document)."""
+        if q.fieldname not in self.s.schema:
+            return _EMPTY
+        field = self.s.schema[q.fieldname]
+        if not field.format or not field.format.supports("positions"):
+            return self.fallback(self.s, q)
+        try:
+            words = [field.to_bytes(w) for w in q.words]
+        except ValueError:
+            return _EMPTY
+        if not words or any((q.fieldname, w) not in self.reader for w in words):
+            return _EMPTY
+        lists = [self.postings(q.fieldname, w, positions=True) for w in words]
+        common = lists[0][0]
+        for ids, _, _ in lists[1:]:
+            common = np.intersect1d(common, ids, assume_unique=True)
+        if not len(common):
+            return _EMPTY
+        fmt = field.format
+        picked = []  # per word: (weights, positions) of the common documents
+        for ids, weights, values in lists:
+            at = np.searchsorted(ids, common)
+            picked.append((weights[at], [values[i] for i in at]))
+        keep = np.zeros(len(common), dtype=bool)
+        for j in range(len(common)):
+            starts = set(fmt.decode_positions(picked[0][1][j]))
+            for k in range(1, len(words)):
+                starts.intersection_update(p - k for p in fmt.decode_positions(picked[k][1][j]))
+                if not starts:
+                    break
+            keep[j] = bool(starts)
+        docs = common[keep]
+        score = np.zeros(len(docs))
+        for w, (weights, _) in zip(words, picked):
+            score += self.bm25(q.fieldname, w, docs, weights[keep])
+        return docs, score * q.boost
+
+
+def _scaled(pair, boost: float):
+    docs, scores = pair
+    return (docs, scores * boost) if boost != 1.0 else (docs, scores)
+
+
+def _union(pairs):
+    pairs = [p for p in pairs if len(p[0])]
+    if not pairs:
+        return _EMPTY
+    if len(pairs) == 1:
+        return pairs[0]
+    docs = np.concatenate([p[0] for p in pairs])
+    scores = np.concatenate([p[1] for p in pairs])
+    unique, inverse = np.unique(docs, return_inverse=True)
+    return unique, np.bincount(inverse, weights=scores, minlength=len(unique))
+
+
+def _intersection(pairs):
+    if not pairs:
+        return _EMPTY
+    docs, scores = pairs[0]
+    for other_docs, other_scores in pairs[1:]:
+        common, i, j = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+        docs, scores = common, scores[i] + other_scores[j]
+        if not len(docs):
+            return _EMPTY
+    return docs, scores

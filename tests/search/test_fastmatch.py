@@ -1,0 +1,79 @@
+"""The numpy matcher (`search.fastmatch`) against Whoosh's own matchers, query form by query form.
+
+The corpus is generated (400 cases), written in three commits so the index has several segments,
+and then a few cases are deleted, so document offsets and deleted documents are both exercised.
+Every form must match exactly the same documents; scores must be Whoosh's own, except for prefix,
+wildcard and fuzzy terms, where Whoosh's scores are not consistent (a document can score the
+constant 1 or the full BM25 depending on how its matchers line up) and ours are BM25 summed over
+the words the pattern expands to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ingest.generator import generate
+from search.fastmatch import Evaluator, Lengths
+from search.fields import DEFAULT_FIELDS
+from search.index import SearchIndex
+from search.query import Engine, Search, _whoosh_matches
+
+EXACT = [
+    "automated reminders", "training", "custody AND rouse", "custody OR detention", "policy NOT accepted",
+    "(custody OR training) AND review", '"body worn video"', 'response:"governance group"',
+    '"supervisory review" training', "force:essex training", "status:accepted custody", "athena",
+    "date_recommended:[2019 to 2021] custody", "year:2020 OR year:2021", "text:review^3 response:review",
+    "custody AND NOT (training OR review)", 'NOT training', "zzzznotaword", '"zzz yyy"', "body worn",
+]
+PATTERNS = ["safeguard*", "superv*", "remind~", "reference:20*", "cust?d*", "custod* AND NOT training"]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    ix = SearchIndex(tmp_path_factory.mktemp("fastmatch"))
+    cases = generate(400, seed=11)
+    for start in range(0, 400, 150):
+        ix.update(cases[start:start + 150])
+    ix.delete([c.id for c in cases[10:400:37]])
+    yield Engine(ix)
+    ix.close()
+
+
+def both(engine, text):
+    q, _ = engine.parse(text)
+    s = engine.index.searcher()
+    docs, scores = Evaluator(s, Lengths(s, DEFAULT_FIELDS), _whoosh_matches).run(q)
+    live = np.array([not s.reader().is_deleted(int(d)) for d in docs], dtype=bool)
+    return (docs[live], scores[live]), _whoosh_matches(s, q)
+
+
+def test_the_index_has_several_segments_and_deletions(engine):
+    r = engine.index.searcher().reader()
+    assert not r.is_atomic() and r.has_deletions()
+
+
+@pytest.mark.parametrize("text", EXACT)
+def test_same_documents_and_scores_as_whoosh(engine, text):
+    (docs, scores), (w_docs, w_scores) = both(engine, text)
+    assert docs.tolist() == w_docs.tolist()
+    np.testing.assert_allclose(scores, w_scores, rtol=1e-9)
+
+
+@pytest.mark.parametrize("text", PATTERNS)
+def test_patterns_match_the_same_documents_as_whoosh(engine, text):
+    (docs, scores), (w_docs, _) = both(engine, text)
+    assert len(docs) and docs.tolist() == w_docs.tolist()
+    assert (scores > 0).all()
+
+
+def test_a_query_with_many_matches_has_something_to_compare(engine):
+    (docs, _), _ = both(engine, "custody OR training")
+    assert len(docs) > 100
+
+
+def test_engine_ranks_by_these_scores(engine):
+    """The engine's hits come out in descending score order, ties by document number."""
+    result = engine.search(Search(q="custody OR training", page_size=50, facets=False, highlight=False))
+    scores = [h["score"] for h in result.hits]
+    assert scores == sorted(scores, reverse=True) and result.total > 50
