@@ -34,7 +34,8 @@ SORTS = ("relevance", "newest", "oldest")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"and", "or", "not", "to"}
 SNIPPET_CHARS = 240
-MATCH_CACHE = 64  # queries whose matches are kept per commit
+MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
+QUERY_CACHES = ("matches", "facet-counts", "suggestions")
 
 
 @dataclass
@@ -160,12 +161,26 @@ class Engine:
         self.parser.add_plugin(qparser.FieldAliasPlugin(ALIASES))
         # Fallback for queries that do not parse: the words alone, every one required.
         self.plain = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=DEFAULT_FIELDS)
+        self._parsed = LRU(1024)
 
     # -- parsing ---------------------------------------------------------------------------------
 
     def parse(self, text: str) -> tuple[wq.Query, str | None]:
-        """The query, and a notice if it did not parse and was read as plain words."""
+        """The query, and a notice if it did not parse and was read as plain words (kept for the
+        most recent queries: parsing depends on the schema alone, and a page of results asks again)."""
         text = (text or "").strip()
+        found = self._parsed.get(text)
+        if found is None:
+            found = self._parsed[text] = self._parse(text)
+        return found
+
+    def forget(self) -> None:
+        """Drop everything kept per query (benchmarks time a query's first ask with it)."""
+        self._parsed.clear()
+        for family in QUERY_CACHES:
+            self.index.forget(family)
+
+    def _parse(self, text: str) -> tuple[wq.Query, str | None]:
         if not text or text == "*":
             return wq.Every(), None
         try:
@@ -226,12 +241,20 @@ class Engine:
 
         facets = {}
         if req.facets:
-            for name in FACETS:
-                m = base.copy()
-                for other, om in masks.items():
-                    if other != name:
-                        m &= om
-                facets[name] = self._counts(tables.facets[name], m, filters.get(name, []))
+            def count(_):
+                out = {}
+                for name in FACETS:
+                    m = base.copy()
+                    for other, om in masks.items():
+                        if other != name:
+                            m &= om
+                    out[name] = self._counts(tables.facets[name], m, filters.get(name, []))
+                return out
+
+            # The same query and filters on another page or in another order count the same.
+            key = ("facet-counts", str(q), tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
+            facets = {name: [dict(row) for row in rows]
+                      for name, rows in self.index.cached(key, count, keep=MATCH_CACHE, searcher=s).items()}
 
         start = (req.page - 1) * req.page_size
         terms = _terms_by_field(q, s.reader())
@@ -242,7 +265,9 @@ class Engine:
             if fields is None:
                 fields = stored[docnum] = s.stored_fields(docnum)
             hits.append(self._hit(fields, score, terms, req.highlight))
-        did_you_mean, suggestions = self._suggest(s, q, req.q)
+        did_you_mean, suggestions = self.index.cached(("suggestions", req.q), lambda _: self._suggest(s, q, req.q),
+                                                      keep=MATCH_CACHE, searcher=s)
+        suggestions = {k: list(v) for k, v in suggestions.items()}
         return SearchResult(
             query=req.q, parsed=str(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
             pages=max(1, math.ceil(total / req.page_size)), sort=req.sort, hits=hits, facets=facets,
