@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.deps import Services
-from api.routes import admin, entities, linked, patterns, search
+from api.routes import admin, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import reindex
@@ -81,8 +81,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                            allow_headers=["X-API-Key", "Content-Type", "Accept"])
 
     app.add_middleware(SafeHeaders)
-    for module in (search, entities, patterns, linked, admin):
+    for module in (search, entities, patterns, linked, admin, web):
         app.include_router(module.router)
+    web.mount(app)
     _publish_limits(app, settings)
     return app
 

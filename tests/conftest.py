@@ -12,8 +12,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
 
 import pytest
 
@@ -82,3 +89,33 @@ def app(api_settings, services):
 def client(app):
     with TestClient(app) as c:
         yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(data_dir: Path, *extra: str):
+    """`iopc-kg serve` on a free loopback port as its own process; yields (base URL, process, cli)."""
+    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir)]
+    port = free_port()
+    server = subprocess.Popen([*cli, "serve", "--port", str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "the server did not come up within 60 s"
+            time.sleep(0.3)
+        yield base, server, cli
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

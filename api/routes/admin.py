@@ -52,14 +52,16 @@ class Stats(BaseModel):
     index: dict[str, Any] = Field(description="Documents in the search index and its size on disk.")
     last_ingest: dict[str, Any] | None = Field(description="The summary of the last ingest into this data directory.")
     started: str
+    limits: dict[str, int] = Field(description="The limits this service enforces: `max_page_size`, `max_depth`, `max_nodes`, `query_timeout_ms`.")
 
 
 @router.get("/stats", response_model=Stats, tags=["service"], summary="Statistics",
-            description="Counts by kind, the store in use, the index size and the last ingest.")
+            description="Counts by kind, the store in use, the index size, the last ingest and the limits in force.")
 def stats(services: ServicesDep):
     return Stats(store=services.settings.store, counts=services.store.counts(),
                  index={"documents": services.index.doc_count(), "bytes": services.index.size_bytes()},
-                 last_ingest=last_ingest(services.settings.ingest_log), started=services.started)
+                 last_ingest=last_ingest(services.settings.ingest_log), started=services.started,
+                 limits={k: getattr(services.settings, k) for k in ("max_page_size", "max_depth", "max_nodes", "query_timeout_ms")})
 
 
 @router.post("/ingest", tags=["service"], summary="Ingest pages (API key required)", dependencies=[ApiKeyDep],

@@ -1,0 +1,61 @@
+"""Refresh the vendored browser libraries from the npm registry, or check them.
+
+    python -m api.web.vendor          # npm install into a temporary directory, copy, record sha256
+    python -m api.web.vendor --check  # the committed files match vendor/vendor.json
+
+The files are committed so that `pip install` and the running service need neither npm nor a CDN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VENDOR = HERE / "static" / "vendor"
+MANIFEST = VENDOR / "vendor.json"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check() -> list[str]:
+    """Problems with the vendored files (empty when every file matches its recorded hash)."""
+    problems = []
+    for name, entry in json.loads(MANIFEST.read_text()).items():
+        path = VENDOR / name
+        if not path.exists():
+            problems.append(f"{path}: missing")
+        elif sha256(path) != entry["sha256"]:
+            problems.append(f"{path}: sha256 differs from vendor.json")
+    return problems
+
+
+def refresh() -> None:
+    manifest = json.loads(MANIFEST.read_text())
+    wanted = json.loads((HERE / "package.json").read_text())["dependencies"]
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(HERE / "package.json", tmp)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=tmp, check=True)
+        for name, entry in manifest.items():
+            package = Path(tmp) / "node_modules" / entry["package"]
+            shutil.copy(package / entry["from"], VENDOR / name)
+            shutil.copy(package / "LICENSE", VENDOR / f"{entry['package']}.LICENSE")
+            entry["version"] = json.loads((package / "package.json").read_text())["version"]
+            assert entry["version"] == wanted[entry["package"]], (entry["version"], wanted)
+            entry["sha256"] = sha256(VENDOR / name)
+    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if "--check" in sys.argv:
+        found = check()
+        print("\n".join(found) or "vendored files match vendor.json")
+        sys.exit(1 if found else 0)
+    refresh()
