@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["X-API-Key", "Content-Type", "Accept"])
 
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, ingest_limit=settings.max_ingest_bytes)
     app.add_middleware(SafeHeaders)
     for module in (search, entities, patterns, linked, admin, web):
         app.include_router(module.router)
@@ -110,6 +111,61 @@ class SafeHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, whether they announce their length or arrive
+    chunked, before a route reads them whole (pure ASGI, like SafeHeaders)."""
+
+    def __init__(self, app, limit: int, ingest_limit: int):
+        self.app, self.limit, self.ingest_limit = app, limit, ingest_limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        limit = self.ingest_limit if scope["path"].rstrip("/") == "/ingest" else self.limit
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await self._refuse(limit, scope, receive, send)
+        received = 0
+        over = sent = False
+
+        async def counting_receive():
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise _TooLarge
+            return message
+
+        async def watching_send(message):
+            nonlocal sent
+            if over:  # whatever the route made of the cut-off body, the client hears 413
+                if not sent:
+                    sent = True
+                    await self._refuse(limit, scope, receive, send)
+                return
+            sent = sent or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _TooLarge:
+            if not sent:
+                sent = True
+                await self._refuse(limit, scope, receive, send)
+
+    @staticmethod
+    async def _refuse(limit, scope, receive, send):
+        response = errors.error_response(413, "too_large", f"The request body is larger than {limit:,} bytes",
+                                         {"body": f"at most {limit} bytes"}, headers={"Connection": "close"})
+        await response(scope, receive, send)
 
 
 def app_from_environment() -> FastAPI:

@@ -24,6 +24,16 @@ def _timed_out(error: RuntimeError) -> bool:
     return "interrupt" in text or "timeout" in text
 
 
+def _rollback(conn) -> None:
+    """Roll back, unless LadybugDB already did (it ends the transaction of a query it interrupted, and
+    a second ROLLBACK would then raise and hide the error that mattered)."""
+    try:
+        conn.execute("ROLLBACK")
+    except RuntimeError as e:
+        if "no active transaction" not in str(e).lower():
+            raise
+
+
 class EmbeddedStore(GraphStore):
     name = "embedded"
     dialect = cypher.LADYBUG
@@ -66,7 +76,7 @@ class EmbeddedStore(GraphStore):
                         continue
                     conn.execute(query, params)
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
 
@@ -142,7 +152,7 @@ class EmbeddedStore(GraphStore):
             try:
                 return self._rows(conn.execute(query, params), max_rows)
             finally:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
         except RuntimeError as e:
             if _timed_out(e):
                 raise QueryTimeout.after(timeout_ms) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import socket
 import subprocess
 import sys
@@ -98,11 +99,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(data_dir: Path, *extra: str):
-    """`iopc-kg serve` on a free loopback port as its own process; yields (base URL, process, cli)."""
+def served(data_dir: Path, *extra: str, env: dict | None = None):
+    """`iopc-kg serve` on a free loopback port as its own process (with `env` added to the
+    environment); yields (base URL, process, cli)."""
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir)]
     port = free_port()
-    server = subprocess.Popen([*cli, "serve", "--port", str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([*cli, "serve", "--port", str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from ontology.exc import NotFound, QueryRefused
+from ontology.exc import NotFound, QueryRefused, QueryTimeout
 from tests import oracle
 
 TODAY = date(2026, 11, 26)
@@ -159,6 +159,14 @@ def test_read_only_query_caps_rows(store):
     result = store.read_only_query("MATCH (f:Force) RETURN f.id AS id ORDER BY id", max_rows=5)
     assert len(result["rows"]) == 5 and result["truncated"]
     assert store.read_only_query("MATCH (f:Force) WHERE f.name = 'SET' RETURN f.id")["rows"] == []
+
+
+def test_a_read_only_query_past_its_limit_is_a_timeout_and_the_store_goes_on(store):
+    """Both stores: the runaway query is stopped at its limit as a timeout (on LadybugDB a second
+    ROLLBACK of the interrupted transaction used to turn it into a confusing "query failed")."""
+    with pytest.raises(QueryTimeout):
+        store.read_only_query("MATCH p = (a)-[*1..8]-(b) RETURN count(p) AS n", timeout_ms=300)
+    assert store.read_only_query("MATCH (f:Force {id: 'essex'}) RETURN f.name AS name")["rows"] == [{"name": "Essex Police"}]
 
 
 def test_generated_corpus_agrees_with_the_oracle(empty_store):
