@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import anyio
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.warning("the search index is empty but the graph is not; rebuilding the index from the graph")
             reindex(store, index)
         app.state.services = Services(settings, store, index, Engine(index))
+        quiet_collector()
         try:
             yield
         finally:
@@ -111,6 +113,19 @@ class SafeHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def quiet_collector() -> None:
+    """Keep Python's cyclic garbage collector out of the latency tail.
+
+    Under load, full collections walked every object the service holds (the app, the gazetteer,
+    per-commit tables and caches) and stalled a worker for tens of milliseconds: they were the p99 at
+    16 connections (146 ms; 30 ms without them, same run). Objects alive after start-up are frozen
+    out of collection, and collections run less often; reference counting still frees everything
+    that is not in a cycle, and the soak bench watches memory."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 1000)
 
 
 class _TooLarge(Exception):
