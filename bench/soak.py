@@ -8,7 +8,9 @@ process (searches repeated and new, patterns, profiles, recommendations, the exp
 client uploads a JSONL of `--batch` cases (nine in ten already in the graph, changed; one in ten new) to `POST /ingest` every few seconds. Each
 minute it prints requests/s, latency, errors, the server's resident memory and what was ingested.
 At the end the graph and the index must agree (`/stats`), no request may have failed, and resident
-memory must not keep growing: the exit status is 1 if any of that breaks. Not run in CI (minutes).
+memory must not keep growing (the peak of the second half of the run may exceed the peak of the
+first half by `--growth` at most: caches fill in the first minutes, a leak goes on): the exit
+status is 1 if any of that breaks. Not run in CI (minutes).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--pause", type=float, default=3.0)
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--growth", type=float, default=0.25, help="largest allowed growth of resident memory after the first minute")
+    ap.add_argument("--growth", type=float, default=0.15, help="largest allowed growth of the peak resident memory from the first half of the run to the second")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -156,15 +158,16 @@ def main() -> None:
         problems.append(f"{len(ingester.failures)} uploads failed: {ingester.failures[:3]}")
     if stats["index"]["documents"] != stats["counts"].get("Recommendation"):
         problems.append(f"index holds {stats['index']['documents']} documents, graph {stats['counts'].get('Recommendation')} recommendations")
-    baseline = rows[0]["rss"] if rows else 0
-    peak_late = max(r["rss"] for r in rows[len(rows) // 2:]) if rows else 0
-    growth = (peak_late - baseline) / baseline if baseline else 0
+    half = len(rows) // 2
+    first_peak = max(r["rss"] for r in rows[:half]) if half else 0
+    late_peak = max(r["rss"] for r in rows[half:]) if rows else 0
+    growth = (late_peak - first_peak) / first_peak if first_peak else 0
     print(f"\nUploads: {len(ingester.done)} ({sum(b['cases'] for b in ingester.done)} cases); graph at the end: "
           f"{stats['counts'].get('Case')} cases, {stats['counts'].get('Recommendation')} recommendations; index "
-          f"{stats['index']['documents']} documents. Resident memory after minute 1: {baseline:.0f} MiB; highest in the "
-          f"second half: {peak_late:.0f} MiB ({growth:+.0%}).")
+          f"{stats['index']['documents']} documents. Resident memory: {rows[0]['rss']:.0f} MiB after minute 1 (caches "
+          f"filling), highest {first_peak:.0f} MiB in the first half, {late_peak:.0f} MiB in the second ({growth:+.0%}).")
     if growth > args.growth:
-        problems.append(f"resident memory grew {growth:.0%} after the first minute (limit {args.growth:.0%})")
+        problems.append(f"resident memory kept growing: {growth:.0%} from the first half's peak to the second's (limit {args.growth:.0%})")
     if problems:
         print("SOAK FAILED: " + "; ".join(problems))
         raise SystemExit(1)

@@ -40,11 +40,14 @@ class EmbeddedStore(GraphStore):
     merge_is_seek = False
     memoise = True  # the file lock makes this process the graph's one writer
 
-    def __init__(self, path: Path, read_only: bool = False):
+    def __init__(self, path: Path, read_only: bool = False, buffer_pool_mb: int | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # LadybugDB's page cache defaults to 80% of the machine's memory and keeps what it touched:
+        # a long-running server's memory would follow the graph's history, not its working set.
+        pool = {"buffer_pool_size": buffer_pool_mb * 1024 * 1024} if buffer_pool_mb else {}
         try:
-            self.db = ladybug.Database(str(self.path), read_only=read_only)
+            self.db = ladybug.Database(str(self.path), read_only=read_only, **pool)
         except RuntimeError as e:
             msg = str(e)
             if "lock" in msg.lower():

@@ -9,7 +9,7 @@ from ontology.exc import StoreUnavailable
 def _embedded(settings, read_only: bool = False) -> GraphStore:
     from graph.embedded import EmbeddedStore
 
-    return EmbeddedStore(settings.graph_path, read_only=read_only)
+    return EmbeddedStore(settings.graph_path, read_only=read_only, buffer_pool_mb=settings.graph_buffer_mb)
 
 
 def _neo4j(settings, read_only: bool = False) -> GraphStore:

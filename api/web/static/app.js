@@ -252,7 +252,7 @@ function hitItem(hit) {
     h("p", { class: "snippet" }, h("span", { class: "which" }, which === "text" ? "Recommendation" : "Response"), marked(s)));
   return h("li", {},
     h("a", { class: "hit-title", href: `#/recommendation/${encodeURIComponent(hit.id)}` }, hit.reference || hit.title || hit.case_id, hit.force ? ` · ${hit.force.name}` : ""),
-    hit.title ? h("div", {}, hit.title) : null,
+    hit.title && hit.reference ? h("div", {}, hit.title) : null,
     h("div", { class: "meta" }, hit.status ? badge(hit.status) : null, " ", hit.date_recommended || "undated",
       hit.programmes.length ? [" · ", join(hit.programmes.map(p => link("programme", p.id, p.name)))] : null),
     snippets);
