@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
-from api.deps import Services
+from api.deps import Services, warm_in_background
 from api.routes import admin, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             reindex(store, index)
         app.state.services = Services(settings, store, index, Engine(index))
         quiet_collector()
+        warm_in_background(app.state.services.engine)
         try:
             yield
         finally:

@@ -4,6 +4,8 @@ app's lifespan and handed to routes through `Annotated` dependencies."""
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Annotated
@@ -69,3 +71,16 @@ def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Head
 
 
 ApiKeyDep = Depends(require_api_key)
+
+log = logging.getLogger("iopc_kg.api")
+
+
+def warm_in_background(engine: Engine) -> None:
+    """Build the index's per-commit tables in a daemon thread (see `Engine.warm`)."""
+    def run():
+        try:
+            engine.warm()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first request builds them
+            log.exception("warming the search tables failed")
+
+    threading.Thread(target=run, name="iopc-kg-warm", daemon=True).start()

@@ -174,6 +174,17 @@ class Engine:
             found = self._parsed[text] = self._parse(text)
         return found
 
+    def warm(self) -> None:
+        """Build the current commit's tables (facets, field lengths, similarity vectors) now, so the
+        first researcher after a start or an ingest does not wait for them (2.3 s at 10k cases for
+        the first "similar recommendations" otherwise)."""
+        from search.similar import build_vectors
+
+        s = self.index.searcher()
+        self.index.cached("facets", facet_tables, searcher=s)
+        self.index.cached("lengths", lambda s: Lengths(s, eager=DEFAULT_FIELDS), searcher=s)
+        self.index.cached("vectors", build_vectors, searcher=s)
+
     def forget(self) -> None:
         """Drop everything kept per query (benchmarks time a query's first ask with it)."""
         self._parsed.clear()

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import ApiKeyDep, ServicesDep
+from api.deps import ApiKeyDep, ServicesDep, warm_in_background
 from api.errors import ERROR_RESPONSES, ErrorBody
 from ingest.load import ingest_paths, last_ingest
 from ontology.exc import InvalidData, StoreUnavailable
@@ -88,6 +88,7 @@ def ingest(services: ServicesDep, files: Annotated[list[UploadFile], File(descri
             with open(f"{workdir}/{n:04d}-{name}", "wb") as f:
                 f.write(data)
         summary = ingest_paths([workdir], services.store, services.index, log_path=services.settings.ingest_log)
+        warm_in_background(services.engine)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return summary.as_dict()
