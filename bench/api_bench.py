@@ -14,6 +14,7 @@ paths and prints p50/p95/p99 and non-2xx counts). Scenarios:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -78,12 +79,16 @@ def build(size: int, data: Path) -> None:
 def serve(data: Path, port: int, workers: int) -> subprocess.Popen:
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data), "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-            return proc
+    warm = 0
+    for _ in range(1200):  # up, and its search tables built (in the background at start): asked until
+        try:               # several answers in a row say so, so that every worker has been asked
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                warm = warm + 1 if json.load(r).get("warm") else 0
+            if warm >= 8:
+                return proc
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.1)
     proc.kill()
     raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
 

@@ -208,6 +208,11 @@ class SearchIndex:
                 del self._caches[k]
         return value
 
+    def has_cached(self, name, searcher: Searcher) -> bool:
+        """Whether `cached(name, ...)` holds a value for the commit `searcher` reads."""
+        with self._cache_lock:
+            return (name, (str(id(self.ix)), searcher.reader().generation())) in self._caches
+
     def forget(self, family: str) -> None:
         """Drop the cached values of one family (benchmarks measure the cold path with it)."""
         with self._cache_lock:

@@ -185,6 +185,11 @@ class Engine:
         self.index.cached("lengths", lambda s: Lengths(s, eager=DEFAULT_FIELDS), searcher=s)
         self.index.cached("vectors", build_vectors, searcher=s)
 
+    def is_warm(self) -> bool:
+        """Whether `warm` has built the tables of the commit a searcher would read now."""
+        s = self.index.searcher()
+        return all(self.index.has_cached(name, s) for name in ("facets", "lengths", "vectors"))
+
     def forget(self) -> None:
         """Drop everything kept per query (benchmarks time a query's first ask with it)."""
         self._parsed.clear()

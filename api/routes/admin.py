@@ -27,6 +27,7 @@ class Health(BaseModel):
     status: str = Field(description="`ok` when both the store and the index answer, else `unavailable`.")
     store: str
     index: str
+    warm: bool = Field(False, description="Whether the search index's tables for the current commit are built (after a start or an ingest they are built in the background; until then the first requests are slower).")
 
 
 @router.get("/health", response_model=Health, tags=["service"], summary="Health",
@@ -42,7 +43,8 @@ def health(services: ServicesDep):
         services.index.doc_count()
     except Exception as e:  # noqa: BLE001
         index_ok = f"unavailable: {type(e).__name__}"
-    body = Health(status="ok" if store_ok == index_ok == "ok" else "unavailable", store=store_ok, index=index_ok)
+    body = Health(status="ok" if store_ok == index_ok == "ok" else "unavailable", store=store_ok, index=index_ok,
+                  warm=services.engine.is_warm() if index_ok == "ok" else False)
     return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
 

@@ -12,7 +12,10 @@ ERROR_KEYS = {"status", "code", "message", "details"}
 
 
 def test_health_and_stats(client, services):
-    assert client.get("/health").json() == {"status": "ok", "store": "ok", "index": "ok"}
+    health = client.get("/health").json()
+    assert {k: health[k] for k in ("status", "store", "index")} == {"status": "ok", "store": "ok", "index": "ok"}
+    services.engine.warm()
+    assert client.get("/health").json()["warm"] is True
     stats = client.get("/stats").json()
     assert stats["store"] == "embedded"
     assert stats["counts"] == services.store.counts()
