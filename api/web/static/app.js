@@ -61,7 +61,10 @@ let inflight = new AbortController();
 async function api(path) {
   const r = await fetch(path, { headers: { Accept: "application/json" }, signal: inflight.signal });
   let body = null;
-  try { body = await r.json(); } catch { /* not JSON */ }
+  try { body = await r.json(); } catch (e) {
+    if (e.name === "AbortError") throw e;  // the view was left while its answer was arriving
+    if (r.ok) throw new Error(`${path}: the answer is not JSON`);
+  }
   if (!r.ok) {
     const e = new Error(body && body.message ? body.message : `${r.status} ${r.statusText}`);
     e.status = r.status;
@@ -591,7 +594,10 @@ const ROUTES = [
   [/^\/graph$/, (m, p) => graphView(p), "graph"],
 ];
 
+let routeCount = 0;  // which view is current: a view left behind must not write over its successor
+
 async function route() {
+  const mine = ++routeCount;
   const raw = location.hash.replace(/^#/, "") || "/";
   const [path, query] = raw.split("?");
   const params = new URLSearchParams(query || "");
@@ -606,7 +612,7 @@ async function route() {
     try {
       await view(m.map(x => x && decodeURIComponent(x)), params);
     } catch (e) {
-      if (e.name === "AbortError") return;  // a newer view took over
+      if (e.name === "AbortError" || mine !== routeCount) return;  // a newer view took over
       render("Not found", h("h1", {}, e.status === 404 ? "Not found" : "Something went wrong"), h("p", { class: "error", role: "alert" }, e.message),
         h("p", {}, h("a", { href: "#/" }, "Back to search")));
     }
