@@ -242,3 +242,20 @@ def test_views_left_quickly_do_not_write_over_the_last_one(page):
     assert "Something went wrong" not in text and "Not found" not in text
     assert page.locator("main h1").count() == 1 and page.locator("#result-count").count() == 1
     assert result_count(page) >= 5
+
+
+def test_the_keyboard_alone_reaches_content_and_filters(page):
+    page.goto("/#/search?q=athena")
+    page.wait_for_selector("#result-count")
+    first = page.evaluate("document.querySelector('a[href], button, input, select').textContent")
+    assert first == "Skip to content"  # the first stop in tab order
+    page.locator("a.skip").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    box = page.locator('fieldset[data-facet="force"] input').first
+    box_id = box.get_attribute("id")
+    box.focus()
+    page.keyboard.press("Space")  # a checkbox toggled from the keyboard filters like a click
+    until(lambda: "force=" in page.evaluate("location.hash") and page.locator(f"#{box_id}:checked").count() == 1)
+    # ... and the keyboard user is still on that box when the filtered results are drawn.
+    until(lambda: page.evaluate("document.activeElement.id") == box_id)

@@ -32,3 +32,28 @@ def test_the_vendored_library_matches_its_recorded_hash():
 
 def test_the_page_is_not_in_the_api_schema(client):
     assert "/" not in client.get("/openapi.json").json()["paths"]
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_colours_meet_wcag_aa_contrast():
+    """Every colour the style sheet uses for text or behind white badge text: at least 4.5:1 (WCAG AA)."""
+    import re
+
+    from api.routes.web import STATIC
+
+    css = (STATIC / "style.css").read_text()
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    on_white = ["ink", "muted", "link", "accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown"]
+    low = {name: round(_contrast(colours[name], "#ffffff"), 2) for name in on_white if _contrast(colours[name], "#ffffff") < 4.5}
+    assert not low, low
+    assert _contrast(colours["muted"], colours["bg-soft"]) >= 4.5

@@ -176,6 +176,8 @@ function stacked(rows, { title }) {
 
 // -- search -------------------------------------------------------------------------------------
 
+let refocus = null;  // id of the control to focus once the next search view is drawn
+
 async function searchView(params) {
   const q = params.get("q") || "";
   const sort = params.get("sort") || "relevance";
@@ -221,6 +223,7 @@ async function searchView(params) {
   const dl = downloads([["CSV", `/search?${qs({ ...all, format: "csv" })}`], ["RDF (Turtle)", `/export?${qs({ q, format: "ttl" })}`],
     ["JSON-LD", `/export?${qs({ q, format: "jsonld" })}`]]);
   main.append(h("div", { class: "layout" }, facetPanel, h("section", { "aria-labelledby": "result-count" }, summary, extra, dl, hits, pager)));
+  if (refocus) { document.getElementById(refocus)?.focus(); refocus = null; }
   announce(`${r.total} results`);
 }
 
@@ -233,6 +236,7 @@ function facetBox(name, label, values, query) {
     const cb = h("input", { type: "checkbox", id, value: v.value, checked: v.selected, onchange: () => {
       const current = new Set(query[name]);
       if (cb.checked) current.add(v.value); else current.delete(v.value);
+      refocus = id;  // a keyboard user stays on the box they toggled when the results come back
       go("search", { ...query, [name]: [...current], page: 1 });
     } });
     return h("label", { for: id }, cb, h("span", {}, v.label), h("span", { class: "count" }, v.count));
@@ -622,4 +626,6 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
+// The skip link must not change the address: the address chooses the view.
+document.querySelector("a.skip").addEventListener("click", (e) => { e.preventDefault(); main.focus(); });
 api("/stats").then(s => { limits = { ...limits, ...s.limits }; }).catch(() => {}).then(loadNames).finally(route);
