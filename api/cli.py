@@ -348,7 +348,7 @@ def export(ctx: click.Context, fmt: str, force: str | None, programme: str | Non
               help="Server processes. More than one opens the embedded graph read-only (no ingest over HTTP).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
-    """Serve the HTTP API (and its OpenAPI docs at /docs) on the configured store."""
+    """Serve the web explorer at /, the HTTP API and its OpenAPI docs at /docs, on the configured store."""
     import os
 
     import uvicorn
@@ -361,7 +361,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
         update["read_only"] = True
     settings = settings.model_copy(update=update)
     click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
-               f"(API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
+               f"(the web explorer; API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
     common = {"host": settings.host, "port": settings.port, "server_header": False, "log_level": "warning", "access_log": False}
     if workers == 1:
         uvicorn.run(create_app(settings), **common)
