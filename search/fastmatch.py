@@ -63,7 +63,19 @@ class Evaluator:
             m = r.postings(field, btext)
             while isinstance(m, FilterMatcher):  # deleted documents: masked by the caller's live table
                 m = m.child
-            while m.is_active():
+            if not hasattr(m, "_byteids"):  # not Whoosh's W3 block matcher: walk it a posting at a time
+                ids, weights, values = [], [], []
+                while m.is_active():
+                    ids.append(m.id())
+                    weights.append(m.weight())
+                    if positions:
+                        values.append(m.value())
+                    m.next()
+                ids_parts.append(np.asarray(ids, dtype=np.int64) + offset)
+                w_parts.append(np.asarray(weights, dtype=np.float64))
+                pos.extend(values)
+                continue
+            while m.is_active():  # W3 blocks: ids delta-coded unless stored as bytes, weights as arrays
                 if m._data is None:
                     m._read_data()
                 raw = m._data[0]

@@ -77,3 +77,29 @@ def test_engine_ranks_by_these_scores(engine):
     result = engine.search(Search(q="custody OR training", page_size=50, facets=False, highlight=False))
     scores = [h["score"] for h in result.hits]
     assert scores == sorted(scores, reverse=True) and result.total > 50
+
+
+def test_a_matcher_of_another_kind_is_walked_posting_by_posting(engine, monkeypatch):
+    """The block reader relies on Whoosh's W3 codec; any other matcher takes the generic walk and
+    gives the same answer."""
+    from whoosh.matching import ListMatcher
+    from whoosh.reading import SegmentReader
+
+    original = SegmentReader.postings
+
+    def as_list(self, fieldname, text, scorer=None):
+        m = original(self, fieldname, text, scorer)
+        ids, weights, values = [], [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            values.append(m.value())
+            m.next()
+        return ListMatcher(ids, weights, values, format=self.schema[fieldname].format)
+
+    expected = {text: both(engine, text) for text in ("custody OR training", '"body worn video"')}
+    monkeypatch.setattr(SegmentReader, "postings", as_list)
+    for text, ((docs, scores), _) in expected.items():
+        (again, again_scores), _ = both(engine, text)
+        assert again.tolist() == docs.tolist()
+        np.testing.assert_allclose(again_scores, scores, rtol=1e-9)
