@@ -8,7 +8,6 @@ between the two writes, re-running the ingest brings them back into agreement.
 from __future__ import annotations
 
 import gc
-
 import json
 import os
 import tempfile

@@ -28,6 +28,7 @@ from ontology.types import STATUSES
 from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
 from search.fastmatch import Evaluator, Lengths
 from search.index import SearchIndex
+from search.similar import build_vectors
 from search.snippets import snippet as make_snippet
 
 SORTS = ("relevance", "newest", "oldest")
@@ -123,6 +124,15 @@ def facet_tables(searcher: Searcher) -> Tables:
     return Tables(n, live, facets, order[live[order]])
 
 
+def field_lengths(searcher: Searcher) -> Lengths:
+    """Per-commit field lengths for BM25, the fields bare words search read at once."""
+    return Lengths(searcher, eager=DEFAULT_FIELDS)
+
+
+# What `Engine.warm` builds for each commit, by cache name.
+PER_COMMIT = (("facets", facet_tables), ("lengths", field_lengths), ("vectors", build_vectors))
+
+
 class _Recording(ScoredCollector):
     """Records every matching document with its score (Whoosh's top-N collectors skip some)."""
 
@@ -178,17 +188,14 @@ class Engine:
         """Build the current commit's tables (facets, field lengths, similarity vectors) now, so the
         first researcher after a start or an ingest does not wait for them (2.3 s at 10k cases for
         the first "similar recommendations" otherwise)."""
-        from search.similar import build_vectors
-
         s = self.index.searcher()
-        self.index.cached("facets", facet_tables, searcher=s)
-        self.index.cached("lengths", lambda s: Lengths(s, eager=DEFAULT_FIELDS), searcher=s)
-        self.index.cached("vectors", build_vectors, searcher=s)
+        for name, build in PER_COMMIT:
+            self.index.cached(name, build, searcher=s)
 
     def is_warm(self) -> bool:
         """Whether `warm` has built the tables of the commit a searcher would read now."""
         s = self.index.searcher()
-        return all(self.index.has_cached(name, s) for name in ("facets", "lengths", "vectors"))
+        return all(self.index.has_cached(name, s) for name, _ in PER_COMMIT)
 
     def forget(self) -> None:
         """Drop everything kept per query (benchmarks time a query's first ask with it)."""
@@ -300,7 +307,7 @@ class Engine:
             return np.zeros(0, np.int64), np.zeros(0)
 
         def run(searcher):
-            lengths = self.index.cached("lengths", lambda s: Lengths(s, eager=DEFAULT_FIELDS), searcher=searcher)
+            lengths = self.index.cached("lengths", field_lengths, searcher=searcher)
             return Evaluator(searcher, lengths, _whoosh_matches).run(q)
 
         return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE, searcher=s)
