@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import re
 import shutil
@@ -29,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from api.settings import Settings
+from bench.graph_bench import machine
 from bench.search_bench import QUERIES
 from graph.open import open_store
 from ingest.generator import generate
@@ -93,6 +92,11 @@ def serve(data: Path, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
 
 
+def require_wrk() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
+
+
 def wrk(port: int, paths: list[str], duration: int, connections: int, tmp: Path) -> dict:
     path_file = tmp / "paths.txt"
     path_file.write_text("\n".join(paths) + "\n")
@@ -112,10 +116,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"{args.size:,} generated cases; wrk -t2 -c{args.connections} -d{args.duration}s on loopback")
+    require_wrk()
+    print(f"{machine()}; {args.size:,} generated cases; wrk -t2 -c{args.connections} -d{args.duration}s on loopback")
     print("| workers | scenario | requests/s | p50 ms | p95 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

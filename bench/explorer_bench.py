@@ -12,8 +12,6 @@ server), then the median and the slowest of the rest.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -22,8 +20,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.api_bench import build, serve
-from tests.web.browser import find
-from tests.web.test_explorer import FLAGS
+from bench.graph_bench import machine
+from tests.web.browser import FLAGS, find
 
 VIEWS = [
     ("search `automated reminders` + force facet", "/#/search?q=automated+reminders&force=essex", "#result-count"),
@@ -51,7 +49,7 @@ def main() -> None:
             build(args.size, data)
         server = serve(data, 18200, 1)
         base = "http://127.0.0.1:18200"
-        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; {args.size:,} generated cases; Chromium headless via Playwright, "
+        print(f"{machine()}; {args.size:,} generated cases; Chromium headless via Playwright, "
               f"1 server worker")
         print("| view | first visit ms | then median ms | then slowest ms |\n|---|---|---|---|")
         try:

@@ -7,6 +7,7 @@ Prints a Markdown table for docs/BENCHMARKS.md. Compare ratios within one run: m
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import tempfile
@@ -62,13 +63,18 @@ def run(size: int, repeat: int) -> list[str]:
     return lines
 
 
-def report(run, header: str, repeat: int, machine: str = "") -> None:
+def machine() -> str:
+    """The machine line every bench prints above its table."""
+    return f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def report(run, header: str, repeat: int, machine_extra: str = "") -> None:
     """The command line every bench shares: --sizes and --repeat, a machine line, a Markdown table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--repeat", type=int, default=repeat)
     args = ap.parse_args()
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}{machine}")
+    print(f"{machine()}{machine_extra}")
     print(header)
     for size in args.sizes:
         for line in run(size, args.repeat):

@@ -6,7 +6,6 @@ Usage: python -m bench.rdf_bench [--sizes 1000 10000]
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from pyshacl import validate
 from rdflib import Graph
 
 from api.settings import Settings
+from bench.graph_bench import machine
 from graph.export import export
 from graph.open import open_store
 from graph.rdf import FORMATS
@@ -26,7 +26,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     args = ap.parse_args()
-    print(f"Machine: {platform.machine()}, Python {platform.python_version()}")
+    print(machine())
     print("| corpus | format | export s | size MiB | triples | parse back s |\n|---|---|---|---|---|---|")
     shapes = Graph().parse(HERE / "shapes.ttl")
     for size in args.sizes:

@@ -151,7 +151,7 @@ def _stats(values: list[float]) -> str:
 
 def main() -> None:
     report(run, "| corpus | query | iopc-kg first ask: median / p95 / p99 ms | iopc-kg follow-ups | SQLite FTS5 |\n|---|---|---|---|---|",
-           repeat=30, machine=f", SQLite {sqlite3.sqlite_version}")
+           repeat=30, machine_extra=f", SQLite {sqlite3.sqlite_version}")
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ import copy
 import io
 import json
 import os
-import platform
 import random
-import shutil
 import tempfile
 import threading
 import time
@@ -31,7 +29,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.api_bench import build, search_paths, serve, wrk
+from bench.api_bench import build, require_wrk, search_paths, serve, wrk
+from bench.graph_bench import machine
 from ingest.generator import generate
 from search.index import SearchIndex
 
@@ -104,9 +103,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--growth", type=float, default=0.15, help="largest allowed growth of the peak resident memory from the first half of the run to the second")
     args = ap.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {args.start:,} cases "
+    require_wrk()
+    print(f"{machine()}; {args.start:,} cases "
           f"to start, +{args.batch} per upload every {args.pause:.0f} s; wrk -t2 -c{args.connections}, {args.minutes} × 60 s")
     print("| minute | requests/s | p50 ms | p99 ms | errors | server RSS MiB | cases ingested (uploads, mean s) |\n|---|---|---|---|---|---|---|")
     os.environ["IOPC_KG_API_KEY"] = KEY

@@ -14,6 +14,10 @@ import subprocess
 import pytest
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+# Headless on a machine with no network but loopback: without the background-networking flags
+# Chromium keeps trying Google's hosts.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def find() -> str | None:

@@ -23,13 +23,11 @@ import pytest
 from rdflib import Graph, URIRef
 
 from tests.conftest import ROOT, SAMPLES, served
-from tests.web.browser import chromium_or_skip
+from tests.web.browser import FLAGS, chromium_or_skip
 
 pw = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'")
 
 ARTEFACTS = Path(os.environ.get("IOPC_KG_ARTEFACTS", ROOT / "test-artefacts")) / "screenshots"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="module")
