@@ -267,6 +267,16 @@ function hitItem(hit) {
 
 // -- resources ----------------------------------------------------------------------------------
 
+function explore(kind, id) {
+  // kind is both the search filter and the graph's node kind: force, programme, theme, body.
+  return h("p", {}, h("a", { class: "button", href: `#/search?${qs({ [kind]: id })}` }, "Search its recommendations"), " ",
+    h("a", { class: "button", href: `#/graph?${qs({ node: `${kind}:${id}` })}` }, "Show in the graph"));
+}
+
+function recommendationsCsv(filter, id) {
+  return ["Recommendations CSV", `/search?${qs({ [filter]: id, page_size: limits.max_page_size, format: "csv" })}`];
+}
+
 function recent(filter, id, label) {
   // The newest recommendations with this force / programme / theme / body, from the search index:
   // a page of them, not every id (a programme can reach thousands at 10k cases).
@@ -340,10 +350,9 @@ async function forceView(id) {
     facts([["Kind", f.kind], ["Country", f.country], ["Cases", f.cases], ["Recommendations", f.recommendations],
       ["data.police.uk", f.police_uk_id ? h("a", { href: `https://data.police.uk/api/forces/${f.police_uk_id}`, rel: "noopener" }, f.police_uk_id) : null],
       ["Also called", (f.aliases || []).join(", ")]]),
-    h("p", {}, h("a", { class: "button", href: `#/search?${qs({ force: id })}` }, "Search its recommendations"), " ",
-      h("a", { class: "button", href: `#/graph?${qs({ node: `force:${id}` })}` }, "Show in the graph")),
+    explore("force", id),
     downloads([["RDF (Turtle)", `/export?${qs({ force: id, format: "ttl" })}`], ["JSON-LD", `/export?${qs({ force: id, format: "jsonld" })}`],
-      ["Recommendations CSV", `/search?${qs({ force: id, page_size: limits.max_page_size, format: "csv" })}`],
+      recommendationsCsv("force", id),
       ["Graph (GraphML)", `/graph/neighbourhood?${qs({ node: `force:${id}`, format: "graphml" })}`]]),
     h("div", { class: "cols" },
       h("section", { class: "card" }, h("h2", {}, "Recommendations per year, by response"),
@@ -372,10 +381,9 @@ function reachView(kind, label) {
         ["Years", p.first_year ? `${p.first_year}–${p.last_year}` : null],
         ["Responses", Object.entries(p.by_status || {}).map(([s, n]) => [badge(s, `${STATUS_LABEL[s] || s}: ${n}`), " "])],
         ["Forces that use it", join((p.users || []).map(f => link("force", f, names[f] || name("force", f))))]]),
-      h("p", {}, h("a", { class: "button", href: `#/search?${qs({ [kind]: id })}` }, "Search its recommendations"), " ",
-        h("a", { class: "button", href: `#/graph?${qs({ node: `${kind}:${id}` })}` }, "Show in the graph")),
+      explore(kind, id),
       downloads([[`RDF (Turtle)`, kind === "programme" ? `/export?${qs({ programme: id, format: "ttl" })}` : `/${kind}s/${encodeURIComponent(id)}?format=ttl`],
-        ["Recommendations CSV", `/search?${qs({ [kind]: id, page_size: limits.max_page_size, format: "csv" })}`],
+        recommendationsCsv(kind, id),
         ["Graph (GraphML)", `/graph/neighbourhood?${qs({ node: `${kind}:${id}`, format: "graphml" })}`]]),
       h("h2", {}, "Reach across forces"),
       forces.length ? hbars(forces, { title: `Recommendations reaching ${p.name} per force` }) : h("p", { class: "muted" }, "No recommendation reaches it yet."),
@@ -391,9 +399,8 @@ async function bodyView(id) {
     facts([["Kind", (b.kind || "").replace(/_/g, " ")], ["Also called", (b.aliases || []).join(", ")],
       ["Responses", Object.entries(b.by_status || {}).map(([s, n]) => [badge(s, `${STATUS_LABEL[s] || s}: ${n}`), " "])],
       ["Members", join((b.members || []).map(m => link("force", m.id || m, m.name || name("force", m.id || m))))]]),
-    h("p", {}, h("a", { class: "button", href: `#/search?${qs({ body: id })}` }, "Search its recommendations"), " ",
-      h("a", { class: "button", href: `#/graph?${qs({ node: `body:${id}` })}` }, "Show in the graph")),
-    downloads([["RDF (Turtle)", `/bodies/${encodeURIComponent(id)}?format=ttl`], ["Recommendations CSV", `/search?${qs({ body: id, page_size: limits.max_page_size, format: "csv" })}`]]),
+    explore("body", id),
+    downloads([["RDF (Turtle)", `/bodies/${encodeURIComponent(id)}?format=ttl`], recommendationsCsv("body", id)]),
     h("h2", {}, "Across forces"), forces.length ? hbars(forces, { title: `Recommendations involving ${b.name} per force` }) : h("p", { class: "muted" }, "None."),
     facts([["Addressed to it", `${(b.addressed_to || []).length} recommendations`], ["Linked to it", `${(b.linked_to || []).length} recommendations`]]),
     recent("body", id, "Newest recommendations"));
