@@ -6,7 +6,7 @@ import re
 
 from ingest.pages import Block, Page
 from ingest.status import decide
-from ontology.gazetteer import Entry, gazetteer
+from ontology.gazetteer import Entry, gazetteer, norm
 from ontology.records import CaseRecord, Deferral, Mention, ProgrammeRef, RecommendationRecord, Ref, SourceRecord
 from ontology.types import TYPES
 
@@ -27,8 +27,7 @@ _DEFER = re.compile(
     r"|subject to|awaiting (the )?(decision|outcome|guidance|approval)|referred (it |this |the matter )?to"
     r"|escalated to|raised (it |this )?(with|at)|asked the|been asked|(gone|sent|submitted|taken|referred) to the|wait(s|ing)? for|await(s|ing)?|dependent on|depends on|national (framework|programme|lead|working group)"
     r"|forms part of)\b",
-    re.I,
-)
+)  # searched in lower case: much faster than re.I
 
 
 NO_DATE_WARNING = "no recommendation date on the page"
@@ -105,16 +104,19 @@ def _ref(entry: Entry) -> Ref:
 
 def _named_in_text(text: str) -> Entry | None:
     """The force or body a recommendation names right after 'recommends that' (narrative layouts)."""
-    m = re.search(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})", text, re.I)
+    m = _RECOMMENDS_THAT.search(text)
     if not m:
         return None
-    words = m.group(1).split()
+    words = norm(m.group(1)).split()
     g = gazetteer()
-    for size in range(min(9, len(words)), 0, -1):
-        entries, leftover = g.resolve_orgs(" ".join(words[:size]))
-        if entries and not leftover:
-            return entries[0]
-    return None
+    i = 0
+    while i < len(words) and words[i] in _CONNECTORS:
+        i += 1
+    return g.org_at(words, i)[0] if i < len(words) else None
+
+
+_RECOMMENDS_THAT = re.compile(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})", re.I)
+_CONNECTORS = {"and", "the", "to", "of", "or"}
 
 
 def _orgs(raw: str | None, what: str, n: str, case: CaseRecord, warnings: list[str]) -> list[Ref]:
@@ -262,7 +264,7 @@ def _deferrals(rec: RecommendationRecord, g) -> None:
         return
     seen = set()
     for sentence in re.split(r"(?<=[.;])\s+", rec.response):
-        if not _DEFER.search(sentence):
+        if not _DEFER.search(sentence.lower()):
             continue
         targets = [(m.entry, m.surface) for m in g.find_bodies(sentence)]
         if not targets:

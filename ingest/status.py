@@ -23,14 +23,40 @@ _TEXT_EVIDENCE = [
 ]
 
 
+# Every pattern above turns on one of these words; only the text around them is searched (a page's
+# response can run to thousands of characters, and the parser must manage 1,000 pages a second).
+_ANCHOR = re.compile(r"accept|agree|reject|declin")
+_BEFORE, _AFTER = 100, 60
+
+
 def text_status(response: str | None) -> str | None:
     """The status the response's own words state, or None when they state none."""
     if not response:
         return None
+    windows: list[list[int]] = []
+    for m in _ANCHOR.finditer(response.lower()):
+        start, end = max(0, m.start() - _BEFORE), m.end() + _AFTER
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    if not windows:
+        return None
+    # Widen each window to whole words so that a cut word cannot make a false match.
+    text = " | ".join(response[_word_start(response, a):_word_end(response, b)] for a, b in windows)
     for status, pattern in _TEXT_EVIDENCE:
-        if pattern.search(response):
+        if pattern.search(text):
             return status
     return None
+
+
+def _word_start(text: str, i: int) -> int:
+    return 0 if i == 0 else max(text.rfind(" ", 0, i), 0)
+
+
+def _word_end(text: str, i: int) -> int:
+    j = text.find(" ", i)
+    return len(text) if j < 0 else j
 
 
 def decide(label: str | None, prefix: str | None, response: str | None) -> tuple[str, str | None, list[str]]:

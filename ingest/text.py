@@ -15,8 +15,7 @@ _GLUED = re.compile(
     r"|update|arrest|assessment|opportunity|unannounced|emergency|issue|email)\b"
     r"|\b(a)(national|review|referral|decision|detainee|supervisor|force|number|new|further|full|clear"
     r"|report|person|member|system|specific|separate|lack|thorough|robust|formal|local|single|second)\b",
-    re.I,
-)
+)  # searched in lower case (much faster than re.I); the page's own capitals are kept
 
 
 def decode(data: bytes, name: str) -> str:
@@ -43,14 +42,22 @@ def normalise(text: str) -> str:
     """Normalise line endings and spaces, remove invisible characters, repair glued words."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").replace("\u00ad", "")
-    text = re.sub(r"[ \t\f\v]+", " ", text)
-    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _SPACES.sub(" ", text)
+    text = _LINE_EDGES.sub("\n", text).strip(" ")
     return text
+
+
+_SPACES = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")
+_LINE_EDGES = re.compile(r" ?\n ?")
 
 
 def repair(text: str) -> str:
     """Undo the gluing and flattening the mirror does (FORMATS.md, quirk 5)."""
-    text = _GLUED.sub(lambda m: f"{m.group(1) or m.group(3)} {m.group(2) or m.group(4)}", text)
+    low = text.lower()
+    if len(low) == len(text):
+        glued = [(m.start(), len(m.group(1) or m.group(3))) for m in _GLUED.finditer(low)]
+        for start, cut in reversed(glued):
+            text = f"{text[:start + cut]} {text[start + cut:]}"
     # "debrief.During" -> "debrief. During"; not "e.g.The" style abbreviations of single letters.
     text = re.sub(r"(?<=[a-z]{2})([.?!])(?=[A-Z][a-z])", r"\1 ", text)
     # "search)A detainee" -> "search) A detainee"

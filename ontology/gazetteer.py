@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import ahocorasick
 import yaml
 
 from ontology.exc import InvalidModel
@@ -28,6 +30,7 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Normalise a name for comparison: case, accents, apostrophes, '&', dashes and punctuation."""
     text = fold(text).casefold()
@@ -54,53 +57,104 @@ class Match:
     surface: str
 
 
-def _alias_regex(alias: str) -> str:
-    """A regex for an alias that tolerates dashes, apostrophes and '&'/'and' variation."""
-    words = re.split(r"[\s\-–]+", alias.strip())
-    parts = []
-    for w in words:
-        if w == "&" or w.lower() == "and":
-            parts.append(r"(?:&|and)")
-            continue
-        pieces = [re.escape(p).replace(r"\*", r"\w*") for p in re.split(f"[{_APOSTROPHES}]", w)]
-        parts.append(f"[{_APOSTROPHES}]?".join(pieces))
-    return r"[\s\-–]+".join(parts)
+# Page text and aliases are matched in one spelling: lower case, accents folded, and every run of
+# spaces, dashes and apostrophes one space ("self-harm", "Chief’s", "Chiefs' Council"). Punctuation
+# inside a name must be on the page too ("Right Care, Right Person"), and "custody. Sergeants" is not
+# "custody sergeant*".
+_GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]+")
+_LONG_GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]{{2,}}")
+
+
+class _FoldTable(dict):
+    """str.translate table folding each accented character to one plain one (others left alone)."""
+
+    def __missing__(self, code: int):
+        folded = fold(chr(code))
+        self[code] = folded if len(folded) == 1 else chr(code)  # never change the text's length
+        return self[code]
+
+
+_FOLD = _FoldTable()
+
+
+def spelling(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text` in the matching spelling, and the shifts that map its offsets back: a list of
+    (offset in the spelling, characters dropped before it), ascending."""
+    low = text.lower()
+    if len(low) != len(text):  # a character whose lower case is longer ("İ"): keep it as it is
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if not low.isascii():
+        low = low.translate(_FOLD)
+    shifts: list[tuple[int, int]] = []
+    dropped = 0
+    for m in _LONG_GAP.finditer(low):
+        dropped += m.end() - m.start() - 1
+        shifts.append((m.end() - dropped, dropped))
+    return _GAP.sub(" ", low), shifts
+
+
+def _back(pos: int, shifts: list[tuple[int, int]]) -> int:
+    """An offset in the matching spelling as an offset in the original text."""
+    i = bisect_right(shifts, (pos, float("inf")))
+    return pos + (shifts[i - 1][1] if i else 0)
 
 
 class _Finder:
-    """Finds aliases in free text; case-sensitive aliases are kept apart from the rest."""
+    """Finds aliases in free text in one pass of an Aho-Corasick automaton (pyahocorasick).
+
+    A trailing `*` in an alias ("detainee*") matches any ending of its last word. Case-sensitive
+    aliases ("PIP", "Connect") must also match the page's capitals.
+    """
 
     def __init__(self, entries: list[Entry], case_sensitive: set[str]):
-        self.by_norm: dict[str, Entry] = {}
-        insensitive, sensitive = [], []
+        keys: dict[str, tuple[Entry, bool, set[str] | None]] = {}
         for entry in entries:
             for alias in (entry.name, *entry.aliases):
-                key = norm(alias.replace("*", ""))
-                if not key:
+                wild = alias.endswith("*")
+                plain = alias.replace("*", "").strip()
+                if not norm(plain):
                     continue
-                self.by_norm.setdefault(key, entry)
-                (sensitive if alias in case_sensitive else insensitive).append(alias)
-        self._wild = [(re.compile(_alias_regex(a), re.I), e) for e in entries for a in e.aliases if "*" in a]
-        self.patterns = [
-            re.compile(rf"(?<![\w]){self._alternation(aliases)}(?![\w])", flags)
-            for aliases, flags in ((insensitive, re.I), (sensitive, 0))
-            if aliases
-        ]
+                key = spelling(plain)[0].strip()
+                variants = {key, spelling(re.sub(f"[{_APOSTROPHES}]", "", plain))[0].strip()}
+                # "&" and "and" stand for each other.
+                variants |= {re.sub(r"(?<= )and(?= )", "&", v) for v in variants} | {v.replace(" & ", " and ") for v in variants}
+                for variant in variants:
+                    self._key(keys, variant, entry, wild, alias in case_sensitive, plain)
+        self.automaton = ahocorasick.Automaton()
+        for k, (entry, wild, spellings) in keys.items():
+            self.automaton.add_word(k, (len(k), entry, wild, spellings))
+        self.automaton.make_automaton()
+        self.empty = not keys
 
     @staticmethod
-    def _alternation(aliases: list[str]) -> str:
-        uniq = sorted(set(aliases), key=lambda a: (-len(a), a))
-        return "(?:" + "|".join(_alias_regex(a) for a in uniq) + ")"
+    def _key(keys: dict, k: str, entry: Entry, wild: bool, sensitive: bool, alias: str) -> None:
+        first, _, spellings = keys.get(k, (entry, wild, set()))
+        if spellings is None or not sensitive:
+            spellings = None  # any capitals, if any alias with this key allows them
+        else:
+            spellings.add(_GAP.sub(" ", alias))
+        keys[k] = (first, wild, spellings)
 
     def find(self, text: str) -> list[Match]:
+        if self.empty or not text:
+            return []
+        spelt, shifts = spelling(text)
+        size = len(spelt)
         found: list[Match] = []
-        for pattern in self.patterns:
-            for m in pattern.finditer(text):
-                entry = self.by_norm.get(norm(m.group()))
-                if entry is None:
-                    entry = next((e for rx, e in self._wild if rx.fullmatch(m.group())), None)
-                if entry is not None:
-                    found.append(Match(entry, m.start(), m.end(), m.group()))
+        for last, (length, entry, wild, spellings) in self.automaton.iter(spelt):
+            start, end = last - length + 1, last + 1
+            if start > 0 and (spelt[start - 1].isalnum() or spelt[start - 1] == "_"):
+                continue
+            if wild:
+                while end < size and (spelt[end].isalnum() or spelt[end] == "_"):
+                    end += 1
+            elif end < size and (spelt[end].isalnum() or spelt[end] == "_"):
+                continue
+            start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
+            surface = text[start:stop]
+            if spellings is not None and _GAP.sub(" ", surface) not in spellings:
+                continue
+            found.append(Match(entry, start, stop, surface))
         # Keep the longest of overlapping matches.
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         out: list[Match] = []
@@ -227,27 +281,37 @@ class Gazetteer:
                     table.setdefault(key, entry)
         return table
 
-    def resolve_orgs(self, label: str) -> tuple[list[Entry], list[str]]:
+    @cached_property
+    def _org_longest(self) -> int:
+        return max(len(k) for k in self._org_tokens)
+
+    @lru_cache(maxsize=16384)  # noqa: B019 - one gazetteer per process; labels repeat across pages
+    def resolve_orgs(self, label: str) -> tuple[tuple[Entry, ...], tuple[str, ...]]:
         """Resolve a label naming forces/bodies. Returns (entries, leftover words); leftovers mean damage."""
-        tokens = norm(label).split()
-        table = self._org_tokens
-        longest = max(len(k) for k in table)
+        words = norm(label).split()
         entries: list[Entry] = []
         leftover: list[str] = []
         i = 0
-        while i < len(tokens):
-            for size in range(min(longest, len(tokens) - i), 0, -1):
-                entry = table.get(tuple(tokens[i:i + size]))
-                if entry is not None:
-                    if entry not in entries:
-                        entries.append(entry)
-                    i += size
-                    break
+        while i < len(words):
+            entry, size = self.org_at(words, i)
+            if entry is not None:
+                if entry not in entries:
+                    entries.append(entry)
+                i += size
             else:
-                if tokens[i] not in _CONNECTORS:
-                    leftover.append(tokens[i])
+                if words[i] not in _CONNECTORS:
+                    leftover.append(words[i])
                 i += 1
-        return entries, leftover
+        return tuple(entries), tuple(leftover)
+
+    def org_at(self, words: list[str], i: int) -> tuple[Entry | None, int]:
+        """The longest force or body name starting at word `i` of normalised `words`, and its length."""
+        table = self._org_tokens
+        for size in range(min(self._org_longest, len(words) - i), 0, -1):
+            entry = table.get(tuple(words[i:i + size]))
+            if entry is not None:
+                return entry, size
+        return None, 0
 
     @cached_property
     def _programme_finder(self) -> _Finder:
