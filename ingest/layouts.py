@@ -17,15 +17,65 @@ HEADING = re.compile(
 TOTAL = re.compile(r"^(?P<n>\d+)\s*total(?P<rest>.*)$", re.I)
 RECOMMEND = re.compile(r"\b(recommends|reccomends|recomends|recommended that|recommend that|recommendation is that)\b", re.I)
 INVESTIGATION_TITLE = re.compile(r"^Investigation into\b", re.I)
+# A line that opens a new recommendation (FORMATS.md, pattern A): on unnumbered pages the next one
+# can start on the very next line, with no blank line and no heading.
+OPENER = re.compile(
+    r"^(?:The (?:IOPC|IPCC)\b[^.]{0,60}?\b(?:recommends|reccomends|recomends)\b|It is (?:therefore |also )?recommended that"
+    r"|We (?:therefore |also )?recommend that)",
+    re.I,
+)
+# "[...]" or "[…]": a page cut from a longer one. Never a title, never text.
+CUT_MARKER = re.compile(r"^\[\s*(?:\.\.\.|…)\s*\]$")
+# Lines that are website furniture, never a title or a summary (force sites, FORMATS.md).
+BOILERPLATE = re.compile(
+    r"^(?:.{0,160}\bcookies?\b.{0,160}|Quickly exit (?:this )?site|Exit (?:this )?site|Leave this site"
+    r"|Skip to (?:main )?content|(?:Accept|Reject) (?:all|additional|optional)(?: cookies)?|Hide (?:this )?message"
+    r"|Menu|Search|Close|Back to top|Print this page|Share this page)$",
+    re.I,
+)
+FOI_REFERENCE = re.compile(
+    r"^(?!IOPC|IPCC)(?P<label>(?:MPS|Our|Your|Force|FOI|Request|Case|[A-Z]{2,5})\s+Ref(?:erence)?(?:\s+(?:number|no\.?))?)\s*:\s*(?P<ref>\S.*)$",
+    re.I | re.M,
+)
+
+# Pages that are not IOPC recommendation pages (FORMATS.md): code, what to call them, how to know them.
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+NOT_IOPC = [
+    ("HMICFRS-AI", "an accountabilityindex HMICFRS report page, not an IOPC recommendation",
+     re.compile(r"^Source\s*·\s*HMICFRS", re.M)),
+    ("HMICFRS-TRACKER", "an HMICFRS recommendation tracker page, not an IOPC recommendation",
+     re.compile(r"\[on\].{0,60}?\[(?:status|comment)\]|\[/(?:status|comment)\]\s*\[/on\]|^HMIC(?:FRS)? recommends\b", re.M | re.I)),
+    ("FORCE-TABLE", "a force's response table to a super-complaint, not an IOPC recommendation",
+     re.compile(r"^No\.?\s*\|\s*Recommendation\s*\|", re.M | re.I)),
+    ("FORCE-IPCC-LIST", "a force's own list of IPCC recommendations, not an IOPC recommendation page",
+     re.compile(rf"^Recommendations\s*[-–]\s*(?:{_MONTHS})\s+\d{{4}}\s*$(?=[\s\S]*^\d{{1,2}}[.)]\s+\S)", re.M | re.I)),
+]
+NOT_FOUND = re.compile(r"^(?:Error\s*)?404\b.{0,40}\bnot found\b", re.I)
+
+
+def refused(text: str) -> tuple[str, str] | None:
+    """(code, description) when the page is one of the kinds that are not IOPC recommendation pages."""
+    for code, description, pattern in NOT_IOPC:
+        if pattern.search(text):
+            return code, description
+    first = next((ln for ln in text.split("\n") if ln.strip()), "")
+    if NOT_FOUND.match(first) and not RECOMMEND.search(text):
+        return "NOT-FOUND", "a '404 page not found' page, not an IOPC recommendation"
+    return None
 
 
 def detect(text: str) -> str:
-    """Return the layout code (PC-A, AI-B, ..., JUNK-GLOSSARY) of a page's text."""
+    """Return the layout code (PC-A, AI-B, ..., JUNK-GLOSSARY, FORCE-FOI) of a page's text."""
+    kind = refused(text)
+    if kind:
+        return kind[0]
     head = text[:600]
     lines = [ln for ln in text.split("\n") if ln.strip()]
     first = lines[0] if lines else ""
     if "IOPC Learning Case" in head or AI_HEADER.search(head):
         return "AI-A"
+    if FOI_REFERENCE.search(text) and RECOMMEND.search(text):
+        return "FORCE-FOI"
     if any(m in text for m in GLOSSARY_MARKERS):
         return "JUNK-GLOSSARY"
     if re.search(r"^\d+[ \t]*total[ \t]*\S", text, re.M | re.I) and not re.search(r"^Recommendations?[ \t]+\d", text, re.M):

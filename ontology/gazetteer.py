@@ -331,6 +331,14 @@ class Gazetteer:
     def find_programmes(self, text: str) -> list[Match]:
         return self._programme_finder.find(text)
 
+    @cached_property
+    def _org_finder(self) -> _Finder:
+        return _Finder(self.forces + self.bodies, set())
+
+    def find_orgs(self, text: str) -> list[Match]:
+        """Forces and bodies named in free text."""
+        return self._org_finder.find(text)
+
     def find_bodies(self, text: str) -> list[Match]:
         return self._body_finder.find(text)
 

@@ -24,11 +24,13 @@ class IOPC(DefinedNamespace):
     file: URIRef
     forceKind: URIRef
     hasRecommendation: URIRef
+    incomplete: URIRef
     layout: URIRef
     linkedBody: URIRef
     mentions: URIRef
     notInGazetteer: URIRef
     number: URIRef
+    otherReference: URIRef
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef
