@@ -104,6 +104,11 @@ GET_NODES = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n"
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
 CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
+# Stored cases an incoming batch may merge with: the same ids, the same titles, and every header-only case.
+RELATED_CASES = (
+    "MATCH (c:`Case`) WHERE c.id IN $ids OR c.title IN $titles OR c.incomplete = true "
+    "RETURN c.record AS record ORDER BY c.id"
+)
 CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
 REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"

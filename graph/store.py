@@ -179,20 +179,24 @@ class GraphStore(ABC):
             out.append((query, {"rows": edge_rows}))
         return out
 
-    def write_cases(self, cases: list[CaseRecord], batch_size: int = 500) -> WriteResult:
+    def write_cases(self, cases: list[CaseRecord], batch_size: int = 500,
+                    supersedes: dict[str, list[str]] | None = None) -> WriteResult:
         """Write cases, replacing earlier versions; unchanged cases are skipped.
 
+        `supersedes` maps a case id to stored cases it replaces under other ids (a header-only case
+        merged into its complete rendering): they are deleted in the same transaction.
         Each batch is one transaction; if a batch fails, its cases are retried one at a time so one
         bad case cannot keep the others out, and none is ever half-written.
         """
         result = WriteResult([], [], {})
         with self._writer:
             for start in range(0, len(cases), batch_size):
-                self._write_batch(cases[start:start + batch_size], result)
+                self._write_batch(cases[start:start + batch_size], result, supersedes or {})
         return result
 
-    def _write_batch(self, batch: list[CaseRecord], result: WriteResult) -> None:
-        stored = {r["id"]: r for r in self._read(cypher.CASE_STATE, {"ids": [c.id for c in batch]})}
+    def _write_batch(self, batch: list[CaseRecord], result: WriteResult, supersedes: dict[str, list[str]]) -> None:
+        ids = [c.id for c in batch] + [old for c in batch for old in supersedes.get(c.id, []) if old != c.id]
+        stored = {r["id"]: r for r in self._read(cypher.CASE_STATE, {"ids": ids})}
         todo = []
         for case in batch:
             if case.id in stored and stored[case.id]["hash"] == case.content_hash():
@@ -202,7 +206,7 @@ class GraphStore(ABC):
         if not todo:
             return
         try:
-            self._replace(todo, stored)
+            self._replace(todo, stored, supersedes)
             result.written += [c.id for c in todo]
         except IopcKgError:
             raise
@@ -210,17 +214,18 @@ class GraphStore(ABC):
             log.warning("batch failed (%s); retrying its cases one by one", e)
             for case in todo:
                 try:
-                    self._replace([case], stored)
+                    self._replace([case], stored, supersedes)
                     result.written.append(case.id)
                 except Exception as e2:  # noqa: BLE001
                     result.failed[case.id] = str(e2)
 
-    def _replace(self, cases: list[CaseRecord], stored: dict[str, dict]) -> None:
+    def _replace(self, cases: list[CaseRecord], stored: dict[str, dict], supersedes: dict[str, list[str]]) -> None:
         self.version += 1
         rows = Rows()
         for case in cases:
             rows.extend(case_rows(case))
         previous = [stored[c.id] for c in cases if c.id in stored]
+        previous += [stored[old] for c in cases for old in supersedes.get(c.id, []) if old != c.id and old in stored]
         self._execute_write(self._deletes(previous) + self._statements(rows))
 
     @staticmethod
@@ -261,6 +266,12 @@ class GraphStore(ABC):
         """The stored case records (for `reindex` and exports)."""
         rows = self._read(cypher.CASE_RECORDS, {"skip": skip, "limit": limit})
         return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
+
+    def related_cases(self, cases: list[CaseRecord]) -> list[CaseRecord]:
+        """Stored cases that incoming `cases` may be renderings of: the same ids or titles, and every
+        header-only case (they wait for a complete rendering to merge with)."""
+        params = {"ids": [c.id for c in cases], "titles": [c.title for c in cases if c.title]}
+        return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in self._read(cypher.RELATED_CASES, params)]
 
     def case_record(self, case_id: str) -> CaseRecord:
         rows = self._read(cypher.CASE_RECORD, {"id": case_id})

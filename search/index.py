@@ -278,6 +278,13 @@ class _Bulk:
                 self.commit()
         return n
 
+    def delete(self, case_ids: list[str]) -> None:
+        """Remove cases another case superseded (a header-only case merged into its complete rendering)."""
+        for cid in case_ids:
+            if self.writer is None:
+                self.writer = self.index._writer(self.procs)
+            self.writer.delete_by_term("case_id", cid)
+
     def commit(self) -> None:
         if self.writer is not None:
             self.index._commit(self.writer, self.words)
