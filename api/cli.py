@@ -32,12 +32,19 @@ def main(ctx: click.Context, data_dir: Path | None, store: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--no-merge", is_flag=True, help="One object per file instead of merging renderings of the same case.")
-def parse(paths: tuple[Path, ...], no_merge: bool) -> None:
+@click.option("--explain", is_flag=True, help="Instead of JSON, show for each page file the layout detected and what each line became.")
+def parse(paths: tuple[Path, ...], no_merge: bool, explain: bool) -> None:
     """Parse pages and print one JSON object per case (directories are walked).
 
     A file that fails is reported on stderr with the reason; the others still print; the exit
     code is 1 if any file failed.
     """
+    if explain:
+        from ingest.explain import explain as explain_page
+        from ingest.sources import walk
+
+        click.echo("\n\n".join(explain_page(path) for path in walk(list(paths))))
+        return
     from ingest.pipeline import parse_paths
 
     result = parse_paths(list(paths), merge=not no_merge)

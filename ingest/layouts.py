@@ -64,6 +64,25 @@ def refused(text: str) -> tuple[str, str] | None:
     return None
 
 
+# What each layout code means, for `iopc-kg parse --explain` (FORMATS.md has the full shapes).
+LAYOUTS = {
+    "PC-A": "policeconduct node page: title, Published, IOPC reference and date labels, often no recommendations",
+    "PC-B": "policeconduct slug page: unnumbered recommendations with 'Do you accept the recommendation?' Yes/No",
+    "PC-C": "newer policeconduct page: recommendation, a status line such as 'Accepted', the response",
+    "PC-INV": "investigation summary: title 'Investigation into …', narrative, recommendations near the end if at all",
+    "AI-A": "accountabilityindex mirror with its header line (force, Ref, Recommended, Response due)",
+    "AI-B": "accountabilityindex chunk: numbered recommendations, Addressed to / Linked bodies, no header",
+    "AI-C": "older flattened mirror: 'N total' glued to the first recommendation, no headings",
+    "LEGACY-IPCC-2016": "ipcc.gov.uk page: no title, recommendation, bare Yes/No, response",
+    "LEGACY-2018": "policeconduct /cy/ page: narrative only, the body named in the text",
+    "FORCE-FOI": "a force's page republishing an IOPC recommendation with its own reference and response",
+    "JUNK-GLOSSARY": "only the site glossary: no recommendation",
+    "JSON": "iopc-kg's own record schema",
+    **{code: description for code, description, _ in NOT_IOPC},
+    "NOT-FOUND": "a '404 page not found' page, not an IOPC recommendation",
+}
+
+
 def detect(text: str) -> str:
     """Return the layout code (PC-A, AI-B, ..., JUNK-GLOSSARY, FORCE-FOI) of a page's text."""
     kind = refused(text)

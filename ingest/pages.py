@@ -76,6 +76,8 @@ class Page:
     summary: str | None = None
     aliases: list[str] = field(default_factory=list)
     incomplete_why: str | None = None  # set when the page carries the case but none of its recommendations
+    # Line index -> what the line became; filled only when asked for (`iopc-kg parse --explain`).
+    roles: dict[int, str] | None = None
     total: int | None = None
     tags: list[str] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
@@ -99,7 +101,7 @@ def _join(lines: list[str]) -> list[str]:
     return [p for p in paras if p.strip()]
 
 
-def parse_page(text: str, name: str) -> Page:
+def parse_page(text: str, name: str, explain: bool = False) -> Page:
     """Parse normalised page text.
 
     Raises InvalidSource for a page that is not an IOPC recommendation page, or holds neither a
@@ -111,14 +113,16 @@ def parse_page(text: str, name: str) -> Page:
         raise InvalidSource(f"{name}: refused: this is {kind[1]} (layout {kind[0]})")
     text = _strip_furniture(text)
     layout = detect(text)
-    page = Page(layout=layout)
+    page = Page(layout=layout, roles={} if explain else None)
     if layout == "JUNK-GLOSSARY":
         raise InvalidSource(
             f"{name}: page holds no recommendation: the text is only the site glossary (layout JUNK-GLOSSARY)"
         )
     lines = text.split("\n")
     start = _header(page, lines)
-    _blocks(page, lines[start:])
+    if page.roles is not None:
+        _header_roles(page, lines, start)
+    _blocks(page, lines[start:], start)
     page.blocks = [b for b in page.blocks if b.text_str.strip()]
     if not page.blocks:
         why = {
@@ -243,6 +247,24 @@ def _header(page: Page, lines: list[str]) -> int:
     return nonblank[idx][0] if idx < len(nonblank) else len(lines)
 
 
+def _header_roles(page: Page, lines: list[str], start: int) -> None:
+    """Which header line gave which field (for --explain): matched by value, the rest are labels."""
+    values = [("title", page.title), ("reference", page.reference), ("published", page.published),
+              ("date recommended", page.date_made), ("response due", page.date_due)]
+    for i, ln in enumerate(lines[:start]):
+        if not ln.strip():
+            continue
+        found = "header line: force, reference, recommended, due" if AI_HEADER.match(ln) else None
+        found = found or next((f"{name}" for name, v in values if v and v in ln), None)
+        if found is None and page.tags and any(t in ln for t in page.tags):
+            found = "tags"
+        if found is None and page.summary and ln in page.summary:
+            found = "summary"
+        if found is None and page.aliases and any(a in ln for a in page.aliases):
+            found = "other reference (alias)"
+        page.roles[i] = found or "header label or furniture (no value)"
+
+
 def _foi_lines(page: Page, lines: list[str]) -> int:
     """A force's page (FORMATS.md): take its `Title:` value and its own reference out of the lines.
 
@@ -306,8 +328,37 @@ def _split_glued(lines: list[str]) -> list[str]:
     return out
 
 
-def _blocks(page: Page, lines: list[str]) -> None:
+def _snapshot(page: Page, block: Block | None, intro: list[str]) -> tuple:
+    b = block
+    return (len(page.blocks), page.total, len(page.tags), len(intro),
+            *((b.label, b.addressed, b.linked, b.question, b.response_prefix, sum(1 for x in b.text if x),
+               sum(1 for x in b.response if x)) if b else (None,) * 7))
+
+
+def _describe(page: Page, before: tuple, after: tuple) -> str:
+    """What one line did, from the parser state before and after it (for --explain)."""
+    n = f"recommendation {len(page.blocks)}"
+    if after[0] > before[0]:
+        block = page.blocks[-1]
+        return f"{n}: starts" + (f" (heading, numbers {block.numbers})" if block.numbers else " (text)")
+    names = ["count (N total)", "tags", "summary (intro)", "status label", "addressed to", "linked bodies",
+             "'Do you accept…' question", "response prefix", "text", "response"]
+    changed = [name for name, a, b in zip(names, before[1:], after[1:]) if a != b]
+    if not changed:
+        return "label or sub-head (no value)"
+    return ", ".join(c if c in names[:3] else f"{n}: {c}" for c in changed)
+
+
+def _note(page: Page, i: int, role: str) -> None:
+    page.roles[i] = f"{page.roles[i]}; {role}" if i in page.roles else role
+
+
+def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
     """One pass over the lines after the header, as a small state machine (text -> fields -> response)."""
+    explain = page.roles is not None
+    origin = list(range(offset, offset + len(lines)))
+    if explain:
+        origin = [i for i, ln in zip(origin, lines) for _ in _split_glued([ln])]
     lines = _split_glued(lines)
     headed = any(HEADING.match(ln) for ln in lines)
     block: Block | None = None
@@ -325,7 +376,12 @@ def _blocks(page: Page, lines: list[str]) -> None:
         return block
 
     prev_blank = True
-    for raw in lines:
+    before = None
+    for pos, raw in enumerate(lines):
+        if explain:
+            if before is not None:
+                _note(page, origin[pos - 1], _describe(page, before, _snapshot(page, block, intro)))
+            before = _snapshot(page, block, intro) if raw.strip() else None
         ln = raw.strip()
         if not ln:
             if block is not None:
@@ -454,6 +510,8 @@ def _blocks(page: Page, lines: list[str]) -> None:
             if page.layout == "FORCE-FOI":
                 state = "response"  # a force's page: what follows the recommendation is its answer
         prev_blank = False
+    if explain and before is not None:
+        _note(page, origin[len(lines) - 1], _describe(page, before, _snapshot(page, block, intro)))
     if intro and not page.summary:
         page.summary = " ".join(intro)[:2000]
 

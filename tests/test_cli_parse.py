@@ -37,3 +37,14 @@ def test_parse_of_good_files_exits_zero(seed_path):
     proc = run("parse", str(seed_path))
     assert proc.returncode == 0 and proc.stderr == ""
     assert json.loads(proc.stdout)["reference"] == "2022/178839"
+
+
+def test_parse_explain_shows_the_layout_and_what_each_line_became(samples_dir):
+    proc = run("parse", "--explain", str(samples_dir / "kent-police-2021-03-unnumbered.txt"),
+               str(samples_dir / "damaged" / "hmicfrs-tracker-404.txt"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "layout: PC-B" in out
+    assert "recommendation 2: starts (text)" in out and "recommendation 1: status label" in out
+    assert "| No" in out and "incomplete: False" in out
+    assert "refused:" in out and "HMICFRS recommendation tracker page" in out

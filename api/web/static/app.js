@@ -299,6 +299,9 @@ async function recommendationView(id) {
     h("h1", {}, `Recommendation ${(r.numbers || []).join(", ") || ""} · ${r.reference || r.case_id}`),
     r.title ? h("p", {}, r.title) : null,
     h("p", {}, badge(r.status, r.status_label)),
+    r.case_incomplete ? h("p", { class: "notice", id: "rec-incomplete" }, "The pages seen so far carry only part of this case.") : null,
+    (r.warnings || []).length ? h("ul", { class: "notice", id: "rec-warnings", "aria-label": "What the parser noticed" },
+      r.warnings.map(w => h("li", {}, w))) : null,
     facts([
       ["Force", r.force ? link("force", r.force.id, r.force.name) : null],
       ["Made", r.date_recommended || "not given"],
@@ -336,9 +339,17 @@ async function caseView(id) {
   const c = await api(`/cases/${encodeURIComponent(id)}`);
   render(`Case ${c.reference || id}`,
     h("h1", {}, `Case ${c.reference || id}`), c.title ? h("p", {}, c.title) : null,
-    facts([["Force", c.force ? link("force", c.force.id, c.force.name) : null], ["Made", c.date_recommended], ["Response due", c.response_due]]),
+    c.incomplete ? h("p", { class: "notice", id: "case-incomplete" },
+      "Incomplete: the pages seen so far carry this case (its header) but none of its recommendations. "
+      + "It is completed when a rendering with them is ingested.") : null,
+    facts([["Force", c.force ? link("force", c.force.id, c.force.name) : null], ["Made", c.date_recommended], ["Response due", c.response_due],
+      ["Published", c.published], ["Other references", (c.aliases || []).join(", ")]]),
+    c.summary ? h("p", {}, c.summary) : null,
     h("h2", {}, "Recommendations"),
-    h("ol", {}, c.recommendations.map(r => h("li", {}, link("recommendation", r.id, r.text.length > 200 ? r.text.slice(0, 199) + "…" : r.text), " ", badge(r.status, r.status_label)))),
+    c.recommendations.length
+      ? h("ol", {}, c.recommendations.map(r => h("li", {}, link("recommendation", r.id, r.text.length > 200 ? r.text.slice(0, 199) + "…" : r.text), " ", badge(r.status, r.status_label))))
+      : h("p", { class: "muted" }, "None on the pages seen so far."),
+    (c.warnings || []).length ? [h("h2", {}, "What the parser noticed"), h("ul", { id: "case-warnings" }, c.warnings.map(w => h("li", {}, w)))] : null,
     downloads([["Turtle", `/cases/${encodeURIComponent(id)}?format=ttl`], ["JSON-LD", `/cases/${encodeURIComponent(id)}?format=jsonld`]]));
 }
 
