@@ -50,13 +50,20 @@ NOT_IOPC = [
     ("FORCE-IPCC-LIST", "a force's own list of IPCC recommendations, not an IOPC recommendation page",
      re.compile(rf"^Recommendations\s*[-–]\s*(?:{_MONTHS})\s+\d{{4}}\s*$(?=[\s\S]*^\d{{1,2}}[.)]\s+\S)", re.M | re.I)),
 ]
+# Cheap tests that must hold before each pattern above is worth searching for (most pages are not these).
+_CUES = [
+    lambda t: "HMICFRS" in t,
+    lambda t: "[on]" in t or "[/on]" in t or "HMIC" in t,
+    lambda t: "|" in t,
+    lambda t: "Recommendations" in t and ("- " in t or "– " in t),
+]
 NOT_FOUND = re.compile(r"^(?:Error\s*)?404\b.{0,40}\bnot found\b", re.I)
 
 
 def refused(text: str) -> tuple[str, str] | None:
     """(code, description) when the page is one of the kinds that are not IOPC recommendation pages."""
-    for code, description, pattern in NOT_IOPC:
-        if pattern.search(text):
+    for (code, description, pattern), cue in zip(NOT_IOPC, _CUES):
+        if cue(text) and pattern.search(text):
             return code, description
     first = next((ln for ln in text.split("\n") if ln.strip()), "")
     if NOT_FOUND.match(first) and not RECOMMEND.search(text):

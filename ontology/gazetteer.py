@@ -57,46 +57,50 @@ class Match:
     surface: str
 
 
-# Page text and aliases are matched in one spelling: lower case, accents folded, and every run of
-# spaces, dashes and apostrophes one space ("self-harm", "Chief’s", "Chiefs' Council"). Punctuation
-# inside a name must be on the page too ("Right Care, Right Person"), and "custody. Sergeants" is not
-# "custody sergeant*".
+# Page text and aliases are matched in one spelling: lower case, accents folded, every run of spaces,
+# dashes and apostrophes one space ("self-harm", "Chief’s", "Chiefs' Council"), every other
+# punctuation mark a space of its own, and a space at each end. So a key " custody " can only start
+# and end at word boundaries, and "custody. Sergeants" ("custody  sergeants", two spaces) is not
+# "custody sergeant*", while "Right Care, Right Person" is spelt alike on the page and in the gazetteer.
 _GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]+")
 _LONG_GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]{{2,}}")
 
 
-class _FoldTable(dict):
-    """str.translate table folding each accented character to one plain one (others left alone)."""
+class _SpellTable(dict):
+    """str.translate table: a word character to its lower-case, accent-folded self, anything else to a
+    space; always one character for one, so offsets survive."""
 
     def __missing__(self, code: int):
-        folded = fold(chr(code))
-        self[code] = folded if len(folded) == 1 else chr(code)  # never change the text's length
-        return self[code]
+        c = chr(code)
+        if c.isalnum() or c == "_":
+            low = fold(c.lower())
+            out = low if len(low) == 1 else c
+        else:
+            out = " "
+        self[code] = out
+        return out
 
 
-_FOLD = _FoldTable()
+_SPELL = _SpellTable()
 
 
-def spelling(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """`text` in the matching spelling, and the shifts that map its offsets back: a list of
-    (offset in the spelling, characters dropped before it), ascending."""
-    low = text.lower()
-    if len(low) != len(text):  # a character whose lower case is longer ("İ"): keep it as it is
-        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    if not low.isascii():
-        low = low.translate(_FOLD)
+@lru_cache(maxsize=64)
+def spelling(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """`text` in the matching spelling (one leading space added), and the shifts that map its offsets
+    back: (offset in the spelling, characters dropped before it), ascending. Cached: the programme,
+    theme and body finders read the same texts."""
     shifts: list[tuple[int, int]] = []
-    dropped = 0
-    for m in _LONG_GAP.finditer(low):
+    dropped = -1  # the leading space
+    for m in _LONG_GAP.finditer(text):
         dropped += m.end() - m.start() - 1
         shifts.append((m.end() - dropped, dropped))
-    return _GAP.sub(" ", low), shifts
+    return " " + _GAP.sub(" ", text).translate(_SPELL) + " ", tuple(shifts)
 
 
-def _back(pos: int, shifts: list[tuple[int, int]]) -> int:
+def _back(pos: int, shifts: tuple[tuple[int, int], ...]) -> int:
     """An offset in the matching spelling as an offset in the original text."""
     i = bisect_right(shifts, (pos, float("inf")))
-    return pos + (shifts[i - 1][1] if i else 0)
+    return pos + (shifts[i - 1][1] if i else -1)
 
 
 class _Finder:
@@ -114,10 +118,11 @@ class _Finder:
                 plain = alias.replace("*", "").strip()
                 if not norm(plain):
                     continue
-                key = spelling(plain)[0].strip()
-                variants = {key, spelling(re.sub(f"[{_APOSTROPHES}]", "", plain))[0].strip()}
+                key = spelling(plain)[0].rstrip() if wild else spelling(plain)[0]
+                bare = spelling(re.sub(f"[{_APOSTROPHES}]", "", plain))[0]
+                variants = {key, bare.rstrip() if wild else bare}
                 # "&" and "and" stand for each other.
-                variants |= {re.sub(r"(?<= )and(?= )", "&", v) for v in variants} | {v.replace(" & ", " and ") for v in variants}
+                variants |= {v.replace(" and ", " & ") for v in variants}
                 for variant in variants:
                     self._key(keys, variant, entry, wild, alias in case_sensitive, plain)
         self.automaton = ahocorasick.Automaton()
@@ -142,14 +147,12 @@ class _Finder:
         size = len(spelt)
         found: list[Match] = []
         for last, (length, entry, wild, spellings) in self.automaton.iter(spelt):
-            start, end = last - length + 1, last + 1
-            if start > 0 and (spelt[start - 1].isalnum() or spelt[start - 1] == "_"):
-                continue
+            start, end = last - length + 2, last + 1  # past the key's leading space
             if wild:
-                while end < size and (spelt[end].isalnum() or spelt[end] == "_"):
+                while end < size and spelt[end] != " ":
                     end += 1
-            elif end < size and (spelt[end].isalnum() or spelt[end] == "_"):
-                continue
+            else:
+                end -= 1  # the key's trailing space
             start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
             surface = text[start:stop]
             if spellings is not None and _GAP.sub(" ", surface) not in spellings:
