@@ -33,7 +33,7 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Normalise a name for comparison: case, accents, apostrophes, '&', dashes and punctuation."""
-    text = fold(text).casefold()
+    text = (text if text.isascii() else fold(text)).casefold()
     text = re.sub(f"[{_APOSTROPHES}]", "", text)
     text = text.replace("&", " and ")
     text = re.sub(r"[^\w\s]+", " ", text)
@@ -66,22 +66,27 @@ _GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]+")
 _LONG_GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]{{2,}}")
 
 
-class _SpellTable(dict):
-    """str.translate table: a word character to its lower-case, accent-folded self, anything else to a
-    space; always one character for one, so offsets survive."""
-
-    def __missing__(self, code: int):
-        c = chr(code)
-        if c.isalnum() or c == "_":
-            low = fold(c.lower())
-            out = low if len(low) == 1 else c
-        else:
-            out = " "
-        self[code] = out
-        return out
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_RUN = re.compile(r" {2,}")
+# One character for one: word characters to lower case, gaps (white space, dashes, apostrophes) to a
+# space, any other punctuation to \x01, which stops a run of spaces from being collapsed.
+_SPELL = str.maketrans({
+    c: (c.lower() if c.isalnum() or c == "_" else " " if c.isspace() or c in "-'`" else "\x01")
+    for c in map(chr, range(128))
+})
 
 
-_SPELL = _SpellTable()
+@lru_cache(maxsize=4096)
+def _ascii(c: str) -> str:
+    """One non-ASCII character as one ASCII character of the same role (letter, gap or punctuation)."""
+    if c in _APOSTROPHES:
+        return "'"
+    if c == "–" or c.isspace():
+        return " "
+    folded = fold(c.lower())
+    if len(folded) == 1 and folded.isascii():
+        return folded
+    return "_" if c.isalnum() else "."
 
 
 @lru_cache(maxsize=64)
@@ -89,12 +94,17 @@ def spelling(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     """`text` in the matching spelling (one leading space added), and the shifts that map its offsets
     back: (offset in the spelling, characters dropped before it), ascending. Cached: the programme,
     theme and body finders read the same texts."""
+    if not text.isascii():
+        text = _NON_ASCII.sub(lambda m: _ascii(m.group()), text)
+    spelt = text.translate(_SPELL)
     shifts: list[tuple[int, int]] = []
     dropped = -1  # the leading space
-    for m in _LONG_GAP.finditer(text):
+    for m in _RUN.finditer(spelt):
         dropped += m.end() - m.start() - 1
         shifts.append((m.end() - dropped, dropped))
-    return " " + _GAP.sub(" ", text).translate(_SPELL) + " ", tuple(shifts)
+    if shifts:
+        spelt = _RUN.sub(" ", spelt)
+    return " " + spelt.replace("\x01", " ") + " ", tuple(shifts)
 
 
 def _back(pos: int, shifts: tuple[tuple[int, int], ...]) -> int:
@@ -106,66 +116,73 @@ def _back(pos: int, shifts: tuple[tuple[int, int], ...]) -> int:
 class _Finder:
     """Finds aliases in free text in one pass of an Aho-Corasick automaton (pyahocorasick).
 
-    A trailing `*` in an alias ("detainee*") matches any ending of its last word. Case-sensitive
-    aliases ("PIP", "Connect") must also match the page's capitals.
+    One finder can serve several kinds at once (programmes and themes are found in one pass over a
+    text); overlapping matches are resolved within each kind. A trailing `*` in an alias
+    ("detainee*") matches any ending of its last word. Case-sensitive aliases ("PIP", "Connect") must
+    also match the page's capitals.
     """
 
-    def __init__(self, entries: list[Entry], case_sensitive: set[str]):
-        keys: dict[str, tuple[Entry, bool, set[str] | None]] = {}
-        for entry in entries:
-            for alias in (entry.name, *entry.aliases):
-                wild = alias.endswith("*")
-                plain = alias.replace("*", "").strip()
-                if not norm(plain):
-                    continue
-                key = spelling(plain)[0].rstrip() if wild else spelling(plain)[0]
-                bare = spelling(re.sub(f"[{_APOSTROPHES}]", "", plain))[0]
-                variants = {key, bare.rstrip() if wild else bare}
-                # "&" and "and" stand for each other.
-                variants |= {v.replace(" and ", " & ") for v in variants}
-                for variant in variants:
-                    self._key(keys, variant, entry, wild, alias in case_sensitive, plain)
+    def __init__(self, groups: list[tuple[list[Entry], set[str]]]):
+        # key -> kind -> (first entry, wild, spellings allowed or None for any capitals)
+        keys: dict[str, dict[str, tuple[Entry, bool, set[str] | None]]] = {}
+        for entries, case_sensitive in groups:
+            for entry in entries:
+                for alias in (entry.name, *entry.aliases):
+                    wild = alias.endswith("*")
+                    plain = alias.replace("*", "").strip()
+                    if not norm(plain):
+                        continue
+                    key = spelling(plain)[0].rstrip() if wild else spelling(plain)[0]
+                    bare = spelling(re.sub(f"[{_APOSTROPHES}]", "", plain))[0]
+                    variants = {key, bare.rstrip() if wild else bare}
+                    # "&" and "and" stand for each other.
+                    variants |= {v.replace(" and ", " & ") for v in variants}
+                    for variant in variants:
+                        self._key(keys.setdefault(variant, {}), entry, wild, alias in case_sensitive, plain)
         self.automaton = ahocorasick.Automaton()
-        for k, (entry, wild, spellings) in keys.items():
-            self.automaton.add_word(k, (len(k), entry, wild, spellings))
+        for k, by_kind in keys.items():
+            self.automaton.add_word(k, (len(k), tuple(by_kind.values())))
         self.automaton.make_automaton()
         self.empty = not keys
 
     @staticmethod
-    def _key(keys: dict, k: str, entry: Entry, wild: bool, sensitive: bool, alias: str) -> None:
-        first, _, spellings = keys.get(k, (entry, wild, set()))
+    def _key(by_kind: dict, entry: Entry, wild: bool, sensitive: bool, alias: str) -> None:
+        first, _, spellings = by_kind.get(entry.kind, (entry, wild, set()))
         if spellings is None or not sensitive:
             spellings = None  # any capitals, if any alias with this key allows them
         else:
             spellings.add(_GAP.sub(" ", alias))
-        keys[k] = (first, wild, spellings)
+        by_kind[entry.kind] = (first, wild, spellings)
 
-    def find(self, text: str) -> list[Match]:
+    def find(self, text: str) -> dict[str, list[Match]]:
+        """Kind -> matches in `text`, the longest of overlapping matches of one kind kept."""
         if self.empty or not text:
-            return []
+            return {}
         spelt, shifts = spelling(text)
         size = len(spelt)
-        found: list[Match] = []
-        for last, (length, entry, wild, spellings) in self.automaton.iter(spelt):
-            start, end = last - length + 2, last + 1  # past the key's leading space
-            if wild:
-                while end < size and spelt[end] != " ":
-                    end += 1
-            else:
-                end -= 1  # the key's trailing space
-            start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
-            surface = text[start:stop]
-            if spellings is not None and _GAP.sub(" ", surface) not in spellings:
-                continue
-            found.append(Match(entry, start, stop, surface))
-        # Keep the longest of overlapping matches.
-        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
-        out: list[Match] = []
-        for m in found:
-            if out and m.start < out[-1].end:
-                continue
-            out.append(m)
-        return out
+        found: dict[str, list[Match]] = {}
+        for last, (length, payloads) in self.automaton.iter(spelt):
+            for entry, wild, spellings in payloads:
+                start, end = last - length + 2, last + 1  # past the key's leading space
+                if wild:
+                    while end < size and spelt[end] != " ":
+                        end += 1
+                else:
+                    end -= 1  # the key's trailing space
+                start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
+                surface = text[start:stop]
+                if spellings is not None and _GAP.sub(" ", surface) not in spellings:
+                    continue
+                found.setdefault(entry.kind, []).append(Match(entry, start, stop, surface))
+        for kind, matches in found.items():
+            matches.sort(key=lambda m: (m.start, -(m.end - m.start)))
+            out: list[Match] = []
+            for m in matches:
+                if out and m.start < out[-1].end:
+                    continue
+                out.append(m)
+            found[kind] = out
+        return found
 
 
 class Gazetteer:
@@ -317,36 +334,34 @@ class Gazetteer:
         return None, 0
 
     @cached_property
-    def _programme_finder(self) -> _Finder:
-        sensitive = set().union(*(p.extra["case_sensitive"] for p in self.programmes))
-        return _Finder(self.programmes, sensitive)
-
-    @cached_property
-    def _body_finder(self) -> _Finder:
-        return _Finder(self.bodies, set())
-
-    @cached_property
-    def _theme_finder(self) -> _Finder:
-        # Terms in capitals (IT, SOP, DASH) are acronyms and match only in capitals.
-        sensitive = {t for e in self.themes for t in e.aliases if len(t) > 1 and t.isupper()}
-        return _Finder(self.themes, sensitive)
-
-    def find_programmes(self, text: str) -> list[Match]:
-        return self._programme_finder.find(text)
+    def _content_finder(self) -> _Finder:
+        """Programmes and themes, found in one pass. Terms in capitals (IT, SOP, DASH) are acronyms
+        and match only in capitals."""
+        programme_sensitive = set().union(*(p.extra["case_sensitive"] for p in self.programmes))
+        theme_sensitive = {t for e in self.themes for t in e.aliases if len(t) > 1 and t.isupper()}
+        return _Finder([(self.programmes, programme_sensitive), (self.themes, theme_sensitive)])
 
     @cached_property
     def _org_finder(self) -> _Finder:
-        return _Finder(self.forces + self.bodies, set())
+        return _Finder([(self.forces + self.bodies, set())])
 
-    def find_orgs(self, text: str) -> list[Match]:
-        """Forces and bodies named in free text."""
-        return self._org_finder.find(text)
+    @lru_cache(maxsize=64)  # noqa: B019 - one gazetteer per process; programmes and themes share a pass
+    def _content(self, text: str) -> dict[str, list[Match]]:
+        return self._content_finder.find(text)
 
-    def find_bodies(self, text: str) -> list[Match]:
-        return self._body_finder.find(text)
+    def find_programmes(self, text: str) -> list[Match]:
+        return list(self._content(text).get("Programme", ()))
 
     def find_themes(self, text: str) -> list[Match]:
-        return self._theme_finder.find(text)
+        return list(self._content(text).get("Theme", ()))
+
+    def find_orgs(self, text: str) -> list[Match]:
+        """Forces and bodies named in free text (each kind's overlaps resolved on its own)."""
+        found = self._org_finder.find(text)
+        return sorted(found.get("Force", []) + found.get("Body", []), key=lambda m: m.start)
+
+    def find_bodies(self, text: str) -> list[Match]:
+        return list(self._org_finder.find(text).get("Body", ()))
 
 
 @lru_cache(maxsize=1)
