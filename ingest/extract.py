@@ -296,6 +296,8 @@ def _deferrals(rec: RecommendationRecord, g) -> None:
     """Find where a response waits on a shared body or national programme."""
     if not rec.response:
         return
+    if not _DEFER.search(rec.response.lower()):
+        return
     seen = set()
     for sentence in re.split(r"(?<=[.;])\s+", rec.response):
         if not _DEFER.search(sentence.lower()):

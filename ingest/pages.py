@@ -147,7 +147,9 @@ def _strip_furniture(text: str) -> str:
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is not None and NOT_FOUND.match(lines[first]):
         lines[first] = ""
-    return "\n".join("" if BOILERPLATE.match(ln) or CUT_MARKER.match(ln) else ln for ln in lines)
+    # Furniture lines are short or name cookies; the test is cheap for the rest.
+    return "\n".join("" if (len(ln) < 40 or "ookie" in ln) and (BOILERPLATE.match(ln) or CUT_MARKER.match(ln)) else ln
+                     for ln in lines)
 
 
 def _carries_a_case(page: Page) -> bool:

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 import yaml
@@ -49,8 +50,9 @@ class Entry:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """A name found in free text: a tuple, because a page yields dozens and a frozen dataclass is slow to make."""
+
     entry: Entry
     start: int
     end: int
@@ -169,7 +171,10 @@ class _Finder:
                         end += 1
                 else:
                     end -= 1  # the key's trailing space
-                start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
+                if shifts:
+                    start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
+                else:
+                    start, stop = start - 1, end - 1
                 surface = text[start:stop]
                 if spellings is not None and _GAP.sub(" ", surface) not in spellings:
                     continue
