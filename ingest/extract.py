@@ -129,10 +129,10 @@ def _ref(entry: Entry) -> Ref:
 
 def _named_in_text(text: str) -> Entry | None:
     """The force or body a recommendation names right after 'recommends that' (narrative layouts)."""
-    m = _RECOMMENDS_THAT.search(text)
+    m = _RECOMMENDS_THAT.search(text.lower())  # lower case, not re.I: much faster
     if not m:
         return None
-    words = norm(m.group(1)).split()
+    words = norm(text[m.start(1):m.end(1)]).split()
     g = gazetteer()
     i = 0
     while i < len(words) and words[i] in _CONNECTORS:
@@ -140,7 +140,7 @@ def _named_in_text(text: str) -> Entry | None:
     return g.org_at(words, i)[0] if i < len(words) else None
 
 
-_RECOMMENDS_THAT = re.compile(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})", re.I)
+_RECOMMENDS_THAT = re.compile(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})")
 _CONNECTORS = {"and", "the", "to", "of", "or"}
 
 
@@ -253,7 +253,7 @@ def _patterns(text: str):
         name = " ".join(long_name)
         name = name[0].upper() + name[1:]
         yield acronym.lower(), _title(name), _kind(name), max(start, 0), m.end(), text[max(start, 0):m.end()]
-    for m in _OPERATION.finditer(text):
+    for m in _OPERATION.finditer(text) if "Op" in text or "OP" in text else ():
         word = m.group(1)
         yield f"op-{word.lower()}", f"Operation {word}", "operation", m.start(), m.end(), m.group()
 

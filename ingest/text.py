@@ -46,8 +46,10 @@ def decode(data: bytes, name: str) -> str:
 
 def normalise(text: str) -> str:
     """Normalise line endings and spaces, remove invisible characters, repair glued words."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").replace("\u00ad", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").replace("\u00ad", "")
     text = _SPACES.sub(" ", text)
     text = _LINE_EDGES.sub("\n", text).strip(" ")
     return text

@@ -161,20 +161,17 @@ class _Finder:
         if self.empty or not text:
             return {}
         spelt, shifts = spelling(text)
-        size = len(spelt)
         found: dict[str, list[Match]] = {}
+        next_space = spelt.find
         for last, (length, payloads) in self.automaton.iter(spelt):
+            first = last - length + 2  # past the key's leading space
             for entry, wild, spellings in payloads:
-                start, end = last - length + 2, last + 1  # past the key's leading space
-                if wild:
-                    while end < size and spelt[end] != " ":
-                        end += 1
-                else:
-                    end -= 1  # the key's trailing space
+                # A wild key ends at the end of the word; any other at its own trailing space.
+                end = next_space(" ", last + 1) if wild else last
                 if shifts:
-                    start, stop = _back(start, shifts), _back(end - 1, shifts) + 1
+                    start, stop = _back(first, shifts), _back(end - 1, shifts) + 1
                 else:
-                    start, stop = start - 1, end - 1
+                    start, stop = first - 1, end - 1
                 surface = text[start:stop]
                 if spellings is not None and _GAP.sub(" ", surface) not in spellings:
                     continue
