@@ -298,6 +298,8 @@ def _foi_lines(page: Page, lines: list[str]) -> int:
 
 def _cut_label(low: str) -> str | None:
     """The full label a truncated line stands for ("force respon" -> "force response")."""
+    if len(low) > 34:  # longer than any label
+        return None
     low = low.rstrip(":").strip()
     if len(low) < 6 or " " not in low or STATUS_LINE.match(low):
         return None
@@ -313,9 +315,14 @@ def _is_reply(ln: str) -> bool:
         return True
     from ontology.gazetteer import gazetteer, norm
 
+    g = gazetteer()
+    first = ln.split(" ", 2)
+    if first[0].lower().strip("'’") not in g.org_first_words and not (
+            first[0] == "The" and len(first) > 1 and first[1].lower() in g.org_first_words):
+        return False  # does not open with a force's or body's name: the common case, decided cheaply
     words = norm(ln[:120]).split()
     i = 1 if words[:1] == ["the"] else 0
-    entry, size = gazetteer().org_at(words, i)
+    entry, size = g.org_at(words, i)
     return entry is not None and bool(REPLY_AFTER_NAME.match(" ".join(words[i + size:i + size + 4])))
 
 
@@ -541,4 +548,4 @@ def _split_off(page: Page, block: Block) -> Block:
 
 
 def _has(lines: list) -> bool:
-    return any(ln for ln in lines if ln)
+    return any(lines)  # lines are strings, None for a paragraph break; blank lines are never kept

@@ -304,6 +304,11 @@ class Gazetteer:
         return table
 
     @cached_property
+    def org_first_words(self) -> frozenset[str]:
+        """The first word of every force or body name, normalised (a cheap test before a lookup)."""
+        return frozenset(k[0] for k in self._org_tokens)
+
+    @cached_property
     def _org_longest(self) -> int:
         return max(len(k) for k in self._org_tokens)
 
