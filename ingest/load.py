@@ -101,7 +101,11 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
                     bulk.delete(gone)
                 in_graph = set(written.written) | set(written.unchanged)
                 indexed = index.stored_hashes([c.id for c in batch])
-                summary.indexed += bulk.replace([c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()])
+                # The index holds recommendations: a header-only case has none, so it is only written
+                # there when it replaced a case that had some (its old documents go).
+                summary.indexed += bulk.replace([
+                    c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()
+                    and (c.recommendations or c.id in written.written)])
             bar.update(len(batch))
     bar.close()
     # The index writer and the readers it opened form reference cycles that hold their buffers and
