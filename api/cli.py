@@ -55,18 +55,21 @@ def parse(paths: tuple[Path, ...], no_merge: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
-    """Parse pages and write them to the configured store and the search index; re-running never duplicates."""
+    """Parse pages (.txt, .html, .json, .jsonl, and .warc/.warc.gz web archives) and write them to the
+    configured store and the search index; re-running never duplicates."""
     from graph.open import open_store
     from ingest.load import ingest_paths
+    from ontology.sources import load_sources
     from search.index import SearchIndex
 
     settings = _settings(ctx)
     try:
+        sources = load_sources(settings.sources_file)
         with open_store(settings) as store:
             index = SearchIndex(settings.index_dir)
             try:
                 summary = ingest_paths(list(paths), store, index, progress=sys.stderr.isatty(),
-                                       log_path=settings.ingest_log, procs=_procs())
+                                       log_path=settings.ingest_log, procs=_procs(), sources=sources)
                 counts = store.counts()
             finally:
                 index.close()
@@ -370,6 +373,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     os.environ.update({"IOPC_KG_DATA_DIR": str(settings.data_dir), "IOPC_KG_STORE": settings.store, "IOPC_KG_READ_ONLY": "true"})
     uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
 
+
+# crawl, update and changes live in their own module (the crawler's commands).
+from api.cli_crawl import register  # noqa: E402
+
+register(main)
 
 if __name__ == "__main__":
     main()

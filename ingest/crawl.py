@@ -476,3 +476,39 @@ def _gunzip(body: bytes, cap: int) -> bytes:
     except zlib.error:
         return body
 
+
+
+class Busy(Exception):
+    """Another crawl or update holds the data directory's crawl lock."""
+
+
+def crawl(sources: Sources, crawl_dir, warc_dir, config: CrawlConfig, max_pages: int | None = None,
+          since: str | None = None, client: httpx.Client | None = None,
+          progress: Callable[[CrawlSummary], None] | None = None) -> CrawlSummary:
+    """Crawl the enabled sources into `warc_dir`, under a lock so that two crawls never share state.
+
+    Raises Busy if another process holds the lock (cron runs overlapping a slow crawl).
+    """
+    from pathlib import Path
+
+    from filelock import FileLock, Timeout
+
+    crawl_dir = Path(crawl_dir)
+    crawl_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(crawl_dir / "crawl.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise Busy(f"another crawl is running on {crawl_dir} (lock {lock.lock_file})") from None
+    own_client = client is None
+    client = client or httpx.Client()
+    state = CrawlState(crawl_dir / "state.sqlite")
+    archive = ArchiveWriter(Path(warc_dir))
+    try:
+        return Crawler(sources, state, archive, client, config, progress=progress).run(max_pages=max_pages, since=since)
+    finally:
+        archive.close()
+        state.close()
+        if own_client:
+            client.close()
+        lock.release()
