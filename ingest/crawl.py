@@ -94,6 +94,10 @@ class Refused(Exception):
     """A URL the crawler will not fetch (robots.txt, another source, too large ...); the message says why."""
 
 
+class AlreadyFetched(Exception):
+    """A redirect to a URL this run has already fetched (a node/N alias of a page found in the sitemap)."""
+
+
 @dataclass
 class Answer:
     url: str
@@ -163,6 +167,10 @@ class Crawler:
         source = self.sources[item.source]
         try:
             answer = self._get(item, source)
+        except AlreadyFetched as e:
+            item.status, item.outcome = 301, "redirect"
+            self.state.done(item, error=f"redirected to {e.args[0]}")
+            return
         except Refused as e:
             if item.kind == "page":
                 if str(e).startswith("robots.txt"):
@@ -302,15 +310,10 @@ class Crawler:
             target = normalise(urljoin(url, location))
             if not source.owns_host(urlsplit(target).hostname or "") or source.kind(target) is None:
                 raise Refused(f"redirected to {target}, outside the source {source.name!r}")
-            done = self.state.get(target)
-            if done is not None and done.outcome and self._done_this_run(target):
-                raise Refused(f"redirected to {target}, already fetched in this run")
-            url, current = target, done
+            if self.state.done_this_run(target):
+                raise AlreadyFetched(target)
+            url, current = target, self.state.get(target)
         raise Refused(f"more than {self.config.max_redirects} redirects")
-
-    def _done_this_run(self, url: str) -> bool:
-        row = self.state.db.execute("SELECT done_run FROM urls WHERE url = ?", (url,)).fetchone()
-        return bool(row) and row[0] == self.state.run
 
     def _allowed(self, url: str, source: Source) -> None:
         if self.sources.for_url(url) is None or not source.owns_host(urlsplit(url).hostname or ""):

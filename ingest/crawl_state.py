@@ -137,6 +137,10 @@ class CrawlState:
                         values | {"error": error, "run": self.run, "url": state.url})
         self.db.commit()
 
+    def done_this_run(self, url: str) -> bool:
+        row = self.db.execute("SELECT done_run FROM urls WHERE url = ?", (url,)).fetchone()
+        return bool(row) and row[0] == self.run
+
     def pages(self) -> list[UrlState]:
         return [_state(r) for r in self.db.execute("SELECT * FROM urls WHERE kind = 'page' ORDER BY url")]
 

@@ -275,6 +275,7 @@ def build(site: FixtureSite) -> None:
         (f"{b}/our-work/learning/recommendation-withheld", "2024-01-01"),  # robots.txt disallows it
         (f"{b}/node/777", None),  # redirects to a page of the same source
         (f"{b}/node/778", None),  # redirects to another host: refused
+        (f"{b}/node/779", None),  # redirects to a page fetched already (listed above): not fetched twice
         (f"{b}/about", None),  # matches no pattern: not fetched
         ("http://example.org/our-work/learning/recommendation-elsewhere", None),  # undeclared host
     ]), content_type="application/xml")
@@ -296,6 +297,7 @@ def build(site: FixtureSite) -> None:
         "2024/300004", "Devon and Cornwall Police",
         "The IOPC recommends that Devon and Cornwall Police ensure that officers record the reasons for a stop and search on body-worn video.",
         response="Accepted The force has updated its stop and search guidance.")), etag='"devon-1"')
+    r["/node/779"] = Route(status=301, headers={"Location": "/our-work/learning/recommendation-kent-police-november-2024"})
     r["/node/778"] = Route(status=302, headers={"Location": "http://example.org/elsewhere"})
     r["/sources/iopc/learning/sussex-police-2024-06/"] = Route(page_html(SUSSEX), headers={"Last-Modified": "Sat, 15 Jun 2024 10:00:00 GMT"})
     # Slow on the first request only (longer than the client's timeout); the retry gets it.

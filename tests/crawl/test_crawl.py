@@ -79,6 +79,7 @@ def test_first_crawl_fetches_declared_pages_politely_and_archives_every_answer(t
     assert paths.count("/our-work/learning/recommendation-norfolk-constabulary-may-2024") == 3
     assert paths.count("/our-work/learning/recommendation-flaky-server") == 4  # 1 + 3 retries, then failed
     assert paths.count("/sources/iopc/learning/slow-page/") == 2
+    assert paths.count("/our-work/learning/recommendation-kent-police-november-2024") == 1  # also behind /node/779
     times = [t for t, p, _ in site.log if p.endswith("recommendation-thames-valley-police-may-2024")]
     assert len(times) == 2 and times[1] - times[0] >= 1.0
     # Every answer is in the archive with its date; a page's record leads back to its bytes.
