@@ -32,15 +32,21 @@ def main(ctx: click.Context, data_dir: Path | None, store: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--no-merge", is_flag=True, help="One object per file instead of merging renderings of the same case.")
-def parse(paths: tuple[Path, ...], no_merge: bool) -> None:
+@click.pass_context
+def parse(ctx: click.Context, paths: tuple[Path, ...], no_merge: bool) -> None:
     """Parse pages and print one JSON object per case (directories are walked).
 
     A file that fails is reported on stderr with the reason; the others still print; the exit
     code is 1 if any file failed.
     """
     from ingest.pipeline import parse_paths
+    from ontology.sources import load_sources
 
-    result = parse_paths(list(paths), merge=not no_merge)
+    try:
+        sources = load_sources(_settings(ctx).sources_file)
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    result = parse_paths(list(paths), merge=not no_merge, sources=sources)
     for case in result.cases:
         click.echo(json.dumps(case.to_dict(), ensure_ascii=False))
     for failure in result.failures:

@@ -344,6 +344,11 @@ class Crawler:
         # RFC 9309 2.3.1: 4xx means no rules; 5xx or no answer means disallow everything for now.
         if status == 200:
             parser: Protego | bool = Protego.parse(body or "")
+            source = self.sources.for_url(url)
+            for sitemap_url in parser.sitemaps:  # robots.txt may name sitemaps the sources file does not
+                target = normalise(sitemap_url)
+                if target and source and source.owns_host(urlsplit(target).hostname or ""):
+                    self.state.queue(target, source.name, "sitemap")
         elif 400 <= status < 500:
             parser = True
         else:

@@ -35,6 +35,7 @@ def archived_cases(paths: list[Path], sources: Sources) -> ArchiveResult:
     """The latest case of every archived recommendation page in `paths`, with its history."""
     by_url: dict[str, list[ArchivedResponse]] = defaultdict(list)
     failures: list[tuple[str, str]] = []
+    bodies: dict[str, bytes] = {}  # one copy of each distinct payload: re-fetches of an unchanged page share it
     n = 0
     for path in paths:
         try:
@@ -42,6 +43,8 @@ def archived_cases(paths: list[Path], sources: Sources) -> ArchiveResult:
                 if not sources.is_page(r.url):
                     continue  # robots.txt, sitemaps, listings: evidence of the crawl, not pages
                 if (r.kind == "response" and r.status == 200) or (r.kind == "revisit" and r.status == 304):
+                    if r.body is not None and r.digest:
+                        r.body = bodies.setdefault(r.digest, r.body)
                     by_url[r.url].append(r)
                     n += 1
         except IopcKgError as e:
