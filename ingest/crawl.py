@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
@@ -53,7 +54,7 @@ class CrawlConfig:
     max_retry_after: float = 600.0  # a longer Retry-After gives the URL up for this run
     max_redirects: int = 5
 
-    @property
+    @cached_property
     def user_agent(self) -> str:
         from importlib.metadata import PackageNotFoundError, version
 

@@ -304,7 +304,7 @@ def build(site: FixtureSite) -> None:
     r["/sources/iopc/learning/slow-page/"] = Route(page_html(case_page(
         "2024/300005", "Thames Valley Police",
         "The IOPC recommends that Thames Valley Police review how its control room records the handover of a missing person report between shifts.",
-        response="Accepted A handover checklist is now used.")), script=[(200, {}, b"late", 1.0)])
+        response="Accepted A handover checklist is now used.")), script=[(200, {}, b"late", 2.0)])
     r["/sources/iopc/learning/too-big/"] = Route(b"<html><body>" + b"x" * 300_000 + b"</body></html>")
     r["/our-work/learning/recommendation-thames-valley-police-may-2024"] = Route(page_html(case_page(
         "2024/300006", "Thames Valley Police",

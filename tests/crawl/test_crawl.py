@@ -34,7 +34,7 @@ class Recording(httpx.BaseTransport):
 
 def crawler(site: FixtureSite, data: Path, transport=None, delay: float = 0.01, **config) -> Crawler:
     sources = site.sources_file(data, delay=delay)
-    options = {"contact": CONTACT, "timeout": 0.3, "max_bytes": 200_000, "backoff": 0.05} | config
+    options = {"contact": CONTACT, "timeout": 1.0, "max_bytes": 200_000, "backoff": 0.05} | config
     return Crawler(sources, CrawlState(data / "crawl" / "state.sqlite"), ArchiveWriter(data / "warc"),
                    httpx.Client(transport=transport or Recording()), CrawlConfig(**options))
 

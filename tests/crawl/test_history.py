@@ -119,7 +119,7 @@ def test_update_from_cron_is_quiet_when_nothing_changed_and_locked_against_a_sec
         build(site)
         sources_file = tmp_path / "sources.yaml"
         site.sources_file(tmp_path)
-        env = {"IOPC_KG_SOURCES_FILE": str(sources_file), "IOPC_KG_CRAWL_DELAY": "0.01", "IOPC_KG_CRAWL_TIMEOUT": "0.3",
+        env = {"IOPC_KG_SOURCES_FILE": str(sources_file), "IOPC_KG_CRAWL_DELAY": "0.01", "IOPC_KG_CRAWL_TIMEOUT": "1.0",
                "IOPC_KG_CRAWL_BACKOFF": "0.05", "IOPC_KG_CRAWL_MAX_BYTES": "200000", "IOPC_KG_CRAWL_CONTACT": "tests@example.org"}
         for k, v in env.items():
             monkeypatch.setenv(k, v)
