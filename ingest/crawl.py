@@ -95,6 +95,10 @@ class Refused(Exception):
     """A URL the crawler will not fetch (robots.txt, another source, too large ...); the message says why."""
 
 
+class RobotsRefused(Refused):
+    """robots.txt disallows the URL for iopc-kg."""
+
+
 class AlreadyFetched(Exception):
     """A redirect to a URL this run has already fetched (a node/N alias of a page found in the sitemap)."""
 
@@ -172,22 +176,16 @@ class Crawler:
             item.status, item.outcome = 301, "redirect"
             self.state.done(item, error=f"redirected to {e.args[0]}")
             return
-        except Refused as e:
-            if item.kind == "page":
-                if str(e).startswith("robots.txt"):
-                    s.robots += 1
-                else:
-                    s.failed += 1
-                    s.failures.append((item.url, str(e)))
-            item.outcome = "robots" if str(e).startswith("robots.txt") else "failed"
+        except RobotsRefused as e:
+            s.robots += item.kind == "page"
+            item.outcome = "robots"
             self.state.done(item, error=str(e))
             return
-        except httpx.HTTPError as e:
-            message = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            if item.kind == "page":
-                s.failed += 1
-                s.failures.append((item.url, message))
-            item.status, item.outcome = 0, "failed"
+        except (Refused, httpx.HTTPError) as e:
+            message = str(e) if isinstance(e, Refused) else (f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
+            self._failed(item, message)
+            if isinstance(e, httpx.HTTPError):
+                item.status = 0
             self.state.done(item, error=message)
             return
         final = item
@@ -200,19 +198,15 @@ class Crawler:
         final.status = answer.status
         final.fetched_at = self.now().isoformat()
         if answer.status == 304:
+            # The state keeps pointing at the response record: later revisits refer to it, not to this one.
             final.outcome = "unchanged"
-            if answer.archived:
-                final.warc_date = answer.archived.date
             if final.kind == "page":
                 s.fetched += 1
                 s.unchanged += 1
             self.state.done(final)
             return
         if answer.status != 200:
-            final.outcome = "failed"
-            if final.kind == "page" or final.kind == "start":
-                s.failed += 1
-                s.failures.append((final.url, f"HTTP {answer.status}"))
+            self._failed(final, f"HTTP {answer.status}")
             self.state.done(final, error=f"HTTP {answer.status}")
             return
         new_digest = digest(answer.body)
@@ -237,6 +231,12 @@ class Crawler:
             final.warc, final.warc_offset, final.record_id, final.warc_date, final.warc_digest = a.warc, a.offset, a.record_id, a.date, a.digest
         self._discover(final, source, answer)
         self.state.done(final)
+
+    def _failed(self, item: UrlState, message: str) -> None:
+        """Count a failed page; report every failure (a sitemap or listing that fails hides pages)."""
+        item.outcome = "failed"
+        self.summary.failed += item.kind == "page"
+        self.summary.failures.append((item.url, message))
 
     # -- discovery -------------------------------------------------------------------------------
 
@@ -323,7 +323,7 @@ class Crawler:
                                 errors={"url": url})
         robots = self._robots_for(url)
         if robots is False or (robots is not True and not robots.can_fetch(url, PRODUCT)):
-            raise Refused(f"robots.txt of {urlsplit(url).netloc} disallows {urlsplit(url).path}")
+            raise RobotsRefused(f"robots.txt of {urlsplit(url).netloc} disallows {urlsplit(url).path}")
 
     def _robots_for(self, url: str) -> Protego | bool:
         parts = urlsplit(url)
