@@ -293,6 +293,20 @@ class GraphStore(ABC):
         rec = next(r for r in case.recommendations if case.recommendation_id(r) == rec_id)
         return case, rec
 
+    # -- history ---------------------------------------------------------------------------------
+
+    def history(self, rec_id: str) -> list[dict]:
+        """A recommendation's observations in time order: first seen, each change, last seen."""
+        rows = self._read(cypher.HISTORY, {"id": rec_id})
+        if not rows:
+            self.get_node("Recommendation", rec_id)  # NotFound for an unknown id; [] for one never crawled
+        return rows
+
+    def changes(self, since: str, limit: int | None = None) -> list[dict]:
+        """What moved since a date or time: recommendations first seen, and each status or response change."""
+        rows = self._read(cypher.CHANGES, {"since": since})
+        return rows if limit is None else rows[:limit]
+
     # -- 1-3: profiles ---------------------------------------------------------------------------
 
     def force_profile(self, force_id: str, on: date | None = None) -> dict:
