@@ -11,13 +11,16 @@ class IOPC(DefinedNamespace):
     Body: URIRef
     Case: URIRef
     Force: URIRef
+    Observation: URIRef
     Programme: URIRef
     Recommendation: URIRef
     Response: URIRef
     Source: URIRef
     Theme: URIRef
     addressedTo: URIRef
+    archivedRecord: URIRef
     bodyKind: URIRef
+    change: URIRef
     concerns: URIRef
     country: URIRef
     defersTo: URIRef
@@ -25,6 +28,7 @@ class IOPC(DefinedNamespace):
     forceKind: URIRef
     hasRecommendation: URIRef
     incomplete: URIRef
+    lastSeen: URIRef
     layout: URIRef
     linkedBody: URIRef
     mentions: URIRef
@@ -34,6 +38,7 @@ class IOPC(DefinedNamespace):
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef
+    recordOffset: URIRef
     respondsTo: URIRef
     responseDue: URIRef
     responseDueDerived: URIRef
