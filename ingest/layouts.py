@@ -55,7 +55,7 @@ _CUES = [
     lambda t: "HMICFRS" in t,
     lambda t: "[on]" in t or "[/on]" in t or "HMIC" in t,
     lambda t: "|" in t,
-    lambda t: "Recommendations" in t and ("- " in t or "– " in t),
+    lambda t: "Recommendations" in t and ("\n1. " in t or "\n1) " in t),
 ]
 NOT_FOUND = re.compile(r"^(?:Error\s*)?404\b.{0,40}\bnot found\b", re.I)
 
@@ -106,11 +106,12 @@ def detect(text: str) -> str:
         return "JUNK-GLOSSARY"
     if "total" in low and re.search(r"^\d+[ \t]*total[ \t]*\S", low, re.M) and not re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-C"
-    if re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?[ \t]+\d", text, re.M):
+    if "\nAddressed" in text and re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-B"
-    if INVESTIGATION_TITLE.match(first) or re.search(r"reflective practice review process|\brprp\b", low) and not RECOMMEND.search(text):
+    if INVESTIGATION_TITLE.match(first) or ("rprp" in low or "reflective practice" in low) and re.search(
+            r"reflective practice review process|\brprp\b", low) and not RECOMMEND.search(text):
         return "PC-INV"
-    if re.search(r"^date of recommendation\b", low, re.M) and re.search(r"^published\b", low, re.M):
+    if "date of recommendation" in low and re.search(r"^date of recommendation\b", low, re.M) and re.search(r"^published\b", low, re.M):
         return "PC-A"
     if "do you accept the recommendation" in low:
         return "PC-B"
