@@ -9,7 +9,7 @@ import re
 
 from ingest.extract import NO_DATE_WARNING
 from ingest.layouts import BOILERPLATE, CUT_MARKER
-from ingest.pages import title_like
+from ingest.lines import title_like
 from ontology.records import CaseRecord, RecommendationRecord, fingerprint
 
 # Which rendering's fields win when two disagree: our own records, then the mirror (the only source of

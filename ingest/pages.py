@@ -12,35 +12,11 @@ from ingest.layouts import (
     AI_HEADER, BOILERPLATE, CUT_MARKER, FOI_REFERENCE, HEADING, NOT_FOUND, OPENER, QUESTION, RECOMMEND, TOTAL, detect,
     refused,
 )
+from ingest.lines import STATUS_LINE, cut_label, is_reply, split_glued, title_like
 from ontology.exc import InvalidSource
 
-# Lines that are only a status label (FORMATS.md, quirk 2).
-STATUS_LINE = re.compile(
-    r"^(yes|no|accepted|not accepted|partially accepted|partly accepted|awaiting response|rejected"
-    r"|recommendation (?:not |partially )?accepted)\s*:?\s*$",
-    re.I,
-)
 RESPONSE_PREFIX = re.compile(r"^(accepted action\s*:|recommendation accepted\s*:|accepted\s*:|accepted\b)\s*", re.I)
 LABELS_WITHOUT_VALUE = {"iopc reference", "date of recommendation", "date response due", "recommendations", "tags"}
-# "… Do you accept the recommendation? Yes" glued to the end of the text (FORMATS.md, pattern B).
-GLUED_QUESTION = re.compile(r"^(?P<text>.*\S)\s+(?P<q>Do you accept the recommendation\??\s*(?:(?:yes|no)\b\.?)?)\s*$", re.I)
-# Labels cut short by truncation ("Force respon"): still labels, never text (FORMATS.md, titles).
-CUT_LABELS = ("force response", "do you accept the recommendation?", "accepted action:", "awaiting response",
-              "recommendation accepted:")
-# The recipient's own first-person reply with no status label before it (FORMATS.md, pattern C).
-REPLY = re.compile(
-    r"^(?:(?:We|I)\s+(?:have|are|am|will|can confirm|confirm|accept|agree|acknowledge|welcome|fully|already|now"
-    r"|recognise|recognize|would like to|write|do accept|do agree)\b"
-    r"|(?:The\s+)?(?:force|constabulary|service)\s+(?:accepts|agrees|welcomes|acknowledges|will|has (?:now|since|already)"
-    r"|is (?:now|currently|in agreement)|are (?:now|currently|in agreement)|can confirm)\b)",
-    re.I,
-)
-REPLY_AFTER_NAME = re.compile(
-    r"^(?:is|are)\s+(?:in (?:full )?agreement|now|currently|pleased|content|satisfied)\b|^(?:accepts?|agrees?|welcomes?"
-    r"|acknowledges?|can confirm|will|has (?:now|since|already)|have (?:now|since|already))\b",
-    re.I,
-)
-
 
 @dataclass
 class Block:
@@ -121,7 +97,9 @@ def parse_page(text: str, name: str, explain: bool = False) -> Page:
     lines = text.split("\n")
     start = _header(page, lines)
     if page.roles is not None:
-        _header_roles(page, lines, start)
+        from ingest.explain import header_roles
+
+        header_roles(page, lines, start)
     _blocks(page, lines[start:], start)
     page.blocks = [b for b in page.blocks if b.text_str.strip()]
     if not page.blocks:
@@ -161,14 +139,6 @@ def _carries_a_case(page: Page) -> bool:
         return True
     g = gazetteer()
     return any(g.find_orgs(x) for x in (page.title, page.summary) if x)
-
-
-def title_like(line: str) -> bool:
-    """Whether a first line can be a title: not a cut marker, not a recommendation, not narrative."""
-    if CUT_MARKER.match(line) or RECOMMEND.search(line) or len(line) > 250:
-        return False
-    # Narrative: a sentence of ten words or more, ending with its full stop ("The IPCC investigated …").
-    return not (re.search(r"[.!?][)\"'’]?$", line) and len(line.split()) >= 10)
 
 
 def _header(page: Page, lines: list[str]) -> int:
@@ -249,24 +219,6 @@ def _header(page: Page, lines: list[str]) -> int:
     return nonblank[idx][0] if idx < len(nonblank) else len(lines)
 
 
-def _header_roles(page: Page, lines: list[str], start: int) -> None:
-    """Which header line gave which field (for --explain): matched by value, the rest are labels."""
-    values = [("title", page.title), ("reference", page.reference), ("published", page.published),
-              ("date recommended", page.date_made), ("response due", page.date_due)]
-    for i, ln in enumerate(lines[:start]):
-        if not ln.strip():
-            continue
-        found = "header line: force, reference, recommended, due" if AI_HEADER.match(ln) else None
-        found = found or next((f"{name}" for name, v in values if v and v in ln), None)
-        if found is None and page.tags and any(t in ln for t in page.tags):
-            found = "tags"
-        if found is None and page.summary and ln in page.summary:
-            found = "summary"
-        if found is None and page.aliases and any(a in ln for a in page.aliases):
-            found = "other reference (alias)"
-        page.roles[i] = found or "header label or furniture (no value)"
-
-
 def _foi_lines(page: Page, lines: list[str]) -> int:
     """A force's page (FORMATS.md): take its `Title:` value and its own reference out of the lines.
 
@@ -296,47 +248,6 @@ def _foi_lines(page: Page, lines: list[str]) -> int:
     return start
 
 
-def _cut_label(low: str) -> str | None:
-    """The full label a truncated line stands for ("force respon" -> "force response")."""
-    if len(low) > 34:  # longer than any label
-        return None
-    low = low.rstrip(":").strip()
-    if len(low) < 6 or " " not in low or STATUS_LINE.match(low):
-        return None
-    for label in CUT_LABELS:
-        if label.startswith(low) and label.rstrip(":?") != low:
-            return label
-    return None
-
-
-def _is_reply(ln: str) -> bool:
-    """A first-person reply or one that opens with the recipient's name and a verb of answering."""
-    if REPLY.match(ln):
-        return True
-    from ontology.gazetteer import gazetteer, norm
-
-    g = gazetteer()
-    first = ln.split(" ", 2)
-    if first[0].lower().strip("'’") not in g.org_first_words and not (
-            first[0] == "The" and len(first) > 1 and first[1].lower() in g.org_first_words):
-        return False  # does not open with a force's or body's name: the common case, decided cheaply
-    words = norm(ln[:120]).split()
-    i = 1 if words[:1] == ["the"] else 0
-    entry, size = g.org_at(words, i)
-    return entry is not None and bool(REPLY_AFTER_NAME.match(" ".join(words[i + size:i + size + 4])))
-
-
-def _split_glued(lines: list[str]) -> list[str]:
-    out = []
-    for ln in lines:
-        m = GLUED_QUESTION.match(ln.strip()) if "ccept the rec" in ln else None
-        if m and not QUESTION.match(ln.strip()):
-            out += [m.group("text"), m.group("q")]
-        else:
-            out.append(ln)
-    return out
-
-
 def _snapshot(page: Page, block: Block | None, intro: list[str]) -> tuple:
     b = block
     return (len(page.blocks), page.total, len(page.tags), len(intro),
@@ -344,22 +255,11 @@ def _snapshot(page: Page, block: Block | None, intro: list[str]) -> tuple:
                sum(1 for x in b.response if x)) if b else (None,) * 7))
 
 
-def _describe(page: Page, before: tuple, after: tuple) -> str:
-    """What one line did, from the parser state before and after it (for --explain)."""
-    n = f"recommendation {len(page.blocks)}"
-    if after[0] > before[0]:
-        block = page.blocks[-1]
-        return f"{n}: starts" + (f" (heading, numbers {block.numbers})" if block.numbers else " (text)")
-    names = ["count (N total)", "tags", "summary (intro)", "status label", "addressed to", "linked bodies",
-             "'Do you accept…' question", "response prefix", "text", "response"]
-    changed = [name for name, a, b in zip(names, before[1:], after[1:]) if a != b]
-    if not changed:
-        return "label or sub-head (no value)"
-    return ", ".join(c if c in names[:3] else f"{n}: {c}" for c in changed)
+def _note(page: Page, i: int, before: tuple, after: tuple) -> None:
+    from ingest.explain import describe
 
-
-def _note(page: Page, i: int, role: str) -> None:
-    page.roles[i] = f"{page.roles[i]}; {role}" if i in page.roles else role
+    role = describe(page, before, after)
+    page.roles[i] = f"{page.roles[i]}; then {role}" if i in page.roles else role
 
 
 def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
@@ -367,8 +267,8 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
     explain = page.roles is not None
     origin = list(range(offset, offset + len(lines)))
     if explain:
-        origin = [i for i, ln in zip(origin, lines) for _ in _split_glued([ln])]
-    lines = _split_glued(lines)
+        origin = [i for i, ln in zip(origin, lines) for _ in split_glued([ln])]
+    lines = split_glued(lines)
     headed = any(HEADING.match(ln) for ln in lines)
     block: Block | None = None
     state = "text"
@@ -389,7 +289,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
     for pos, raw in enumerate(lines):
         if explain:
             if before is not None:
-                _note(page, origin[pos - 1], _describe(page, before, _snapshot(page, block, intro)))
+                _note(page, origin[pos - 1], before, _snapshot(page, block, intro))
             before = _snapshot(page, block, intro) if raw.strip() else None
         ln = raw.strip()
         if not ln:
@@ -400,7 +300,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
         low = ln.lower()
         if low == "recommendations" and not seen_content:
             continue
-        full = _cut_label(low) if block is not None else None
+        full = cut_label(low) if block is not None else None
         if full:
             ln, low = full[0].upper() + full[1:], full
         m_total = TOTAL.match(ln)
@@ -483,7 +383,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
             new_block().text.append(ln)
             prev_blank = False
             continue
-        if block is not None and state == "text" and _has(block.text) and block.label is None and _is_reply(ln):
+        if block is not None and state == "text" and _has(block.text) and block.label is None and is_reply(ln):
             state = "response"  # a reply with no status label (FORMATS.md, pattern C)
         # Content.
         if block is None:
@@ -520,7 +420,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
                 state = "response"  # a force's page: what follows the recommendation is its answer
         prev_blank = False
     if explain and before is not None:
-        _note(page, origin[len(lines) - 1], _describe(page, before, _snapshot(page, block, intro)))
+        _note(page, origin[len(lines) - 1], before, _snapshot(page, block, intro))
     if intro and not page.summary:
         page.summary = " ".join(intro)[:2000]
 
