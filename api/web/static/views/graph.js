@@ -133,11 +133,16 @@ function declutter() {
   const kept = [];
   const quiet = [];
   const opts = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
+  // Node circles are taken room too: a label drawn across a weightier node (or any node, for an
+  // edge's label) would hide it.
+  const bodies = nodes.map(n => [n.id(), n.boundingBox({ includeNodes: true, includeEdges: false, includeLabels: false, includeOverlays: false })]);
+  let rankIndex = 0;
   for (const el of [...nodes, ...edges]) {
+    const above = el.isNode() ? bodies.slice(0, rankIndex++) : bodies;
     const box = el.boundingBox(opts);
     if (!box.w || !box.h) continue;
-    // Node circles count as taken room for edge labels too: a label across a node hides it.
-    if (kept.some(k => boxesOverlap(k, box))) quiet.push(el);
+    const own = el.isNode() ? [el.id()] : [el.data("source"), el.data("target")];
+    if (kept.some(k => boxesOverlap(k, box)) || above.some(([id, b]) => !own.includes(id) && boxesOverlap(b, box))) quiet.push(el);
     else kept.push(box);
   }
   cy.batch(() => { for (const el of quiet) el.addClass("quiet"); });
