@@ -7,6 +7,7 @@ reporting no violation. Screenshots go to test-artefacts/screenshots/layout-*.pn
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -32,8 +33,15 @@ def views(base: str) -> list[str]:
     ]
 
 
+def visit(page, view: str) -> None:
+    """Go to a view and wait until it has drawn (main[data-view] names the address it shows)."""
+    page.goto(view)
+    settle(page)
+
+
 def settle(page) -> None:
-    page.wait_for_selector("main h1")
+    want = page.evaluate("location.hash || '#/'")
+    page.wait_for_selector(f"main[data-view={want!r}]".replace("'", '"'))
     page.wait_for_load_state("networkidle")
     deadline = time.monotonic() + 20
     while page.locator("main .loading").count() and time.monotonic() < deadline:
@@ -63,9 +71,8 @@ def shoot(page, name: str) -> None:
 def tour(page, base: str, corpus: str, width: int) -> list[str]:
     problems = []
     for view in views(base):
-        page.goto(view)
-        settle(page)
-        name = f"{corpus}-{width}-" + view.strip("/#").split("?")[0].replace("/", "-")
+        visit(page, view)
+        name = f"{corpus}-{width}-" + re.sub(r"[^\w-]+", "-", view.strip("/#"))[:50].strip("-")
         problems += check_page(page, f"{view} at {width}px")
         shoot(page, name)
     problems += page.problems
@@ -90,8 +97,7 @@ def test_every_view_fits_and_passes_axe_on_a_2000_case_corpus(viewed, corpus_url
 def test_opened_controls_pass_too(viewed, samples_url, width):
     """What a reader opens (folded filters, "show more", a selected graph node) is checked as well."""
     page = viewed(samples_url, width)
-    page.goto("/#/search?q=athena")
-    settle(page)
+    visit(page, "/#/search?q=athena")
     fold = page.locator("aside.filters details.fold")
     assert fold.evaluate("d => d.open") == (width > 800)  # folded on a phone, results first
     if width < 800:
@@ -100,13 +106,11 @@ def test_opened_controls_pass_too(viewed, samples_url, width):
         page.locator("aside.filters summary").click()
     problems = check_page(page, "search, filters open")
 
-    page.goto("/#/force/essex")
-    settle(page)
+    visit(page, "/#/force/essex")
     page.locator("main button.more").first.click()
     problems += check_page(page, "force, list unfolded")
 
-    page.goto("/#/graph")
-    settle(page)
+    visit(page, "/#/graph")
     page.locator("#graph-nodes button").first.click()
     problems += check_page(page, "graph, node selected")
     shoot(page, f"samples-{width}-graph-selected")

@@ -42,8 +42,12 @@ async function route() {
     for (const a of document.querySelectorAll("[data-nav]")) {
       if (a.dataset.nav === nav) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     }
+    const main = document.getElementById("main");
+    delete main.dataset.view;
     try {
       await view(m.map(x => x && decodeURIComponent(x)), params);
+      // Which address the page now shows, once its view has drawn (tests and scripts wait on it).
+      if (mine === routeCount) main.dataset.view = location.hash || "#/";
     } catch (e) {
       if (e.name === "AbortError" || mine !== routeCount) return;  // a newer view took over
       render("Not found", h("h1", {}, e.status === 404 ? "Not found" : "Something went wrong"), h("p", { class: "error", role: "alert" }, e.message),

@@ -118,6 +118,11 @@ export function recTitle(x, { force = true } = {}) {
   return parts.join(" · ");
 }
 
+/** A case as a reader names it: its IOPC reference, else its page's title (never a raw id). */
+export function caseName(c) {
+  return c.reference ? `Case ${c.reference}` : c.title ? `Case: ${c.title}` : "Case without an IOPC reference";
+}
+
 export function downloads(items) {
   return h("p", { class: "downloads" }, h("span", { class: "muted" }, "Download:"),
     items.map(([label, href]) => h("a", { class: "button", href, download: "" }, label)));

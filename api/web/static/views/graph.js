@@ -7,7 +7,7 @@
 // tooltip, the list beside the graph and the details panel. Path ends are chosen by searching any
 // node, not only those drawn. Downloads are of what is on screen.
 
-import { NAMES, announce, api, fill, foldable, go, h, plural, qs, recNumber, recTitle, render, state } from "../lib.js";
+import { NAMES, announce, name, api, fill, foldable, go, h, plural, qs, recNumber, recTitle, render, state } from "../lib.js";
 
 const KIND_COLOUR = {
   Force: "#0b5cad", Case: "#57606a", Recommendation: "#9a6700", Response: "#1a7f37", Body: "#8250df",
@@ -28,9 +28,12 @@ const narrow = () => !window.matchMedia("(min-width: 50em)").matches;
 const clip = (t, n = 40) => (t.length > n ? t.slice(0, n - 1) + "…" : t);
 const relationName = (type) => type.toLowerCase().replace(/_/g, " ");
 
+// A Recommendation node carries its force's id; recTitle wants {id, name}.
+const asRec = (n) => ({ ...n, force: n.force ? { id: n.force, name: name("force", n.force) } : null });
+
 export function nodeLabel(n) {
   switch (n.label) {
-    case "Recommendation": return clip(recTitle({ ...n, force: null }, { force: false }).replace("Recommendation", "Rec"));
+    case "Recommendation": return clip(recTitle(asRec(n), { force: !n.reference }).replace("Recommendation", "Rec"));
     case "Case": return clip(`Case ${n.reference || n.id}`);
     case "Response": return `Response to rec ${recNumber({ id: String(n.id).replace(/-response$/, ""), case_id: n.case_id }) || ""}`.trim();
     case "Source": return "Source page";
@@ -423,7 +426,7 @@ export async function graphView(params) {
       for (const e of p.edges) cy.getElementById(`${e.source}|${e.type}|${e.target}`).addClass("path").style("display", "element");
       if (added) layout(true); else declutter();
       refresh(); say();
-      fill(out, h("ol", { class: "path-steps" }, p.nodes.map(x => h("li", {}, `${x.label}: ${x.name || nodeLabel(x)}`))));
+      fill(out, h("ol", { class: "path-steps" }, p.nodes.map(x => h("li", {}, x.label === "Recommendation" ? recTitle(asRec(x)) : `${x.label}: ${x.name || nodeLabel(x)}`))));
       announce(`Path of ${plural(p.edges.length, "step")} found`);
     } catch (e) {
       if (e.name !== "AbortError") fill(out, h("p", { class: "error", role: "alert" }, e.message));
