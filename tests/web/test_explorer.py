@@ -13,8 +13,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +20,7 @@ import httpx
 import pytest
 from rdflib import Graph, URIRef
 
-from tests.conftest import ROOT, SAMPLES, served
-from tests.web.browser import FLAGS, chromium_or_skip
+from tests.conftest import ROOT
 
 pw = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'")
 
@@ -31,21 +28,13 @@ ARTEFACTS = Path(os.environ.get("IOPC_KG_ARTEFACTS", ROOT / "test-artefacts")) /
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    data = tmp_path_factory.mktemp("web") / "data"
-    done = subprocess.run([sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", str(SAMPLES)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    with served(data) as (url, _, _):
-        yield url
+def base(samples_url):
+    return samples_url  # the sample corpus served once per session (tests/web/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=FLAGS, headless=True)
-        yield b
-        b.close()
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture
