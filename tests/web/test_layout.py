@@ -60,6 +60,12 @@ def check_page(page, label: str) -> list[str]:
         g = checks.graph_legibility(page)
         if g["unnamed"] or g["overlaps"] or g["labelled"] < min(8, g["nodes"]) or (g["smallest"] or 0) < 11:
             problems.append(f"{label}: graph not legible {g}")
+        # The drawing fits the window, and its count and "show more" sit above it.
+        box, inner = page.locator("#cy").bounding_box(), page.evaluate("[innerWidth, innerHeight]")
+        if box["width"] > inner[0] or box["height"] > inner[1] * 0.9:
+            problems.append(f"{label}: graph {box['width']:.0f}x{box['height']:.0f} does not fit a {inner[0]}x{inner[1]} window")
+        if page.locator("#graph-count").bounding_box()["y"] > box["y"]:
+            problems.append(f"{label}: the graph's count is below the graph")
     return problems
 
 

@@ -7,7 +7,7 @@
 // tooltip, the list beside the graph and the details panel. Path ends are chosen by searching any
 // node, not only those drawn. Downloads are of what is on screen.
 
-import { NAMES, announce, name, api, fill, foldable, go, h, plural, qs, recNumber, recTitle, render, state } from "../lib.js";
+import { NAMES, announce, caseName, name, api, fill, foldable, go, h, plural, qs, recNumber, recTitle, render, state } from "../lib.js";
 
 const KIND_COLOUR = {
   Force: "#0b5cad", Case: "#57606a", Recommendation: "#9a6700", Response: "#1a7f37", Body: "#8250df",
@@ -34,7 +34,7 @@ const asRec = (n) => ({ ...n, force: n.force ? { id: n.force, name: name("force"
 export function nodeLabel(n) {
   switch (n.label) {
     case "Recommendation": return clip(recTitle(asRec(n), { force: !n.reference }).replace("Recommendation", "Rec"));
-    case "Case": return clip(`Case ${n.reference || n.id}`);
+    case "Case": return clip(caseName(n));
     case "Response": return `Response to rec ${recNumber({ id: String(n.id).replace(/-response$/, ""), case_id: n.case_id }) || ""}`.trim();
     case "Source": return "Source page";
     default: return clip(n.name || n.title || n.id);
