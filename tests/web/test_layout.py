@@ -6,6 +6,7 @@ reporting no violation. Screenshots go to test-artefacts/screenshots/layout-*.pn
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -58,7 +59,9 @@ def check_page(page, label: str) -> list[str]:
     problems += [f"{label}: axe {p}" for p in checks.axe_violations(page)]
     if "#/graph" in page.url:
         g = checks.graph_legibility(page)
-        if g["unnamed"] or g["overlaps"] or g["labelled"] < min(8, g["nodes"]) or (g["smallest"] or 0) < 11:
+        # Every node has a name; shown labels never overlap (a label that would, gives way: its name
+        # stays in the list beside the graph), yet most nodes, or at least 8, are named on the drawing.
+        if g["unnamed"] or g["overlaps"] or g["labelled"] < min(8, math.ceil(0.6 * g["nodes"])) or (g["smallest"] or 0) < 11:
             problems.append(f"{label}: graph not legible {g}")
         # The drawing fits the window, and its count and "show more" sit above it.
         box, inner = page.locator("#cy").bounding_box(), page.evaluate("[innerWidth, innerHeight]")
