@@ -73,7 +73,8 @@ GRAPH = """() => {
   // The graph's labels as drawn: every node has a name, and shown labels do not overlap.
   const cy = window.iopcGraph;
   const opts = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
-  const shown = cy.elements(':visible').filter(e => !e.hasClass('quiet') && e.style('label'));
+  const named = (e) => !e.hasClass('quiet') || e.hasClass('hover') || e.selected();
+  const shown = cy.elements(':visible').filter(e => named(e) && e.style('label'));
   const boxes = shown.map(e => e.renderedBoundingBox(opts)).filter(b => b.w > 0 && b.h > 0);
   let overlaps = 0;
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
@@ -82,7 +83,7 @@ GRAPH = """() => {
     if (w > 2 && h > 2) overlaps++;
   }
   const nodes = cy.nodes(':visible');
-  const nodeLabels = nodes.filter(n => !n.hasClass('quiet'));
+  const nodeLabels = nodes.filter(named);
   const px = nodeLabels.map(n => parseFloat(n.style('font-size')) * cy.zoom());
   return {
     nodes: nodes.length, unnamed: nodes.filter(n => !n.data('name')).map(n => n.id()),

@@ -106,6 +106,7 @@ function style() {
       "min-zoomed-font-size": 0 } },
     { selector: "node.quiet", style: { label: "" } },
     { selector: "node:selected", style: { "border-width": 3, "border-color": "#b35900", label: "data(name)" } },
+    { selector: "node.hover", style: { label: "data(name)", "z-index": 20, "text-background-opacity": 1 } },
     { selector: "node.root", style: { "border-width": 3, "border-color": "#1b1f24" } },
     { selector: "edge", style: {
       width: "data(w)", "line-color": "#aab4be", "curve-style": "bezier", "target-arrow-shape": "triangle",
@@ -328,6 +329,9 @@ export async function graphView(params) {
   let settle = 0;
   cy.on("zoom", () => { clearTimeout(settle); settle = setTimeout(declutter, 120); });
   cy.on("dragfree", "node", declutter);
+  // A name that gave way to a weightier one shows while the pointer is on its node.
+  cy.on("mouseover", "node", (e) => e.target.addClass("hover"));
+  cy.on("mouseout", "node", (e) => e.target.removeClass("hover"));
 
   const refresh = () => {
     const nodes = cy.nodes().map(x => x.data()).sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
