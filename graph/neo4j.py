@@ -106,8 +106,12 @@ class Neo4jStore(GraphStore):
         # In bounded transactions of their own: one DETACH DELETE of a 10k-case graph (or CALL … IN
         # TRANSACTIONS, whose outer transaction holds every row) runs past a server's transaction memory cap.
         with self.driver.session(database=self.database) as session:
-            while session.run("MATCH (n) WITH n LIMIT 2000 DETACH DELETE n RETURN count(*) AS n").single()["n"]:
-                pass
+            # Relationships first: a force or programme node carries thousands, and detaching them all
+            # at once is what overflows the cap.
+            for statement in ("MATCH ()-[r]->() WITH r LIMIT 5000 DELETE r RETURN count(*) AS n",
+                              "MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS n"):
+                while session.run(statement).single()["n"]:
+                    pass
 
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
         @neo4j.unit_of_work(timeout=timeout_ms / 1000)
