@@ -36,7 +36,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"and", "or", "not", "to"}
 SNIPPET_CHARS = 240
 MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
-QUERY_CACHES = ("matches", "facet-counts", "suggestions")
+QUERY_CACHES = ("matches", "facet-counts", "suggestions", "stored")
 
 
 @dataclass
@@ -198,10 +198,12 @@ class Engine:
         return all(self.index.has_cached(name, s) for name, _ in PER_COMMIT)
 
     def forget(self) -> None:
-        """Drop everything kept per query (benchmarks time a query's first ask with it)."""
+        """Drop everything kept per query or per hit: parsed queries, matches, facet counts,
+        suggestions, stored fields and snippets (benchmarks time a never-seen query with it)."""
         self._parsed.clear()
         for family in QUERY_CACHES:
             self.index.forget(family)
+        _snippet.cache_clear()
 
     def _parse(self, text: str) -> tuple[wq.Query, str | None]:
         if not text or text == "*":
