@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
 import threading
 from collections import OrderedDict
@@ -198,7 +199,10 @@ class SearchIndex:
             if key in self._caches:
                 self._caches.move_to_end(key)
                 return self._caches[key]
-        value = build(s)
+        if name in self.PERSISTED:
+            value = self._load_or_build(name, build, s)
+        else:
+            value = build(s)
         with self._cache_lock:
             self._caches[key] = value
             mine = [k for k in self._caches if _family(k[0]) == family]
@@ -206,6 +210,50 @@ class SearchIndex:
             fresh = [k for k in mine if k[1] == generation]
             for k in stale + fresh[:-keep]:
                 del self._caches[k]
+        return value
+
+    # -- per-commit tables kept on disk ------------------------------------------------------------
+    # What `cached` builds for a whole commit (facet tables, field lengths, similarity vectors) is
+    # also written beside the index, named for the commit, so a restarted server loads it instead
+    # of rebuilding it: at 10k cases the first search after a restart took 1.8-2.9 s and the
+    # similarity vectors 10 s (docs/BENCHMARKS.md, "Cold start"). Only this process's own files
+    # are read back: they live in the index directory, which nothing else writes.
+
+    PERSISTED = frozenset({"facets", "lengths", "vectors"})
+
+    @property
+    def _tables_dir(self) -> Path:
+        return self.directory / "tables"
+
+    @staticmethod
+    def _commit_id(searcher: Searcher) -> str:
+        """The commit a searcher reads: its generation and its segments (a rebuilt index may reuse
+        a generation number, never its segment ids)."""
+        reader = searcher.reader()
+        segments = "-".join(sorted(seg.segment_id() for r, _ in reader.leaf_readers() if (seg := r.segment()) is not None))
+        return f"{reader.generation()}-{segments}"
+
+    def _load_or_build(self, name: str, build, searcher: Searcher):
+        path = self._tables_dir / f"{name}.{self._commit_id(searcher)}.pickle"
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            pass
+        except Exception:  # noqa: BLE001 - a damaged or older file: build it again
+            log.warning("could not read %s; building it again", path)
+        value = build(searcher)
+        try:
+            self._tables_dir.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            with open(tmp, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+            for old in self._tables_dir.glob(f"{name}.*.pickle"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as e:  # a read-only or full disk: the tables still serve from memory
+            log.warning("could not keep %s beside the index: %s", path.name, e)
         return value
 
     def has_cached(self, name, searcher: Searcher) -> bool:

@@ -129,8 +129,10 @@ def field_lengths(searcher: Searcher) -> Lengths:
     return Lengths(searcher, eager=DEFAULT_FIELDS)
 
 
-# What `Engine.warm` builds for each commit, by cache name.
-PER_COMMIT = (("facets", facet_tables), ("lengths", field_lengths), ("vectors", build_vectors))
+# What `Engine.warm` builds for each commit, by cache name (kept beside the index too, see
+# `SearchIndex.PERSISTED`): first what every search needs, then the similarity vectors.
+SEARCH_TABLES = (("facets", facet_tables), ("lengths", field_lengths))
+PER_COMMIT = (*SEARCH_TABLES, ("vectors", build_vectors))
 
 
 class _Recording(ScoredCollector):
@@ -184,16 +186,22 @@ class Engine:
             found = self._parsed[text] = self._parse(text)
         return found
 
-    def warm(self) -> None:
-        """Build the current commit's tables (facets, field lengths, similarity vectors) now, so the
-        first researcher after a start or an ingest does not wait for them (2.3 s at 10k cases for
-        the first "similar recommendations" otherwise)."""
+    def warm(self, search_only: bool = False) -> None:
+        """Build (or load from beside the index) the current commit's tables now: facets and field
+        lengths, which every search needs, then the similarity vectors unless `search_only`. The
+        first researcher after a start or an ingest then does not wait for them (2.3 s at 10k cases
+        for the first "similar recommendations" otherwise)."""
         s = self.index.searcher()
-        for name, build in PER_COMMIT:
+        for name, build in SEARCH_TABLES if search_only else PER_COMMIT:
             self.index.cached(name, build, searcher=s)
 
+    def is_ready(self) -> bool:
+        """Whether a search now would find the tables it needs built (the readiness of /health/ready)."""
+        s = self.index.searcher()
+        return all(self.index.has_cached(name, s) for name, _ in SEARCH_TABLES)
+
     def is_warm(self) -> bool:
-        """Whether `warm` has built the tables of the commit a searcher would read now."""
+        """Whether `warm` has built every table of the commit a searcher would read now."""
         s = self.index.searcher()
         return all(self.index.has_cached(name, s) for name, _ in PER_COMMIT)
 

@@ -103,3 +103,11 @@ def test_a_matcher_of_another_kind_is_walked_posting_by_posting(engine, monkeypa
         (again, again_scores), _ = both(engine, text)
         assert again.tolist() == docs.tolist()
         np.testing.assert_allclose(again_scores, scores, rtol=1e-9)
+
+
+@pytest.mark.parametrize("field", ["text", "response", "reference", "title"])
+def test_field_lengths_read_from_the_columns_are_whooshs_own(engine, field):
+    s = engine.index.searcher()
+    n = s.doc_count_all()
+    slow = np.array([s.doc_field_length(d, field, 1) or 0 for d in range(n)], dtype=np.float64)
+    assert np.array_equal(Lengths(s, eager=[field]).by_field[field], slow)
