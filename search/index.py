@@ -74,6 +74,7 @@ class SearchIndex:
         self._local = threading.local()
         self._caches: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._segment_values: dict[tuple, object] = {}  # (name, segment id) -> value, see per_segment
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -180,6 +181,7 @@ class SearchIndex:
             # replaced case was counted twice), so open a whole new searcher.
             s.close()
             s = self.ix.searcher()
+            self._retire_segments(s)
         self._local.searcher = s
         return s
 
@@ -235,6 +237,9 @@ class SearchIndex:
 
     def _load_or_build(self, name: str, build, searcher: Searcher):
         path = self._tables_dir / f"{name}.{self._commit_id(searcher)}.pickle"
+        return self._load_or_build_file(path, build, searcher, prune=f"{name}.*.pickle")
+
+    def _load_or_build_file(self, path: Path, build, source, prune: str | None):
         try:
             with open(path, "rb") as f:
                 return pickle.load(f)
@@ -242,19 +247,47 @@ class SearchIndex:
             pass
         except Exception:  # noqa: BLE001 - a damaged or older file: build it again
             log.warning("could not read %s; building it again", path)
-        value = build(searcher)
+        value = build(source)
         try:
             self._tables_dir.mkdir(exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
             with open(tmp, "wb") as f:
                 pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
-            for old in self._tables_dir.glob(f"{name}.*.pickle"):
-                if old != path:
+            for old in self._tables_dir.glob(prune) if prune else ():
+                if old != path and ".seg-" not in old.name:
                     old.unlink(missing_ok=True)
         except OSError as e:  # a read-only or full disk: the tables still serve from memory
             log.warning("could not keep %s beside the index: %s", path.name, e)
         return value
+
+    def per_segment(self, reader, name: str, build):
+        """A value derived from one segment (`reader`, a segment's reader), built or loaded once and
+        kept, in memory and beside the index, until a merge retires the segment: segments never
+        change once written (deletions are kept apart from them)."""
+        segment = reader.segment()
+        if segment is None:
+            return build(reader)
+        key = (name, segment.segment_id())
+        value = self._segment_values.get(key)
+        if value is None:
+            path = self._tables_dir / f"{name}.seg-{segment.segment_id()}.pickle"
+            value = self._load_or_build_file(path, build, reader, prune=None)
+            self._segment_values[key] = value
+        return value
+
+    def _retire_segments(self, searcher: Searcher) -> None:
+        """Forget the per-segment values of segments the newest commit no longer has."""
+        live = {seg.segment_id() for r, _ in searcher.reader().leaf_readers() if (seg := r.segment()) is not None}
+        with self._cache_lock:
+            for key in [k for k in self._segment_values if k[1] not in live]:
+                del self._segment_values[key]
+        try:
+            for path in self._tables_dir.glob("*.seg-*.pickle"):
+                if path.name.rsplit(".seg-", 1)[1].removesuffix(".pickle") not in live:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def has_cached(self, name, searcher: Searcher) -> bool:
         """Whether `cached(name, ...)` holds a value for the commit `searcher` reads."""

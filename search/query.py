@@ -26,7 +26,7 @@ from ontology.exc import InvalidData
 from ontology.gazetteer import fold, gazetteer
 from ontology.types import STATUSES
 from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
-from search.fastmatch import Evaluator, Lengths
+from search.fastmatch import Evaluator, Lengths, SegmentPostings
 from search.index import SearchIndex
 from search.similar import build_vectors
 from search.snippets import snippet as make_snippet
@@ -194,6 +194,9 @@ class Engine:
         s = self.index.searcher()
         for name, build in SEARCH_TABLES:
             self.index.cached(name, build, searcher=s)
+        for leaf, _ in s.reader().leaf_readers():
+            for field in DEFAULT_FIELDS:
+                self.segment_postings(leaf, field)
         # What a process's first search would otherwise load: the gazetteer (facet labels), the
         # query parser's first use, the spelling list (0.6 s of the first search after a restart).
         gazetteer()
@@ -202,6 +205,12 @@ class Engine:
         if not search_only:
             for name, build in PER_COMMIT:
                 self.index.cached(name, build, searcher=s)
+
+    def segment_postings(self, reader, field: str) -> SegmentPostings | None:
+        """The postings of a field bare words search, decoded once per segment (see SegmentPostings)."""
+        if field not in DEFAULT_FIELDS:
+            return None
+        return self.index.per_segment(reader, f"postings-{field}", lambda r: SegmentPostings(r, field))
 
     def is_ready(self) -> bool:
         """Whether a search now would find the tables it needs built (the readiness of /health/ready)."""
@@ -326,7 +335,7 @@ class Engine:
 
         def run(searcher):
             lengths = self.index.cached("lengths", field_lengths, searcher=searcher)
-            return Evaluator(searcher, lengths, _whoosh_matches).run(q)
+            return Evaluator(searcher, lengths, _whoosh_matches, self.segment_postings).run(q)
 
         return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE, searcher=s)
 
@@ -390,6 +399,9 @@ class Engine:
                 continue
             if not any(low.startswith(w[:3]) for w in words):
                 continue  # a field value or operator, not a word searched in the text
+            if _indexed(s, low):
+                continue  # in the corpus in another form ("rouse" finds "rousing"): nothing to correct,
+                # and the spelling automaton was a quarter of a first search where it ran
             found = [x for x in corrector.suggest(low, limit=3, maxdist=2) if x != low]
             if found:
                 suggestions[word] = found
@@ -399,6 +411,16 @@ class Engine:
         for word, found in suggestions.items():
             corrected = re.sub(rf"\b{re.escape(word)}\b", found[0], corrected)
         return corrected, suggestions
+
+
+def _indexed(s: Searcher, word: str) -> bool:
+    """Whether a word, analysed as a search analyses it, is a term of a field bare words search."""
+    reader = s.reader()
+    for name in DEFAULT_FIELDS:
+        field = s.schema[name]
+        if any((name, t) in reader for t in field.process_text(word, mode="query")):
+            return True
+    return False
 
 
 def _plain_terms(q: wq.Query):

@@ -66,3 +66,26 @@ def test_a_damaged_table_file_is_built_again(tmp_path, cases):
     again = SearchIndex(tmp_path)
     assert again.cached("facets", facet_tables).n == again.searcher().doc_count_all()
     again.close()
+
+
+def _segments(index):
+    return {seg.segment_id() for r, _ in index.searcher().reader().leaf_readers() if (seg := r.segment()) is not None}
+
+
+def test_postings_tables_are_kept_per_segment_until_the_segment_is_merged_away(tmp_path, cases):
+    index = SearchIndex(tmp_path)
+    for start in range(0, 60, 20):
+        index.update(cases[start:start + 20])
+    engine = Engine(index)
+    engine.warm(search_only=True)
+    kept = {p.name.rsplit(".seg-", 1)[1].removesuffix(".pickle") for p in (tmp_path / "tables").glob("postings-text.seg-*")}
+    assert kept == _segments(index)
+    before = engine.search(Search(q="custody"))
+    index.ix.optimize()  # one segment: the old ones retired
+    assert len(_segments(index)) == 1
+    engine.forget()
+    after = engine.search(Search(q="custody"))
+    kept = {p.name.rsplit(".seg-", 1)[1].removesuffix(".pickle") for p in (tmp_path / "tables").glob("postings-text.seg-*")}
+    assert kept == _segments(index)
+    assert [h["id"] for h in after.hits] == [h["id"] for h in before.hits] and after.total == before.total
+    index.close()
