@@ -3,8 +3,8 @@ every relationship question on what it wrote (median, p95), embedded.
 
 Usage: python -m bench.scale_bench [--sizes 30000 100000] [--repeat 10] [--keep DIR]
 
-The corpus is written to a JSONL file first (generated in chunks of 5,000 cases, so this process
-never holds it whole), then `iopc-kg ingest` runs as its own process, as a researcher runs it;
+The corpus is written to JSONL files of 500 cases first (generated 5,000 cases at a time, so this
+process never holds it whole), then `iopc-kg ingest` runs as its own process, as a researcher runs it;
 its memory is the proportional set size of its process tree (Whoosh's worker processes included),
 sampled every 0.2 s with psutil, and the main process's resident set. Then, in this process: each bench query as a never-seen search
 (`Engine.forget()` before each timing, as `bench.search_bench`), and each graph question of
@@ -33,19 +33,26 @@ from search.index import SearchIndex
 from search.query import Engine, Search
 
 
-def write_corpus(size: int, path: Path, chunk: int = 5000) -> int:
-    """`size` generated cases (seed 7) as JSONL; returns the number of recommendations.
+def write_corpus(size: int, directory: Path, chunk: int = 500) -> int:
+    """`size` generated cases as JSONL files of `chunk` cases (a file may hold at most 5 MB);
+    returns the number of recommendations. Reused when a kept directory already holds them.
 
-    The generator is seeded per chunk, so the corpus at one size is the same in every run (but
-    not a prefix of `generate(size)`: the references of chunk k start at 900000 + 5000 k)."""
+    The generator is seeded per 5,000 cases, so this process never holds the corpus whole and the
+    corpus at one size is the same in every run (references renumbered to stay unique)."""
+    done = directory / "DONE"
+    if done.exists():
+        return int(done.read_text())
+    directory.mkdir(parents=True, exist_ok=True)
     recs = 0
-    with open(path, "w") as f:
-        for start in range(0, size, chunk):
-            cases = generate(min(chunk, size - start), seed=7 + start)
-            for i, case in enumerate(cases):
-                case.reference = f"{case.reference.split('/')[0]}/{1_000_000 + start + i:07d}"
-                f.write(json.dumps(case.to_dict()) + "\n")
-                recs += len(case.recommendations)
+    for start in range(0, size, 5000):
+        cases = generate(min(5000, size - start), seed=7 + start)
+        for first in range(0, len(cases), chunk):
+            with open(directory / f"cases-{start + first:07d}.jsonl", "w") as f:
+                for i, case in enumerate(cases[first:first + chunk], start + first):
+                    case.reference = f"{case.reference.split('/')[0]}/{1_000_000 + i:07d}"
+                    f.write(json.dumps(case.to_dict()) + "\n")
+                    recs += len(case.recommendations)
+    done.write_text(str(recs))
     return recs
 
 
@@ -70,6 +77,8 @@ def ingest(data: Path, corpus: Path) -> dict:
     if proc.returncode:
         raise SystemExit(f"ingest failed: {err[-2000:]}")
     summary = json.loads(out.strip().splitlines()[-1])
+    if summary["failures"] or not summary["indexed"]:
+        raise SystemExit(f"ingest failed: {summary['failures'][:3]}")
     return {"seconds": time.perf_counter() - t0, "peak_tree": peak_tree, "peak_main": peak_main, "summary": summary}
 
 
@@ -96,7 +105,7 @@ def run(size: int, repeat: int, keep: Path | None) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         base = keep / str(size) if keep else Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
-        corpus, data = base / "corpus.jsonl", base / "data"
+        corpus, data = base / "corpus", base / "data"
         t = time.perf_counter()
         recs = write_corpus(size, corpus)
         label = f"{size:,} cases ({recs:,} recs)"
