@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 import anyio
 from contextlib import asynccontextmanager
@@ -42,6 +43,13 @@ TAGS = [
 ]
 
 
+def _warm_store(store) -> None:
+    try:
+        store.warm()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first visitors wait for query plans
+        log.exception("warming the graph's questions failed")
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app. Pass `services` to share an open store and index (tests); otherwise they are opened
     from `settings` when the app starts and closed when it stops."""
@@ -67,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = Services(settings, store, index, Engine(index))
         quiet_collector()
         warm_in_background(app.state.services.engine)
+        threading.Thread(target=_warm_store, args=(store,), name="iopc-kg-warm-store", daemon=True).start()
         try:
             yield
         finally:

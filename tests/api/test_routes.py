@@ -19,7 +19,7 @@ def test_health_and_stats(client, services):
     ready = client.get("/health/ready")
     assert ready.status_code == 200 and ready.json() == {"ready": True, "warm": True}
     stats = client.get("/stats").json()
-    assert stats["store"] == "embedded"
+    assert stats["store"] == services.settings.store
     assert stats["counts"] == services.store.counts()
     assert stats["index"]["documents"] == stats["counts"]["Recommendation"] and stats["index"]["bytes"] > 0
     assert stats["last_ingest"]["cases"] == stats["counts"]["Case"]
