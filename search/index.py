@@ -176,6 +176,7 @@ class SearchIndex:
         if s is None or getattr(self._local, "ix", None) is not self.ix:
             s = self.ix.searcher()
             self._local.ix = self.ix
+            self._retire_segments(s)
         elif not s.up_to_date():
             # Not Searcher.refresh(): it reuses segment readers whose deletions are stale (a
             # replaced case was counted twice), so open a whole new searcher.
