@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.deps import Services, warm_in_background
-from api.routes import admin, entities, linked, patterns, search, web
+from api.routes import admin, changes, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import reindex
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, ingest_limit=settings.max_ingest_bytes)
     app.add_middleware(SafeHeaders)
-    for module in (search, entities, patterns, linked, admin, web):
+    for module in (search, entities, patterns, changes, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
     _publish_limits(app, settings)
