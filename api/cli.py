@@ -83,6 +83,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
             try:
                 summary = ingest_paths(list(paths), store, index, progress=sys.stderr.isatty(),
                                        log_path=settings.ingest_log, procs=_procs(), sources=sources)
+                _keep_search_tables(index)
                 counts = store.counts()
             finally:
                 index.close()
@@ -158,6 +159,14 @@ def patterns(ctx: click.Context, question: str, id: str | None, on: str | None, 
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2, default=str))
 
 
+def _keep_search_tables(index) -> None:
+    """Build the new commit's search tables and keep them beside the index, so the next server
+    start is ready at once (about a second at 10k cases, here rather than in the server)."""
+    from search.query import Engine
+
+    Engine(index).warm(search_only=True)
+
+
 @main.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
@@ -172,6 +181,7 @@ def reindex(ctx: click.Context) -> None:
             index = SearchIndex(settings.index_dir)
             try:
                 n = rebuild(store, index, procs=_procs())
+                _keep_search_tables(index)
             finally:
                 index.close()
     except IopcKgError as e:
