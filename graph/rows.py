@@ -59,7 +59,7 @@ def case_rows(case: CaseRecord) -> Rows:
         rows.node("Force", id=case.force.id, name=case.force.name)
         rows.edge("concerns", "Case", cid, "Force", case.force.id)
     for src in case.sources:
-        rows.node("Source", id=src.id, url=src.url, path=src.path, layout=src.layout)
+        rows.node("Source", id=src.id, url=src.url, path=src.path, layout=src.layout, retrieved=src.retrieved)
         rows.edge("derived_from", "Case", cid, "Source", src.id)
     for rec in case.recommendations:
         rid = case.recommendation_id(rec)

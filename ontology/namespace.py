@@ -16,7 +16,9 @@ class IOPC(DefinedNamespace):
     Response: URIRef
     Source: URIRef
     Theme: URIRef
+    accepted: URIRef
     addressedTo: URIRef
+    awaiting_response: URIRef
     bodyKind: URIRef
     concerns: URIRef
     country: URIRef
@@ -28,7 +30,10 @@ class IOPC(DefinedNamespace):
     linkedBody: URIRef
     mentions: URIRef
     notInGazetteer: URIRef
+    not_accepted: URIRef
     number: URIRef
+    onsPoliceForceArea: URIRef
+    partially_accepted: URIRef
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef
@@ -38,5 +43,7 @@ class IOPC(DefinedNamespace):
     reuses: URIRef
     status: URIRef
     statusLabel: URIRef
+    statuses: URIRef
+    unknown: URIRef
     uses: URIRef
     warning: URIRef

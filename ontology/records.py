@@ -82,11 +82,20 @@ class SourceRecord:
     url: str | None
     path: str | None
     layout: str
+    retrieved: str | None = None  # when the page was fetched (ISO 8601 with offset), where known
+
+    def to_dict(self) -> dict:
+        """The `parse` contract's source object; `retrieved` only where the fetch time is known."""
+        d = asdict(self)
+        if d["retrieved"] is None:
+            del d["retrieved"]
+        return d
 
     @staticmethod
-    def make(url: str | None, path: str | None, layout: str) -> "SourceRecord":
+    def make(url: str | None, path: str | None, layout: str, retrieved=None) -> "SourceRecord":
         basis = url or (path or "").rsplit("/", 1)[-1]
-        return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout)
+        return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout,
+                            TYPES["datetime"].clean(retrieved))
 
 
 @dataclass
@@ -148,7 +157,7 @@ class CaseRecord:
             "layout": self.layout,
             "warnings": list(self.warnings),
             "recommendations": [],
-            "sources": [asdict(s) for s in self.sources],
+            "sources": [s.to_dict() for s in self.sources],
         }
         for rec in self.recommendations:
             d = asdict(rec)
@@ -200,7 +209,7 @@ class CaseRecord:
             layout=data.get("layout") or "JSON",
             warnings=list(data.get("warnings") or []),
             recommendations=recs,
-            sources=[SourceRecord(**s) for s in data.get("sources") or []],
+            sources=[SourceRecord(**{**s, "retrieved": TYPES["datetime"].clean(s.get("retrieved"))}) for s in data.get("sources") or []],
         )
         return case
 

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from rdflib import XSD, Literal, URIRef
 
 STATUSES = ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")
+# The ontology's own namespace (ontology/model.py PREFIXES["iopc"]); statuses are SKOS concepts in it.
+ONTOLOGY_NS = "https://w3id.org/iopc-kg/ontology#"
+STATUS_LABELS = {"accepted": "Accepted", "partially_accepted": "Partially accepted", "not_accepted": "Not accepted",
+                 "awaiting_response": "Awaiting response", "unknown": "Unknown"}
 PROGRAMME_KINDS = ("system", "operation", "training", "unit", "policy", "equipment", "programme")
 LAYOUTS = (
     "PC-A", "PC-B", "PC-C", "PC-INV", "AI-A", "AI-B", "AI-C",
@@ -128,6 +132,27 @@ class DateType(PropertyType):
         return None
 
 
+class DateTimeType(PropertyType):
+    """An instant, ISO 8601 with its offset (`2026-11-29T07:14:35+00:00`); a naive time is taken as UTC."""
+
+    name = "datetime"
+    xsd = XSD.dateTime
+
+    def clean(self, raw):
+        if raw is None:
+            return None
+        if isinstance(raw, datetime):
+            value = raw
+        else:
+            try:
+                value = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
+            except ValueError:
+                return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat()
+
+
 class ReferenceType(PropertyType):
     """IOPC references: YYYY/NNNNNN (spaces around the slash are dropped)."""
 
@@ -155,10 +180,14 @@ class UrlType(PropertyType):
 
 
 class StatusType(PropertyType):
-    """Normalised response status; `clean` reads a status *label* as pages print it."""
+    """Normalised response status; `clean` reads a status *label* as pages print it. In RDF a status
+    is a SKOS concept of the ontology's `iopc:statuses` scheme (`iopc:accepted` ...), not a string."""
 
     name = "status"
     values = STATUSES
+
+    def rdf(self, value):
+        return URIRef(ONTOLOGY_NS + value)
 
     _LABELS = [
         (re.compile(r"^(partially|partly)\s+accepted|^accepted\s+in\s+part", re.I), "partially_accepted"),
@@ -207,7 +236,7 @@ class JsonType(PropertyType):
 TYPES: dict[str, PropertyType] = {
     t.name: t
     for t in (
-        PropertyType(), TextType(), IntegerType(), BooleanType(), DateType(), ReferenceType(),
+        PropertyType(), TextType(), IntegerType(), BooleanType(), DateType(), DateTimeType(), ReferenceType(),
         UrlType(), StatusType(), JsonType(), ChoiceType("layout", LAYOUTS),
         ChoiceType("programme_kind", PROGRAMME_KINDS),
     )
