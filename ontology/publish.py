@@ -329,7 +329,7 @@ def shapes() -> Graph:
             b.prop(shape, "Force", "ons_pfa", URIRef(IOPC + "onsPoliceForceArea"), datatype=XSD.string,
                    pattern=r"^[EW]\d{8}$", max_count=1)
     # Statuses, concept schemes and the dataset's own description.
-    status = b.node("Status", target_objects_of=URIRef(IOPC + "status"), types=[SKOS.Concept], label="Status shape")
+    status = b.node("Status", target_subjects_of=SKOS.topConceptOf, types=[SKOS.Concept], label="Status shape")
     b.label(status, "Status")
     b.label(status, "Status", SKOS.prefLabel, "pref_label")
     b.prop(status, "Status", "notation", SKOS.notation, datatype=XSD.string, values=[Literal(s) for s in STATUSES],

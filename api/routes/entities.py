@@ -11,9 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import IndexDep, SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
 from api.formats import csv_response
-from api.negotiate import entity_response
-from ontology.exc import InvalidData
-from ontology.model import model
+from api.negotiate import entity_response, explorer, negotiated, subject_graph
+from graph.rdf import case_graph
+from rdflib import RDF, URIRef
+
+from ontology.exc import InvalidData, NotFound
+from ontology.model import expand, model
 from ontology.records import CaseRecord
 from search.similar import similar
 
@@ -139,6 +142,39 @@ def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep,
         },
     }
     return entity_response(request, body, "Recommendation", rec_id, store, settings)
+
+
+@router.get("/responses/{response_id}", response_model=Entity, tags=["resources"], summary="A response",
+            description="The published answer to a recommendation: its text and status, with links. Also as RDF.")
+def get_response(request: Request, store: StoreDep, response_id: Annotated[str, Path(description="Response id: the recommendation's id and `-response`.", examples=['2022-178839-3-response'])]):
+    rec_id = response_id.removesuffix("-response")
+    if rec_id == response_id:
+        raise NotFound(f"No Response with id {response_id!r}", errors={"id": response_id})
+    case, rec = store.recommendation(rec_id)
+    if not rec.response:
+        raise NotFound(f"No Response with id {response_id!r}: the recommendation has no published response", errors={"id": response_id})
+    body = {"id": response_id, "text": rec.response, "status": rec.status, "recommendation": rec_id, "case_id": case.id,
+            "defers_to": [{"kind": d.kind, "id": d.id, "name": d.name} for d in rec.defers_to],
+            "links": {"self": f"/responses/{response_id}", "recommendation": f"/recommendations/{rec_id}", "case": f"/cases/{case.id}"}}
+    terms = request.app.state.services.terms
+    return negotiated(request, body, lambda: subject_graph(case_graph(case, terms), terms.node("Response", response_id)),
+                      explorer("recommendation", rec_id))
+
+
+@router.get("/sources/{source_id}", response_model=Entity, tags=["resources"], summary="A source page",
+            description="A page the records were read from: its URL, layout, when it was fetched, and the cases derived from it. Also as RDF.")
+def get_source(request: Request, store: StoreDep, source_id: Annotated[str, Path(description="Source id: `s-` and 16 hex digits.", examples=['s-0123456789abcdef'])]):
+    node = store.get_node("Source", source_id)
+    services = request.app.state.services
+    terms = services.terms
+    iri = terms.node("Source", source_id)
+    view = services.sparql.graph()  # which cases were derived from the page: the RDF view knows
+    cases = sorted(str(c).rsplit("/", 1)[-1] for c in view.subjects(URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), iri)
+                   if (c, RDF.type, URIRef(expand(model["Case"].rdf))) in view)
+    body = {**{k: node.get(k) for k in ("id", "url", "path", "layout", "retrieved")}, "cases": cases,
+            "links": {"self": f"/sources/{source_id}", "cases": [f"/cases/{c}" for c in cases], "page": node.get("url")}}
+    return negotiated(request, body, lambda: subject_graph(case_graph(store.case_record(cases[0]), terms), iri) if cases else subject_graph(view, iri),
+                      explorer("case", cases[0]) if cases else "/#/")
 
 
 @router.get("/recommendations/{rec_id}/similar", response_model=dict[str, Any], tags=["search"], summary="Similar recommendations",
