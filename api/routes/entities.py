@@ -22,6 +22,7 @@ from search.similar import similar
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
+SIMILAR_COLUMNS = ["id", "case_id", "reference", "force.id", "force.name", "status", "date_recommended", "text", "score", "links.self"]
 CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "The list as JSON, or as CSV with `format=csv`."}}
 Format = Annotated[Literal["json", "csv"], Query(title="Format", description="`json` (default) or `csv` for a spreadsheet.")]
 Page = Annotated[int, Query(ge=1, title="Page", description="Page number, from 1.")]
@@ -64,11 +65,11 @@ def check_page_size(page_size: int, settings) -> None:
         raise InvalidData(f"page_size may be at most {settings.max_page_size}", errors={"page_size": f"at most {settings.max_page_size}"})
 
 
-def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings):
+def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings, columns: list[str]):
     """A page of `rows` as JSON, or every row as CSV (a spreadsheet wants the whole list)."""
     check_page_size(page_size, settings)
     if fmt == "csv":
-        return csv_response(rows, name)
+        return csv_response(rows, name, columns)
     start = (page - 1) * page_size
 
     def at(p: int) -> str:
@@ -188,7 +189,7 @@ def get_similar(index: IndexDep, settings: SettingsDep, rec_id: Annotated[str, P
     for hit in answer["similar"]:
         hit["links"] = {"self": f"/recommendations/{hit['id']}"}
     if format == "csv":
-        return csv_response(answer["similar"], f"similar-{rec_id}")
+        return csv_response(answer["similar"], f"similar-{rec_id}", SIMILAR_COLUMNS)
     return answer
 
 
@@ -201,7 +202,8 @@ def list_forces(request: Request, store: StoreDep, settings: SettingsDep, page: 
     rows = [{"id": f["id"], "name": f.get("name"), "kind": f.get("kind"), "country": f.get("country"),
              "police_uk_id": f.get("police_uk_id"), "recommendations": totals.get(f["id"], 0),
              "links": {"self": f"/forces/{f['id']}"}} for f in store.list_nodes("Force", 0, 10_000)]
-    return listing(request, rows, page, page_size, format, "forces", settings)
+    return listing(request, rows, page, page_size, format, "forces", settings,
+                   ["id", "name", "kind", "country", "police_uk_id", "recommendations", "links.self"])
 
 
 @router.get("/forces/{force_id}", response_model=Entity, tags=["resources"], summary="A force's profile",
@@ -223,7 +225,7 @@ def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id
 def list_bodies(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
     rows = [{"id": b["id"], "name": b.get("name"), "kind": b.get("kind"), "links": {"self": f"/bodies/{b['id']}"}}
             for b in store.list_nodes("Body", 0, 10_000)]
-    return listing(request, rows, page, page_size, format, "bodies", settings)
+    return listing(request, rows, page, page_size, format, "bodies", settings, ["id", "name", "kind", "links.self"])
 
 
 @router.get("/bodies/{body_id}", response_model=Entity, tags=["resources"], summary="A body's profile",
@@ -245,7 +247,8 @@ def _reach_listing(request, store, settings, kind: str, page, page_size, fmt):
         for r in rows:
             r.pop("kind")
     rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
-    return listing(request, rows, page, page_size, fmt, f"{kind}s", settings)
+    columns = ["id", "name", *(["kind"] if kind == "programme" else []), "forces", "recommendations", "links.self"]
+    return listing(request, rows, page, page_size, fmt, f"{kind}s", settings, columns)
 
 
 @router.get("/programmes", response_model=Listing, tags=["resources"], summary="Programmes", responses=CSV_RESPONSE,

@@ -31,8 +31,10 @@ def one(g: Graph, cls) -> URIRef:
     return sorted(g.subjects(RDF.type, cls))[0]
 
 
-def failures(g: Graph) -> set[tuple]:
-    conforms, report, _ = validate(g, shacl_graph=SHAPES, inference="none")
+def failures(g: Graph, focus, whole: bool = False) -> set[tuple]:
+    """What fails at the broken node. Validating only there keeps the suite to seconds; pyshacl's
+    focus mode also filters the value nodes of nested shapes (sh:or), so those validate `whole`."""
+    conforms, report, _ = validate(g, shacl_graph=SHAPES, inference="none", focus_nodes=None if whole else [focus])
     out = set()
     for r in report.subjects(RDF.type, SH.ValidationResult):
         component = str(report.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1]
@@ -114,7 +116,7 @@ def test_a_broken_graph_fails_for_its_own_reason(good, name, node, breaking, pat
     g += good
     focus = node(g)
     breaking(g, focus)
-    found = failures(g)
+    found = {f for f in failures(g, focus, whole=component == "OrConstraintComponent")}
     # Only the broken property of the broken node fails (a value of the wrong datatype may break its
     # language or range constraint too), and by the constraint the break was aimed at.
     assert {(f, p) for f, p, _ in found} == {(focus, path)}, found
