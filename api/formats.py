@@ -52,7 +52,9 @@ def to_networkx(graph: dict) -> nx.Graph:
     """A {nodes, edges} answer (neighbourhood, path, pattern graph) as a networkx graph."""
     g = nx.MultiDiGraph() if graph.get("directed", True) else nx.Graph()
     for node in graph["nodes"]:
-        attrs = {k: _cell(v) for k, v in node.items() if k not in ("key", "label") and v is not None}
+        # networkx's GEXF writer takes an `id` attribute as the node's GEXF id (so a force and a body
+        # with the same id would collide, and the key would be lost): the id travels as `iopc_id`.
+        attrs = {("iopc_id" if k == "id" else k): _cell(v) for k, v in node.items() if k not in ("key", "label") and v is not None}
         # `label` is what Gephi shows: the node's name, not its kind (kept as `kind`).
         if node.get("label") is not None:
             attrs["kind"] = _cell(node["label"])

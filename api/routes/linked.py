@@ -284,8 +284,10 @@ def service_description(request: Request, services) -> Graph:
                       {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20000},
                        "description": "A SPARQL 1.1 query (exactly one).",
                        "example": "SELECT ?force (COUNT(?rec) AS ?n) WHERE { ?case <https://w3id.org/iopc-kg/ontology#concerns> ?force ; <https://w3id.org/iopc-kg/ontology#hasRecommendation> ?rec } GROUP BY ?force"},
-                      {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}}},
-                      {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}}},
+                      {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}},
+                       "description": "The default graph of the query's dataset (repeatable; replaces the query's FROM). The data is the graph named by the dataset's IRI."},
+                      {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}},
+                       "description": "A named graph of the query's dataset (repeatable; replaces the query's FROM NAMED)."},
                       {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
                        "description": "Results format by name or media type (json, xml, csv, tsv, turtle, nt, rdf+xml, json-ld); default by Accept."}]})
 async def sparql_get(request: Request, services: ServicesDep):
