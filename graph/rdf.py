@@ -135,14 +135,14 @@ def rows_to_graph(rows: Rows, terms: Terms, g: Graph | None = None) -> Graph:
 
 
 def case_graph(case: CaseRecord, terms: Terms, seen: set | None = None) -> Graph:
-    """One case: its recommendations, responses and sources, and the nodes they point to (by IRI).
+    """One case: its recommendations, responses, sources and observations, and the nodes they point to (by IRI).
 
     Recommendations and responses are derived from the case's pages as much as the case is
     (`prov:wasDerivedFrom`). A source page already in `seen` (shared by an earlier case) is not
     described again, so a streamed export never repeats a triple."""
     rows = case_rows(case)
     owned = Rows()
-    for kind in ("Case", "Recommendation", "Response", "Source"):
+    for kind in ("Case", "Recommendation", "Response", "Source", "Observation"):
         owned.nodes[kind] = rows.nodes.get(kind, [])
     if seen is not None:
         owned.nodes["Source"] = [r for r in owned.nodes["Source"] if ("Source", r["id"]) not in seen]

@@ -11,6 +11,7 @@ class IOPC(DefinedNamespace):
     Body: URIRef
     Case: URIRef
     Force: URIRef
+    Observation: URIRef
     Programme: URIRef
     Recommendation: URIRef
     Response: URIRef
@@ -18,14 +19,17 @@ class IOPC(DefinedNamespace):
     Theme: URIRef
     accepted: URIRef
     addressedTo: URIRef
+    archivedRecord: URIRef
     awaiting_response: URIRef
     bodyKind: URIRef
+    change: URIRef
     concerns: URIRef
     country: URIRef
     defersTo: URIRef
     file: URIRef
     forceKind: URIRef
     hasRecommendation: URIRef
+    lastSeen: URIRef
     layout: URIRef
     linkedBody: URIRef
     mentions: URIRef
@@ -37,6 +41,7 @@ class IOPC(DefinedNamespace):
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef
+    recordOffset: URIRef
     respondsTo: URIRef
     responseDue: URIRef
     responseDueDerived: URIRef

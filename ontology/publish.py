@@ -165,10 +165,14 @@ def _statuses(g: Graph) -> None:
 
 
 def _declare(g: Graph, term: str, rdf_type, label: str, comment: str, reused: set) -> URIRef | None:
-    """Declare an iopc: property; a term of another vocabulary is only noted as reused (None)."""
+    """Declare an iopc: property; a term of another vocabulary is declared with the kind its use
+    here implies (unless REUSED says otherwise) and noted as reused (None)."""
     p = URIRef(expand(term))
     if not _own(term):
         reused.add(p)
+        if not any(p in terms for terms in REUSED.values()):
+            g.add((p, RDF.type, rdf_type))
+            g.add((p, RDFS.isDefinedBy, _vocabulary(p)))
         return None
     g.add((p, RDF.type, rdf_type))
     g.add((p, RDFS.label, Literal(label, lang="en")))

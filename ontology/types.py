@@ -133,7 +133,7 @@ class DateType(PropertyType):
 
 
 class DateTimeType(PropertyType):
-    """An instant, ISO 8601 with its offset (`2026-11-29T07:14:35+00:00`); a naive time is taken as UTC."""
+    """Instants as ISO 8601 strings in UTC (`2026-11-29T07:20:15.121873Z`): when a page was fetched."""
 
     name = "datetime"
     xsd = XSD.dateTime
@@ -142,15 +142,13 @@ class DateTimeType(PropertyType):
         if raw is None:
             return None
         if isinstance(raw, datetime):
-            value = raw
-        else:
-            try:
-                value = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
-            except ValueError:
-                return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.isoformat()
+            stamp = raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
+            return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        text = str(raw).strip()
+        try:
+            return self.clean(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            return None
 
 
 class ReferenceType(PropertyType):
