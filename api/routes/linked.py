@@ -21,7 +21,7 @@ from api.negotiate import headers, negotiated, rdf_response, wanted
 from graph.export import case_ids_for, context, data_tally, export as export_rdf
 from graph.rdf import FORMATS, SCHEMES, bind, dataset_graph, scheme_graph, version
 from graph.results import GRAPH_FORMATS, RESULT_FORMATS, RESULT_MEDIA, GRAPH_MEDIA
-from ontology.exc import BadRequest, InvalidData, NotFound, UnsupportedMediaType
+from ontology.exc import BadRequest, InvalidData, NotAcceptable, NotFound, UnsupportedMediaType
 from ontology.model import model
 from search.query import Search
 
@@ -219,7 +219,6 @@ SPARQL_DESCRIPTION = (
 SPARQL_RESPONSES = {200: {"content": {**{m: {} for m in RESULT_MEDIA}, **{m: {} for m in GRAPH_MEDIA}}, "description": "Query results."},
                     406: {"description": "No format the request accepts."}, 415: {"description": "A body that is not a query."}}
 _FORMAT_PARAMS = ("format", "output", "results")
-_KNOWN = {"query", "default-graph-uri", "named-graph-uri", *_FORMAT_PARAMS}
 
 
 def _protocol_params(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -244,8 +243,12 @@ async def _run(request: Request, services, params: dict[str, list[str]], query: 
     if len(query) > 100_000:
         raise InvalidData("the query is longer than 100,000 characters", errors={"query": "too long"})
     names = [v for p in _FORMAT_PARAMS for v in params.get(p, [])]
-    media, body = await services.sparql.run(query, names, request.headers.get("accept"),
-                                            params.get("default-graph-uri"), params.get("named-graph-uri"))
+    try:
+        media, body = await services.sparql.run(query, names, request.headers.get("accept"),
+                                                params.get("default-graph-uri"), params.get("named-graph-uri"))
+    except NotAcceptable as e:
+        e.headers = {"Vary": "Accept"}
+        raise
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
