@@ -20,7 +20,7 @@ from api.errors import ERROR_RESPONSES
 from api.negotiate import headers, negotiated, rdf_response, wanted
 from graph.export import case_ids_for, context, data_tally, export as export_rdf
 from graph.rdf import FORMATS, SCHEMES, bind, dataset_graph, scheme_graph, version
-from graph.results import GRAPH_FORMATS, RESULT_FORMATS, RESULT_MEDIA, GRAPH_MEDIA
+from graph.results import GRAPH_MEDIA, RESULT_MEDIA
 from ontology.exc import BadRequest, InvalidData, NotAcceptable, NotFound, UnsupportedMediaType
 from ontology.model import model
 from search.query import Search

@@ -239,3 +239,15 @@ def test_void_describes_the_dataset(client, services):
 
 def test_whole_graph_equals_the_export(services, graphs):
     assert isomorphic(whole_graph(services.store, services.terms), graphs["nt"])
+
+
+@pytest.mark.parametrize("url,kind,id", [("/forces/essex", "Force", "essex"), ("/bodies/college-of-policing", "Body", "college-of-policing"),
+                                         ("/programmes/athena", "Programme", "athena"), ("/themes/custody", "Theme", "custody"),
+                                         ("/cases/2022-178839", "Case", "2022-178839"),
+                                         ("/recommendations/2022-178839-3", "Recommendation", "2022-178839-3")])
+def test_an_entity_says_in_rdf_what_the_export_says_about_it(client, services, url, kind, id):
+    """The issue's case: /forces/essex gave 9 triples where the export gave 11 (no memberOf, no uses)."""
+    whole = whole_graph(services.store, services.terms)
+    s = Terms().node(kind, id)
+    got = Graph().parse(data=client.get(url, headers={"Accept": "application/n-triples"}).text, format="nt")
+    assert set(got.triples((s, None, None))) == set(whole.triples((s, None, None)))
