@@ -34,7 +34,7 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
-def csv_response(rows: list[dict], filename: str, columns: list[str]) -> Response:
+def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None) -> Response:
     """Rows as CSV. `columns` are the flattened columns of a row of this answer: an empty answer is
     their header row alone, so a spreadsheet or a pipeline sees the same columns either way."""
     flat = [flatten(r) for r in rows]
@@ -42,7 +42,7 @@ def csv_response(rows: list[dict], filename: str, columns: list[str]) -> Respons
     for r in flat:
         found += [c for c in r if c not in found]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=found or list(columns), extrasaction="ignore")
+    writer = csv.DictWriter(buf, fieldnames=found or list(columns or []), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(flat)
     return Response(buf.getvalue(), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})

@@ -251,3 +251,16 @@ def test_an_entity_says_in_rdf_what_the_export_says_about_it(client, services, u
     s = Terms().node(kind, id)
     got = Graph().parse(data=client.get(url, headers={"Accept": "application/n-triples"}).text, format="nt")
     assert set(got.triples((s, None, None))) == set(whole.triples((s, None, None)))
+
+
+def test_skos_labels_keep_s13_and_carry_languages(graphs):
+    from rdflib.namespace import SKOS
+
+    g = graphs["nt"]
+    clashes = [(s, o) for s, o in g.subject_objects(SKOS.prefLabel) if (s, SKOS.altLabel, o) in g]
+    assert not clashes
+    assert all(o.language == "en" for o in g.objects(None, SKOS.prefLabel))
+    org = URIRef("http://www.w3.org/ns/org#Organization")
+    assert (Terms().node("Force", "essex"), RDF.type, org) in g and (Terms().node("Body", "college-of-policing"), RDF.type, org) in g
+    assert len(set(g.subjects(RDF.type, URIRef("http://www.w3.org/2004/02/skos/core#Concept")))) > 70
+    assert len(set(g.subjects(RDF.type, URIRef("http://www.w3.org/ns/prov#Entity")))) > 100
