@@ -418,6 +418,50 @@ class GraphStore(ABC):
         rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
         return rows[:limit]
 
+    @memoised
+    def overview(self, kinds: tuple[str, ...] = ("programme", "theme", "addressed_to"), min_weight: int = 1,
+                 max_edges: int = 150) -> dict:
+        """Forces linked to the programmes, themes and bodies their recommendations reach, each edge
+        weighted by the number of recommendations (gazetteer edges weigh 1).
+
+        The heaviest `max_edges` edges of weight at least `min_weight` are returned with their nodes;
+        `total_edges` and `total_nodes` count every edge and node that passed the filter, so a reader
+        is told what was left out. Args: kinds: relation kinds, keys of `cypher.OVERVIEW`.
+        """
+        unknown = sorted(set(kinds) - set(cypher.OVERVIEW))
+        if unknown or not kinds:
+            raise QueryRefused(f"kinds must be among {', '.join(cypher.OVERVIEW)}, not {', '.join(unknown) or 'none'}",
+                               errors={"kinds": ", ".join(unknown)})
+        names = self._force_names()
+        recs = {r["id"]: r["n"] for r in self._read(cypher.FORCE_REC_COUNTS)}
+        edges, targets = [], {}
+        for kind in sorted(set(kinds)):
+            label_, relation, query = cypher.OVERVIEW[kind]
+            for r in self._read(query):
+                if r["weight"] < min_weight or r["force_id"] not in names:
+                    continue
+                target = _key(label_, r["id"])
+                targets.setdefault(target, {"label": label_, "id": r["id"], "name": r["name"] or r["id"]})
+                edges.append({"source": _key("Force", r["force_id"]), "target": target, "type": kind,
+                              "relation": relation, "weight": r["weight"]})
+        edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"], e["type"]))
+        weight = Counter()
+        for e in edges:
+            weight[e["source"]] += e["weight"]
+            weight[e["target"]] += e["weight"]
+        shown = edges[:max_edges]
+        keys = sorted({e["source"] for e in shown} | {e["target"] for e in shown})
+        nodes = []
+        for key in keys:
+            if key.startswith("force:"):
+                fid = key.partition(":")[2]
+                node = {"label": "Force", "id": fid, "name": names[fid], "recommendations": recs.get(fid, 0)}
+            else:
+                node = dict(targets[key])
+            nodes.append(dict(node, key=key, weight=weight[key]))
+        return {"nodes": nodes, "edges": shown, "kinds": sorted(set(kinds)), "min_weight": min_weight,
+                "total_edges": len(edges), "total_nodes": len(weight), "truncated": len(shown) < len(edges)}
+
     # -- 7-8: neighbourhood and paths --------------------------------------------------------------
 
     def neighbourhood(self, kind: str, id: str, depth: int = 1, max_nodes: int = 200) -> dict:
