@@ -94,11 +94,30 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, ingest_limit=settings.max_ingest_bytes)
     app.add_middleware(SafeHeaders)
+    app.add_middleware(HeadAsGet)
     for module in (search, entities, patterns, changes, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
     _publish_limits(app, settings)
     return app
+
+
+class HeadAsGet:
+    """HEAD wherever GET works (RFC 9110 9.3.2): the GET's status and headers, without its body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def send_headers_only(message):
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
 class SafeHeaders:

@@ -334,13 +334,19 @@ def tqdm_bar(total: int):
 @click.option("--force", help="Only this force's cases.")
 @click.option("--programme", help="Only the cases whose recommendations reach this programme.")
 @click.option("--search", "query", help="Only the cases of this search's hits (the first 100).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: standard output).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="File to write, or a directory to write the dump into under its dated name "
+                   "(iopc-kg-0.1.0-2026-11-29.ttl) (default: standard output).")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, force: str | None, programme: str | None, query: str | None, output: Path | None) -> None:
-    """Export the graph, or part of it, as RDF in standard vocabularies (streamed)."""
+    """Export the graph, or part of it, as RDF in standard vocabularies (streamed). The dump names its
+    release and date (in its DCAT description, and in its file name when written into a directory)."""
+    from datetime import date
+
+    from api.routes.linked import dump_name
     from graph.export import case_ids_for, export as export_rdf
     from graph.open import open_store
-    from graph.rdf import Terms
+    from graph.rdf import FORMATS, Terms, version
 
     settings = _settings(ctx)
     try:
@@ -356,13 +362,17 @@ def export(ctx: click.Context, fmt: str, force: str | None, programme: str | Non
                     case_ids = [h["case_id"] for h in Engine(index).search(Search(q=query, page_size=100, facets=False, highlight=False)).hits]
                 finally:
                     index.close()
+            issued = date.today().isoformat()
+            if output is not None and output.is_dir():
+                output = output / dump_name(FORMATS[fmt][2], issued, force or programme or ("search" if query is not None else None))
             out = output.open("w", encoding="utf-8") if output else sys.stdout
             try:
-                for piece in export_rdf(store, fmt, Terms(settings.base_iri), case_ids):
+                for piece in export_rdf(store, fmt, Terms(settings.base_iri), case_ids, issued=issued):
                     out.write(piece)
             finally:
                 if output:
                     out.close()
+            click.echo(f"Exported iopc-kg {version()} of {issued} as {fmt}" + (f" to {output}" if output else ""), err=True)
     except IopcKgError as e:
         raise click.ClickException(e.message) from None
 

@@ -30,6 +30,9 @@ HANDLERS: dict[type[exc.IopcKgError], int] = {
     exc.InvalidData: 422,
     exc.InvalidSource: 422,
     exc.QueryRefused: 400,
+    exc.BadRequest: 400,
+    exc.NotAcceptable: 406,
+    exc.UnsupportedMediaType: 415,
     exc.QueryTimeout: 504,
     exc.StoreUnavailable: 503,
     exc.InvalidModel: 500,
@@ -51,7 +54,8 @@ def _status_for(error: exc.IopcKgError) -> int:
 def install(app: FastAPI) -> None:
     @app.exception_handler(exc.IopcKgError)
     async def iopc_error(request: Request, error: exc.IopcKgError):
-        return error_response(_status_for(error), error.code, error.message, {k: _plain(v) for k, v in error.errors.items()})
+        return error_response(_status_for(error), error.code, error.message, {k: _plain(v) for k, v in error.errors.items()},
+                              headers=getattr(error, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):

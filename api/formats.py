@@ -34,13 +34,15 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
-def csv_response(rows: list[dict], filename: str) -> Response:
+def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None) -> Response:
+    """Rows as CSV. `columns` are the flattened columns of a row of this answer: an empty answer is
+    their header row alone, so a spreadsheet or a pipeline sees the same columns either way."""
     flat = [flatten(r) for r in rows]
-    columns: list[str] = []
+    found: list[str] = []
     for r in flat:
-        columns += [c for c in r if c not in columns]
+        found += [c for c in r if c not in found]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns or ["empty"], extrasaction="ignore")
+    writer = csv.DictWriter(buf, fieldnames=found or list(columns or []), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(flat)
     return Response(buf.getvalue(), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
@@ -50,10 +52,18 @@ def to_networkx(graph: dict) -> nx.Graph:
     """A {nodes, edges} answer (neighbourhood, path, pattern graph) as a networkx graph."""
     g = nx.MultiDiGraph() if graph.get("directed", True) else nx.Graph()
     for node in graph["nodes"]:
-        attrs = {k: _cell(v) for k, v in node.items() if k != "key" and v is not None}
+        # networkx's GEXF writer takes an `id` attribute as the node's GEXF id (so a force and a body
+        # with the same id would collide, and the key would be lost): the id travels as `iopc_id`.
+        attrs = {("iopc_id" if k == "id" else k): _cell(v) for k, v in node.items() if k not in ("key", "label") and v is not None}
+        # `label` is what Gephi shows: the node's name, not its kind (kept as `kind`).
+        if node.get("label") is not None:
+            attrs["kind"] = _cell(node["label"])
+        attrs["label"] = _cell(node.get("name") or node.get("id") or node["key"])
         g.add_node(node["key"], **attrs)
     for edge in graph["edges"]:
-        attrs = {k: _cell(v) for k, v in edge.items() if k not in ("source", "target") and v is not None}
+        # GEXF's `type` is only directed/undirected/mutual (readers drop anything else): the
+        # relation's name is the `relation` attribute.
+        attrs = {("relation" if k == "type" else k): _cell(v) for k, v in edge.items() if k not in ("source", "target") and v is not None}
         g.add_edge(edge["source"], edge["target"], **attrs)
     return g
 

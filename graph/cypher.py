@@ -280,7 +280,7 @@ NEO4J = Dialect(
 
 LADYBUG_TYPES = {"string": "STRING", "text": "STRING", "integer": "INT64", "boolean": "BOOLEAN", "date": "STRING", "datetime": "STRING",
                  "reference": "STRING", "url": "STRING", "status": "STRING", "json": "STRING", "layout": "STRING",
-                 "programme_kind": "STRING"}
+                 "programme_kind": "STRING", "datetime": "STRING"}
 
 
 def ladybug_schema() -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from graph import cypher
-from graph.rdf import Terms, bind, case_graph, new_nodes, referenced, serialise, vocabulary_graph, void_graph
+from graph.rdf import Tally, Terms, bind, case_graph, dataset_graph, new_nodes, referenced, serialise, vocabulary_graph
 from graph.store import GraphStore
 from ontology.exc import InvalidData
 from ontology.records import CaseRecord
@@ -33,35 +33,52 @@ def case_ids_for(store: GraphStore, force: str | None = None, programme: str | N
     raise InvalidData("name a force or a programme, or export everything")
 
 
-def export(store: GraphStore, fmt: str, terms: Terms | None = None, case_ids: list[str] | None = None) -> Iterator[str]:
-    """The RDF document, in pieces. `case_ids=None` exports everything (with the VoID description)."""
+def export(store: GraphStore, fmt: str, terms: Terms | None = None, case_ids: list[str] | None = None,
+           issued: str | None = None) -> Iterator[str]:
+    """The RDF document, in pieces. `case_ids=None` exports everything, with the dataset's DCAT and
+    VoID description (sizes counted as the pieces pass, so it comes last)."""
     terms = terms or Terms()
-    return serialise(_chunks(store, terms, case_ids), fmt, context())
+    return serialise(_chunks(store, terms, case_ids, issued), fmt, context())
 
 
-def _chunks(store: GraphStore, terms: Terms, case_ids: list[str] | None) -> Iterator[Graph]:
+def _chunks(store: GraphStore, terms: Terms, case_ids: list[str] | None, issued: str | None = None) -> Iterator[Graph]:
+    """Graphs that together are the export, none repeating a triple of another: a source page shared
+    by two cases, or a programme found by pattern in two pages, is described once (`seen`)."""
+    seen: set = set()
     if case_ids is not None:
         cases = [store.case_record(cid) for cid in sorted(set(case_ids))]
         yield vocabulary_graph(terms, keep=referenced(cases))
-        yield new_nodes(cases, terms)
+        yield new_nodes(cases, terms, seen)
         for case in cases:
-            yield case_graph(case, terms)
+            yield case_graph(case, terms, seen)
         return
-    yield void_graph(terms, store.counts())
-    yield vocabulary_graph(terms)
+    tally = Tally()
+    yield tally.add(vocabulary_graph(terms))
     skip = 0
     while True:
         page: list[CaseRecord] = store.case_records(skip=skip, limit=PAGE)
         if not page:
             break
-        yield new_nodes(page, terms)
+        yield tally.add(new_nodes(page, terms, seen))
         for case in page:
-            yield case_graph(case, terms)
+            yield tally.add(case_graph(case, terms, seen))
         skip += PAGE
+    yield dataset_graph(terms, tally, terms.base, issued)
+
+
+def data_tally(store: GraphStore, terms: Terms) -> Tally:
+    """The sizes the dataset description states, without serialising anything."""
+    tally = Tally()
+    chunks = _chunks(store, terms, None)
+    for g in chunks:
+        if (terms.dataset, None, None) in g:
+            break
+        tally.add(g)
+    return tally
 
 
 def whole_graph(store: GraphStore, terms: Terms | None = None) -> Graph:
-    """The whole RDF view in memory (for SPARQL)."""
+    """The whole RDF view in memory (for SPARQL), the dataset description included."""
     terms = terms or Terms()
     g = bind(Graph())
     for chunk in _chunks(store, terms, None):

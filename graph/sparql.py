@@ -14,20 +14,21 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from rdflib import Graph
+import rdflib.plugins.sparql
+from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
+from graph import results
 from graph.export import whole_graph
 from graph.rdf import Terms
 from graph.store import GraphStore
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
-RESULT_TYPES = {
-    "json": "application/sparql-results+json",
-    "csv": "text/csv; charset=utf-8",
-    "xml": "application/sparql-results+xml",
-}
-GRAPH_TYPES = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"), "nt": ("nt", "application/n-triples")}
+RESULT_TYPES = results.RESULT_FORMATS
+# FROM and FROM NAMED name graphs of this dataset; rdflib would otherwise fetch them from the web.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+_KINDS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
 
 
 class Stopped(Exception):
@@ -55,6 +56,30 @@ class TimedGraph(Graph):
             yield t
 
 
+class TimedDataset(Dataset):
+    """The view as an RDF dataset: the data is the named graph `{base}dataset`, and the default graph
+    is the union of the named graphs (so GRAPH, FROM and FROM NAMED work), under the same deadline."""
+
+    def triples(self, triple, context=None):
+        deadline = getattr(_deadline, "at", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise Stopped()
+        n = 0
+        for t in super().triples(triple, context):
+            n += 1
+            if deadline is not None and n % 2000 == 0 and time.monotonic() > deadline:
+                raise Stopped()
+            yield t
+
+    def get_context(self, identifier, quoted=False, base=None):
+        return TimedGraph(store=self.store, identifier=identifier, namespace_manager=self.namespace_manager)
+
+
+def kind_of(query) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE."""
+    return _KINDS.get(query.algebra.name, "SELECT")
+
+
 class Sparql:
     def __init__(self, store: GraphStore, terms: Terms, timeout_ms: int, max_rows: int, workers: int = 2):
         self.store = store
@@ -70,8 +95,8 @@ class Sparql:
         key = (id(self.store), self.store.version)
         with self._lock:
             if self._view is None or self._view[0] != key:
-                view = TimedGraph()
-                view += whole_graph(self.store, self.terms)
+                view = TimedDataset(default_union=True)
+                view.graph(self.terms.dataset).__iadd__(whole_graph(self.store, self.terms))
                 self._view = (key, view)
             return self._view[1]
 
@@ -84,9 +109,19 @@ class Sparql:
                 raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
             raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
 
-    async def run(self, text: str, result_format: str = "json") -> tuple[str, bytes]:
-        """Media type and body of the answer."""
+    async def run(self, text: str, formats: list[str] | None = None, accept: str | None = None,
+                  default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> tuple[str, bytes]:
+        """Media type and body of the answer, in the format named (`formats`) or accepted (`accept`).
+
+        `default_graphs` and `named_graphs` are the protocol's default-graph-uri and named-graph-uri:
+        they replace the query's own FROM and FROM NAMED (SPARQL 1.1 Protocol, 2.1.4). The data is
+        the graph named by the dataset's IRI; any other graph is empty."""
         query = self.prepare(text)
+        result_format = results.choose(kind_of(query), formats or [], accept)
+        if default_graphs or named_graphs:
+            query.algebra["datasetClause"] = (
+                [CompValue("DatasetClause", default=URIRef(g)) for g in default_graphs or []]
+                + [CompValue("DatasetClause", named=URIRef(g)) for g in named_graphs or []])
         if not self._slots.acquire(blocking=False):
             raise StoreUnavailable("every SPARQL worker is busy with a long query; try again shortly", errors={"retry": "later"})
         future = self._pool.submit(self._execute, query, result_format)
@@ -108,13 +143,9 @@ class Sparql:
 
     def _answer(self, graph: Graph, query, result_format: str) -> tuple[str, bytes]:
         result = graph.query(query)
-        if result.type in ("CONSTRUCT", "DESCRIBE"):
-            fmt, media = GRAPH_TYPES.get(result_format, GRAPH_TYPES["ttl"])
-            return media, result.graph.serialize(format=fmt).encode()
         if result.type == "SELECT" and result.bindings is not None and len(result.bindings) > self.max_rows:
             result.bindings = result.bindings[: self.max_rows]
-        fmt = result_format if result_format in RESULT_TYPES else "json"
-        return RESULT_TYPES[fmt], result.serialize(format=fmt)
+        return results.serialise(result, result_format)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -86,7 +86,8 @@ def generate(n_cases: int, seed: int = 7, start_year: int = 2016, end_year: int 
             layout="JSON",
         )
         case.derive_due_date()
-        case.sources = [SourceRecord.make(f"https://example.org/synthetic/{i}", None, "JSON")]
+        # A synthetic fetch time: the day after the recommendation, 09:00 UTC.
+        case.sources = [SourceRecord.make(f"https://example.org/synthetic/{i}", None, "JSON", f"{made + timedelta(days=1)}T09:00:00+00:00")]
         for n in range(1, rng.choice([1, 2, 3, 3, 4, 5]) + 1):
             case.recommendations.append(_rec(rng, n, force, bodies, programmes, weights, themes, g))
         cases.append(case)

@@ -44,6 +44,24 @@ class QueryRefused(IopcKgError):
     code = "query_refused"
 
 
+class BadRequest(IopcKgError):
+    """A request a protocol calls malformed (SPARQL 1.1 Protocol: no query, two queries)."""
+
+    code = "bad_request"
+
+
+class NotAcceptable(IopcKgError):
+    """No representation of the answer in any media type the request accepts."""
+
+    code = "not_acceptable"
+
+
+class UnsupportedMediaType(IopcKgError):
+    """A request body in a media type the route does not read."""
+
+    code = "unsupported_media_type"
+
+
 class StoreUnavailable(IopcKgError):
     """The configured store cannot be opened or reached."""
 

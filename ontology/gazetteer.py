@@ -219,6 +219,7 @@ class Gazetteer:
             "country": f.get("country", "England"),
             "police_uk_id": f.get("police_uk_id", f["id"]),
             "area": f.get("area") if f.get("kind", "territorial") == "territorial" else None,
+            "ons_pfa": (f.get("ons_pfa") or {}).get("code"),  # cited in forces.yaml
         }
         return Entry("Force", f["id"], f["name"], tuple(aliases), extra)
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from importlib import metadata
 from pathlib import Path
 
 import yaml
 
 from ontology.exc import InvalidData, InvalidModel
-from ontology.types import TYPES, PropertyType
+from ontology.types import ONTOLOGY_NS, TYPES, PropertyType
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 
 # Prefixes used by `rdf:` terms in the schema files. The iopc namespace is the ontology's own.
 PREFIXES = {
-    "iopc": "https://w3id.org/iopc-kg/ontology#",
+    "iopc": ONTOLOGY_NS,
     "dcterms": "http://purl.org/dc/terms/",
     "schema": "https://schema.org/",
     "org": "http://www.w3.org/ns/org#",
@@ -27,6 +28,19 @@ PREFIXES = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def release() -> str:
+    """The release of iopc-kg, and so of its ontology and of the data it writes (pyproject.toml)."""
+    try:
+        return metadata.version("iopc-kg")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "0.0.0"
+
+
+def ontology_version_iri() -> str:
+    """owl:versionIRI of this release of the ontology: https://w3id.org/iopc-kg/ontology/0.1.0."""
+    return f"{PREFIXES['iopc'].rstrip('#')}/{release()}"
 
 
 def expand(curie: str | None) -> str | None:
@@ -48,6 +62,9 @@ class Property:
     many: bool = False
     search: str | None = None
     description: str | None = None
+    lang: str | None = None  # language tag of the RDF literal (`en`): natural-language text
+    required: bool = False  # the SHACL shapes want at least one value
+    min: int | None = None  # least value of an integer (SHACL sh:minInclusive)
 
 
 @dataclass
@@ -120,6 +137,8 @@ class Edge:
     description: str
     properties: dict[str, Property] = field(default_factory=dict)
     search: str | None = None  # facet field holding the ids of the targets
+    required: bool = False  # every source node has at least one (SHACL sh:minCount 1)
+    single: bool = False  # no source node has more than one (SHACL sh:maxCount 1)
 
     def pairs(self) -> list[tuple[str, str]]:
         return [(s, t) for s in self.source for t in self.target]
@@ -201,6 +220,9 @@ def _property(name: str, spec: dict, where: str) -> Property:
         many=bool(spec.get("many", False)),
         search=spec.get("search"),
         description=spec.get("description"),
+        lang=spec.get("lang"),
+        required=bool(spec.get("required", False)),
+        min=spec.get("min"),
     )
 
 
@@ -236,6 +258,8 @@ def _edge(name: str, spec: dict) -> Edge:
             description=spec.get("description", ""),
             properties={p: _property(p, s or {}, name) for p, s in (spec.get("properties") or {}).items()},
             search=spec.get("search"),
+            required=bool(spec.get("required", False)),
+            single=bool(spec.get("single", False)),
         )
     except KeyError as e:
         raise InvalidModel(f"Edge {name} in edges.yaml lacks {e.args[0]!r}") from None

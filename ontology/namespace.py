@@ -17,8 +17,10 @@ class IOPC(DefinedNamespace):
     Response: URIRef
     Source: URIRef
     Theme: URIRef
+    accepted: URIRef
     addressedTo: URIRef
     archivedRecord: URIRef
+    awaiting_response: URIRef
     bodyKind: URIRef
     change: URIRef
     concerns: URIRef
@@ -33,8 +35,11 @@ class IOPC(DefinedNamespace):
     linkedBody: URIRef
     mentions: URIRef
     notInGazetteer: URIRef
+    not_accepted: URIRef
     number: URIRef
+    onsPoliceForceArea: URIRef
     otherReference: URIRef
+    partially_accepted: URIRef
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef
@@ -45,5 +50,7 @@ class IOPC(DefinedNamespace):
     reuses: URIRef
     status: URIRef
     statusLabel: URIRef
+    statuses: URIRef
+    unknown: URIRef
     uses: URIRef
     warning: URIRef

@@ -5,7 +5,8 @@ context (context.jsonld) and a closed rdflib namespace (namespace.py).
     python -m ontology.publish --check  # exit 1 if any file differs from what the YAML gives
 
 Terms of other vocabularies (dcterms:title, skos:prefLabel, org:memberOf ...) are used, never
-redefined: the OWL file declares only iopc: terms, and says which external terms it reuses.
+redefined: the OWL file defines only iopc: terms, and declares each external term it reuses (with the
+kind its vocabulary gives it, so the file is OWL 2 DL) and says it reuses it.
 """
 
 from __future__ import annotations
@@ -14,20 +15,54 @@ import json
 import sys
 from pathlib import Path
 
-from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SH, XSD
 
-from ontology.model import PREFIXES, expand, model
+from ontology.model import PREFIXES, expand, model, ontology_version_iri, release
+from ontology.types import STATUS_LABELS, STATUSES
 
 HERE = Path(__file__).parent
 ONTOLOGY_IRI = URIRef(PREFIXES["iopc"].rstrip("#"))
 IOPC = PREFIXES["iopc"]
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+SKOS = Namespace(PREFIXES["skos"])
+PROV = Namespace(PREFIXES["prov"])
+SCHEMA = Namespace(PREFIXES["schema"])
+ORG = Namespace(PREFIXES["org"])
+OGL = URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+LANGS = ("en",)
+
+# Every term of another vocabulary the ontology or the data (graph/rdf.py) uses, declared with the
+# kind its own vocabulary gives it where it gives one (SKOS's labels and documentation are annotation
+# properties, skos:inScheme an object property), so the ontology is OWL 2 DL: a DL reasoner needs
+# every IRI declared, and a property used on the ontology itself must be an annotation property.
+# tests/linked/test_ontology_dl.py checks that the data uses nothing missing from this list.
+REUSED = {
+    OWL.Class: [ORG.Organization, SKOS.Concept, SKOS.ConceptScheme, PROV.Entity, VOID.Dataset, DCAT.Dataset,
+                DCAT.Distribution],
+    OWL.ObjectProperty: [DCTERMS.subject, PROV.wasDerivedFrom, ORG.memberOf, SKOS.inScheme, SKOS.topConceptOf,
+                         SKOS.hasTopConcept],
+    OWL.DatatypeProperty: [DCTERMS.identifier, DCTERMS.issued, SCHEMA.datePublished, SCHEMA.text, PROV.generatedAtTime,
+                           SKOS.notation],
+    OWL.AnnotationProperty: [SKOS.prefLabel, SKOS.altLabel, SKOS.definition, DCTERMS.title, DCTERMS.abstract,
+                             DCTERMS.description, DCTERMS.license, DCTERMS.rights, DCTERMS.conformsTo, SCHEMA.url,
+                             DCAT.version, DCAT.distribution, DCAT.downloadURL, DCAT.mediaType, VOID.classPartition,
+                             VOID["class"], VOID.entities, VOID.triples, VOID.distinctSubjects, VOID.properties,
+                             VOID.classes, VOID.sparqlEndpoint, VOID.dataDump, VOID.uriSpace, VOID.vocabulary],
+}
+# Datatypes of the OWL 2 datatype map for our value types. xsd:date and xsd:dateTime's cousins are
+# outside it (HermiT refuses xsd:date), so a date property states no OWL range: the SHACL shapes
+# hold it to xsd:date instead.
+_OWL_RANGE = {"date": None, "datetime": XSD.dateTime}
 
 
 def _bind(g: Graph) -> Graph:
     for prefix, iri in PREFIXES.items():
         g.bind(prefix, iri, override=True)
     g.bind("sh", SH)
+    g.bind("void", VOID)
+    g.bind("dcat", DCAT)
     return g
 
 
@@ -38,6 +73,8 @@ def _own(term: str | None) -> bool:
 def owl() -> Graph:
     g = _bind(Graph())
     g.add((ONTOLOGY_IRI, RDF.type, OWL.Ontology))
+    g.add((ONTOLOGY_IRI, OWL.versionIRI, URIRef(ontology_version_iri())))
+    g.add((ONTOLOGY_IRI, OWL.versionInfo, Literal(release())))
     g.add((ONTOLOGY_IRI, RDFS.label, Literal("iopc-kg ontology", lang="en")))
     g.add((ONTOLOGY_IRI, RDFS.comment, Literal(
         "Learning recommendations of the Independent Office for Police Conduct, the responses of forces and bodies, "
@@ -58,10 +95,16 @@ def owl() -> Graph:
         for name, prop in schema.properties.items():
             if not prop.rdf:
                 continue
-            p = _declare(g, prop.rdf, OWL.DatatypeProperty, prop.label,
+            kind = OWL.ObjectProperty if prop.type.name == "status" else OWL.DatatypeProperty
+            p = _declare(g, prop.rdf, kind, prop.label,
                          prop.description or f"{prop.label} of a {schema.label.lower()}.", reused)
             if p is not None:
-                g.add((p, RDFS.range, prop.type.xsd))
+                if prop.type.name == "status":
+                    g.add((p, RDFS.range, SKOS.Concept))
+                elif prop.lang:
+                    g.add((p, RDFS.range, RDF.PlainLiteral))
+                elif _OWL_RANGE.get(prop.type.name, prop.type.xsd) is not None:
+                    g.add((p, RDFS.range, _OWL_RANGE.get(prop.type.name, prop.type.xsd)))
                 domains.setdefault(p, []).append(schema.name)
     for p, kinds in domains.items():  # a property several kinds use has their union as its domain
         _domain(g, p, kinds)
@@ -74,6 +117,19 @@ def owl() -> Graph:
             continue
         _domain(g, p, edge.source)
         _range(g, p, edge.target)
+    # Written by graph/rdf.py from the gazetteer rather than declared in the YAML.
+    ons = URIRef(IOPC + "onsPoliceForceArea")
+    _declare(g, "iopc:onsPoliceForceArea", OWL.DatatypeProperty, "ONS police force area code",
+             "The ONS (GSS) code of the force's police force area (E23000028 for Essex); where each code was found "
+             "is cited in ontology/gazetteers/forces.yaml.", reused)
+    g.add((ons, RDFS.domain, URIRef(expand(model["Force"].rdf))))
+    g.add((ons, RDFS.range, XSD.string))
+    _statuses(g)
+    for kind, terms in REUSED.items():
+        for term in terms:
+            g.add((term, RDF.type, kind))
+            g.add((term, RDFS.isDefinedBy, _vocabulary(term)))
+            reused.add(term)
     for term in sorted(reused):
         g.add((ONTOLOGY_IRI, URIRef(IOPC + "reuses"), term))
     g.add((URIRef(IOPC + "reuses"), RDF.type, OWL.AnnotationProperty))
@@ -82,11 +138,41 @@ def owl() -> Graph:
     return g
 
 
+def _vocabulary(term: URIRef) -> URIRef:
+    text = str(term)
+    return URIRef(text[: max(text.rfind("#"), text.rfind("/")) + 1])
+
+
+def _statuses(g: Graph) -> None:
+    """The closed list of statuses as SKOS concepts of the scheme `iopc:statuses`."""
+    scheme = URIRef(IOPC + "statuses")
+    g.add((scheme, RDF.type, OWL.NamedIndividual))
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    g.add((scheme, RDFS.label, Literal("Response statuses", lang="en")))
+    g.add((scheme, SKOS.prefLabel, Literal("Response statuses", lang="en")))
+    g.add((scheme, RDFS.isDefinedBy, ONTOLOGY_IRI))
+    for value, label in STATUS_LABELS.items():
+        c = URIRef(IOPC + value)
+        g.add((c, RDF.type, OWL.NamedIndividual))
+        g.add((c, RDF.type, SKOS.Concept))
+        g.add((c, RDFS.label, Literal(label, lang="en")))
+        g.add((c, SKOS.prefLabel, Literal(label, lang="en")))
+        g.add((c, SKOS.notation, Literal(value)))
+        g.add((c, SKOS.inScheme, scheme))
+        g.add((c, SKOS.topConceptOf, scheme))
+        g.add((scheme, SKOS.hasTopConcept, c))
+        g.add((c, RDFS.isDefinedBy, ONTOLOGY_IRI))
+
+
 def _declare(g: Graph, term: str, rdf_type, label: str, comment: str, reused: set) -> URIRef | None:
-    """Declare an iopc: property; a term of another vocabulary is only noted as reused (None)."""
+    """Declare an iopc: property; a term of another vocabulary is declared with the kind its use
+    here implies (unless REUSED says otherwise) and noted as reused (None)."""
     p = URIRef(expand(term))
     if not _own(term):
         reused.add(p)
+        if not any(p in terms for terms in REUSED.values()):
+            g.add((p, RDF.type, rdf_type))
+            g.add((p, RDFS.isDefinedBy, _vocabulary(p)))
         return None
     g.add((p, RDF.type, rdf_type))
     g.add((p, RDFS.label, Literal(label, lang="en")))
@@ -125,77 +211,20 @@ def _range(g: Graph, p, kinds: list[str]) -> None:
     g.add((p, RDFS.range, _classes(g, kinds)))
 
 
-def shapes() -> Graph:
-    """SHACL node shapes: each class's properties with their datatypes, each edge with its targets."""
-    g = _bind(Graph())
-    for schema in model.schemas.values():
-        shape = URIRef(f"{IOPC}{schema.name}Shape")
-        g.add((shape, RDF.type, SH.NodeShape))
-        g.add((shape, SH.targetClass, URIRef(expand(schema.rdf))))
-        g.add((shape, RDFS.label, Literal(f"{schema.label} shape", lang="en")))
-        g.add((shape, SH.property, _prop_shape(g, schema.name, "label", RDFS.label, datatype=XSD.string, min_count=1, max_count=1)))
-        for name, prop in schema.properties.items():
-            if not prop.rdf:
-                continue
-            node = _prop_shape(g, schema.name, name, URIRef(expand(prop.rdf)),
-                               datatype=None if prop.type.name == "url" else prop.type.xsd, max_count=None if prop.many else 1)
-            if prop.type.name == "url":  # written as IRIs (types.UrlType.rdf), not literals
-                g.add((node, SH.nodeKind, SH.IRI))
-            g.add((shape, SH.property, node))
-        for edge in model.edges.values():
-            if schema.name in edge.source:
-                node = _prop_shape(g, schema.name, edge.name, URIRef(expand(edge.rdf)))
-                targets = [URIRef(expand(model[t].rdf)) for t in edge.target]
-                if len(targets) == 1:
-                    g.add((node, SH["class"], targets[0]))
-                else:
-                    alts = []
-                    for t in targets:
-                        alt = BNode(f"{schema.name}_{edge.name}_{t.split('#')[-1]}")
-                        g.add((alt, SH["class"], t))
-                        alts.append(alt)
-                    g.add((node, SH["or"], _list(g, f"{schema.name}_{edge.name}_or", alts)))
-                g.add((shape, SH.property, node))
-    # Structural rules the YAML implies: a case has a reference-or-id and recommendations; a
-    # recommendation has text and a status from the closed list.
-    rec = URIRef(f"{IOPC}Recommendation_text_required")
-    g.add((URIRef(f"{IOPC}RecommendationShape"), SH.property, rec))
-    g.add((rec, SH.path, URIRef(expand(model["Recommendation"].properties["text"].rdf))))
-    g.add((rec, SH.minCount, Literal(1)))
-    status = URIRef(f"{IOPC}Recommendation_status_values")
-    g.add((URIRef(f"{IOPC}RecommendationShape"), SH.property, status))
-    g.add((status, SH.path, URIRef(expand(model["Recommendation"].properties["status"].rdf))))
-    from ontology.types import STATUSES
-
-    g.add((status, SH["in"], _list(g, "status_values", [Literal(s) for s in STATUSES])))
-    g.add((status, SH.minCount, Literal(1)))
-    return g
-
-
-def _prop_shape(g: Graph, kind: str, name: str, path, datatype=None, min_count=None, max_count=None):
-    node = URIRef(f"{IOPC}{kind}_{name}")
-    g.add((node, SH.path, path))
-    if datatype is not None:
-        g.add((node, SH.datatype, datatype))
-    if min_count is not None:
-        g.add((node, SH.minCount, Literal(min_count)))
-    if max_count is not None:
-        g.add((node, SH.maxCount, Literal(max_count)))
-    return node
-
-
 def context() -> dict:
     """The JSON-LD context: prefixes, and a short name for every term the graph uses."""
-    ctx: dict = dict(sorted(PREFIXES.items()))
-    ctx["label"] = "rdfs:label"
+    ctx: dict = dict(sorted({**PREFIXES, "void": str(VOID), "dcat": str(DCAT)}.items()))
+    ctx["label"] = {"@id": "rdfs:label", "@language": "en"}
     for schema in model.schemas.values():
         ctx[schema.name] = schema.rdf
         for name, prop in schema.properties.items():
             if not prop.rdf:
                 continue
             entry: dict = {"@id": prop.rdf}
-            if prop.type.name == "url":
+            if prop.type.name in ("url", "status"):
                 entry["@type"] = "@id"
+            elif prop.lang:
+                entry["@language"] = prop.lang
             elif prop.type.xsd != XSD.string:
                 entry["@type"] = "xsd:" + str(prop.type.xsd).split("#")[-1]
             if prop.many:
@@ -208,7 +237,8 @@ def context() -> dict:
 
 
 def namespace() -> str:
-    own = sorted({t.split(":", 1)[1] for t in _all_terms() if t.startswith("iopc:")} | {"reuses"})
+    own = sorted({t.split(":", 1)[1] for t in _all_terms() if t.startswith("iopc:")}
+                 | {"reuses", "statuses", "onsPoliceForceArea", *STATUSES})
     lines = [
         '"""The iopc: namespace, closed: a misspelt term fails at import. Generated by `python -m ontology.publish`."""',
         "",
@@ -233,6 +263,12 @@ def _all_terms() -> set[str]:
         terms.update(p.rdf for p in schema.properties.values() if p.rdf)
     terms.update(e.rdf for e in model.edges.values())
     return terms
+
+
+def shapes() -> Graph:
+    from ontology.shacl import shapes as build
+
+    return build()
 
 
 def outputs() -> dict[Path, str]:

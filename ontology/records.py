@@ -104,9 +104,10 @@ class SourceRecord:
     offset: int | None = None
 
     @staticmethod
-    def make(url: str | None, path: str | None, layout: str) -> "SourceRecord":
+    def make(url: str | None, path: str | None, layout: str, retrieved=None) -> "SourceRecord":
         basis = url or (path or "").rsplit("/", 1)[-1]
-        return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout)
+        return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout,
+                            TYPES["datetime"].clean(retrieved))
 
     def as_dict(self) -> dict:
         """The record's fields, without the archive ones when the page was not read from an archive."""
@@ -240,7 +241,7 @@ class CaseRecord:
             layout=data.get("layout") or "JSON",
             warnings=list(data.get("warnings") or []),
             recommendations=recs,
-            sources=[SourceRecord(**s) for s in data.get("sources") or []],
+            sources=[SourceRecord(**{**s, "retrieved": TYPES["datetime"].clean(s.get("retrieved"))}) for s in data.get("sources") or []],
             aliases=[str(a) for a in data.get("aliases") or []],
         )
         return case

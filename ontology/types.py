@@ -12,6 +12,10 @@ from datetime import date, datetime, timezone
 from rdflib import XSD, Literal, URIRef
 
 STATUSES = ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")
+# The ontology's own namespace (ontology/model.py PREFIXES["iopc"]); statuses are SKOS concepts in it.
+ONTOLOGY_NS = "https://w3id.org/iopc-kg/ontology#"
+STATUS_LABELS = {"accepted": "Accepted", "partially_accepted": "Partially accepted", "not_accepted": "Not accepted",
+                 "awaiting_response": "Awaiting response", "unknown": "Unknown"}
 PROGRAMME_KINDS = ("system", "operation", "training", "unit", "policy", "equipment", "programme")
 LAYOUTS = (
     "PC-A", "PC-B", "PC-C", "PC-INV", "AI-A", "AI-B", "AI-C",
@@ -174,10 +178,14 @@ class UrlType(PropertyType):
 
 
 class StatusType(PropertyType):
-    """Normalised response status; `clean` reads a status *label* as pages print it."""
+    """Normalised response status; `clean` reads a status *label* as pages print it. In RDF a status
+    is a SKOS concept of the ontology's `iopc:statuses` scheme (`iopc:accepted` ...), not a string."""
 
     name = "status"
     values = STATUSES
+
+    def rdf(self, value):
+        return URIRef(ONTOLOGY_NS + value)
 
     _LABELS = [
         (re.compile(r"^(partially|partly)\s+accepted|^accepted\s+in\s+part", re.I), "partially_accepted"),

@@ -29,5 +29,7 @@ def changes(store: StoreDep,
     for r in rows:
         r["links"] = {"self": f"/recommendations/{r['rec_id']}", "case": f"/cases/{r['case_id']}"}
     if format == "csv":
-        return csv_response([{k: v for k, v in r.items() if k != "links"} for r in rows], "changes")
+        return csv_response([{k: v for k, v in r.items() if k != "links"} for r in rows], "changes",
+                            ["rec_id", "case_id", "reference", "force_id", "seen", "change", "status", "response",
+                             "previous_status", "previous_response", "archive"])
     return rows

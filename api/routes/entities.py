@@ -11,14 +11,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import IndexDep, SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
 from api.formats import csv_response
-from api.negotiate import entity_response
-from ontology.exc import InvalidData
-from ontology.model import model
+from api.negotiate import entity_response, explorer, negotiated, subject_graph
+from graph.rdf import case_graph
+from rdflib import RDF, URIRef
+
+from ontology.exc import InvalidData, NotFound
+from ontology.model import expand, model
 from ontology.records import CaseRecord
 from search.similar import similar
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
+SIMILAR_COLUMNS = ["id", "case_id", "reference", "force.id", "force.name", "status", "date_recommended", "text", "score", "links.self"]
 CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "The list as JSON, or as CSV with `format=csv`."}}
 Format = Annotated[Literal["json", "csv"], Query(title="Format", description="`json` (default) or `csv` for a spreadsheet.")]
 Page = Annotated[int, Query(ge=1, title="Page", description="Page number, from 1.")]
@@ -61,11 +65,11 @@ def check_page_size(page_size: int, settings) -> None:
         raise InvalidData(f"page_size may be at most {settings.max_page_size}", errors={"page_size": f"at most {settings.max_page_size}"})
 
 
-def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings):
+def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings, columns: list[str]):
     """A page of `rows` as JSON, or every row as CSV (a spreadsheet wants the whole list)."""
     check_page_size(page_size, settings)
     if fmt == "csv":
-        return csv_response(rows, name)
+        return csv_response(rows, name, columns)
     start = (page - 1) * page_size
 
     def at(p: int) -> str:
@@ -153,6 +157,39 @@ def _label(rec) -> str:
     return "&".join(map(str, rec.numbers)) if rec.numbers else f"#{rec.position}"
 
 
+@router.get("/responses/{response_id}", response_model=Entity, tags=["resources"], summary="A response",
+            description="The published answer to a recommendation: its text and status, with links. Also as RDF.")
+def get_response(request: Request, store: StoreDep, response_id: Annotated[str, Path(description="Response id: the recommendation's id and `-response`.", examples=['2022-178839-3-response'])]):
+    rec_id = response_id.removesuffix("-response")
+    if rec_id == response_id:
+        raise NotFound(f"No Response with id {response_id!r}", errors={"id": response_id})
+    case, rec = store.recommendation(rec_id)
+    if not rec.response:
+        raise NotFound(f"No Response with id {response_id!r}: the recommendation has no published response", errors={"id": response_id})
+    body = {"id": response_id, "text": rec.response, "status": rec.status, "recommendation": rec_id, "case_id": case.id,
+            "defers_to": [{"kind": d.kind, "id": d.id, "name": d.name} for d in rec.defers_to],
+            "links": {"self": f"/responses/{response_id}", "recommendation": f"/recommendations/{rec_id}", "case": f"/cases/{case.id}"}}
+    terms = request.app.state.services.terms
+    return negotiated(request, body, lambda: subject_graph(case_graph(case, terms), terms.node("Response", response_id)),
+                      explorer("recommendation", rec_id))
+
+
+@router.get("/sources/{source_id}", response_model=Entity, tags=["resources"], summary="A source page",
+            description="A page the records were read from: its URL, layout, when it was fetched, and the cases derived from it. Also as RDF.")
+def get_source(request: Request, store: StoreDep, source_id: Annotated[str, Path(description="Source id: `s-` and 16 hex digits.", examples=['s-0123456789abcdef'])]):
+    node = store.get_node("Source", source_id)
+    services = request.app.state.services
+    terms = services.terms
+    iri = terms.node("Source", source_id)
+    view = services.sparql.graph()  # which cases were derived from the page: the RDF view knows
+    cases = sorted(str(c).rsplit("/", 1)[-1] for c in view.subjects(URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), iri)
+                   if (c, RDF.type, URIRef(expand(model["Case"].rdf))) in view)
+    body = {**{k: node.get(k) for k in ("id", "url", "path", "layout", "retrieved")}, "cases": cases,
+            "links": {"self": f"/sources/{source_id}", "cases": [f"/cases/{c}" for c in cases], "page": node.get("url")}}
+    return negotiated(request, body, lambda: subject_graph(case_graph(store.case_record(cases[0]), terms), iri) if cases else subject_graph(view, iri),
+                      explorer("case", cases[0]) if cases else "/#/")
+
+
 def history(rec) -> list[dict]:
     """The recommendation's observations over time (empty unless its pages were crawled), each saying what moved."""
     from dataclasses import asdict
@@ -177,7 +214,7 @@ def get_similar(index: IndexDep, settings: SettingsDep, rec_id: Annotated[str, P
     for hit in answer["similar"]:
         hit["links"] = {"self": f"/recommendations/{hit['id']}"}
     if format == "csv":
-        return csv_response(answer["similar"], f"similar-{rec_id}")
+        return csv_response(answer["similar"], f"similar-{rec_id}", SIMILAR_COLUMNS)
     return answer
 
 
@@ -190,7 +227,8 @@ def list_forces(request: Request, store: StoreDep, settings: SettingsDep, page: 
     rows = [{"id": f["id"], "name": f.get("name"), "kind": f.get("kind"), "country": f.get("country"),
              "police_uk_id": f.get("police_uk_id"), "recommendations": totals.get(f["id"], 0),
              "links": {"self": f"/forces/{f['id']}"}} for f in store.list_nodes("Force", 0, 10_000)]
-    return listing(request, rows, page, page_size, format, "forces", settings)
+    return listing(request, rows, page, page_size, format, "forces", settings,
+                   ["id", "name", "kind", "country", "police_uk_id", "recommendations", "links.self"])
 
 
 @router.get("/forces/{force_id}", response_model=Entity, tags=["resources"], summary="A force's profile",
@@ -212,7 +250,7 @@ def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id
 def list_bodies(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
     rows = [{"id": b["id"], "name": b.get("name"), "kind": b.get("kind"), "links": {"self": f"/bodies/{b['id']}"}}
             for b in store.list_nodes("Body", 0, 10_000)]
-    return listing(request, rows, page, page_size, format, "bodies", settings)
+    return listing(request, rows, page, page_size, format, "bodies", settings, ["id", "name", "kind", "links.self"])
 
 
 @router.get("/bodies/{body_id}", response_model=Entity, tags=["resources"], summary="A body's profile",
@@ -234,7 +272,8 @@ def _reach_listing(request, store, settings, kind: str, page, page_size, fmt):
         for r in rows:
             r.pop("kind")
     rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
-    return listing(request, rows, page, page_size, fmt, f"{kind}s", settings)
+    columns = ["id", "name", *(["kind"] if kind == "programme" else []), "forces", "recommendations", "links.self"]
+    return listing(request, rows, page, page_size, fmt, f"{kind}s", settings, columns)
 
 
 @router.get("/programmes", response_model=Listing, tags=["resources"], summary="Programmes", responses=CSV_RESPONSE,

@@ -23,9 +23,9 @@ GRAPH_RESPONSE = {200: {"content": {"text/csv": {}, **{t: {} for t in GRAPH_TYPE
                         "description": "JSON, CSV, GraphML or GEXF by `format`."}}
 
 
-def _answer(rows: list[dict], fmt: str, name: str, graph=None):
+def _answer(rows: list[dict], fmt: str, name: str, graph, columns: list[str]):
     if fmt == "csv":
-        return csv_response(rows, name)
+        return csv_response(rows, name, columns)
     if fmt in GRAPH_TYPES:
         return graph_response(graph(rows), fmt, name)
     return rows
@@ -57,7 +57,7 @@ def spread(store: StoreDep,
                 edges.append({"source": f"force:{f}", "target": f"{kind}:{r['id']}", "type": "REACHES"})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"spread-{kind}", graph)
+    return _answer(rows, format, f"spread-{kind}", graph, ["id", "name", "forces", "recommendations", "force_ids"])
 
 
 @router.get("/patterns/similarity", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
@@ -78,7 +78,7 @@ def similarity(store: StoreDep,
             edges.append({"source": f"force:{force}", "target": f"force:{r['id']}", "type": "SIMILAR", "weight": r["score"]})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"similar-to-{force}", graph)
+    return _answer(rows, format, f"similar-to-{force}", graph, ["id", "name", "score", "shared_programmes", "shared_themes"])
 
 
 @router.get("/patterns/cooccurrence", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
@@ -100,7 +100,7 @@ def cooccurrence(store: StoreDep,
             edges.append({"source": f"programme:{r['a']}", "target": f"{b_kind}:{r['b']}", "type": "CO_OCCURS", "weight": r["count"]})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"cooccurrence-{pair}", graph)
+    return _answer(rows, format, f"cooccurrence-{pair}", graph, ["a", "b", "count"])
 
 
 class Deadlines(BaseModel):
@@ -123,7 +123,8 @@ def deadlines(store: StoreDep,
     for r in answer["overdue"]:
         r["links"] = {"self": f"/recommendations/{r['rec_id']}"}
     if format == "csv":
-        return csv_response(answer["overdue"], "overdue")
+        return csv_response(answer["overdue"], "overdue", ["rec_id", "case_id", "reference", "force_id", "status", "due",
+                                                            "force_name", "days_overdue", "links.self"])
     return answer
 
 
@@ -131,7 +132,9 @@ def deadlines(store: StoreDep,
             summary="Acceptance", description="Accepted / partly accepted / not accepted / awaiting / unknown, per force or per year.")
 def acceptance(store: StoreDep, by: Annotated[Literal["force", "year"], Query(title="By", description="Group per force or per year.")] = "force", format: Format = "json"):
     rows = store.acceptance(by)
-    return csv_response(rows, f"acceptance-by-{by}") if format == "csv" else rows
+    columns = [by, "total", *(["name"] if by == "force" else []), "accepted", "partially_accepted", "not_accepted",
+               "awaiting_response", "unknown"]
+    return csv_response(rows, f"acceptance-by-{by}", columns) if format == "csv" else rows
 
 
 @router.get("/patterns/dependencies", response_model=list[dict[str, Any]], tags=["patterns"], responses=CSV_RESPONSE,
@@ -140,7 +143,8 @@ def acceptance(store: StoreDep, by: Annotated[Literal["force", "year"], Query(ti
                         "seed's Athena response waits on the governance group of every Athena force).")
 def dependencies(store: StoreDep, min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep targets whose decision spans at least this many forces.")] = 2, format: Format = "json"):
     rows = store.shared_dependencies(min_forces=min_forces)
-    return csv_response(rows, "dependencies") if format == "csv" else rows
+    columns = ["label", "id", "name", "deferrals", "deferring_forces", "forces_spanned"]
+    return csv_response(rows, "dependencies", columns) if format == "csv" else rows
 
 
 # -- the graph ------------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, check_page
 from search.query import Search
 from search.similar import clusters
 
+SEARCH_COLUMNS = ["id", "case_id", "reference", "title", "force.id", "force.name", "status", "date_recommended", "response_due",
+                  "year", "programmes", "themes", "bodies", "source_url", "score", "snippets.text", "snippets.response",
+                  "links.self", "links.case", "links.similar"]
 router = APIRouter(tags=["search"], responses=ERROR_RESPONSES)
 
 Multi = Annotated[list[str], Query()]
@@ -77,7 +80,7 @@ def search(
         hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
                         "similar": f"/recommendations/{hit['id']}/similar"}
     if format == "csv":
-        return csv_response(result.hits, "search")
+        return csv_response(result.hits, "search", SEARCH_COLUMNS)
     return result.as_dict()
 
 
@@ -93,5 +96,6 @@ def get_clusters(
 ):
     found = clusters(index, threshold=threshold, min_forces=min_forces, limit=limit)
     if format == "csv":
-        return csv_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found], "clusters")
+        return csv_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found], "clusters",
+                            ["id", "size", "forces", "terms", "members"])
     return found
