@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
+from api import __version__, errors
 from api.deps import Services, warm_in_background
 from api.routes import admin, entities, linked, patterns, search, web
 from api.settings import Settings
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             index.close()
             store.close()
 
-    app = FastAPI(title="iopc-kg", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
+    app = FastAPI(title="iopc-kg", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
                   license_info={"name": "Code: MIT; IOPC pages: Open Government Licence v3.0"})
     if services is not None:
         app.state.services = services
