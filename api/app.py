@@ -42,9 +42,10 @@ TAGS = [
 ]
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None, local_key: str | None = None) -> FastAPI:
     """The app. Pass `services` to share an open store and index (tests); otherwise they are opened
-    from `settings` when the app starts and closed when it stops."""
+    from `settings` when the app starts and closed when it stops. `local_key` is the key `serve`
+    left in the data directory for the command line (`api.running`): it may ingest."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   license_info={"name": "Code: MIT; IOPC pages: Open Government Licence v3.0"})
     if services is not None:
         app.state.services = services
+    app.state.local_key = local_key
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -54,7 +54,7 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
     """
     summary = summary or IngestSummary(cases=len(cases))
     store.ensure_schema()
-    bar = tqdm(total=len(cases), unit="case", disable=not progress)
+    bar = tqdm(total=len(cases), unit="case", desc="write", disable=not progress)
     with index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         for start in range(0, len(cases), batch_size):
             batch = cases[start:start + batch_size]
@@ -81,7 +81,7 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
                  batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files are reported, not fatal."""
-    result = parse_paths(paths)
+    result = parse_paths(paths, progress=progress)
     cases, conflicts = _one_per_id(result.cases)
     result.cases = cases
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)

@@ -59,12 +59,15 @@ def parse_file(path: Path) -> list[CaseRecord]:
     return [parse_text(page.text, page.name, page.url)]
 
 
-def parse_paths(paths: list[str | Path], merge: bool = True) -> ParseResult:
-    """Parse every file under `paths`; failures are collected with the file and the reason."""
+def parse_paths(paths: list[str | Path], merge: bool = True, progress: bool = False) -> ParseResult:
+    """Parse every file under `paths`; failures are collected with the file and the reason.
+    `progress` draws a bar on standard error (the command line's, on a terminal)."""
+    from tqdm import tqdm
+
     files = walk(paths)
     cases: list[CaseRecord] = []
     failures: list[Failure] = []
-    for path in files:
+    for path in tqdm(files, unit="file", desc="parse", disable=not progress, leave=False):
         try:
             cases.extend(parse_file(path))
         except IopcKgError as e:
