@@ -59,10 +59,9 @@ class Client:
         return response
 
     @contextmanager
-    def stream(self, path: str, params: dict | None = None) -> Iterator[Iterator[bytes]]:
-        """The body of a GET in pieces, as they arrive."""
-        response = self.request("GET", path, params=params)
-        yield response.iter_bytes()
+    def stream(self, path: str, params: dict | None = None) -> Iterator[httpx.Response]:
+        """A GET whose body is read in pieces as they arrive (`response.iter_bytes()`)."""
+        yield self.request("GET", path, params=params)
 
     def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
         raise NotImplementedError
@@ -96,7 +95,7 @@ class RemoteClient(Client):
                 if response.status_code >= 400:
                     response.read()
                     raise ApiError.of(response)
-                yield response.iter_bytes()
+                yield response
         except httpx.TransportError as e:
             raise StoreUnavailable(f"{self.where} stopped answering ({e})") from None
 

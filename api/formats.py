@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 from urllib.parse import quote
 
-import networkx as nx
-from fastapi.responses import Response, StreamingResponse
-
 from api import __version__
+
+# networkx and the web framework are imported where used: the command line uses this module's CSV
+# writer and starts faster without them.
 
 CSV = "text/csv; charset=utf-8"
 EXPORT_TYPES = {"csv": CSV, "jsonl": "application/x-ndjson; charset=utf-8", "json": "application/json"}
@@ -91,7 +91,7 @@ def figures(total: int, query: str | None = None, data_updated: str | None = Non
 
 
 def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
-                    key: str = "data") -> StreamingResponse:
+                    key: str = "data"):
     """Every row, streamed as CSV, JSON lines or one JSON document, with `meta` (see `figures`) in
     the headers (and, for JSON, in the document)."""
     if fmt == "csv":
@@ -107,16 +107,20 @@ def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, c
             # Header values are Latin-1: a query in any script is sent percent-encoded (RFC 3986).
             headers[header] = quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
     headers["Access-Control-Expose-Headers"] = ", ".join(HEADERS.values())
+    from fastapi.responses import StreamingResponse
+
     return StreamingResponse((piece.encode("utf-8") for piece in body), media_type=EXPORT_TYPES[fmt], headers=headers)
 
 
-def csv_response(rows: list[dict], filename: str, meta: dict | None = None) -> Response:
+def csv_response(rows: list[dict], filename: str, meta: dict | None = None):
     """A whole list as CSV (kept for the routes that answer CSV only)."""
     return export_response(rows, "csv", filename, meta or figures(len(rows)))
 
 
-def to_networkx(graph: dict) -> nx.Graph:
+def to_networkx(graph: dict):
     """A {nodes, edges} answer (neighbourhood, path, pattern graph) as a networkx graph."""
+    import networkx as nx
+
     g = nx.MultiDiGraph() if graph.get("directed", True) else nx.Graph()
     for node in graph["nodes"]:
         attrs = {k: _cell(v) for k, v in node.items() if k != "key" and v is not None}
@@ -127,7 +131,10 @@ def to_networkx(graph: dict) -> nx.Graph:
     return g
 
 
-def graph_response(graph: dict, fmt: str, filename: str) -> Response:
+def graph_response(graph: dict, fmt: str, filename: str):
+    import networkx as nx
+    from fastapi.responses import Response
+
     g = to_networkx(graph)
     lines = nx.generate_graphml(g) if fmt == "graphml" else nx.generate_gexf(g)
     return Response("\n".join(lines), media_type=GRAPH_TYPES[fmt],

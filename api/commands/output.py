@@ -55,10 +55,10 @@ def emit(data: Any, fmt: str | None, rows: Callable[[Any], list[dict]] | None = 
         show_table(items)
 
 
-def stream(pieces: Iterable[bytes]) -> None:
+def stream(response) -> None:
     """Copy a body from the API to standard output as it arrives."""
     out = sys.stdout.buffer
-    for piece in pieces:
+    for piece in response.iter_bytes():
         out.write(piece)
     out.flush()
 

@@ -44,8 +44,8 @@ def _rows(ctx, path: str, params: dict, fmt: str | None, rows=None) -> None:
     fmt = chosen(fmt)
     with connected(ctx) as api:
         if fmt in ("csv", "jsonl"):
-            with api.stream(path, {**params, "format": fmt}) as body:
-                stream(body)
+            with api.stream(path, {**params, "format": fmt}) as response:
+                stream(response)
             return
         answer = api.json(path, params)
     emit(answer, fmt, rows=rows)

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import click
 
+from urllib.parse import unquote
+
 from api.commands.base import note, param_pairs, settings
+from api.formats import HEADERS
 from api.commands.output import chosen, emit, format_option, show_table, stream
 
 
@@ -68,14 +71,20 @@ def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort
     with connected(ctx) as api:
         if fmt != "table":
             extra = {"limit": limit, "offset": (page - 1) * limit} if limit else {}
-            with api.stream("/export/search", {**params, "format": fmt, "highlight": highlight, **extra}) as body:
-                stream(body)
+            with api.stream("/export/search", {**params, "format": fmt, "highlight": highlight, **extra}) as response:
+                stream(response)
+                figures = {k: unquote(response.headers.get(h, "")) for k, h in HEADERS.items()}
+            if figures["notice"]:
+                note(ctx, f"Note: {figures['notice']}")
+            if figures["did_you_mean"]:
+                note(ctx, f"Did you mean: {figures['did_you_mean']}")
+            note(ctx, f"{figures['total']} {'recommendation' if figures['total'] == '1' else 'recommendations'} found")
             return
         size = limit or 10
         result = api.json("/search", {**params, "page": page, "page_size": size, "facets": False})
     if result["notice"]:
         note(ctx, f"Note: {result['notice']}")
-    if result["did_you_mean"] and result["total"] == 0:
+    if result["did_you_mean"]:
         click.echo(f"Did you mean: {result['did_you_mean']}")
     noun = "recommendation" if result["total"] == 1 else "recommendations"
     click.echo(f"{result['total']} {noun} (page {result['page']} of {result['pages']})")
@@ -145,8 +154,8 @@ def list_command(name: str, summary: str, columns: list[str]):
         with connected(ctx) as api:
             fmt = chosen(fmt)
             if fmt in ("csv", "jsonl"):
-                with api.stream(f"/{name}", {"format": fmt}) as body:
-                    stream(body)
+                with api.stream(f"/{name}", {"format": fmt}) as response:
+                    stream(response)
                 return
             rows = [json.loads(line) for line in api.get(f"/{name}", {"format": "jsonl"}).text.splitlines() if line]
         if fmt == "table":
@@ -190,8 +199,8 @@ def export(ctx: click.Context, fmt: str, force: str | None, programme: str | Non
         out = output.open("wb") if output else sys.stdout.buffer
         try:
             if api.remote:
-                with api.stream("/export", {k: v for k, v in params.items() if v is not None}) as body:
-                    for piece in body:
+                with api.stream("/export", params) as response:
+                    for piece in response.iter_bytes():
                         out.write(piece)
             else:  # in this process: write as the store yields, not through a buffered response
                 from graph.export import case_ids_for, export as export_rdf
