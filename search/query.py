@@ -300,8 +300,9 @@ class Engine:
         tables: Tables = self.index.cached("facets", facet_tables, searcher=s)
         n = tables.n
 
-        filters = {f: _resolve(f, vs) for f, vs in req.filters.items() if vs}
-        _check_filters(filters, req.filters, tables)
+        given = {f: [v for v in vs if str(v).strip()] for f, vs in req.filters.items()}  # a blank value filters nothing
+        filters = {f: _resolve(f, vs) for f, vs in given.items() if vs}
+        _check_filters(filters, given, tables)
         masks = {f: self._filter_mask(n, tables.facets[f], vs) for f, vs in filters.items()}
         allowed = tables.live.copy()
         for m in masks.values():
