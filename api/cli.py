@@ -183,7 +183,7 @@ def reindex(ctx: click.Context) -> None:
     with open_store(settings) as store:
         index = SearchIndex(settings.index_dir)
         try:
-            n = rebuild(store, index, procs=_procs())
+            n = rebuild(store, index, procs=_procs(), progress=progress(ctx))
         finally:
             index.close()
     click.echo(f"Indexed {n} recommendations from the {settings.store} store into {settings.index_dir}.")

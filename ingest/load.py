@@ -111,10 +111,11 @@ def _one_per_id(cases: list[CaseRecord]) -> tuple[list[CaseRecord], list[Failure
     return list(kept.values()), conflicts
 
 
-def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1) -> int:
+def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1, progress: bool = False) -> int:
     """Rebuild the search index from the graph's stored case records; returns documents written."""
     index.clear()
     n, skip = 0, 0
+    bar = tqdm(total=store.counts().get("Case", 0) if progress else 0, unit="case", desc="index", disable=not progress)
     with index.bulk(procs=procs) as bulk:
         while True:
             cases = store.case_records(skip=skip, limit=page)
@@ -122,6 +123,8 @@ def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1) -> int:
                 break
             n += bulk.replace(cases)
             skip += page
+            bar.update(len(cases))
+    bar.close()
     return n
 
 

@@ -375,10 +375,12 @@ class Engine:
                         snippets[name] = snippet
             if not snippets and f.get("text"):
                 snippets["text"] = html.escape(" ".join(_lead(f["text"]).split()), quote=False)
+        number = f["id"][len(f["case_id"]) + 1:] if f["id"].startswith(f"{f['case_id']}-") else None
         return {
             "id": f["id"],
             "case_id": f["case_id"],
             "reference": f.get("reference"),
+            "number": int(number) if number and number.isdigit() else number,
             "title": f.get("title"),
             "force": {"id": f["force"], "name": f.get("force_name")} if f.get("force") else None,
             "status": f.get("status"),
@@ -396,11 +398,8 @@ class Engine:
     def _record(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:
         """A hit as an export row: the whole texts (plain, no HTML), the source, a snippet only when asked."""
         hit = self._hit(f, score, terms, with_snippets)
-        rec_id = f["id"]
-        number = rec_id[len(f["case_id"]) + 1:] if rec_id.startswith(f"{f['case_id']}-") else None
         row = {
-            "id": rec_id, "case_id": f["case_id"], "reference": f.get("reference"),
-            "number": int(number) if number and number.isdigit() else number, "title": f.get("title"),
+            "id": f["id"], "case_id": f["case_id"], "reference": f.get("reference"), "number": hit["number"], "title": f.get("title"),
             "force": hit["force"], "status": hit["status"], "date_recommended": hit["date_recommended"],
             "response_due": hit["response_due"], "year": hit["year"],
             "programmes": hit["programmes"], "themes": hit["themes"], "bodies": hit["bodies"],

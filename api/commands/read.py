@@ -90,8 +90,7 @@ def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort
     click.echo(f"{result['total']} {noun} (page {result['page']} of {result['pages']})")
     for n, hit in enumerate(result["hits"], start=(page - 1) * size + 1):
         force = hit["force"]["name"] if hit["force"] else "-"
-        number = hit["id"].rsplit("-", 1)[-1] if hit["id"].startswith(f"{hit['case_id']}-") else ""
-        title = f"{hit['reference'] or hit['case_id']} recommendation {number}".strip()
+        title = f"{hit['reference'] or hit['case_id']} recommendation {hit.get('number') or ''}".strip()
         click.echo(f"\n{n}. {title} - {force} - {hit['status']} - {hit['date_recommended'] or 'undated'}  [{hit['id']}]")
         for name, snippet in hit["snippets"].items():
             click.echo(f"   {name}: {_terminal(snippet)}")
