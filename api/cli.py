@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ import click
 from api import __version__
 from api.commands.base import Group, note, progress, settings as _settings
 from api.commands.output import chosen, emit, format_option
-from ontology.exc import IopcKgError
+from ontology.exc import IopcKgError  # noqa: F401 - Group.main turns it into a message; commands need not catch it
 
 
 class _Obj(dict):
@@ -154,11 +155,37 @@ def _ingest_through(ctx: click.Context, server, paths) -> dict:
     note(ctx, f"Ingesting through {server.describe()}: its answers will include these pages when it finishes.")
     client = RemoteClient(ready(server, _settings(ctx).data_dir))
     try:
-        answer = client.request("POST", "/ingest/paths", json={"paths": [str(p.resolve()) for p in paths]}).json()
+        # The server parses and writes; until it answers, the bar shows only that it is at work.
+        with _working(ctx, "ingest (in the server)"):
+            answer = client.request("POST", "/ingest/paths", json={"paths": [str(p.resolve()) for p in paths]}).json()
         answer["graph"] = client.json("/stats").get("counts")
     finally:
         client.close()
     return answer | {"store": server.store}
+
+
+@contextmanager
+def _working(ctx: click.Context, what: str):
+    """A bar with the time elapsed, redrawn while a step whose size is unknown runs."""
+    import threading
+
+    from tqdm import tqdm
+
+    done = threading.Event()
+    bar = tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=not progress(ctx), file=sys.stderr)
+
+    def tick():
+        while not done.wait(0.5):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+        bar.close()
 
 
 def _refuse_while_served(settings, what: str) -> None:

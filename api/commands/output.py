@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import click
 

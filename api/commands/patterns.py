@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from api.commands.base import DATE, Group
-from api.commands.output import chosen, emit, format_option, show_record, show_table, stream
+from api.commands.output import chosen, emit, format_option, show_record, stream
 from api.commands.read import connected
 
 
@@ -120,4 +120,3 @@ def dependencies(ctx, min_forces, fmt) -> None:
     _rows(ctx, "/patterns/dependencies", {"min_forces": min_forces}, fmt)
 
 
-__all__ = ["patterns", "show_table"]
