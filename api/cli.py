@@ -312,7 +312,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
         update["read_only"] = True
     settings = settings.model_copy(update=update)
     other = running.find(settings.data_dir)
-    if other is not None:
+    if other is not None and settings.store == "embedded":
         raise click.ClickException(f"{other.describe()} already serves {settings.data_dir}; open it, or stop it first")
     if settings.store == "embedded" and not settings.read_only:
         writer = running.graph_writer(settings.graph_path)
@@ -322,7 +322,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::', '') else settings.host}:{settings.port}"
     # Announced before the slow imports and the opening of the graph, so that a command started
     # meanwhile waits for this server rather than taking the graph from under it.
-    key = running.announce(settings.data_dir, url, settings.store, settings.read_only)
+    # Servers sharing one Neo4j may share a data directory: the first announced is the one the
+    # command line asks.
+    key = running.announce(settings.data_dir, url, settings.store, settings.read_only) if other is None else None
     # uvicorn stops gracefully on SIGTERM, then raises it again with the handler found before it
     # started: make that handler an exit, so the state file is withdrawn below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
