@@ -64,7 +64,10 @@ class Group(click.Group):
         the traceback)."""
         kwargs.setdefault("standalone_mode", True)
         try:
-            return super().main(*args, standalone_mode=False, **{k: v for k, v in kwargs.items() if k != "standalone_mode"})
+            rv = super().main(*args, standalone_mode=False, **{k: v for k, v in kwargs.items() if k != "standalone_mode"})
+            if isinstance(rv, int) and rv:  # click hands back the code of a ctx.exit(n)
+                sys.exit(rv)
+            return rv
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except click.Abort:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import click
 
 from api.commands.base import DATE, Group
@@ -24,7 +26,7 @@ def _profile(kind: str, collection: str, doc: str, with_on: bool = False):
     @click.pass_context
     def command(ctx, name: str, fmt, on=None) -> None:
         with connected(ctx) as api:
-            answer = api.json(f"/{collection}/{name}", {"on": on.isoformat()} if on else None)
+            answer = api.json(f"/{collection}/{quote(name, safe='')}", {"on": on.isoformat()} if on else None)
         emit(answer, fmt)
 
     command.__doc__ = doc

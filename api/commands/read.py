@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from api.commands.base import note, param_pairs, settings
 from api.formats import HEADERS
@@ -110,7 +110,7 @@ def _terminal(snippet: str) -> str:
 def similar(ctx, recommendation_id: str, limit: int, same_force: bool, fmt) -> None:
     """Recommendations most like one (TF-IDF cosine), made to other forces."""
     with connected(ctx) as api:
-        answer = api.json(f"/recommendations/{recommendation_id}/similar", {"limit": limit, "same_force": same_force})
+        answer = api.json(f"/recommendations/{quote(recommendation_id, safe='')}/similar", {"limit": limit, "same_force": same_force})
     emit(answer, fmt, rows=lambda a: a["similar"])
 
 
@@ -192,9 +192,9 @@ def export(ctx: click.Context, fmt: str, force: str | None, programme: str | Non
     params = {"format": fmt, "force": force, "programme": programme, "q": query}
     with connected(ctx) as api:
         if force:
-            params["force"] = api.json(f"/forces/{force}")["id"]
+            params["force"] = api.json(f"/forces/{quote(force, safe='')}")["id"]
         if programme:
-            params["programme"] = api.json(f"/programmes/{programme}")["id"]
+            params["programme"] = api.json(f"/programmes/{quote(programme, safe='')}")["id"]
         out = output.open("wb") if output else sys.stdout.buffer
         try:
             if api.remote:
