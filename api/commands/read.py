@@ -55,9 +55,10 @@ def filter_options(f):
               help="At most this many hits (default: 10 in a table, every hit in csv, jsonl and json).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="With --limit: which page of hits.")
 @click.option("--highlight", is_flag=True, help="json: add snippets with the matched terms in <mark>.")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format jsonl (kept for old scripts).")
 @format_option
 @click.pass_context
-def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort, limit, page, highlight, fmt) -> None:
+def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort, limit, page, highlight, as_json, fmt) -> None:
     """Search every word of recommendations and responses.
 
     The query language: words, "phrases", AND / OR / NOT, field:value (force:essex, response:"governance
@@ -67,7 +68,7 @@ def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort
     """
     params = {"q": query, "force": list(forces), "body": list(bodies), "status": list(statuses), "programme": list(programmes),
               "theme": list(themes), "year": list(years), "sort": sort}
-    fmt = chosen(fmt)
+    fmt = "jsonl" if as_json and fmt is None else chosen(fmt)
     with connected(ctx) as api:
         if fmt != "table":
             extra = {"limit": limit, "offset": (page - 1) * limit} if limit else {}
