@@ -62,8 +62,10 @@ def parse(ctx: click.Context, paths: tuple[Path, ...], no_merge: bool, fmt: str)
     code is 1 if any file failed.
     """
     from ingest.pipeline import parse_paths
+    from ontology.sources import load_sources
 
-    result = parse_paths(list(paths), merge=not no_merge, progress=progress(ctx))
+    sources = load_sources(_settings(ctx).sources_file)
+    result = parse_paths(list(paths), merge=not no_merge, sources=sources, progress=progress(ctx))
     cases = [case.to_dict() for case in result.cases]
     if fmt == "jsonl":
         for case in cases:
@@ -86,7 +88,8 @@ def _recommendation_rows(cases: list[dict]) -> list[dict]:
 INGEST_HELP = """Parse pages and write them to the graph and the search index; re-running never duplicates.
 
 PATHS are files or directories (walked): .txt and .html pages (each at most 1 MB: a larger page is
-damage or a wrong file) and iopc-kg .json / .jsonl records (at most 200 MB a file). While `iopc-kg
+damage or a wrong file), iopc-kg .json / .jsonl records (at most 200 MB a file) and .warc / .warc.gz
+web archives (what `iopc-kg crawl` writes). While `iopc-kg
 serve` runs on the same data directory, the pages are ingested by the server, so its answers
 include them at once. Exit code 1 if nothing was ingested, or with --strict if any file failed.
 """
@@ -125,7 +128,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
         emit(answer, fmt, rows=lambda a: [{k: v for k, v in a.items() if k != "failures"} | {"failures": len(a["failures"])}])
     if answer["cases"] == 0:
         click.echo(f"Error: nothing was ingested: no case was read from {', '.join(map(str, paths))}"
-                   + (" (every file failed; see above)" if answer["failures"] else " (no .txt, .html, .json or .jsonl file there)"), err=True)
+                   + (" (every file failed; see above)" if answer["failures"] else " (no .txt, .html, .json, .jsonl or .warc file there)"), err=True)
         sys.exit(1)
     if strict and answer["failures"]:
         sys.exit(1)
@@ -134,12 +137,15 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
 def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     from graph.open import open_store
     from ingest.load import ingest_paths
+    from ontology.sources import load_sources
     from search.index import SearchIndex
 
+    sources = load_sources(settings.sources_file)
     with open_store(settings) as store:
         index = SearchIndex(settings.index_dir)
         try:
-            summary = ingest_paths(list(paths), store, index, progress=progress(ctx), log_path=settings.ingest_log, procs=_procs())
+            summary = ingest_paths(list(paths), store, index, progress=progress(ctx), log_path=settings.ingest_log,
+                                   procs=_procs(), sources=sources)
             counts = store.counts()
         finally:
             index.close()
@@ -356,6 +362,11 @@ def _register() -> None:
 
 _register()
 
+
+# crawl, update and changes live in their own module (the crawler's commands).
+from api.cli_crawl import register  # noqa: E402
+
+register(main)
 
 if __name__ == "__main__":
     main(prog_name="iopc-kg")

@@ -82,7 +82,10 @@ def ingest_paths_route(services: ServicesDep, request: IngestPaths) -> dict[str,
     missing = [p for p in request.paths if not Path(p).exists()]
     if missing:
         raise InvalidData(f"no such file or directory on the server's machine: {missing[0]}", errors={"paths": missing[0]})
-    summary = ingest_paths(request.paths, services.store, services.index, log_path=services.settings.ingest_log)
+    from ontology.sources import load_sources
+
+    summary = ingest_paths(request.paths, services.store, services.index, log_path=services.settings.ingest_log,
+                           sources=load_sources(services.settings.sources_file))
     warm_in_background(services.engine)
     return summary.as_dict()
 
