@@ -58,6 +58,9 @@ def test_read_commands_and_ingest_while_serving(tmp_path):
         assert httpx.get(f"{base}/search", params={"q": "synthetic"}).json()["total"] > 0
         assert json.loads(cli(data, "cypher", "MATCH (c:`Case`) RETURN count(c) AS n").stdout)["n"] == before + 4
 
+        changes = cli(data, "changes", "--since", "2000-01-01", "--format", "json")  # the crawler's command, through the server
+        assert changes.returncode == 0 and json.loads(changes.stdout) == []
+
         refused = cli(data, "reindex")
         assert refused.returncode == 1 and f"kill {server.pid}" in refused.stderr
     assert not (data / "server.json").exists() and not (data / "server.key").exists()  # withdrawn on stop
