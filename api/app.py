@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
+from api import __version__, errors
 from api.deps import Services, warm_in_background
 from api.routes import admin, changes, entities, linked, patterns, search, web
 from api.settings import Settings
@@ -50,9 +50,10 @@ def _warm_store(store) -> None:
         log.exception("warming the graph's questions failed")
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None, local_key: str | None = None) -> FastAPI:
     """The app. Pass `services` to share an open store and index (tests); otherwise they are opened
-    from `settings` when the app starts and closed when it stops."""
+    from `settings` when the app starts and closed when it stops. `local_key` is the key `serve`
+    left in the data directory for the command line (`api.running`): it may ingest."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -83,10 +84,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             index.close()
             store.close()
 
-    app = FastAPI(title="iopc-kg", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
+    app = FastAPI(title="iopc-kg", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
                   license_info={"name": "Code: MIT; IOPC pages: Open Government Licence v3.0"})
     if services is not None:
         app.state.services = services
+    app.state.local_key = local_key
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -1,40 +1,62 @@
-"""The `iopc-kg` command: composable verbs over JSON lines. Each command calls one library function."""
+"""The `iopc-kg` command: composable verbs over JSON lines. Each command calls one library function
+or asks the API (`api.client`: the running server's, else the app in this process).
+
+The group and what every command shares (global options accepted anywhere, errors as messages,
+progress bars, dates) are in `api.commands.base`; the read commands in `api.commands.read` and
+`api.commands.patterns`; the commands that write are here. A command added with `@main.command()`
+gets the global options; read the settings with `_settings(ctx)`.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from api.settings import Settings
-from ontology.exc import IopcKgError
+from api import __version__
+from api.commands.base import Group, note, progress, settings as _settings
+from api.commands.output import chosen, emit, format_option
+from ontology.exc import IopcKgError  # noqa: F401 - Group.main turns it into a message; commands need not catch it
 
 
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]
+class _Obj(dict):
+    """`ctx.obj["settings"]`, made when first asked for (after every option is read)."""
+
+    def __init__(self, ctx: click.Context):
+        super().__init__()
+        self.ctx = ctx
+
+    def __missing__(self, key):
+        if key == "settings":
+            return _settings(self.ctx)
+        raise KeyError(key)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Data directory (default: IOPC_KG_DATA_DIR or ./data).")
-@click.option("--store", type=click.Choice(["embedded", "neo4j"]), default=None, help="Graph store (default: IOPC_KG_STORE or embedded).")
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="iopc-kg")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, store: str | None) -> None:
-    """iopc-kg: a knowledge graph and search over IOPC learning recommendations."""
-    overrides = {k: v for k, v in {"data_dir": data_dir, "store": store}.items() if v is not None}
-    try:
-        ctx.obj = {"settings": Settings(**overrides)}
-    except Exception as e:  # pydantic's ValidationError names the setting
-        raise click.ClickException(f"invalid settings: {e}") from None
+def main(ctx: click.Context) -> None:
+    """iopc-kg: a knowledge graph and search over IOPC learning recommendations.
+
+    Read commands work while `iopc-kg serve` runs on the same data directory (they ask it), and
+    `ingest` goes through it, so its answers update at once. Every command takes --data-dir,
+    --store and --quiet, before or after its name, and read commands take --format
+    table|csv|jsonl|json.
+    """
+    ctx.obj = _Obj(ctx)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--no-merge", is_flag=True, help="One object per file instead of merging renderings of the same case.")
 @click.option("--explain", is_flag=True, help="Instead of JSON, show for each page file the layout detected and what each line became.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "table"]), default="jsonl", show_default=True,
+              help="jsonl: one case per line (the parse contract); json: one list; csv and table: one row per recommendation.")
 @click.pass_context
-def parse(ctx: click.Context, paths: tuple[Path, ...], no_merge: bool, explain: bool) -> None:
+def parse(ctx: click.Context, paths: tuple[Path, ...], no_merge: bool, explain: bool, fmt: str) -> None:
     """Parse pages and print one JSON object per case (directories are walked).
 
     A file that fails is reported on stderr with the reason; the others still print; the exit
@@ -49,114 +71,144 @@ def parse(ctx: click.Context, paths: tuple[Path, ...], no_merge: bool, explain: 
     from ingest.pipeline import parse_paths
     from ontology.sources import load_sources
 
-    try:
-        sources = load_sources(_settings(ctx).sources_file)
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    result = parse_paths(list(paths), merge=not no_merge, sources=sources)
-    for case in result.cases:
-        click.echo(json.dumps(case.to_dict(), ensure_ascii=False))
+    sources = load_sources(_settings(ctx).sources_file)
+    result = parse_paths(list(paths), merge=not no_merge, sources=sources, progress=progress(ctx))
+    cases = [case.to_dict() for case in result.cases]
+    if fmt == "jsonl":
+        for case in cases:
+            click.echo(json.dumps(case, ensure_ascii=False))
+    else:
+        emit(cases, fmt, rows=_recommendation_rows)
     for failure in result.failures:
         click.echo(f"error: {failure.message}", err=True)
     if result.failures:
         sys.exit(1)
 
 
-@main.command()
+def _recommendation_rows(cases: list[dict]) -> list[dict]:
+    """Parsed cases as one row per recommendation, for a spreadsheet."""
+    keep = ("id", "reference", "title", "force", "date_recommended", "response_due", "source_url", "layout")
+    return [{k: case.get(k) for k in keep} | {k: rec.get(k) for k in ("numbers", "status", "text", "response", "programmes", "themes")}
+            for case in cases for rec in case["recommendations"]]
+
+
+INGEST_HELP = """Parse pages and write them to the graph and the search index; re-running never duplicates.
+
+PATHS are files or directories (walked): .txt and .html pages (each at most 1 MB: a larger page is
+damage or a wrong file), iopc-kg .json / .jsonl records (at most 200 MB a file) and .warc / .warc.gz
+web archives (what `iopc-kg crawl` writes). While `iopc-kg
+serve` runs on the same data directory, the pages are ingested by the server, so its answers
+include them at once. Exit code 1 if nothing was ingested, or with --strict if any file failed.
+"""
+
+
+@main.command(help=INGEST_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit with code 1 if any file failed (by default failures are reported and the rest is ingested).")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format json.")
+@format_option
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
-    """Parse pages (.txt, .html, .json, .jsonl, and .warc/.warc.gz web archives) and write them to the
-    configured store and the search index; re-running never duplicates."""
+def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: bool, fmt: str | None) -> None:
+    from api import running
+
+    settings = _settings(ctx)
+    server = running.find(settings.data_dir)
+    if server is not None:
+        answer = _ingest_through(ctx, server, paths)
+        where = f"{server.describe()} ({settings.data_dir})"
+    else:
+        answer = _ingest_here(ctx, settings, paths)
+        where = f"the {settings.store} store ({settings.data_dir})"
+    for failure in answer["failures"]:
+        click.echo(f"error: {failure['message']}", err=True)
+    fmt = "json" if as_json and fmt is None else chosen(fmt)
+    if fmt == "table":
+        click.echo(
+            f"Ingested {answer['files']} files into {where}: "
+            f"{answer['cases']} cases, {answer['recommendations']} recommendations "
+            f"({answer['written']} written, {answer['unchanged']} unchanged, {answer['indexed']} documents indexed), "
+            f"{answer['warnings']} warnings, {len(answer['failures'])} failures."
+        )
+        if answer.get("graph"):
+            click.echo("Graph: " + ", ".join(f"{n} {k}" for k, n in answer["graph"].items()))
+    else:
+        emit(answer, fmt, rows=lambda a: [{k: v for k, v in a.items() if k != "failures"} | {"failures": len(a["failures"])}])
+    if answer["cases"] == 0:
+        click.echo(f"Error: nothing was ingested: no case was read from {', '.join(map(str, paths))}"
+                   + (" (every file failed; see above)" if answer["failures"] else " (no .txt, .html, .json, .jsonl or .warc file there)"), err=True)
+        sys.exit(1)
+    if strict and answer["failures"]:
+        sys.exit(1)
+
+
+def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     from graph.open import open_store
     from ingest.load import ingest_paths
     from ontology.sources import load_sources
     from search.index import SearchIndex
 
-    settings = _settings(ctx)
+    sources = load_sources(settings.sources_file)
+    with open_store(settings) as store:
+        index = SearchIndex(settings.index_dir)
+        try:
+            summary = ingest_paths(list(paths), store, index, progress=progress(ctx), log_path=settings.ingest_log,
+                                   procs=_procs(), sources=sources)
+            _keep_search_tables(index)
+            counts = store.counts()
+        finally:
+            index.close()
+    return summary.as_dict() | {"store": settings.store, "graph": counts}
+
+
+def _ingest_through(ctx: click.Context, server, paths) -> dict:
+    from api.client import RemoteClient, ready
+
+    if server.read_only or not server.key:
+        raise click.ClickException(f"{server.describe()} opened the graph read-only (serve --workers N) and cannot ingest: "
+                                   f"stop it, run the ingest, and start it again")
+    note(ctx, f"Ingesting through {server.describe()}: its answers will include these pages when it finishes.")
+    client = RemoteClient(ready(server, _settings(ctx).data_dir))
     try:
-        sources = load_sources(settings.sources_file)
-        with open_store(settings) as store:
-            index = SearchIndex(settings.index_dir)
-            try:
-                summary = ingest_paths(list(paths), store, index, progress=sys.stderr.isatty(),
-                                       log_path=settings.ingest_log, procs=_procs(), sources=sources)
-                _keep_search_tables(index)
-                counts = store.counts()
-            finally:
-                index.close()
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    for failure in summary.failures:
-        click.echo(f"error: {failure.message}", err=True)
-    if as_json:
-        click.echo(json.dumps(summary.as_dict() | {"store": settings.store, "graph": counts}))
-    else:
-        click.echo(
-            f"Ingested {summary.files} files into the {settings.store} store ({settings.data_dir}): "
-            f"{summary.cases} cases, {summary.recommendations} recommendations "
-            f"({summary.written} written, {summary.unchanged} unchanged, {summary.indexed} documents indexed), "
-            f"{summary.warnings} warnings, {len(summary.failures)} failures."
-        )
-        click.echo("Graph: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    if strict and summary.failures:
-        sys.exit(1)
+        # The server parses and writes; until it answers, the bar shows only that it is at work.
+        with _working(ctx, "ingest (in the server)"):
+            answer = client.request("POST", "/ingest/paths", json={"paths": [str(p.resolve()) for p in paths]}).json()
+        answer["graph"] = client.json("/stats").get("counts")
+    finally:
+        client.close()
+    return answer | {"store": server.store}
 
 
-@main.command()
-@click.argument("query")
-@click.option("--param", "-p", multiple=True, help="A parameter as name=value (repeatable).")
-@click.pass_context
-def cypher(ctx: click.Context, query: str, param: tuple[str, ...]) -> None:
-    """Run a read-only Cypher query and print JSON lines; writes are refused."""
-    from graph.open import open_store
+@contextmanager
+def _working(ctx: click.Context, what: str):
+    """A bar with the time elapsed, redrawn while a step whose size is unknown runs."""
+    import threading
 
-    settings = _settings(ctx)
-    params = dict(p.split("=", 1) for p in param)
+    from tqdm import tqdm
+
+    done = threading.Event()
+    bar = tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=not progress(ctx), file=sys.stderr)
+
+    def tick():
+        while not done.wait(0.5):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
     try:
-        with open_store(settings) as store:
-            result = store.read_only_query(query, params, settings.max_rows, settings.query_timeout_ms)
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    for row in result["rows"]:
-        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        yield
+    finally:
+        done.set()
+        ticker.join()
+        bar.close()
 
 
-@main.command()
-@click.argument("question", type=click.Choice(["force", "programme", "body", "spread", "similar", "cooccurrence", "deadlines", "acceptance", "dependencies"]))
-@click.argument("id", required=False)
-@click.option("--on", help="Date for deadlines and overdue responses (YYYY-MM-DD; default today).")
-@click.option("--min-forces", type=int, default=2, show_default=True, help="Minimum number of forces (spread, dependencies).")
-@click.option("--kind", type=click.Choice(["programme", "theme"]), default="programme", show_default=True, help="What to rank (spread).")
-@click.pass_context
-def patterns(ctx: click.Context, question: str, id: str | None, on: str | None, min_forces: int, kind: str) -> None:
-    """Answer a relationship question and print JSON (profiles, spread, similarity, deadlines ...)."""
-    from datetime import date
+def _refuse_while_served(settings, what: str) -> None:
+    from api import running
 
-    from graph.open import open_store
-
-    day = date.fromisoformat(on) if on else None
-    needs_id = {"force", "programme", "body", "similar"}
-    if question in needs_id and not id:
-        raise click.UsageError(f"'{question}' needs an id, e.g. iopc-kg patterns {question} essex")
-    try:
-        with open_store(_settings(ctx)) as store:
-            answer = {
-                "force": lambda: store.force_profile(id, on=day),
-                "programme": lambda: store.programme_profile(id),
-                "body": lambda: store.body_profile(id),
-                "spread": lambda: store.spread(kind, min_forces),
-                "similar": lambda: store.similar_forces(id),
-                "cooccurrence": lambda: store.cooccurrence(),
-                "deadlines": lambda: store.deadlines(on=day),
-                "acceptance": lambda: store.acceptance("force"),
-                "dependencies": lambda: store.shared_dependencies(min_forces),
-            }[question]()
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    click.echo(json.dumps(answer, ensure_ascii=False, indent=2, default=str))
+    server = running.find(settings.data_dir)
+    if server is not None:
+        raise click.ClickException(f"{server.describe()} holds the graph in {settings.data_dir}; {what} needs it alone: "
+                                   f"stop the server (Ctrl-C in its terminal, or kill {server.pid}) and run this again")
 
 
 def _keep_search_tables(index) -> None:
@@ -176,16 +228,14 @@ def reindex(ctx: click.Context) -> None:
     from search.index import SearchIndex
 
     settings = _settings(ctx)
-    try:
-        with open_store(settings) as store:
-            index = SearchIndex(settings.index_dir)
-            try:
-                n = rebuild(store, index, procs=_procs())
-                _keep_search_tables(index)
-            finally:
-                index.close()
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
+    _refuse_while_served(settings, "reindex")
+    with open_store(settings) as store:
+        index = SearchIndex(settings.index_dir)
+        try:
+            n = rebuild(store, index, procs=_procs(), progress=progress(ctx))
+            _keep_search_tables(index)
+        finally:
+            index.close()
     click.echo(f"Indexed {n} recommendations from the {settings.store} store into {settings.index_dir}.")
 
 
@@ -194,103 +244,6 @@ def _procs() -> int:
     import os
 
     return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
-
-
-def _open_index(settings):
-    from search.index import SearchIndex
-
-    if not settings.index_dir.exists():
-        raise click.ClickException(f"no search index at {settings.index_dir}: run `iopc-kg ingest` first")
-    return SearchIndex(settings.index_dir)
-
-
-@main.command()
-@click.argument("query", required=False, default="")
-@click.option("--force", "forces", multiple=True, help="Only this force (id or name; repeat for any of several).")
-@click.option("--body", "bodies", multiple=True, help="Only recommendations addressed or linked to this body.")
-@click.option("--status", "statuses", multiple=True, help="accepted, partially_accepted, not_accepted, awaiting_response, unknown.")
-@click.option("--programme", "programmes", multiple=True, help="Only recommendations naming this programme (id or name).")
-@click.option("--theme", "themes", multiple=True, help="Only recommendations about this theme.")
-@click.option("--year", "years", multiple=True, help="Only this year of recommendation.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
-@click.option("--page", type=int, default=1, show_default=True)
-@click.option("--limit", "page_size", type=int, default=10, show_default=True, help="Hits per page.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines: one hit per line, then the facets and suggestions.")
-@click.pass_context
-def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort, page, page_size, as_json) -> None:
-    """Search every word of recommendations and responses (quotes, AND/OR/NOT, field:value, prefix*, fuzzy~)."""
-    from search.query import Engine, Search
-
-    filters = {"force": forces, "body": bodies, "status": statuses, "programme": programmes, "theme": themes, "year": years}
-    index = _open_index(_settings(ctx))
-    try:
-        result = Engine(index).search(Search(q=query, filters={k: list(v) for k, v in filters.items() if v},
-                                             sort=sort, page=page, page_size=page_size))
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    finally:
-        index.close()
-    if as_json:
-        for hit in result.hits:
-            click.echo(json.dumps(hit, ensure_ascii=False))
-        tail = {"total": result.total, "facets": result.facets, "did_you_mean": result.did_you_mean, "notice": result.notice}
-        click.echo(json.dumps(tail, ensure_ascii=False), err=True)
-        return
-    if result.notice:
-        click.echo(f"note: {result.notice}", err=True)
-    if result.did_you_mean:
-        click.echo(f"Did you mean: {result.did_you_mean}")
-    click.echo(f"{result.total} recommendations (page {result.page} of {result.pages})")
-    for n, hit in enumerate(result.hits, start=(page - 1) * page_size + 1):
-        force = hit["force"]["name"] if hit["force"] else "-"
-        click.echo(f"\n{n}. {hit['reference'] or hit['case_id']} - {force} - {hit['status']} - {hit['date_recommended'] or 'undated'}  [{hit['id']}]")
-        for name, snippet in hit["snippets"].items():
-            click.echo(f"   {name}: {_terminal(snippet)}")
-
-
-def _terminal(snippet: str) -> str:
-    """A highlighted snippet for a terminal: <mark> as bold (dropped when not a terminal), entities unescaped."""
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<mark[^>]*>(.*?)</mark>", lambda m: click.style(m.group(1), bold=True), snippet))
-
-
-@main.command()
-@click.argument("recommendation_id")
-@click.option("--limit", type=int, default=10, show_default=True)
-@click.option("--same-force", is_flag=True, help="Include the recommending force's own recommendations.")
-@click.pass_context
-def similar(ctx, recommendation_id: str, limit: int, same_force: bool) -> None:
-    """Recommendations most like one, made to other forces (JSON)."""
-    from search.similar import similar as find
-
-    index = _open_index(_settings(ctx))
-    try:
-        answer = find(index, recommendation_id, limit=limit, other_forces=not same_force)
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    finally:
-        index.close()
-    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
-
-
-@main.command()
-@click.option("--threshold", type=float, default=0.5, show_default=True, help="Cosine similarity that links two recommendations.")
-@click.option("--min-forces", type=int, default=3, show_default=True)
-@click.pass_context
-def clusters(ctx, threshold: float, min_forces: int) -> None:
-    """Groups of near-identical recommendations made to several forces (JSON lines)."""
-    from search.similar import clusters as find
-
-    index = _open_index(_settings(ctx))
-    try:
-        for cluster in find(index, threshold=threshold, min_forces=min_forces):
-            click.echo(json.dumps(cluster, ensure_ascii=False))
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
-    finally:
-        index.close()
 
 
 @main.command("graph-copy")
@@ -309,102 +262,122 @@ def graph_copy(ctx: click.Context, to_store: str, to_data_dir: Path | None, clea
     target_settings = settings.model_copy(update={"store": to_store, **({"data_dir": to_data_dir} if to_data_dir else {})})
     if target_settings.store == settings.store and target_settings.data_dir == settings.data_dir and to_store == "embedded":
         raise click.UsageError("the target is the source: give --to neo4j or --to-data-dir")
-    try:
-        with open_store(settings, read_only=settings.store == "embedded") as source, open_store(target_settings) as target:
-            with tqdm_bar(source.counts().get("Case", 0)) as bar:
-                result = copy_graph(source, target, clear=clear, progress=bar.update)
-            counts = target.counts()
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
+    _refuse_while_served(settings, "graph-copy")
+    with open_store(settings, read_only=settings.store == "embedded") as source, open_store(target_settings) as target:
+        with tqdm_bar(ctx, source.counts().get("Case", 0)) as bar:
+            result = copy_graph(source, target, clear=clear, progress=bar.update)
+        counts = target.counts()
     click.echo(f"Copied {len(result.written)} cases ({len(result.unchanged)} unchanged, {len(result.failed)} failed) "
                f"into the {to_store} store: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     if result.failed:
         sys.exit(1)
 
 
-def tqdm_bar(total: int):
+def tqdm_bar(ctx: click.Context, total: int, unit: str = "case", desc: str | None = None):
+    """A progress bar on standard error: on a terminal only, and not with --quiet."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="case", disable=not sys.stderr.isatty())
+    return tqdm(total=total, unit=unit, desc=desc, disable=not progress(ctx), file=sys.stderr)
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "xml"]), default="ttl", show_default=True,
-              help="Turtle, N-Triples, JSON-LD (with the published context) or RDF/XML.")
-@click.option("--force", help="Only this force's cases.")
-@click.option("--programme", help="Only the cases whose recommendations reach this programme.")
-@click.option("--search", "query", help="Only the cases of this search's hits (the first 100).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="File to write, or a directory to write the dump into under its dated name "
-                   "(iopc-kg-0.1.0-2026-11-29.ttl) (default: standard output).")
+@click.argument("cases", type=click.IntRange(min=1))
+@click.option("--seed", type=int, default=7, show_default=True, help="The same seed gives the same cases.")
+@click.option("--start-year", type=click.IntRange(1990, 2100), default=2016, show_default=True)
+@click.option("--end-year", type=click.IntRange(1990, 2100), default=2026, show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON lines file to write (default: standard output); ingest it with `iopc-kg ingest FILE`.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, force: str | None, programme: str | None, query: str | None, output: Path | None) -> None:
-    """Export the graph, or part of it, as RDF in standard vocabularies (streamed). The dump names its
-    release and date (in its DCAT description, and in its file name when written into a directory)."""
-    from datetime import date
+def generate(ctx: click.Context, cases: int, seed: int, start_year: int, end_year: int, output: Path | None) -> None:
+    """Write CASES synthetic cases as iopc-kg JSON lines (for trying things out and benchmarks).
 
-    from api.routes.linked import dump_name
-    from graph.export import case_ids_for, export as export_rdf
-    from graph.open import open_store
-    from graph.rdf import FORMATS, Terms, version
+    Skewed like the real corpus: a few programmes reach many forces, every status occurs, some
+    responses are overdue. Every text says it is synthetic.
+    """
+    from ingest.generator import generate as make
 
-    settings = _settings(ctx)
+    if end_year < start_year:
+        raise click.BadParameter(f"{end_year} is before --start-year {start_year}", param_hint="--end-year")
+    out = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
-        with open_store(settings, read_only=True) as store:
-            case_ids = None
-            if force or programme:
-                case_ids = case_ids_for(store, force=force, programme=programme)
-            elif query is not None:
-                from search.query import Engine, Search
-
-                index = _open_index(settings)
-                try:
-                    case_ids = [h["case_id"] for h in Engine(index).search(Search(q=query, page_size=100, facets=False, highlight=False)).hits]
-                finally:
-                    index.close()
-            issued = date.today().isoformat()
-            if output is not None and output.is_dir():
-                output = output / dump_name(FORMATS[fmt][2], issued, force or programme or ("search" if query is not None else None))
-            out = output.open("w", encoding="utf-8") if output else sys.stdout
-            try:
-                for piece in export_rdf(store, fmt, Terms(settings.base_iri), case_ids, issued=issued):
-                    out.write(piece)
-            finally:
-                if output:
-                    out.close()
-            click.echo(f"Exported iopc-kg {version()} of {issued} as {fmt}" + (f" to {output}" if output else ""), err=True)
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
+        with tqdm_bar(ctx, cases) as bar:
+            for case in make(cases, seed=seed, start_year=start_year, end_year=end_year):
+                out.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
+                bar.update(1)
+    finally:
+        if output:
+            out.close()
+    if output:
+        note(ctx, f"Wrote {cases} synthetic cases to {output}; ingest them with: iopc-kg ingest {output}")
 
 
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default: IOPC_KG_HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default: IOPC_KG_PORT or 8000).")
-@click.option("--workers", type=int, default=1, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: IOPC_KG_PORT or 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Server processes. More than one opens the embedded graph read-only (no ingest over HTTP).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
-    """Serve the web explorer at /, the HTTP API and its OpenAPI docs at /docs, on the configured store."""
+    """Serve the web explorer at /, the HTTP API and its OpenAPI docs at /docs, on the configured store.
+
+    While it runs, the other commands on the same data directory ask it (it writes server.json and a
+    key readable by its owner only, server.key, to the data directory), and `iopc-kg ingest` sends
+    its pages to it.
+    """
     import os
+    import signal
 
-    import uvicorn
-
-    from api.app import create_app
+    from api import running
 
     settings = _settings(ctx)
     update = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     if workers > 1:
         update["read_only"] = True
     settings = settings.model_copy(update=update)
-    click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
-               f"(the web explorer; API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
-    common = {"host": settings.host, "port": settings.port, "server_header": False, "log_level": "warning", "access_log": False}
-    if workers == 1:
-        uvicorn.run(create_app(settings), **common)
-        return
-    # Worker processes build the app from the environment: hand them these settings that way.
-    os.environ.update({"IOPC_KG_DATA_DIR": str(settings.data_dir), "IOPC_KG_STORE": settings.store, "IOPC_KG_READ_ONLY": "true"})
-    uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
+    other = running.find(settings.data_dir)
+    if other is not None and settings.store == "embedded":
+        raise click.ClickException(f"{other.describe()} already serves {settings.data_dir}; open it, or stop it first")
+    if settings.store == "embedded" and not settings.read_only:
+        writer = running.graph_writer(settings.graph_path)
+        if writer is not None:
+            raise click.ClickException(f"the graph at {settings.graph_path} is being written by process {writer} (an ingest?); "
+                                       f"wait for it to finish, then serve")
+    url = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::', '') else settings.host}:{settings.port}"
+    # Announced before the slow imports and the opening of the graph, so that a command started
+    # meanwhile waits for this server rather than taking the graph from under it.
+    # Servers sharing one Neo4j may share a data directory: the first announced is the one the
+    # command line asks.
+    key = running.announce(settings.data_dir, url, settings.store, settings.read_only) if other is None else None
+    # uvicorn stops gracefully on SIGTERM, then raises it again with the handler found before it
+    # started: make that handler an exit, so the state file is withdrawn below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        import uvicorn
+
+        from api.app import create_app
+
+        click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
+                   f"(the web explorer; API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
+        common = {"host": settings.host, "port": settings.port, "server_header": False, "log_level": "warning", "access_log": False}
+        if workers == 1:
+            uvicorn.run(create_app(settings, local_key=key), **common)
+            return
+        # Worker processes build the app from the environment: hand them these settings that way.
+        os.environ.update({"IOPC_KG_DATA_DIR": str(settings.data_dir), "IOPC_KG_STORE": settings.store, "IOPC_KG_READ_ONLY": "true"})
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
+    finally:
+        running.withdraw(settings.data_dir)
+
+
+def _register() -> None:
+    from api.commands.patterns import patterns
+    from api.commands.read import COMMANDS
+
+    for command in [*COMMANDS, patterns]:
+        main.add_command(command)
+
+
+_register()
 
 
 # crawl, update and changes live in their own module (the crawler's commands).
@@ -413,4 +386,4 @@ from api.cli_crawl import register  # noqa: E402
 register(main)
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="iopc-kg")

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from api.commands.output import emit, format_option
 from ontology.exc import IopcKgError
 
 # Exit codes of `crawl` and `update`, for cron: 0 done (changed or not), 1 some pages or cases failed,
@@ -113,7 +114,13 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
     started = _now()
     sources, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty() and verbose)
     ingested = None
-    if summary.fetched or not settings.index_dir.exists():
+    from api import running
+
+    server = running.find(settings.data_dir)
+    if server is not None and (summary.fetched or not settings.index_dir.exists()):
+        # `iopc-kg serve` holds the graph: it ingests the archive itself, so its answers update at once.
+        ingested, moved = _update_through(ctx, server, settings, started)
+    elif summary.fetched or not settings.index_dir.exists():
         try:
             with open_store(settings) as store:
                 index = SearchIndex(settings.index_dir)
@@ -147,19 +154,42 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
 @click.command("changes")
 @click.option("--since", required=True, metavar="DATE", help="A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).")
 @_json
+@format_option
 @click.pass_context
-def changes_command(ctx, since, as_json) -> None:
+def changes_command(ctx, since, as_json, fmt) -> None:
     """List what moved since DATE: recommendations first seen, and each change of status or response."""
-    from graph.open import open_store
+    from api.commands.read import connected
 
     _check_since(since, time=True)
-    try:
-        with open_store(ctx.obj["settings"], read_only=True) as store:
-            rows = store.changes(since)
-    except IopcKgError as e:
-        raise click.ClickException(e.message) from None
+    with connected(ctx) as api:  # the running server's API, or the API in this process
+        rows = api.json("/changes", {"since": since, "limit": 10_000})
+    for row in rows:
+        row.pop("links", None)
+    if fmt is not None:
+        emit(rows, fmt)
+        return
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False) if as_json else _change_line(row))
+
+
+def _update_through(ctx, server, settings, started):
+    """The ingest half of `update` sent to the running server; what moved, asked of it."""
+    from types import SimpleNamespace
+
+    from api.client import RemoteClient, ready
+
+    if server.read_only or not server.key:
+        raise click.ClickException(f"{server.describe()} opened the graph read-only (serve --workers N) and cannot ingest: "
+                                   f"stop it, run `iopc-kg update` again, and start it again")
+    client = RemoteClient(ready(server, settings.data_dir))
+    try:
+        answer = client.request("POST", "/ingest/paths", json={"paths": [str(settings.warc_dir.resolve())]}).json()
+        moved = [{k: v for k, v in r.items() if k != "links"} for r in client.json("/changes", {"since": started, "limit": 10_000})]
+    finally:
+        client.close()
+    failures = [SimpleNamespace(**f) for f in answer["failures"]]
+    ingested = SimpleNamespace(**{**answer, "failures": failures}, as_dict=lambda: answer)
+    return ingested, moved
 
 
 def _change_line(row: dict) -> str:

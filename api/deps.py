@@ -62,15 +62,30 @@ IndexDep = Annotated[SearchIndex, Depends(_index)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 
 
-def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The API key configured as IOPC_KG_API_KEY.")] = None) -> None:
-    """Write routes: refused unless a key is configured and this request carries it (compared in constant time)."""
-    if settings.api_key is None or not settings.api_key.get_secret_value():
+def _matches(given: str | None, key: str | None) -> bool:
+    return bool(given and key) and hmac.compare_digest(given.encode(), key.encode())
+
+
+def require_api_key(request: Request, settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The API key configured as IOPC_KG_API_KEY (or the server's local key, for the command line).")] = None) -> None:
+    """Write routes: refused unless this request carries the configured key or the key the server
+    left in its data directory for the command line (`api.running`), compared in constant time."""
+    if _matches(x_api_key, getattr(request.app.state, "local_key", None)):
+        return
+    configured = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    if not configured:
         raise HTTPException(403, "writes over HTTP are disabled: no API key is configured (IOPC_KG_API_KEY)")
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.api_key.get_secret_value().encode()):
+    if not _matches(x_api_key, configured):
         raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"})
 
 
+def require_local_key(request: Request, x_api_key: Annotated[str | None, Header(description="The key the server wrote to `server.key` in its data directory.")] = None) -> None:
+    """Routes that read files of the server's machine: only for who can read its data directory."""
+    if not _matches(x_api_key, getattr(request.app.state, "local_key", None)):
+        raise HTTPException(403, "this route is for the command line on the server's machine (the key in the data directory's server.key)")
+
+
 ApiKeyDep = Depends(require_api_key)
+LocalKeyDep = Depends(require_local_key)
 
 log = logging.getLogger("iopc_kg.api")
 

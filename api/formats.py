@@ -1,16 +1,27 @@
-"""Other shapes of the same answers: CSV for every list (researchers live in spreadsheets) and
-GraphML / GEXF for graphs (Gephi), written with the csv module and networkx."""
+"""Other shapes of the same answers: CSV and JSON lines for every list and search (researchers live in
+spreadsheets), streamed whole with their figures in headers, and GraphML / GEXF for graphs (Gephi),
+written with the csv module and networkx."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+from urllib.parse import quote
 
-import networkx as nx
-from fastapi.responses import Response
+from api import __version__
+
+# networkx and the web framework are imported where used: the command line uses this module's CSV
+# writer and starts faster without them.
 
 CSV = "text/csv; charset=utf-8"
+EXPORT_TYPES = {"csv": CSV, "jsonl": "application/x-ndjson; charset=utf-8", "json": "application/json"}
+SUFFIXES = {"csv": "csv", "jsonl": "jsonl", "json": "json"}
+# The figures of an export, as response headers (a CSV stays plain rows: no comment lines).
+HEADERS = {"total": "X-Total-Count", "query": "X-Query", "generated": "X-Generated-At", "version": "X-IOPC-KG-Version",
+           "data_updated": "X-Data-Updated", "notice": "X-Query-Notice", "did_you_mean": "X-Did-You-Mean"}
 GRAPH_TYPES = {"graphml": "application/graphml+xml", "gexf": "application/gexf+xml"}
 
 
@@ -34,22 +45,84 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
-def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None) -> Response:
-    """Rows as CSV. `columns` are the flattened columns of a row of this answer: an empty answer is
-    their header row alone, so a spreadsheet or a pipeline sees the same columns either way."""
-    flat = [flatten(r) for r in rows]
-    found: list[str] = []
-    for r in flat:
-        found += [c for c in r if c not in found]
+def columns_of(flat_rows: list[dict], empty: list[str] | None = None) -> list[str]:
+    """The columns the rows have, in order of first appearance; for no rows, `empty`: the columns a row
+    of this answer would have, so an empty answer is still its header row."""
+    columns: dict[str, None] = {}
+    for r in flat_rows:
+        columns.update(dict.fromkeys(r))
+    return list(columns) or list(empty or [])
+
+
+def csv_text(rows: Iterable[dict], columns: list[str] | None = None, empty: list[str] | None = None) -> Iterator[str]:
+    """CSV, a header row then one row per item, a piece per row (nested values flattened)."""
+    flat: Iterable[dict] = (flatten(r) for r in rows)
+    if columns is None:
+        flat = list(flat)
+        columns = columns_of(flat, empty)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=found or list(columns or []), extrasaction="ignore")
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(flat)
-    return Response(buf.getvalue(), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    for row in flat:
+        writer.writerow(row)
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()
 
 
-def to_networkx(graph: dict) -> nx.Graph:
+def jsonl_text(rows: Iterable[dict]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row, ensure_ascii=False, default=str) + "\n"
+
+
+def json_text(rows: Iterable[dict], meta: dict, key: str = "data") -> Iterator[str]:
+    """One JSON object, {meta..., key: [rows]}, written a row at a time."""
+    head = json.dumps(meta, ensure_ascii=False, default=str)
+    yield head[:-1] + (", " if len(head) > 2 else "") + json.dumps(key) + ": ["
+    for n, row in enumerate(rows):
+        yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False, default=str)
+    yield "\n]}\n"
+
+
+def figures(total: int, query: str | None = None, data_updated: str | None = None, **more) -> dict:
+    """The figures every export states: total, query, when made, by which version, data as of."""
+    out = {"total": total, "query": query, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "version": __version__, "data_updated": data_updated}
+    return out | more
+
+
+def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
+                    key: str = "data", empty: list[str] | None = None):
+    """Every row, streamed as CSV, JSON lines or one JSON document, with `meta` (see `figures`) in
+    the headers (and, for JSON, in the document)."""
+    if fmt == "csv":
+        body = csv_text(rows, columns, empty)
+    elif fmt == "jsonl":
+        body = jsonl_text(rows)
+    else:
+        body = json_text(rows, meta, key)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}.{SUFFIXES[fmt]}"'}
+    for name, header in HEADERS.items():
+        value = meta.get(name)
+        if value is not None:
+            # Header values are Latin-1: a query in any script is sent percent-encoded (RFC 3986).
+            headers[header] = quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
+    headers["Access-Control-Expose-Headers"] = ", ".join(HEADERS.values())
+    from fastapi.responses import StreamingResponse
+
+    return StreamingResponse((piece.encode("utf-8") for piece in body), media_type=EXPORT_TYPES[fmt], headers=headers)
+
+
+def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None, meta: dict | None = None):
+    """A whole list as CSV (for the routes that answer CSV only); `columns` head an empty one."""
+    return export_response(rows, "csv", filename, meta or figures(len(rows)), empty=columns)
+
+
+def to_networkx(graph: dict):
     """A {nodes, edges} answer (neighbourhood, path, pattern graph) as a networkx graph."""
+    import networkx as nx
+
     g = nx.MultiDiGraph() if graph.get("directed", True) else nx.Graph()
     for node in graph["nodes"]:
         # networkx's GEXF writer takes an `id` attribute as the node's GEXF id (so a force and a body
@@ -68,7 +141,10 @@ def to_networkx(graph: dict) -> nx.Graph:
     return g
 
 
-def graph_response(graph: dict, fmt: str, filename: str) -> Response:
+def graph_response(graph: dict, fmt: str, filename: str):
+    import networkx as nx
+    from fastapi.responses import Response
+
     g = to_networkx(graph)
     lines = nx.generate_graphml(g) if fmt == "graphml" else nx.generate_gexf(g)
     return Response("\n".join(lines), media_type=GRAPH_TYPES[fmt],

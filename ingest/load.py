@@ -86,7 +86,7 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
     """
     summary = summary or IngestSummary(cases=len(cases))
     store.ensure_schema()
-    bar = tqdm(total=len(cases), unit="case", disable=not progress)
+    bar = tqdm(total=len(cases), unit="case", desc="write", disable=not progress)
     with index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         for start in range(0, len(cases), batch_size):
             batch, supersedes = fold_in_stored(cases[start:start + batch_size], store)
@@ -123,7 +123,7 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
 
     `sources` (ontology.sources.Sources) tells the pages of web archives from the rest.
     """
-    result = parse_paths(paths, sources=sources)
+    result = parse_paths(paths, sources=sources, progress=progress)
     cases, conflicts = _one_per_id(result.cases)
     result.cases = cases
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)
@@ -153,10 +153,11 @@ def _one_per_id(cases: list[CaseRecord]) -> tuple[list[CaseRecord], list[Failure
     return list(kept.values()), conflicts
 
 
-def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1) -> int:
+def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1, progress: bool = False) -> int:
     """Rebuild the search index from the graph's stored case records; returns documents written."""
     index.clear()
     n, skip = 0, 0
+    bar = tqdm(total=store.counts().get("Case", 0) if progress else 0, unit="case", desc="index", disable=not progress)
     with index.bulk(procs=procs) as bulk:
         while True:
             cases = store.case_records(skip=skip, limit=page)
@@ -164,6 +165,8 @@ def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1) -> int:
                 break
             n += bulk.replace(cases)
             skip += page
+            bar.update(len(cases))
+    bar.close()
     return n
 
 

@@ -62,12 +62,15 @@ def parse_file(path: Path) -> list[CaseRecord]:
     return [parse_text(page.text, page.name, page.url)]
 
 
-def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | None = None) -> ParseResult:
+def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | None = None, progress: bool = False) -> ParseResult:
     """Parse every file under `paths`; failures are collected with the file and the reason.
 
     Web archives are read together (ingest/history.py), their pages told from the rest by the
-    declared `sources` (the bundled ontology/sources.yaml by default).
+    declared `sources` (the bundled ontology/sources.yaml by default). `progress` draws a bar on
+    standard error (the command line's, on a terminal).
     """
+    from tqdm import tqdm
+
     files = walk(paths)
     cases: list[CaseRecord] = []
     failures: list[Failure] = []
@@ -76,7 +79,7 @@ def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | 
         result = archived_cases(archives, sources or load_sources())
         cases.extend(result.cases)
         failures.extend(Failure(where, message) for where, message in result.failures)
-    for path in (p for p in files if not is_warc(p)):
+    for path in tqdm([p for p in files if not is_warc(p)], unit="file", desc="parse", disable=not progress, leave=False):
         try:
             cases.extend(parse_file(path))
         except IopcKgError as e:

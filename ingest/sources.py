@@ -11,7 +11,7 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
 from ingest.archive import is_warc
-from ingest.text import decode
+from ingest.text import MAX_RECORDS_BYTES, decode
 from ontology.exc import InvalidData, InvalidSource
 
 PAGE_SUFFIXES = {".txt", ".html", ".htm"}
@@ -118,7 +118,11 @@ def read_records(path: Path) -> list[tuple[str, dict]]:
     """Read our JSON (one object or a list) or JSONL; yields (where, object) for each record."""
     name = str(path)
     try:
-        text = decode(path.read_bytes(), name)
+        size = path.stat().st_size
+        if size > MAX_RECORDS_BYTES:  # before reading it whole
+            raise InvalidSource(f"{name}: the file is {size / 1e6:.0f} MB, more than the {MAX_RECORDS_BYTES / 1e6:.0f} MB "
+                                f"a records file may be; split it (JSON lines split on any line)")
+        text = decode(path.read_bytes(), name, MAX_RECORDS_BYTES, "records file")
     except OSError as e:
         raise InvalidSource(f"{name}: cannot read file: {e.strerror or e}") from None
     out = []

@@ -8,6 +8,7 @@ but its own, so a researcher can see what choosing another value of it would giv
 
 from __future__ import annotations
 
+import difflib
 import html
 import math
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from functools import lru_cache
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 from whoosh import qparser, query as wq
@@ -253,47 +255,12 @@ class Engine:
 
     def search(self, req: Search) -> SearchResult:
         t0 = time.perf_counter()
-        if req.sort not in SORTS:
-            raise InvalidData(f"Unknown sort {req.sort!r}", errors={"sort": f"one of {', '.join(SORTS)}"})
-        unknown = set(req.filters) - set(FACETS)
-        if unknown:
-            raise InvalidData(f"Unknown filter {sorted(unknown)[0]!r}", errors={f: f"filters are {', '.join(FACETS)}" for f in unknown})
-        if req.page < 1 or req.page_size < 1:
-            raise InvalidData("page and page_size start at 1", errors={"page": str(req.page), "page_size": str(req.page_size)})
-        q, notice = self.parse(req.q)
-        s = self.index.searcher()
-        tables: Tables = self.index.cached("facets", facet_tables, searcher=s)
-        n = tables.n
-
-        filters = {f: _resolve(f, vs) for f, vs in req.filters.items() if vs}
-        masks = {f: self._filter_mask(n, tables.facets[f], vs) for f, vs in filters.items()}
-        allowed = tables.live.copy()
-        for m in masks.values():
-            allowed &= m
-
-        # Every match of the query, with its score, in one pass (a phrase is matched once), kept per
-        # commit for the queries asked most recently: choosing a facet, a page or a sort then costs
-        # numpy operations only, not another pass over the postings.
-        matched, scores = self._matches(s, q, req.q)
-        base = np.zeros(n, dtype=bool)
-        base[matched] = True
-        final = base & allowed
-        total = int(final.sum())
-        limit = req.page * req.page_size
-        if req.sort == "relevance" and not isinstance(q, wq.Every):
-            keep = final[matched]
-            cand, cand_scores = matched[keep], scores[keep]
-            if len(cand) > limit:
-                part = np.argpartition(-cand_scores, limit - 1)[:limit]
-                cand, cand_scores = cand[part], cand_scores[part]
-            order = np.lexsort((cand, -cand_scores))  # score descending, then docnum
-            top = [(float(cand_scores[i]), int(cand[i])) for i in order]
-        else:
-            order = tables.date_order if req.sort != "oldest" else tables.date_order[::-1]
-            top = [(None, int(d)) for d in order[final[order]][:limit]]
-
+        q, notice, s, ranked = self._rank(req, req.page * req.page_size)
+        filters, masks, base, total, top = ranked
         facets = {}
         if req.facets:
+            tables: Tables = self.index.cached("facets", facet_tables, searcher=s)
+
             def count(_):
                 out = {}
                 for name in FACETS:
@@ -313,19 +280,90 @@ class Engine:
         terms = _terms_by_field(q, s.reader())
         stored = self.index.cached("stored", lambda _: LRU(20_000), searcher=s)  # per commit: docnum -> stored fields
         hits = []
-        for score, docnum in top[start:limit]:
+        for score, docnum in top[start:req.page * req.page_size]:
             fields = stored.get(docnum)
             if fields is None:
                 fields = stored[docnum] = s.stored_fields(docnum)
             hits.append(self._hit(fields, score, terms, req.highlight))
-        did_you_mean, suggestions = self.index.cached(("suggestions", req.q), lambda _: self._suggest(s, q, req.q),
-                                                      keep=MATCH_CACHE, searcher=s)
-        suggestions = {k: list(v) for k, v in suggestions.items()}
+        did_you_mean, suggestions = self._did_you_mean(s, q, req.q, total)
         return SearchResult(
             query=req.q, parsed=str(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
             pages=max(1, math.ceil(total / req.page_size)), sort=req.sort, hits=hits, facets=facets,
             did_you_mean=did_you_mean, suggestions=suggestions, took_ms=round((time.perf_counter() - t0) * 1000, 2),
         )
+
+    def export(self, req: Search, limit: int | None = None, offset: int = 0) -> tuple[SearchResult, Iterator[dict]]:
+        """Every hit of a search (no page cap), in order, as full records for a spreadsheet: the whole
+        recommendation and response text, no HTML. Returns the result's figures (total, notice, did
+        you mean; no hits, no facets) and an iterator of rows, read from the one searcher the
+        ranking used, so an ingest that commits meanwhile cannot mix two versions into one export."""
+        t0 = time.perf_counter()
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidData("limit and offset are not negative", errors={"limit": str(limit), "offset": str(offset)})
+        q, notice, s, ranked = self._rank(req, None)
+        _, _, _, total, top = ranked
+        end = len(top) if limit is None else min(len(top), offset + limit)
+        did_you_mean, suggestions = self._did_you_mean(s, q, req.q, total)
+        header = SearchResult(query=req.q, parsed=str(q), notice=notice, total=total, page=1, page_size=max(0, end - offset),
+                              pages=1, sort=req.sort, hits=[], facets={}, did_you_mean=did_you_mean, suggestions=suggestions,
+                              took_ms=round((time.perf_counter() - t0) * 1000, 2))
+        terms = _terms_by_field(q, s.reader()) if req.highlight else {}
+
+        def rows() -> Iterator[dict]:
+            for score, docnum in top[offset:end]:
+                yield self._record(s.stored_fields(docnum), score, terms, req.highlight)
+
+        return header, rows()
+
+    def _rank(self, req: Search, limit: int | None):
+        """Parse, filter and order: (query, notice, searcher, (filters, masks, matched, total, top)),
+        `top` the first `limit` (score or None, docnum) pairs in order, every one when `limit` is None."""
+        if req.sort not in SORTS:
+            raise InvalidData(f"Unknown sort {req.sort!r}", errors={"sort": f"one of {', '.join(SORTS)}"})
+        unknown = set(req.filters) - set(FACETS)
+        if unknown:
+            raise InvalidData(f"Unknown filter {sorted(unknown)[0]!r}", errors={f: f"filters are {', '.join(FACETS)}" for f in unknown})
+        if req.page < 1 or req.page_size < 1:
+            raise InvalidData("page and page_size start at 1", errors={"page": str(req.page), "page_size": str(req.page_size)})
+        q, notice = self.parse(req.q)
+        s = self.index.searcher()
+        tables: Tables = self.index.cached("facets", facet_tables, searcher=s)
+        n = tables.n
+
+        given = {f: [v for v in vs if str(v).strip()] for f, vs in req.filters.items()}  # a blank value filters nothing
+        filters = {f: _resolve(f, vs) for f, vs in given.items() if vs}
+        _check_filters(filters, given, tables)
+        masks = {f: self._filter_mask(n, tables.facets[f], vs) for f, vs in filters.items()}
+        allowed = tables.live.copy()
+        for m in masks.values():
+            allowed &= m
+
+        # Every match of the query, with its score, in one pass (a phrase is matched once), kept per
+        # commit for the queries asked most recently: choosing a facet, a page or a sort then costs
+        # numpy operations only, not another pass over the postings.
+        matched, scores = self._matches(s, q, req.q)
+        base = np.zeros(n, dtype=bool)
+        base[matched] = True
+        final = base & allowed
+        total = int(final.sum())
+        limit = total if limit is None else limit
+        if req.sort == "relevance" and not isinstance(q, wq.Every):
+            keep = final[matched]
+            cand, cand_scores = matched[keep], scores[keep]
+            if 0 < limit < len(cand):
+                part = np.argpartition(-cand_scores, limit - 1)[:limit]
+                cand, cand_scores = cand[part], cand_scores[part]
+            order = np.lexsort((cand, -cand_scores))  # score descending, then docnum
+            top = [(float(cand_scores[i]), int(cand[i])) for i in order]
+        else:
+            order = tables.date_order if req.sort != "oldest" else tables.date_order[::-1]
+            top = [(None, int(d)) for d in order[final[order]][:limit]]
+        return q, notice, s, (filters, masks, base, total, top)
+
+    def _did_you_mean(self, s: Searcher, q: wq.Query, text: str, total: int) -> tuple[str | None, dict[str, list[str]]]:
+        did_you_mean, suggestions = self.index.cached(("suggestions", text), lambda _: self._suggest(s, q, text),
+                                                      keep=MATCH_CACHE, searcher=s)
+        return did_you_mean, {k: list(v) for k, v in suggestions.items()}
 
     def _matches(self, s: Searcher, q: wq.Query, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and scores of every match of `q` (cached per commit, a few queries)."""
@@ -366,11 +404,13 @@ class Engine:
                     if snippet:
                         snippets[name] = snippet
             if not snippets and f.get("text"):
-                snippets["text"] = html.escape(_lead(f["text"]), quote=False)
+                snippets["text"] = html.escape(" ".join(_lead(f["text"]).split()), quote=False)
+        number = f["id"][len(f["case_id"]) + 1:] if f["id"].startswith(f"{f['case_id']}-") else None
         return {
             "id": f["id"],
             "case_id": f["case_id"],
             "reference": f.get("reference"),
+            "number": int(number) if number and number.isdigit() else number,
             "title": f.get("title"),
             "force": {"id": f["force"], "name": f.get("force_name")} if f.get("force") else None,
             "status": f.get("status"),
@@ -384,6 +424,21 @@ class Engine:
             "score": round(float(score), 4) if score is not None else None,
             "snippets": snippets,
         }
+
+    def _record(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:
+        """A hit as an export row: the whole texts (plain, no HTML), the source, a snippet only when asked."""
+        hit = self._hit(f, score, terms, with_snippets)
+        row = {
+            "id": f["id"], "case_id": f["case_id"], "reference": f.get("reference"), "number": hit["number"], "title": f.get("title"),
+            "force": hit["force"], "status": hit["status"], "date_recommended": hit["date_recommended"],
+            "response_due": hit["response_due"], "year": hit["year"],
+            "programmes": hit["programmes"], "themes": hit["themes"], "bodies": hit["bodies"],
+            "text": f.get("text"), "response": f.get("response"), "source_url": f.get("source_url"),
+            "score": hit["score"],
+        }
+        if with_snippets:
+            row["snippets"] = hit["snippets"]
+        return row
 
     # -- did you mean ----------------------------------------------------------------------------
 
@@ -552,3 +607,31 @@ class _Labels(dict):
 
 
 _LABELS = _Labels()
+
+
+def _check_filters(resolved: dict[str, list[str]], given: dict[str, list[str]], tables: Tables) -> None:
+    """Filter values the corpus could hold, or a 422 naming the value (and the nearest known ones):
+    `status=yes` or `force=nowhere` is a mistake to report, not a search with no hits."""
+    for facet, values in resolved.items():
+        kinds = RELATION_KINDS.get(facet)
+        known = tables.facets[facet].index
+        for value, raw in zip(values, given[facet]):
+            if value in known:
+                continue
+            if facet == "status" and value in STATUSES:
+                continue
+            if facet == "year" and str(value).isdigit() and len(str(value)) == 4:
+                continue
+            if kinds and any(gazetteer().get(k, value) for k in kinds):
+                continue
+            if facet == "status":
+                hint = f"one of {', '.join(STATUSES)}"
+            elif facet == "year":
+                hint = "a year, e.g. 2024"
+            else:
+                names = sorted({e.name for k in kinds for e in gazetteer().by_key.values() if e.kind == k} | set(known))
+                near = difflib.get_close_matches(str(raw), names, n=3, cutoff=0.5)
+                plural = {"body": "bodies"}.get(facet, facet + "s")
+                hint = (f"did you mean {' or '.join(repr(x) for x in near)}" if near
+                        else f"`iopc-kg {plural}` or GET /{plural} lists them")
+            raise InvalidData(f"Unknown {facet} {raw!r}: {hint}", errors={facet: f"unknown value {raw!r}; {hint}"})

@@ -16,6 +16,7 @@ from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 _TOKEN = re.compile(r"\w+(\.?\w+)*", re.UNICODE)  # whoosh.analysis.RegexTokenizer's default
+_SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=200_000)
@@ -57,7 +58,8 @@ def snippet(text: str, terms: frozenset[str], chars: int = 240, fragments: int =
                 pos = end
         parts.append(html.escape(text[pos:hi], quote=False))
         out.append(("… " if lo > 0 else "") + "".join(parts).strip() + (" …" if hi < len(text) else ""))
-    return " ".join(out).replace("… …", "…")
+    # A snippet is one line: the page's line breaks inside a window are spaces.
+    return _SPACES.sub(" ", " ".join(out).replace("… …", "…"))
 
 
 def _word_start(text: str, i: int) -> int:

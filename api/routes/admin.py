@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 import tempfile
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import ApiKeyDep, ServicesDep, warm_in_background
+from api.deps import ApiKeyDep, LocalKeyDep, ServicesDep, warm_in_background
 from api.errors import ERROR_RESPONSES, ErrorBody
 from ingest.load import ingest_paths, last_ingest
 from ontology.exc import InvalidData, StoreUnavailable
@@ -80,6 +81,29 @@ def stats(services: ServicesDep):
                  index={"documents": services.index.doc_count(), "bytes": services.index.size_bytes()},
                  last_ingest=last_ingest(services.settings.ingest_log), started=services.started,
                  limits={k: getattr(services.settings, k) for k in ("max_page_size", "max_depth", "max_nodes", "query_timeout_ms")})
+
+
+class IngestPaths(BaseModel):
+    paths: list[str] = Field(min_length=1, max_length=10_000, description="Files or directories on the server's machine.")
+
+
+@router.post("/ingest/paths", tags=["service"], summary="Ingest files of the server's machine (command line only)",
+             dependencies=[LocalKeyDep], responses={403: {"model": ErrorBody}},
+             description="What `iopc-kg ingest PATH` sends while `iopc-kg serve` holds the graph: the server reads the "
+                         "files itself, so its answers include them at once. Only with the key the server wrote to its "
+                         "data directory (`server.key`, readable by its owner): whoever can read the data directory.")
+def ingest_paths_route(services: ServicesDep, request: IngestPaths) -> dict[str, Any]:
+    if services.settings.read_only:
+        raise StoreUnavailable("this server opened the graph read-only (several workers); serve with one worker to ingest through it")
+    missing = [p for p in request.paths if not Path(p).exists()]
+    if missing:
+        raise InvalidData(f"no such file or directory on the server's machine: {missing[0]}", errors={"paths": missing[0]})
+    from ontology.sources import load_sources
+
+    summary = ingest_paths(request.paths, services.store, services.index, log_path=services.settings.ingest_log,
+                           sources=load_sources(services.settings.sources_file))
+    warm_in_background(services.engine)
+    return summary.as_dict()
 
 
 @router.post("/ingest", tags=["service"], summary="Ingest pages (API key required)", dependencies=[ApiKeyDep],

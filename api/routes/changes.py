@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import StoreDep
+from api.deps import SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.routes.entities import CSV_RESPONSE, Format
-from api.formats import csv_response
+from api.routes.entities import CSV_RESPONSE, Format, rows_response
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -19,7 +18,7 @@ router = APIRouter(responses=ERROR_RESPONSES)
             description="Every observation made on or after `since` by a crawl (`iopc-kg crawl` / `update`): a recommendation "
                         "seen for the first time (`change: new`) or whose status or response changed, with the state before "
                         "and the archived record that shows it. Oldest first.")
-def changes(store: StoreDep,
+def changes(store: StoreDep, settings: SettingsDep,
             since: Annotated[str, Query(title="Since", pattern=r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?$",
                                         description="A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).",
                                         examples=["2026-01-01"])],
@@ -28,8 +27,8 @@ def changes(store: StoreDep,
     rows = store.changes(since, limit=limit)
     for r in rows:
         r["links"] = {"self": f"/recommendations/{r['rec_id']}", "case": f"/cases/{r['case_id']}"}
-    if format == "csv":
-        return csv_response([{k: v for k, v in r.items() if k != "links"} for r in rows], "changes",
-                            ["rec_id", "case_id", "reference", "force_id", "seen", "change", "status", "response",
-                             "previous_status", "previous_response", "archive"])
+    if format != "json":
+        return rows_response([{k: v for k, v in r.items() if k != "links"} for r in rows], format, "changes", settings,
+                             ["rec_id", "case_id", "reference", "force_id", "seen", "change", "status", "response",
+                              "previous_status", "previous_response", "archive"], since=since)
     return rows

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IndexDep, SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.formats import csv_response
+from api.formats import export_response, figures
 from api.negotiate import entity_response, explorer, negotiated, subject_graph
+from api.resolve import resolve
 from graph.rdf import case_graph
 from rdflib import RDF, URIRef
 
@@ -23,8 +24,12 @@ from search.similar import similar
 router = APIRouter(responses=ERROR_RESPONSES)
 
 SIMILAR_COLUMNS = ["id", "case_id", "reference", "force.id", "force.name", "status", "date_recommended", "text", "score", "links.self"]
-CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "The list as JSON, or as CSV with `format=csv`."}}
-Format = Annotated[Literal["json", "csv"], Query(title="Format", description="`json` (default) or `csv` for a spreadsheet.")]
+CSV_RESPONSE = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}},
+                       "description": "The list as JSON, or every item as CSV (`format=csv`) or JSON lines (`format=jsonl`), "
+                                      "with the total in `X-Total-Count` and the date, version and data date in `X-Generated-At`, "
+                                      "`X-IOPC-KG-Version` and `X-Data-Updated`."}}
+Format = Annotated[Literal["json", "csv", "jsonl"], Query(
+    title="Format", description="`json` (default, a page), or every item as `csv` (a spreadsheet) or `jsonl` (JSON lines).")]
 Page = Annotated[int, Query(ge=1, title="Page", description="Page number, from 1.")]
 Day = Annotated[str | None, Query(
     title="On", pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD, for overdue checks; default today.",
@@ -65,11 +70,24 @@ def check_page_size(page_size: int, settings) -> None:
         raise InvalidData(f"page_size may be at most {settings.max_page_size}", errors={"page_size": f"at most {settings.max_page_size}"})
 
 
-def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings, columns: list[str]):
-    """A page of `rows` as JSON, or every row as CSV (a spreadsheet wants the whole list)."""
+def data_updated(settings) -> str | None:
+    """When the data last changed: the end of the last ingest into this data directory."""
+    from ingest.load import last_ingest
+
+    return (last_ingest(settings.ingest_log) or {}).get("finished")
+
+
+def rows_response(rows: list[dict], fmt: str, name: str, settings, columns: list[str] | None = None, **meta):
+    """Every row as CSV or JSON lines, with the figures in headers (`api.formats.export_response`)."""
+    total = meta.pop("total", len(rows))
+    return export_response(rows, fmt, name, figures(total, data_updated=data_updated(settings), **meta), empty=columns)
+
+
+def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings, columns: list[str] | None = None):
+    """A page of `rows` as JSON, or every row as CSV or JSON lines (a spreadsheet wants the whole list)."""
     check_page_size(page_size, settings)
-    if fmt == "csv":
-        return csv_response(rows, name, columns)
+    if fmt in ("csv", "jsonl"):
+        return rows_response(rows, fmt, name, settings, columns)
     start = (page - 1) * page_size
 
     def at(p: int) -> str:
@@ -213,8 +231,8 @@ def get_similar(index: IndexDep, settings: SettingsDep, rec_id: Annotated[str, P
     answer = similar(index, rec_id, limit=limit, other_forces=not same_force)
     for hit in answer["similar"]:
         hit["links"] = {"self": f"/recommendations/{hit['id']}"}
-    if format == "csv":
-        return csv_response(answer["similar"], f"similar-{rec_id}", SIMILAR_COLUMNS)
+    if format != "json":
+        return rows_response(answer["similar"], format, f"similar-{rec_id}", settings, SIMILAR_COLUMNS)
     return answer
 
 
@@ -234,8 +252,9 @@ def list_forces(request: Request, store: StoreDep, settings: SettingsDep, page: 
 @router.get("/forces/{force_id}", response_model=Entity, tags=["resources"], summary="A force's profile",
             description="Cases and recommendations by year and status, programmes and themes with counts, bodies it shares "
                         "recommendations with, overdue responses on `on`, and the forces most like it.")
-def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id: Annotated[str, Path(description="Force id (data.police.uk's).", examples=['essex'])],
+def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id: Annotated[str, Path(description="Force id (data.police.uk's) or name.", examples=['essex'])],
               on: Day = None):
+    force_id = resolve(store, "Force", force_id)
     profile = store.force_profile(force_id, on=as_date(on, "on"))
     profile["similar_forces"] = store.similar_forces(force_id, limit=10)
     body = profile_body("Force", force_id, profile, search=f"/search?force={force_id}",
@@ -255,7 +274,8 @@ def list_bodies(request: Request, store: StoreDep, settings: SettingsDep, page: 
 
 @router.get("/bodies/{body_id}", response_model=Entity, tags=["resources"], summary="A body's profile",
             description="What the body (e.g. the College of Policing) was addressed or linked to, across which forces; its members.")
-def get_body(request: Request, store: StoreDep, settings: SettingsDep, body_id: Annotated[str, Path(description='Body id.', examples=['college-of-policing'])]):
+def get_body(request: Request, store: StoreDep, settings: SettingsDep, body_id: Annotated[str, Path(description='Body id or name.', examples=['college-of-policing'])]):
+    body_id = resolve(store, "Body", body_id)
     body = profile_body("Body", body_id, store.body_profile(body_id), search=f"/search?body={body_id}")
     return entity_response(request, body, "Body", body_id, store, settings)
 
@@ -286,7 +306,8 @@ def list_programmes(request: Request, store: StoreDep, settings: SettingsDep, pa
 @router.get("/programmes/{programme_id}", response_model=Entity, tags=["resources"], summary="A programme's reach",
             description="Every force and body linked to the programme through recommendations and responses, with counts, "
                         "first and last year, statuses and the forces that run it.")
-def get_programme(request: Request, store: StoreDep, settings: SettingsDep, programme_id: Annotated[str, Path(description='Programme id.', examples=['athena'])]):
+def get_programme(request: Request, store: StoreDep, settings: SettingsDep, programme_id: Annotated[str, Path(description='Programme id or name.', examples=['athena'])]):
+    programme_id = resolve(store, "Programme", programme_id)
     body = profile_body("Programme", programme_id, store.programme_profile(programme_id), search=f"/search?programme={programme_id}")
     return entity_response(request, body, "Programme", programme_id, store, settings)
 
@@ -299,6 +320,7 @@ def list_themes(request: Request, store: StoreDep, settings: SettingsDep, page: 
 
 @router.get("/themes/{theme_id}", response_model=Entity, tags=["resources"], summary="A theme's reach",
             description="Every force and body whose recommendations or responses are about the theme.")
-def get_theme(request: Request, store: StoreDep, settings: SettingsDep, theme_id: Annotated[str, Path(description='Theme id.', examples=['custody'])]):
+def get_theme(request: Request, store: StoreDep, settings: SettingsDep, theme_id: Annotated[str, Path(description='Theme id or name.', examples=['custody'])]):
+    theme_id = resolve(store, "Theme", theme_id)
     body = profile_body("Theme", theme_id, store.theme_profile(theme_id), search=f"/search?theme={theme_id}")
     return entity_response(request, body, "Theme", theme_id, store, settings)

@@ -9,23 +9,24 @@ from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.formats import GRAPH_TYPES, csv_response, graph_response
-from api.routes.entities import CSV_RESPONSE, Day, Format, as_date
+from api.formats import GRAPH_TYPES, graph_response
+from api.resolve import resolve
+from api.routes.entities import CSV_RESPONSE, Day, Format, as_date, rows_response
 from ontology.exc import InvalidData
 from ontology.model import model
 
 router = APIRouter(responses=ERROR_RESPONSES)
 NODE_REF = rf"^({'|'.join(s.key for s in model.schemas.values())}):.+$"
 
-GraphFormat = Annotated[Literal["json", "csv", "graphml", "gexf"], Query(
-    title="Format", description="`json`, `csv` (the rows), or `graphml` / `gexf` (the answer as a graph, for Gephi).")]
-GRAPH_RESPONSE = {200: {"content": {"text/csv": {}, **{t: {} for t in GRAPH_TYPES.values()}},
-                        "description": "JSON, CSV, GraphML or GEXF by `format`."}}
+GraphFormat = Annotated[Literal["json", "csv", "jsonl", "graphml", "gexf"], Query(
+    title="Format", description="`json`, `csv` or `jsonl` (the rows), or `graphml` / `gexf` (the answer as a graph, for Gephi).")]
+GRAPH_RESPONSE = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}, **{t: {} for t in GRAPH_TYPES.values()}},
+                        "description": "JSON, CSV, JSON lines, GraphML or GEXF by `format`."}}
 
 
-def _answer(rows: list[dict], fmt: str, name: str, graph, columns: list[str]):
-    if fmt == "csv":
-        return csv_response(rows, name, columns)
+def _answer(rows: list[dict], fmt: str, name: str, graph=None, settings=None, columns: list[str] | None = None):
+    if fmt in ("csv", "jsonl"):
+        return rows_response(rows, fmt, name, settings, columns)
     if fmt in GRAPH_TYPES:
         return graph_response(graph(rows), fmt, name)
     return rows
@@ -41,7 +42,7 @@ def _graph(nodes: dict[str, dict], edges: list[dict], directed: bool = False) ->
             summary="Cross-force spread",
             description="Programmes or themes ranked by the number of distinct forces whose recommendations (or the "
                         "responses to them) reach them. As a graph: forces linked to what they reach.")
-def spread(store: StoreDep,
+def spread(store: StoreDep, settings: SettingsDep,
            kind: Annotated[Literal["programme", "theme"], Query(title="Kind", description="Rank programmes or themes.")] = "programme",
            min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep items reached by at least this many forces.")] = 2,
            limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most rows to return.")] = 100,
@@ -57,17 +58,18 @@ def spread(store: StoreDep,
                 edges.append({"source": f"force:{f}", "target": f"{kind}:{r['id']}", "type": "REACHES"})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"spread-{kind}", graph, ["id", "name", "forces", "recommendations", "force_ids"])
+    return _answer(rows, format, f"spread-{kind}", graph, settings, ["id", "name", "forces", "recommendations", "force_ids"])
 
 
 @router.get("/patterns/similarity", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
             summary="Forces most like a force",
             description="Forces ranked by Jaccard similarity of the programmes and themes their recommendations reach, "
                         "with the shared items listed.")
-def similarity(store: StoreDep,
-               force: Annotated[str, Query(title="Force", description="Force id.", examples=["essex"])],
+def similarity(store: StoreDep, settings: SettingsDep,
+               force: Annotated[str, Query(title="Force", description="Force id or name.", examples=["essex"])],
                limit: Annotated[int, Query(ge=1, le=100, title="Limit", description="Most forces to return.")] = 10,
                format: GraphFormat = "json"):
+    force = resolve(store, "Force", force)
     rows = store.similar_forces(force, limit=limit)
 
     def graph(rows):
@@ -78,13 +80,13 @@ def similarity(store: StoreDep,
             edges.append({"source": f"force:{force}", "target": f"force:{r['id']}", "type": "SIMILAR", "weight": r["score"]})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"similar-to-{force}", graph, ["id", "name", "score", "shared_programmes", "shared_themes"])
+    return _answer(rows, format, f"similar-to-{force}", graph, settings, ["id", "name", "score", "shared_programmes", "shared_themes"])
 
 
 @router.get("/patterns/cooccurrence", response_model=list[dict[str, Any]], tags=["patterns"], responses=GRAPH_RESPONSE,
             summary="Co-occurrence",
             description="Programme–programme or programme–theme pairs named in the same recommendation or its response, with counts.")
-def cooccurrence(store: StoreDep,
+def cooccurrence(store: StoreDep, settings: SettingsDep,
                  pair: Annotated[Literal["programme-programme", "programme-theme"], Query(title="Pair", description="Which pairs to count.")] = "programme-programme",
                  min_count: Annotated[int, Query(ge=1, title="Minimum count", description="Keep pairs seen at least this often.")] = 1,
                  limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most pairs to return.")] = 100,
@@ -100,7 +102,7 @@ def cooccurrence(store: StoreDep,
             edges.append({"source": f"programme:{r['a']}", "target": f"{b_kind}:{r['b']}", "type": "CO_OCCURS", "weight": r["count"]})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"cooccurrence-{pair}", graph, ["a", "b", "count"])
+    return _answer(rows, format, f"cooccurrence-{pair}", graph, settings, ["a", "b", "count"])
 
 
 class Deadlines(BaseModel):
@@ -114,37 +116,41 @@ class Deadlines(BaseModel):
             summary="Overdue responses",
             description="Recommendations whose response is overdue on `on` (no response, or awaiting, and the 56-day due "
                         "date passed: para 28B, Schedule 3, Police Reform Act 2002), per force.")
-def deadlines(store: StoreDep,
+def deadlines(store: StoreDep, settings: SettingsDep,
               on: Day = None,
-              force: Annotated[str | None, Query(title="Force", description="Only this force.")] = None,
-              limit: Annotated[int, Query(ge=1, le=100_000, title="Limit", description="Most overdue recommendations to list, longest overdue first (the per-force counts and the total count them all).")] = 100,
+              force: Annotated[str | None, Query(title="Force", description="Only this force (id or name).")] = None,
+              limit: Annotated[int | None, Query(ge=1, le=100_000, title="Limit", description="Most overdue recommendations to list, longest overdue first (the per-force counts and the total count them all); default 100 as JSON, every one as CSV or JSON lines.")] = None,
               format: Format = "json"):
+    if force is not None:
+        force = resolve(store, "Force", force)
+    if limit is None and format == "json":
+        limit = 100
     answer = store.deadlines(on=as_date(on, "on"), force_id=force, limit=limit)
     for r in answer["overdue"]:
         r["links"] = {"self": f"/recommendations/{r['rec_id']}"}
-    if format == "csv":
-        return csv_response(answer["overdue"], "overdue", ["rec_id", "case_id", "reference", "force_id", "status", "due",
-                                                            "force_name", "days_overdue", "links.self"])
+    if format != "json":
+        return rows_response(answer["overdue"], format, "overdue", settings, ["rec_id", "case_id", "reference", "force_id", "status", "due",
+                             "force_name", "days_overdue", "links.self"], total=answer["total"], on=answer["on"])
     return answer
 
 
 @router.get("/patterns/acceptance", response_model=list[dict[str, Any]], tags=["patterns"], responses=CSV_RESPONSE,
             summary="Acceptance", description="Accepted / partly accepted / not accepted / awaiting / unknown, per force or per year.")
-def acceptance(store: StoreDep, by: Annotated[Literal["force", "year"], Query(title="By", description="Group per force or per year.")] = "force", format: Format = "json"):
+def acceptance(store: StoreDep, settings: SettingsDep, by: Annotated[Literal["force", "year"], Query(title="By", description="Group per force or per year.")] = "force", format: Format = "json"):
     rows = store.acceptance(by)
     columns = [by, "total", *(["name"] if by == "force" else []), "accepted", "partially_accepted", "not_accepted",
                "awaiting_response", "unknown"]
-    return csv_response(rows, f"acceptance-by-{by}", columns) if format == "csv" else rows
+    return rows_response(rows, format, f"acceptance-by-{by}", settings, columns) if format != "json" else rows
 
 
 @router.get("/patterns/dependencies", response_model=list[dict[str, Any]], tags=["patterns"], responses=CSV_RESPONSE,
             summary="Shared dependencies",
             description="Bodies and programmes that responses defer to, with every force the one decision spans (the "
                         "seed's Athena response waits on the governance group of every Athena force).")
-def dependencies(store: StoreDep, min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep targets whose decision spans at least this many forces.")] = 2, format: Format = "json"):
+def dependencies(store: StoreDep, settings: SettingsDep, min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep targets whose decision spans at least this many forces.")] = 2, format: Format = "json"):
     rows = store.shared_dependencies(min_forces=min_forces)
     columns = ["label", "id", "name", "deferrals", "deferring_forces", "forces_spanned"]
-    return csv_response(rows, "dependencies", columns) if format == "csv" else rows
+    return rows_response(rows, format, "dependencies", settings, columns) if format != "json" else rows
 
 
 # -- the graph ------------------------------------------------------------------------------------

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, IndexDep, SettingsDep
 from api.errors import ERROR_RESPONSES
-from api.formats import csv_response
-from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, check_page_size
+from api.formats import export_response, figures
+from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, check_page_size, data_updated, rows_response
 from search.query import Search
 from search.similar import clusters
 
-SEARCH_COLUMNS = ["id", "case_id", "reference", "title", "force.id", "force.name", "status", "date_recommended", "response_due",
-                  "year", "programmes", "themes", "bodies", "source_url", "score", "snippets.text", "snippets.response",
-                  "links.self", "links.case", "links.similar"]
 router = APIRouter(tags=["search"], responses=ERROR_RESPONSES)
 
 Multi = Annotated[list[str], Query()]
+ExportFormat = Annotated[Literal["csv", "jsonl", "json"], Query(
+    title="Format", description="`csv` (a spreadsheet), `jsonl` (JSON lines) or `json` (one document with the figures and every hit).")]
+# The columns of a search export, in order: a spreadsheet's columns do not depend on the hits.
+SEARCH_COLUMNS = ["id", "case_id", "reference", "number", "title", "force.id", "force.name", "status", "date_recommended",
+                  "response_due", "year", "programmes", "themes", "bodies", "text", "response", "source_url", "url", "score"]
+EXPORT_RESPONSE = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}, "application/json": {}},
+                         "description": "Every hit, streamed. Headers: `X-Total-Count` (hits), `X-Query`, `X-Generated-At`, "
+                                        "`X-IOPC-KG-Version`, `X-Data-Updated` (the last ingest), and `X-Query-Notice` / "
+                                        "`X-Did-You-Mean` when set. A JSON document holds the same figures beside `hits`."}}
 
 
 class FacetValue(BaseModel):
@@ -53,10 +60,11 @@ class SearchResponse(BaseModel):
         "`force:essex`, `programme:athena`, `status:accepted`), prefixes (`supervis*`), fuzzy terms (`soteria~`), ranges "
         "(`date:[2023-01-01 TO 2023-12-31]`, `year:[2020 TO 2022]`). A query that does not parse is searched as plain words "
         "and `notice` says so. Filters combine: values of one facet with OR, facets with AND. Each facet is counted "
-        "for the current query with every filter but its own. Snippets mark matched terms with `<mark>`."),
+        "for the current query with every filter but its own. Snippets mark matched terms with `<mark>`. "
+        "`format=csv` or `format=jsonl` streams every hit (no page cap) as `/export/search` does."),
 )
 def search(
-    engine: EngineDep, settings: SettingsDep,
+    engine: EngineDep, settings: SettingsDep, request: Request,
     q: Annotated[str, Query(title="Query", description="The query; empty for everything.", max_length=1000, examples=["automated reminders"])] = "",
     force: Annotated[list[str], Query(title="Force", description="Force id or name (repeat for several).", examples=[["essex"]])] = [],  # noqa: B006
     body: Annotated[list[str], Query(title="Body", description="Body id or name the recommendation is addressed or linked to.")] = [],  # noqa: B006
@@ -71,31 +79,80 @@ def search(
     facets: Annotated[bool, Query(title="Facets", description="Count force, body, status, year, programme and theme values.")] = True,
     format: Format = "json",
 ):
+    filters = _filters(force, body, status, year, programme, theme)
+    if format != "json":  # a spreadsheet wants every hit, not a page
+        return _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False), format, None, 0)
     check_page_size(page_size, settings)
-    filters = {"force": force, "body": body, "status": list(status), "year": [str(y) for y in year],
-               "programme": programme, "theme": theme}
-    result = engine.search(Search(q=q, filters={k: v for k, v in filters.items() if v}, sort=sort, page=page,
+    result = engine.search(Search(q=q, filters=filters, sort=sort, page=page,
                                   page_size=page_size, facets=facets, highlight=highlight))
     for hit in result.hits:
         hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
                         "similar": f"/recommendations/{hit['id']}/similar"}
-    if format == "csv":
-        return csv_response(result.hits, "search", SEARCH_COLUMNS)
     return result.as_dict()
+
+
+def _filters(force, body, status, year, programme, theme) -> dict[str, list[str]]:
+    filters = {"force": force, "body": body, "status": list(status), "year": [str(y) for y in year],
+               "programme": programme, "theme": theme}
+    return {k: v for k, v in filters.items() if v}
+
+
+def _export(engine, settings, request: Request, req: Search, fmt: str, limit: int | None, offset: int):
+    header, rows = engine.export(req, limit=limit, offset=offset)
+    base = str(request.base_url).rstrip("/")
+
+    def shaped():
+        for row in rows:
+            row["url"] = f"{base}/recommendations/{row['id']}"
+            if fmt == "csv":
+                row.pop("snippets", None)
+            yield row
+
+    meta = figures(header.total, header.query, data_updated(settings), filters=req.filters, sort=req.sort,
+                   notice=header.notice, did_you_mean=header.did_you_mean, returned=header.page_size)
+    return export_response(shaped(), fmt, "search", meta, columns=SEARCH_COLUMNS if fmt == "csv" else None, key="hits")
+
+
+@router.get(
+    "/export/search", summary="Export every hit of a search", response_class=Response, responses=EXPORT_RESPONSE,
+    description=(
+        "Every hit of a search (the query and filters of `/search`), with no page cap, streamed as CSV, JSON lines or "
+        "one JSON document: the whole recommendation and response text, the source page's URL and this service's URL "
+        "of the recommendation, in relevance or date order. No HTML: a CSV or JSON lines row holds plain text; JSON "
+        "hits add `snippets` with matched terms in `<mark>` when `highlight` is set. The figures (total, query, date, "
+        "version, data date) are in headers, and in the JSON document."),
+)
+def export_search(
+    engine: EngineDep, settings: SettingsDep, request: Request,
+    q: Annotated[str, Query(title="Query", description="The query (as `/search`); empty for everything.", max_length=1000)] = "",
+    force: Annotated[list[str], Query(title="Force", description="Force id or name (repeat for several).")] = [],  # noqa: B006
+    body: Annotated[list[str], Query(title="Body", description="Body id or name.")] = [],  # noqa: B006
+    status: Annotated[list[Literal["accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown"]], Query(title="Status", description="Response status (repeat for several).")] = [],  # noqa: B006
+    year: Annotated[list[int], Query(title="Year", description="Year the recommendation was made.")] = [],  # noqa: B006
+    programme: Annotated[list[str], Query(title="Programme", description="Programme id or name.")] = [],  # noqa: B006
+    theme: Annotated[list[str], Query(title="Theme", description="Theme id or name.")] = [],  # noqa: B006
+    sort: Annotated[Literal["relevance", "newest", "oldest"], Query(title="Sort", description="`relevance`, `newest` or `oldest` first.")] = "relevance",
+    format: ExportFormat = "csv",
+    limit: Annotated[int | None, Query(ge=0, title="Limit", description="At most this many hits (default: every one).")] = None,
+    offset: Annotated[int, Query(ge=0, title="Offset", description="Skip this many hits first.")] = 0,
+    highlight: Annotated[bool, Query(title="Highlight", description="JSON only: add `snippets` with matched terms in `<mark>`.")] = False,
+):
+    req = Search(q=q, filters=_filters(force, body, status, year, programme, theme), sort=sort, highlight=highlight and format == "json")
+    return _export(engine, settings, request, req, format, limit, offset)
 
 
 @router.get("/clusters", response_model=list[dict[str, Any]], summary="Recurring learning", responses=CSV_RESPONSE,
             description="Groups of near-identical recommendations made to several forces (TF-IDF cosine at least "
                         "`threshold`, linked transitively), ranked by the number of forces.")
 def get_clusters(
-    index: IndexDep,
+    index: IndexDep, settings: SettingsDep,
     threshold: Annotated[float, Query(gt=0, le=1, title="Threshold", description="Cosine similarity that links two recommendations.")] = 0.5,
     min_forces: Annotated[int, Query(ge=1, le=50, title="Minimum forces", description="Keep clusters that span at least this many forces.")] = 3,
     limit: Annotated[int, Query(ge=1, le=500, title="Limit", description="Most clusters to return.")] = 50,
     format: Format = "json",
 ):
     found = clusters(index, threshold=threshold, min_forces=min_forces, limit=limit)
-    if format == "csv":
-        return csv_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found], "clusters",
-                            ["id", "size", "forces", "terms", "members"])
+    if format != "json":
+        return rows_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found] if format == "csv" else found,
+                             format, "clusters", settings, ["id", "size", "forces", "terms", "members"])
     return found

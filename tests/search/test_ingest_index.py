@@ -57,14 +57,15 @@ def run(*args):
 def test_cli_search_prints_ranked_json_lines(tmp_path, samples_dir):
     data = str(tmp_path / "data")
     assert run("--data-dir", data, "ingest", str(samples_dir)).returncode == 0
-    proc = run("--data-dir", data, "search", "athena", "--force", "essex", "--json")
+    proc = run("--data-dir", data, "search", "athena", "--force", "essex", "--format", "jsonl")
     assert proc.returncode == 0, proc.stderr
     hits = [json.loads(line) for line in proc.stdout.splitlines()]
     assert hits and all(h["force"]["id"] == "essex" for h in hits)
-    assert {"id", "reference", "force", "score", "snippets", "status"} <= set(hits[0])
+    assert {"id", "reference", "force", "score", "status", "text", "response", "source_url"} <= set(hits[0])
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
-    text = run("--data-dir", data, "search", "soteira")
+    text = run("--data-dir", data, "search", "soteira", "--format", "table")
     assert "Did you mean: soteria" in text.stdout
+    assert "Did you mean: soteria" in run("--data-dir", data, "search", "soteira").stderr  # a pipe gets JSON lines
     missing = run("--data-dir", str(tmp_path / "nothing"), "search", "athena")
     assert missing.returncode == 1 and "iopc-kg ingest" in missing.stderr
