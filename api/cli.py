@@ -93,16 +93,20 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
 @click.option("--param", "-p", multiple=True, help="A parameter as name=value (repeatable).")
 @click.pass_context
 def cypher(ctx: click.Context, query: str, param: tuple[str, ...]) -> None:
-    """Run a read-only Cypher query and print JSON lines; writes are refused."""
+    """Run a read-only Cypher query in the query sandbox and print JSON lines; anything else is refused."""
     from graph.open import open_store
+    from graph.sandbox import Sandbox
 
     settings = _settings(ctx)
+    bad = [p for p in param if "=" not in p]
+    if bad:
+        raise click.UsageError(f"--param takes name=value, not {bad[0]!r}")
     params = dict(p.split("=", 1) for p in param)
     try:
-        with open_store(settings) as store:
-            result = store.read_only_query(query, params, settings.max_rows, settings.query_timeout_ms)
+        with open_store(settings, read_only=True) as store, Sandbox(store, settings, cypher_workers=1) as sandbox:
+            result = sandbox.cypher(query, params, settings.max_rows, settings.query_timeout_ms)
     except IopcKgError as e:
-        raise click.ClickException(e.message) from None
+        raise click.ClickException(f"{e.code}: {e.message}") from None
     for row in result["rows"]:
         click.echo(json.dumps(row, ensure_ascii=False, default=str))
 

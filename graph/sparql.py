@@ -1,26 +1,27 @@
-"""Read-only SPARQL over the RDF view of the graph (rdflib), with a time limit and a row cap.
+"""Read-only SPARQL over the RDF view of the graph (rdflib), run through the sandbox.
 
-The view is built in memory from the store's records and kept until the store is written again.
-rdflib has no time limit of its own: the view is a `TimedGraph` whose triple lookups raise once the
-query's deadline passes, so a runaway query stops (504) and frees its worker thread. Queries run on
-a few worker threads; while all are busy new queries are refused at once (503) instead of piling up. SPARQL Update is not in the query
-grammar this endpoint parses, so INSERT, DELETE, LOAD or CLEAR are refused as syntax (400).
+The query is parsed and checked here (Update, FROM and SERVICE are refused with a 400 that names
+them), then evaluated in the sandbox's jailed worker (`graph/jail.py`), which builds the view from
+its own read-only handle on the store once per store version and keeps it. There the deadline holds
+twice: the view is a `TimedGraph` whose triple lookups raise once it passes, and the sandbox kills a
+worker that has not answered a second later. REGEX and REPLACE run on RE2 (linear time), and the
+worker's memory is capped, so neither a backtracking pattern nor a string bomb can stall or swell the
+server.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 
 from graph.export import whole_graph
+from graph.lexer import check_sparql
 from graph.rdf import Terms
 from graph.store import GraphStore
-from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
+from ontology.exc import QueryRefused, QueryTimeout
 
 RESULT_TYPES = {
     "json": "application/sparql-results+json",
@@ -28,6 +29,7 @@ RESULT_TYPES = {
     "xml": "application/sparql-results+xml",
 }
 GRAPH_TYPES = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"), "nt": ("nt", "application/n-triples")}
+UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 
 
 class Stopped(Exception):
@@ -55,66 +57,84 @@ class TimedGraph(Graph):
             yield t
 
 
+def prepare(text: str, endpoints: frozenset[str] = frozenset()):
+    """The parsed query, or QueryRefused naming what is wrong (Update, FROM, SERVICE, syntax)."""
+    try:
+        query = prepareQuery(text)
+    except Exception as e:  # noqa: BLE001 - pyparsing and rdflib raise several kinds
+        word = _first_word(text)
+        if word in UPDATE_WORDS:
+            raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
+        raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
+    check_sparql(query, endpoints)
+    return query
+
+
+def _first_word(text: str) -> str:
+    import re
+
+    # The first word after any PREFIX/BASE lines and comments: `PREFIX x: <…> INSERT DATA …` is Update too.
+    bare = re.sub(r"#[^\n]*", " ", text)
+    bare = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", bare)
+    return bare.strip().split(None, 1)[0].upper() if bare.strip() else ""
+
+
+def evaluate(graph: Graph, text: str, result_format: str, max_rows: int, timeout_ms: int,
+             endpoints: frozenset[str] = frozenset()) -> tuple[str, bytes]:
+    """Media type and body of the answer (in the worker: parsed and checked again, then timed)."""
+    query = prepare(text, endpoints)
+    _deadline.at = time.monotonic() + timeout_ms / 1000
+    try:
+        return _answer(graph, query, result_format, max_rows)
+    except Stopped:
+        raise QueryTimeout.after(timeout_ms, "SPARQL query") from None
+    finally:
+        _deadline.at = None
+
+
+def _answer(graph: Graph, query, result_format: str, max_rows: int) -> tuple[str, bytes]:
+    result = graph.query(query)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        fmt, media = GRAPH_TYPES.get(result_format, GRAPH_TYPES["ttl"])
+        return media, result.graph.serialize(format=fmt).encode()
+    if result.type == "SELECT" and result.bindings is not None and len(result.bindings) > max_rows:
+        result.bindings = result.bindings[:max_rows]
+    fmt = result_format if result_format in RESULT_TYPES else "json"
+    return RESULT_TYPES[fmt], result.serialize(format=fmt)
+
+
 class Sparql:
-    def __init__(self, store: GraphStore, terms: Terms, timeout_ms: int, max_rows: int, workers: int = 2):
+    """The SPARQL endpoint: checks a query, then has the sandbox evaluate it."""
+
+    def __init__(self, store: GraphStore, terms: Terms, timeout_ms: int, max_rows: int, sandbox=None,
+                 endpoints: frozenset[str] = frozenset()):
         self.store = store
         self.terms = terms
         self.timeout_ms = timeout_ms
         self.max_rows = max_rows
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sparql")
-        self._slots = threading.BoundedSemaphore(workers)
-        self._lock = threading.Lock()
+        self.sandbox = sandbox
+        self.endpoints = frozenset(endpoints)
         self._view: tuple[tuple, Graph] | None = None
+        self._lock = threading.Lock()
 
     def graph(self) -> Graph:
+        """The whole view, built here (exports and tests; queries are evaluated in the sandbox)."""
         key = (id(self.store), self.store.version)
         with self._lock:
             if self._view is None or self._view[0] != key:
-                view = TimedGraph()
+                view = Graph()
                 view += whole_graph(self.store, self.terms)
                 self._view = (key, view)
             return self._view[1]
 
     def prepare(self, text: str):
-        try:
-            return prepareQuery(text)
-        except Exception as e:  # noqa: BLE001 - pyparsing and rdflib raise several kinds
-            word = text.strip().split(None, 1)[0].upper() if text.strip() else ""
-            if word in {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}:
-                raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
-            raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
+        return prepare(text, self.endpoints)
 
     async def run(self, text: str, result_format: str = "json") -> tuple[str, bytes]:
         """Media type and body of the answer."""
-        query = self.prepare(text)
-        if not self._slots.acquire(blocking=False):
-            raise StoreUnavailable("every SPARQL worker is busy with a long query; try again shortly", errors={"retry": "later"})
-        future = self._pool.submit(self._execute, query, result_format)
-        future.add_done_callback(lambda _: self._slots.release())
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.timeout_ms / 1000)
-        except asyncio.TimeoutError:
-            raise QueryTimeout.after(self.timeout_ms, "SPARQL query") from None
-
-    def _execute(self, query, result_format: str) -> tuple[str, bytes]:
-        graph = self.graph()
-        _deadline.at = time.monotonic() + self.timeout_ms / 1000
-        try:
-            return self._answer(graph, query, result_format)
-        except Stopped:
-            raise QueryTimeout.after(self.timeout_ms, "SPARQL query") from None
-        finally:
-            _deadline.at = None
-
-    def _answer(self, graph: Graph, query, result_format: str) -> tuple[str, bytes]:
-        result = graph.query(query)
-        if result.type in ("CONSTRUCT", "DESCRIBE"):
-            fmt, media = GRAPH_TYPES.get(result_format, GRAPH_TYPES["ttl"])
-            return media, result.graph.serialize(format=fmt).encode()
-        if result.type == "SELECT" and result.bindings is not None and len(result.bindings) > self.max_rows:
-            result.bindings = result.bindings[: self.max_rows]
-        fmt = result_format if result_format in RESULT_TYPES else "json"
-        return RESULT_TYPES[fmt], result.serialize(format=fmt)
+        self.prepare(text)
+        return await self.sandbox.sparql_async(text, result_format, timeout_ms=self.timeout_ms, max_rows=self.max_rows,
+                                               endpoints=self.endpoints)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        pass
