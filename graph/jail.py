@@ -139,6 +139,10 @@ class _LinearRe:
 
     def sub(self, pattern, replacement, text, flags=0):
         # rdflib passes its flags where `re.sub` takes a count; read them as the flags they are.
+        if len(str(text)) * (len(str(replacement)) + 1) > 64 * self.max_chars:
+            from ontology.exc import QueryRefused
+
+            raise QueryRefused(f"a REPLACE could grow past {self.max_chars:,} characters", errors={"query": "REPLACE"})
         out = self._compile(str(pattern), flags).sub(str(replacement), str(text))
         if len(out) > self.max_chars:
             from ontology.exc import QueryRefused
@@ -153,6 +157,44 @@ def linear_regex(max_chars: int = 1_000_000) -> None:
 
     operators.re = _LinearRe(max_chars)
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # FROM <url> would fetch the url; refused before, off here
+
+
+class Overtime(BaseException):
+    """Raised into the evaluating thread at its deadline (a BaseException: rdflib catches Exception)."""
+
+
+class Alarm:
+    """Stop pure-Python evaluation at a deadline: an exception set asynchronously into this thread.
+
+    rdflib checks no clock while it evaluates expressions (CONCAT, REPLACE, GROUP_CONCAT), only in
+    triple lookups (`TimedGraph`); this stops those too, so the worker, and the view it holds, live on
+    and the sandbox need not kill it."""
+
+    def __init__(self, seconds: float):
+        import threading
+
+        self.seconds = seconds
+        self.ident = threading.get_ident()
+        self.lock = threading.Lock()
+        self.running = False
+        self.timer = threading.Timer(seconds, self._fire)
+
+    def _fire(self):
+        with self.lock:
+            if self.running:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), ctypes.py_object(Overtime))
+
+    def __enter__(self):
+        self.running = True
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.running = False
+        self.timer.cancel()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), None)  # clear one set too late
+        return False
 
 
 # -- the worker ---------------------------------------------------------------------------------------
@@ -217,10 +259,14 @@ class Worker:
                 from graph.sparql import evaluate
 
                 graph = self.view()
-                media, body = evaluate(graph, request["query"], request["format"], request["max_rows"],
-                                       request["timeout_ms"], frozenset(request.get("endpoints") or ()))
+                with Alarm(request["timeout_ms"] / 1000 + 0.1):
+                    media, body = evaluate(graph, request["query"], request["format"], request["max_rows"],
+                                           request["timeout_ms"], frozenset(request.get("endpoints") or ()))
                 return {"ok": True, "media": media, "body": body.decode("utf-8")}
             return {"ok": False, "code": "query_refused", "message": f"unknown request {kind!r}", "errors": {}}
+        except Overtime:
+            return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
+                    "errors": {"timeout_ms": request["timeout_ms"]}}
         except IopcKgError as e:
             return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
         except MemoryError:

@@ -162,7 +162,7 @@ def check_sparql(query, allowed_endpoints: frozenset[str] = frozenset()) -> None
 
     datasets = query.algebra.get("datasetClause") or []
     if datasets:
-        iri = next((str(d["default"] if d.get("default") is not None else d.get("named")) for d in datasets), "")
+        iri = next((str(d["default"] if "default" in d else d["named"]) for d in datasets), "")
         raise QueryRefused(f"read-only endpoint: FROM / FROM NAMED ({iri}) is not allowed: the endpoint queries "
                            "its own graph only", errors={"query": "FROM"})
 
