@@ -8,6 +8,7 @@ reads its first query:
 - RLIMIT_AS: the address space may grow by at most `memory_mb` past what the open store and the
   SPARQL view take, so a query that builds a huge list fails with an out-of-memory error here;
   RLIMIT_FSIZE 0 and no core dumps;
+- niceness 10: the server's own requests come first when the cores are busy;
 - REGEX and REPLACE in SPARQL run on RE2, which matches in linear time (no catastrophic backtracking).
 Where Landlock is missing the worker says so in its hello; the other lines still hold.
 
@@ -330,6 +331,9 @@ def main() -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but replies reaches the parent's pipe
     config = json.loads(sys.stdin.readline())
+    # Below the server in the scheduler: a query burning its whole time limit on every core must not
+    # slow /health or /search, which the server answers meanwhile.
+    os.nice(10)
     worker = Worker(config)
     worker.open(config.get("version"))
     linear_regex(config.get("max_chars", 1_000_000))
