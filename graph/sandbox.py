@@ -301,7 +301,7 @@ def _worker_settings(store: GraphStore, settings) -> dict:
 def _check_params(params: dict) -> None:
     try:
         json.dumps(params)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, RecursionError) as e:
         raise QueryRefused(f"parameters must be JSON values: {e}", errors={"params": str(e)}) from None
 
 
