@@ -4,12 +4,14 @@ Lines of defence, each enough on its own for what it covers:
 1. The text: `graph/lexer.py` tokenizes Cypher (strings, comments, backticks) and allows only read
    clauses, one statement; SPARQL is parsed and SERVICE, FROM and Update are refused by name.
 2. The engine: queries run in a worker process (`graph/jail.py`) on a handle opened read-only
-   (LadybugDB `read_only=True`, which refuses every write whatever the text says; Neo4j reads in
-   READ access mode with a transaction timeout, see `graph/neo4j.py`).
+   (LadybugDB `read_only=True`, which refuses every write whatever the text says; on Neo4j the
+   worker reads in READ access mode with a transaction timeout, see `graph/neo4j.py`, and the
+   server's own memory settings apply: SECURITY.md).
 3. The process: the worker cannot read outside the data directory and Python, write any file or
    open a TCP connection (Landlock), and its address space may grow by `query_memory_mb` at most.
 4. The clock: the worker stops a query at its deadline itself, and the sandbox kills a worker that
-   has not answered half a second later and starts another; waiting for a worker counts against the
+   has not answered half a second later and starts another (on Neo4j, whose transaction timeout
+   is checked lazily, the dropped connection ends the transaction); waiting for a worker counts against the
    same deadline. Server threads never run a query: they wait on a pipe, so a query cannot hold
    the interpreter that answers /health and /search.
 
@@ -41,7 +43,7 @@ from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailab
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-GRACE = 0.5  # seconds past a deadline before a silent worker is killed
+GRACE = 0.4  # seconds past a deadline before a silent worker is killed
 START_TIMEOUT = 120  # seconds a new worker may take to import, open the store and lock itself in
 MAX_REPLY_BYTES = 64 * 2**20
 ERRORS = {"query_refused": QueryRefused, "query_timeout": QueryTimeout, "store_unavailable": StoreUnavailable}
@@ -55,6 +57,7 @@ class Worker:
         self.proc = subprocess.Popen([sys.executable, "-m", "graph.jail"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      cwd=ROOT, env=env, close_fds=True)
         self._buffer = b""
+        self.killed = False
         self.view_version = None  # the store version of the SPARQL view the worker holds
         self.pending: float | None = None  # a load request awaiting its reply (sent at this time)
         self.proc.stdin.write((json.dumps(config) + "\n").encode())
@@ -68,7 +71,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self.killed and self.proc.poll() is None
 
     def send(self, request: dict) -> None:
         self.proc.stdin.write((json.dumps(request) + "\n").encode())
@@ -97,9 +100,12 @@ class Worker:
         return json.loads(line)
 
     def kill(self) -> None:
-        if self.alive:
+        self.killed = True
+        if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.wait()
+        # Reaped in the background: a loaded machine can take a while to tear a big process down,
+        # and the caller is answering a client whose deadline has come.
+        threading.Thread(target=self.proc.wait, name="sandbox-reap", daemon=True).start()
         for pipe in (self.proc.stdin, self.proc.stdout):
             try:
                 pipe.close()
@@ -238,10 +244,6 @@ class Sandbox:
         if self.check_text:
             check_cypher(query)
         _check_params(params or {})
-        if self.store.name != "embedded":
-            # Neo4j runs Cypher on its own server in READ access mode with a transaction timeout
-            # (graph/neo4j.py); its memory limits are the server's settings (SECURITY.md).
-            return self.store.read_only_query(query, params or {}, max_rows, timeout_ms)
         reply = self._pool("cypher").ask({"kind": "cypher", "query": query, "params": params or {}, "max_rows": max_rows},
                                  timeout_ms, self.store.version)
         return {"rows": reply["rows"], "truncated": reply["truncated"]}
@@ -264,8 +266,7 @@ class Sandbox:
 
     def start(self, sparql: bool = True) -> None:
         """Start the workers now (a server at start-up) rather than on the first query."""
-        if self.store.name == "embedded":
-            self._pool("cypher")
+        self._pool("cypher")
         if sparql:
             self._pool("sparql")
 

@@ -25,7 +25,7 @@ import yaml
 from api.settings import Settings
 from graph.sandbox import Sandbox
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
-from tests.conftest import SAMPLES, served
+from tests.conftest import SAMPLES, STORES, fresh_store, served, store_env, store_settings
 from tests.graph.conftest import empty_store, store  # noqa: F401 - the store fixtures, over both stores
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "queries.yaml").read_text())
@@ -110,10 +110,9 @@ def fill(query: str, canary: Canary, out: Path, port: int) -> str:
     return query.replace("{canary}", str(canary.path)).replace("{out}", str(out)).replace("{port}", str(port))
 
 
-def sandbox_settings(store, tmp_path) -> Settings:
-    if store.name == "neo4j":
-        return Settings(store="neo4j", data_dir=tmp_path, query_timeout_ms=TIMEOUT_MS, _env_file=None)
-    return Settings(data_dir=store.path.parent, query_timeout_ms=TIMEOUT_MS, _env_file=None)
+def sandbox_settings(store, tmp_path, request) -> Settings:
+    data = store.path.parent if store.name == "embedded" else tmp_path
+    return store_settings(store.name, data, request, query_timeout_ms=TIMEOUT_MS)
 
 
 def check_answer(entry: dict, run) -> None:
@@ -164,10 +163,10 @@ def test_the_corpus_is_big_enough():
     assert len(ids) == len(set(ids))
 
 
-def test_hostile_cypher_is_refused_or_stopped_on_each_store(store, tmp_path, canary, listener):
+def test_hostile_cypher_is_refused_or_stopped_on_each_store(store, tmp_path, canary, listener, request):
     out = tmp_path / "written.csv"
     before = store.counts()
-    with started(Sandbox(store, sandbox_settings(store, tmp_path))) as sandbox:
+    with started(Sandbox(store, sandbox_settings(store, tmp_path, request))) as sandbox:
         for entry in CORPUS["cypher"]:
             check_answer(entry, lambda: sandbox.cypher(fill(entry["query"], canary, out, listener.port)))
         started(sandbox)  # a worker killed at its deadline is replaced (in about 2 s)
@@ -175,10 +174,10 @@ def test_hostile_cypher_is_refused_or_stopped_on_each_store(store, tmp_path, can
     assert_nothing_escaped(store, before, canary, listener, out)
 
 
-def test_hostile_sparql_is_refused_or_stopped_on_each_store(store, tmp_path, canary, listener):
+def test_hostile_sparql_is_refused_or_stopped_on_each_store(store, tmp_path, canary, listener, request):
     out = tmp_path / "written.csv"
     before = store.counts()
-    with started(Sandbox(store, sandbox_settings(store, tmp_path)), sparql=True) as sandbox:
+    with started(Sandbox(store, sandbox_settings(store, tmp_path, request)), sparql=True) as sandbox:
         for entry in CORPUS["sparql"]:
             text = fill(entry["query"], canary, out, listener.port)
             check_answer(entry, lambda: sandbox.sparql(text, timeout_ms=TIMEOUT_MS))
@@ -222,12 +221,15 @@ def _unchecked(tmp_path_factory):
     return _UNCHECKED["store"], _UNCHECKED["sandbox"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORES)
+def server(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("served")
+    settings = store_settings(request.param, data, request)
+    fresh_store(settings).close()  # a Neo4j database is shared by the session: emptied first
+    env = {**store_env(settings), "IOPC_KG_QUERY_TIMEOUT_MS": str(TIMEOUT_MS)}
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data)]
-    subprocess.run([*cli, "ingest", str(SAMPLES)], check=True, capture_output=True)
-    with served(data, env={"IOPC_KG_QUERY_TIMEOUT_MS": str(TIMEOUT_MS)}) as (base, proc, _):
+    subprocess.run([*cli, "ingest", str(SAMPLES)], check=True, capture_output=True, env={**os.environ, **env})
+    with served(data, env=env) as (base, proc, _):
         deadline = time.monotonic() + 120  # workers up and the SPARQL view built before timing
         while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"},
                          timeout=30).status_code != 200:
