@@ -74,8 +74,13 @@ class Worker:
         return not self.killed and self.proc.poll() is None
 
     def send(self, request: dict) -> None:
-        self.proc.stdin.write((json.dumps(request) + "\n").encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:  # it died while idle (killed from outside, or the engine crashed on reopening)
+            self.kill()
+            raise StoreUnavailable("a query worker stopped; another is starting: try again shortly",
+                                   errors={"retry": "later"}) from None
 
     def read(self, deadline: float) -> dict | None:
         """The next reply, or None if the deadline passed first. A dead worker raises QueryRefused."""

@@ -295,3 +295,21 @@ def test_cli_cypher_refusals_are_one_line_not_a_traceback(tmp_path):
         r = subprocess.run([*cli, "cypher", query], capture_output=True, text=True)
         assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
         assert r.stderr.startswith("Error: query_refused: "), r.stderr
+
+
+@pytest.mark.parametrize("query", [
+    "MATCH (f:Force)-[:USES]->(p:Programme {id: $id}) RETURN f.name",
+    'MATCH (r:Recommendation) WHERE r.status IN ["accepted", "not_accepted"] RETURN r.status AS s, count(*) AS n ORDER BY n DESC SKIP 1 LIMIT 5',
+    'OPTIONAL MATCH (a)-[e]->(b) WITH a, count(e) AS d WHERE d > 2 RETURN a.id UNION ALL RETURN "x" AS id',
+    'MATCH p = (a:Force {id: "essex"})-[* SHORTEST 1..4]-(b:Force {id: "kent"}) RETURN length(p)',
+    'MATCH (f:Force) RETURN f {.id, .name} AS m, CASE WHEN f.id STARTS WITH "e" THEN 1 ELSE 0 END AS e',
+    'RETURN date("2024-01-01") + duration({days: 3}) AS d, date.truncate("month", date()) AS m',
+    'MATCH (n) WHERE n.name =~ "(?i).*police.*" AND NOT n.id IS NULL RETURN DISTINCT labels(n), exists { (n)-->() }',
+    "UNWIND [1,2,3] AS x RETURN [y IN range(1, x) WHERE y % 2 = 0 | y * 2] AS l, reduce(s = 0, z IN [1,2] | s + z) AS r",
+    "MATCH (c:`Case`) RETURN c.id  // the cases, 'quoted'\n LIMIT 2;",
+    "MATCH (f:Force) WHERE f.name = 'CREATE ; LOAD /* not a comment */' RETURN f.id",
+])
+def test_ordinary_read_queries_pass_the_text_check(query):
+    from graph.lexer import check_cypher
+
+    check_cypher(query)
