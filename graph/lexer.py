@@ -180,3 +180,24 @@ def check_sparql(query, allowed_endpoints: frozenset[str] = frozenset()) -> None
                 walk(value)
 
     walk(query.algebra)
+
+
+_SPARQL_SKIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
+                          r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
+_SPARQL_WORD = re.compile(r"(?<![\w:?$])[A-Za-z]+(?![\w:])")
+_SPARQL_REFUSED = {"SERVICE": "SERVICE", "FROM": "FROM / FROM NAMED"} | {w: f"SPARQL Update ({w})" for w in (
+    "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")}
+
+
+def scan_sparql(text: str, allow_service: bool = False) -> None:
+    """A quick look before the query is sent to a worker: keywords that are refused whatever follows
+    (outside strings, IRIs and comments; a prefixed name such as ex:service is a name). The parse in
+    the worker (`check_sparql`) is the real check; this only saves a worker for the common refusals."""
+    bare = _SPARQL_SKIP.sub(" ", text)
+    for m in _SPARQL_WORD.finditer(bare):
+        word = m.group().upper()
+        if word in _SPARQL_REFUSED and not (word == "SERVICE" and allow_service):
+            what = _SPARQL_REFUSED[word]
+            raise QueryRefused(f"read-only endpoint: {what} is not allowed" + (
+                " (federated queries are off; IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)" if word == "SERVICE" else ""),
+                errors={"query": word})

@@ -37,13 +37,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from graph.lexer import check_cypher
+from graph.lexer import check_cypher, scan_sparql
 from graph.store import GraphStore
 from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
-GRACE = 0.4  # seconds past a deadline before a silent worker is killed
+GRACE = 0.6  # seconds past a deadline before a silent worker is killed
 START_TIMEOUT = 120  # seconds a new worker may take to import, open the store and lock itself in
 MAX_REPLY_BYTES = 64 * 2**20
 ERRORS = {"query_refused": QueryRefused, "query_timeout": QueryTimeout, "store_unavailable": StoreUnavailable}
@@ -268,6 +268,8 @@ class Sandbox:
     def sparql(self, text: str, result_format: str = "json", timeout_ms: int | None = None, max_rows: int | None = None,
                endpoints: frozenset[str] = frozenset()) -> tuple[str, bytes]:
         """Media type and body of a SPARQL query's answer."""
+        if self.check_text:
+            scan_sparql(text, allow_service=bool(endpoints))
         reply = self._pool("sparql").ask({"kind": "sparql", "query": text, "format": result_format,
                                   "max_rows": max_rows or self.settings.max_rows, "endpoints": sorted(endpoints)},
                                  timeout_ms or self.settings.query_timeout_ms, self.store.version, sparql=True)

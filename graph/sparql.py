@@ -18,7 +18,7 @@ from rdflib import Graph
 from rdflib.plugins.sparql import prepareQuery
 
 from graph.export import whole_graph
-from graph.lexer import check_sparql
+from graph.lexer import check_sparql, scan_sparql
 from graph.rdf import Terms
 from graph.store import GraphStore
 from ontology.exc import QueryRefused, QueryTimeout
@@ -132,6 +132,7 @@ class Sparql:
     async def run(self, text: str, result_format: str = "json") -> tuple[str, bytes]:
         """Media type and body of the answer. Parsing too happens in the worker: rdflib's parser takes
         seconds over deeply nested expressions, and would hold this process's interpreter meanwhile."""
+        scan_sparql(text, allow_service=bool(self.endpoints))
         return await self.sandbox.sparql_async(text, result_format, timeout_ms=self.timeout_ms, max_rows=self.max_rows,
                                                endpoints=self.endpoints)
 
