@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 import anyio
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.deps import Services, warm_in_background
-from api.routes import admin, entities, linked, patterns, search, web
+from api.routes import admin, changes, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import reindex
@@ -42,6 +43,13 @@ TAGS = [
 ]
 
 
+def _warm_store(store) -> None:
+    try:
+        store.warm()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first visitors wait for query plans
+        log.exception("warming the graph's questions failed")
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app. Pass `services` to share an open store and index (tests); otherwise they are opened
     from `settings` when the app starts and closed when it stops."""
@@ -68,6 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services.sandbox.start()
         quiet_collector()
         warm_in_background(app.state.services.engine)
+        threading.Thread(target=_warm_store, args=(store,), name="iopc-kg-warm-store", daemon=True).start()
         try:
             yield
         finally:
@@ -87,7 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, ingest_limit=settings.max_ingest_bytes)
     app.add_middleware(SafeHeaders)
-    for module in (search, entities, patterns, linked, admin, web):
+    for module in (search, entities, patterns, changes, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
     _publish_limits(app, settings)

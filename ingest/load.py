@@ -79,9 +79,12 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
 
 
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
-                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1) -> IngestSummary:
-    """Parse every file under `paths` and write the cases; failing files are reported, not fatal."""
-    result = parse_paths(paths)
+                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None) -> IngestSummary:
+    """Parse every file under `paths` and write the cases; failing files are reported, not fatal.
+
+    `sources` (ontology.sources.Sources) tells the pages of web archives from the rest.
+    """
+    result = parse_paths(paths, sources=sources)
     cases, conflicts = _one_per_id(result.cases)
     result.cases = cases
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)

@@ -6,13 +6,16 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.archive import is_warc
 from ingest.extract import build_case, enrich
+from ingest.history import archived_cases
 from ingest.merge import merge_cases
 from ingest.pages import parse_page
 from ingest.sources import RECORD_SUFFIXES, read_page, read_records, walk
 from ingest.text import normalise, repair
 from ontology.exc import IopcKgError, InvalidSource
 from ontology.records import CaseRecord, SourceRecord
+from ontology.sources import Sources, load_sources
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +62,21 @@ def parse_file(path: Path) -> list[CaseRecord]:
     return [parse_text(page.text, page.name, page.url)]
 
 
-def parse_paths(paths: list[str | Path], merge: bool = True) -> ParseResult:
-    """Parse every file under `paths`; failures are collected with the file and the reason."""
+def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | None = None) -> ParseResult:
+    """Parse every file under `paths`; failures are collected with the file and the reason.
+
+    Web archives are read together (ingest/history.py), their pages told from the rest by the
+    declared `sources` (the bundled ontology/sources.yaml by default).
+    """
     files = walk(paths)
     cases: list[CaseRecord] = []
     failures: list[Failure] = []
-    for path in files:
+    archives = [p for p in files if is_warc(p)]
+    if archives:
+        result = archived_cases(archives, sources or load_sources())
+        cases.extend(result.cases)
+        failures.extend(Failure(where, message) for where, message in result.failures)
+    for path in (p for p in files if not is_warc(p)):
         try:
             cases.extend(parse_file(path))
         except IopcKgError as e:

@@ -1,4 +1,5 @@
-"""Reading source files: page text (.txt), HTML pages (.html) and our own JSON/JSONL records."""
+"""Reading source files: page text (.txt), HTML pages (.html), our own JSON/JSONL records, and web
+archives (.warc, .warc.gz: ingest/archive.py reads them, ingest/history.py turns them into cases)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
+from ingest.archive import is_warc
 from ingest.text import decode
 from ontology.exc import InvalidData, InvalidSource
 
@@ -40,7 +42,8 @@ def walk(paths: list[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.endswith(".expected.json")))
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix.lower() in SUFFIXES or is_warc(f))
+                              and not f.name.endswith(".expected.json")))
         else:
             out.append(p)
     return out

@@ -34,6 +34,9 @@ from search.snippets import snippet as make_snippet
 SORTS = ("relevance", "newest", "oldest")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"and", "or", "not", "to"}
+_FUZZY_WORD = re.compile(r"\w+~[\d.]*")
+_FIELD_VALUE = re.compile(r"\w+:(?:\"[^\"]*\"|\[[^\]]*\]|\S+)")
+_SPACE = re.compile(r"\s+")
 SNIPPET_CHARS = 240
 MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
 QUERY_CACHES = ("matches", "facet-counts", "suggestions")
@@ -360,7 +363,11 @@ class Engine:
     def _suggest(self, s: Searcher, q: wq.Query, text: str) -> tuple[str | None, dict[str, list[str]]]:
         """Words of the query that appear nowhere in the corpus, with the nearest words that do."""
         words = {t.decode() if isinstance(t, bytes) else t for f, t in _plain_terms(q)}
-        raw_words = {w for w in _WORD.findall(text or "") if w.lower() not in _OPERATORS}
+        # A word the reader marked fuzzy (custdy~) already matches its near spellings: offering
+        # "custody~" above good fuzzy hits reads as an error. Field names and their values
+        # (foo:bar) are not words of the text: correcting them gave "for:part".
+        plain = _FIELD_VALUE.sub(" ", _FUZZY_WORD.sub(" ", text or ""))
+        raw_words = {w for w in _WORD.findall(plain) if w.lower() not in _OPERATORS}
         vocabulary = self.index.vocabulary()
         if not vocabulary:
             return None, {}
@@ -436,7 +443,12 @@ class LRU(OrderedDict):
 
 @lru_cache(maxsize=50_000)
 def _snippet(doc_id: str, field: str, text: str, terms: frozenset) -> str:
-    return make_snippet(text, terms, SNIPPET_CHARS)
+    # One line: a page's line breaks inside a snippet showed as raw newlines in the explorer and CSV.
+    return _one_line(make_snippet(text, terms, SNIPPET_CHARS))
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
 
 
 def _terms_by_field(q: wq.Query, reader) -> dict[str, frozenset]:
@@ -479,6 +491,7 @@ def _resolve(facet: str, values: list[str]) -> list[str]:
 
 
 def _lead(text: str) -> str:
+    text = _one_line(text)
     if len(text) <= SNIPPET_CHARS:
         return text
     cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]

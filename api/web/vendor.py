@@ -1,9 +1,13 @@
 """Refresh the vendored browser libraries from the npm registry, or check them.
 
     python -m api.web.vendor          # npm install into a temporary directory, copy, record sha256
-    python -m api.web.vendor --check  # the committed files match vendor/vendor.json
+    python -m api.web.vendor --check  # the committed files match their vendor.json
 
-The files are committed so that `pip install` and the running service need neither npm nor a CDN.
+Two sets: the libraries the explorer serves (`static/vendor/`: Cytoscape and its fCoSE layout with
+the layout's two dependencies) and axe-core, which only the browser tests inject (`tests/web/vendor/`,
+never served). Each folder has a package.json naming exact versions and a vendor.json recording what
+was copied from where, its licence and its sha256. The files are committed so that `pip install`, the
+running service and the tests need neither npm nor a CDN.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "static" / "vendor"
 MANIFEST = VENDOR / "vendor.json"
+TEST_VENDOR = HERE.parent.parent / "tests" / "web" / "vendor"
+# (folder the files go to, its package.json): package.json of the served set sits outside the
+# static folder so the service does not serve it.
+SETS = [(VENDOR, HERE / "package.json"), (TEST_VENDOR, TEST_VENDOR / "package.json")]
 
 
 def sha256(path: Path) -> str:
@@ -28,29 +36,33 @@ def sha256(path: Path) -> str:
 def check() -> list[str]:
     """Problems with the vendored files (empty when every file matches its recorded hash)."""
     problems = []
-    for name, entry in json.loads(MANIFEST.read_text()).items():
-        path = VENDOR / name
-        if not path.exists():
-            problems.append(f"{path}: missing")
-        elif sha256(path) != entry["sha256"]:
-            problems.append(f"{path}: sha256 differs from vendor.json")
+    for folder, _ in SETS:
+        manifest = folder / "vendor.json"
+        if not manifest.exists():
+            continue  # the test set is not installed with the package
+        for name, entry in json.loads(manifest.read_text()).items():
+            path = folder / name
+            if not path.exists():
+                problems.append(f"{path}: missing")
+            elif sha256(path) != entry["sha256"]:
+                problems.append(f"{path}: sha256 differs from vendor.json")
     return problems
 
 
-def refresh() -> None:
-    manifest = json.loads(MANIFEST.read_text())
-    wanted = json.loads((HERE / "package.json").read_text())["dependencies"]
+def refresh(folder: Path, package_json: Path) -> None:
+    manifest = json.loads((folder / "vendor.json").read_text())
+    wanted = json.loads(package_json.read_text())["dependencies"]
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(HERE / "package.json", tmp)
+        shutil.copy(package_json, Path(tmp) / "package.json")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=tmp, check=True)
         for name, entry in manifest.items():
             package = Path(tmp) / "node_modules" / entry["package"]
-            shutil.copy(package / entry["from"], VENDOR / name)
-            shutil.copy(package / "LICENSE", VENDOR / f"{entry['package']}.LICENSE")
+            shutil.copy(package / entry["from"], folder / name)
+            shutil.copy(package / "LICENSE", folder / f"{entry['package']}.LICENSE")
             entry["version"] = json.loads((package / "package.json").read_text())["version"]
             assert entry["version"] == wanted[entry["package"]], (entry["version"], wanted)
-            entry["sha256"] = sha256(VENDOR / name)
-    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+            entry["sha256"] = sha256(folder / name)
+    (folder / "vendor.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 if __name__ == "__main__":
@@ -58,4 +70,5 @@ if __name__ == "__main__":
         found = check()
         print("\n".join(found) or "vendored files match vendor.json")
         sys.exit(1 if found else 0)
-    refresh()
+    for folder, package_json in SETS:
+        refresh(folder, package_json)
