@@ -234,9 +234,9 @@ def server(request, tmp_path_factory):
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data)]
     subprocess.run([*cli, "ingest", str(SAMPLES)], check=True, capture_output=True, env={**os.environ, **env})
     with served(data, env=env) as (base, proc, _):
-        deadline = time.monotonic() + 120  # workers up and the SPARQL view built before timing
-        while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"},
-                         timeout=30).status_code != 200:
+        deadline = time.monotonic() + 300  # workers up and the SPARQL view built before timing (the first
+        while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }",  # query waits for the cold start)
+                         headers={"content-type": "application/sparql-query"}, timeout=300).status_code != 200:
             assert time.monotonic() < deadline
             time.sleep(0.5)
         yield base
