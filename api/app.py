@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.warning("the search index is empty but the graph is not; rebuilding the index from the graph")
             reindex(store, index)
         app.state.services = Services(settings, store, index, Engine(index))
+        app.state.services.sandbox.start()
         quiet_collector()
         warm_in_background(app.state.services.engine)
         threading.Thread(target=_warm_store, args=(store,), name="iopc-kg-warm-store", daemon=True).start()
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             app.state.services.sparql.close()
+            app.state.services.sandbox.close()
             index.close()
             store.close()
 

@@ -14,6 +14,7 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from api.settings import Settings
 from graph.rdf import Terms
+from graph.sandbox import Sandbox
 from graph.sparql import Sparql
 from graph.store import GraphStore
 from search.index import SearchIndex
@@ -28,11 +29,15 @@ class Services:
     engine: Engine
     started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     sparql: Sparql | None = None
+    sandbox: Sandbox | None = None  # the one gate for users' Cypher and SPARQL (graph/sandbox.py)
 
     def __post_init__(self):
         self.terms = Terms(self.settings.base_iri)
+        if self.sandbox is None:
+            self.sandbox = Sandbox(self.store, self.settings)
         if self.sparql is None:
-            self.sparql = Sparql(self.store, self.terms, self.settings.query_timeout_ms, self.settings.max_rows)
+            self.sparql = Sparql(self.store, self.terms, self.settings.query_timeout_ms, self.settings.max_rows,
+                                 self.sandbox, frozenset(self.settings.sparql_endpoints))
 
 
 def services(request: Request) -> Services:

@@ -159,6 +159,8 @@ class EmbeddedStore(GraphStore):
         except RuntimeError as e:
             if _timed_out(e):
                 raise QueryTimeout.after(timeout_ms) from None
+            if "bad_alloc" in str(e) or "buffer pool is full" in str(e).lower():
+                raise QueryRefused(f"the query needed more memory than its limit ({e})", errors={"query": "memory"}) from None
             raise QueryRefused(f"query failed: {e}", errors={"query": str(e)}) from None
         except (ValueError, TypeError) as e:  # the driver could not bind a parameter
             raise QueryRefused(f"a parameter could not be used: {e}", errors={"params": str(e)}) from None

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SettingsDep, StoreDep
+from api.deps import ServicesDep, SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
 from api.formats import GRAPH_TYPES, graph_response
 from api.resolve import resolve
@@ -251,7 +251,11 @@ class CypherAnswer(BaseModel):
 
 
 @router.post("/query/cypher", response_model=CypherAnswer, tags=["graph"], summary="Read-only Cypher",
-             description="Run a Cypher query in the store's read-only mode with a time limit (`query_timeout_ms`) and a row "
-                         "cap (`max_rows`). Writes (CREATE, MERGE, SET, DELETE, LOAD CSV, procedure calls …) are refused.")
-def cypher(store: StoreDep, settings: SettingsDep, request: CypherRequest):
-    return store.read_only_query(request.query, request.params, max_rows=settings.max_rows, timeout_ms=settings.query_timeout_ms)
+             description="Run one Cypher statement in the query sandbox: a worker process on a read-only handle, with a time "
+                         "limit (`query_timeout_ms`, then 504), a memory cap (`query_memory_mb`) and a row cap (`max_rows`); "
+                         "only read clauses (MATCH, OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT, UNION). "
+                         "Anything else (writes, LOAD, COPY, CALL, procedures, USE, transactions, a second statement) is a 400 "
+                         "that names it. See SECURITY.md.")
+async def cypher(services: ServicesDep, settings: SettingsDep, request: CypherRequest):
+    return await services.sandbox.cypher_async(request.query, request.params, max_rows=settings.max_rows,
+                                               timeout_ms=settings.query_timeout_ms)

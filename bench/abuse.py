@@ -1,0 +1,189 @@
+"""Abuse benchmark: the hostile query corpus driven at a live server while /health and /search are timed.
+
+Usage: python -m bench.abuse [--size 10000] [--duration 120] [--attackers 4] [--data DIR]
+
+Builds `--size` generated cases in a temporary data directory (or uses `--data`, built earlier by this
+script or `bench.api_bench`), starts `iopc-kg serve` as its own process and waits until its SPARQL view
+is built. Then, for `--duration` seconds, `--attackers` threads send the queries of
+tests/hostile/queries.yaml round and round (Cypher to /query/cypher, SPARQL to /sparql), while one
+thread asks /health every 50 ms, one asks /search every 200 ms, and one samples the resident memory
+of the server and its query workers every 100 ms. Prints a Markdown table for docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bench.api_bench import build, serve
+from bench.graph_bench import machine, pct
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "hostile" / "queries.yaml"
+SEARCHES = ["automated reminders", "body worn video", "custody", "mental health", "training", "domestic abuse"]
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the sandbox workers), in MiB."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1024
+
+
+class Runner:
+    def __init__(self, base: str, pid: int, port: int, timeout_ms: int):
+        self.base, self.pid, self.port, self.timeout_ms = base, pid, port, timeout_ms
+        self.stop = threading.Event()
+        self.health: list[float] = []
+        self.search: list[float] = []
+        self.peak = 0.0
+        self.attacks: collections.Counter = collections.Counter()
+        self.slowest_attack = 0.0
+        self.late = 0
+        self.cases = 0
+
+    def attacker(self, queries: list[tuple[str, str]], offset: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            i = offset
+            while not self.stop.is_set():
+                kind, text = queries[i % len(queries)]
+                i += 1
+                start = time.monotonic()
+                if kind == "cypher":
+                    r = client.post(f"{self.base}/query/cypher", json={"query": text})
+                else:
+                    r = client.post(f"{self.base}/sparql", content=text.encode(), headers={"content-type": "application/sparql-query"})
+                took = time.monotonic() - start
+                self.slowest_attack = max(self.slowest_attack, took)
+                self.late += took > self.timeout_ms / 1000 + 1
+                self.attacks[r.status_code] += 1
+                self.cases += 1
+
+    def prober(self, path_of, every: float, into: list[float]) -> None:
+        with httpx.Client(timeout=60) as client:
+            n = 0
+            while not self.stop.is_set():
+                start = time.monotonic()
+                client.get(f"{self.base}{path_of(n)}").raise_for_status()
+                into.append((time.monotonic() - start) * 1000)
+                n += 1
+                self.stop.wait(max(0.0, every - (time.monotonic() - start)))
+
+    def sampler(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, tree_rss_mib(self.pid))
+            self.stop.wait(0.1)
+
+
+def corpus(port: int, tmp: Path) -> list[tuple[str, str]]:
+    data = yaml.safe_load(CORPUS.read_text())
+    canary = tmp / "canary.csv"
+    canary.write_text("secret\n")
+
+    def fill(q: str) -> str:
+        return q.replace("{canary}", str(canary)).replace("{out}", str(tmp / "out.csv")).replace("{port}", str(port))
+
+    return [(kind, fill(e["query"])) for kind in ("cypher", "sparql") for e in data[kind]]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=10_000)
+    ap.add_argument("--duration", type=int, default=120)
+    ap.add_argument("--attackers", type=int, default=4)
+    ap.add_argument("--data", type=Path, help="A data directory built earlier (skips the build).")
+    ap.add_argument("--timeout-ms", type=int, default=5000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        data = args.data or tmp / "data"
+        if not args.data:
+            t = time.perf_counter()
+            build(args.size, data)
+            print(f"built {args.size:,} cases in {time.perf_counter() - t:.0f} s")
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        listener.settimeout(0.2)
+        lport = listener.getsockname()[1]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        import os
+
+        os.environ["IOPC_KG_QUERY_TIMEOUT_MS"] = str(args.timeout_ms)
+        proc = serve(data, port, workers=1)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            t = time.perf_counter()
+            while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"},
+                             timeout=60).status_code != 200:
+                time.sleep(1)
+            view_s = time.perf_counter() - t
+            baseline = tree_rss_mib(proc.pid)
+            runner = Runner(base, proc.pid, lport, args.timeout_ms)
+            queries = corpus(lport, tmp)
+            connections = collections.Counter()
+
+            def accept():
+                while not runner.stop.is_set():
+                    try:
+                        conn, _ = listener.accept()
+                        connections["in"] += 1
+                        conn.close()
+                    except OSError:
+                        pass
+
+            threads = [threading.Thread(target=runner.attacker, args=(queries, i * 13)) for i in range(args.attackers)]
+            threads += [threading.Thread(target=runner.prober, args=(lambda n: "/health", 0.05, runner.health)),
+                        threading.Thread(target=runner.prober, args=(lambda n: f"/search?q={SEARCHES[n % len(SEARCHES)].replace(' ', '+')}", 0.2, runner.search)),
+                        threading.Thread(target=runner.sampler), threading.Thread(target=accept)]
+            for th in threads:
+                th.start()
+            time.sleep(args.duration)
+            runner.stop.set()
+            for th in threads:
+                th.join()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            listener.close()
+        written = (tmp / "out.csv").exists()
+    h, s = runner.health, runner.search
+    corpus_name = f"data from {args.data}" if args.data else f"{args.size:,} generated cases"
+    print(f"{machine()}; {corpus_name}; {args.attackers} attackers for {args.duration} s; "
+          f"query_timeout_ms {args.timeout_ms}; SPARQL view built in {view_s:.0f} s; memory before the attack {baseline:.0f} MiB")
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| hostile queries sent | {runner.cases:,} ({len(queries)} distinct, round and round) |")
+    print(f"| answers by status | {', '.join(f'{k}: {v:,}' for k, v in sorted(runner.attacks.items()))} |")
+    print(f"| slowest answer to a hostile query | {runner.slowest_attack:.2f} s (limit + 1 s = {args.timeout_ms / 1000 + 1:.0f} s; {runner.late} later) |")
+    print(f"| /health p50 / p95 / p99 / max | {pct(h, .5):.1f} / {pct(h, .95):.1f} / {pct(h, .99):.1f} / {max(h):.1f} ms ({len(h):,} asked) |")
+    print(f"| /search p50 / p95 / p99 / max | {pct(s, .5):.1f} / {pct(s, .95):.1f} / {pct(s, .99):.1f} / {max(s):.1f} ms ({len(s):,} asked) |")
+    print(f"| peak resident memory, server + query workers | {runner.peak:.0f} MiB |")
+    print(f"| connections to the loopback listener | {connections['in']} |")
+    print(f"| file written at the `{{out}}` path | {'yes' if written else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+"""The process that runs untrusted queries (`python -m graph.jail`); `graph/sandbox.py` starts and kills it.
+
+It opens the graph read-only, loads everything it will need, and then locks itself in before it
+reads its first query:
+- Landlock (Linux 5.13+): no file may be written anywhere, and only the data directory and the
+  Python installation may be read; no TCP connection or listening socket (but the Neo4j port, when
+  the store is Neo4j: the worker reads the graph through it);
+- RLIMIT_AS: the address space may grow by at most `memory_mb` past what the open store and the
+  SPARQL view take, so a query that builds a huge list fails with an out-of-memory error here;
+  RLIMIT_FSIZE 0 and no core dumps;
+- niceness 10: the server's own requests come first when the cores are busy;
+- REGEX and REPLACE in SPARQL run on RE2, which matches in linear time (no catastrophic backtracking).
+Where Landlock is missing the worker says so in its hello; the other lines still hold.
+
+Protocol: one JSON object a line. The parent sends the config first, then requests; each reply is
+`{"ok": true, ...}` or `{"ok": false, "code": "query_refused" | "query_timeout", "message", "errors"}`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+# -- Landlock, through the raw system calls (numbers are the same on x86_64 and arm64) -------------
+
+_CREATE, _ADD_RULE, _RESTRICT = 444, 445, 446
+_PATH_BENEATH, _NET_PORT = 1, 2
+_FS_EXECUTE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 2, 1 << 3
+_FS_BITS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
+_NET_BIND, _NET_CONNECT = 1 << 0, 1 << 1
+_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
+
+
+class _NetPort(ctypes.Structure):
+    _fields_ = [("allowed", ctypes.c_uint64), ("port", ctypes.c_uint64)]
+
+
+def landlock(read_paths: list[Path], connect_ports: list[int]) -> str:
+    """Restrict this process (and its threads) for good; returns what holds, for the hello line."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    abi = libc.syscall(_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        return "landlock unavailable (files and network rest on the other lines)"
+    fs = _FS_BITS_BY_ABI[max(k for k in _FS_BITS_BY_ABI if k <= abi)]
+    net = _NET_BIND | _NET_CONNECT if abi >= 4 else 0
+    scoped = _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0
+    attr = _RulesetAttr(fs, net, scoped)
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 16
+    ruleset = libc.syscall(_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return f"landlock refused the ruleset (errno {ctypes.get_errno()})"
+    try:
+        for path in read_paths:
+            if not path.exists():
+                continue
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rights = _FS_READ_FILE | (_FS_READ_DIR | _FS_EXECUTE if path.is_dir() else 0)
+                rule = _PathBeneath(rights, fd)
+                libc.syscall(_ADD_RULE, ruleset, _PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0))
+            finally:
+                os.close(fd)
+        for port in connect_ports if net else []:
+            rule = _NetPort(_NET_CONNECT, port)
+            libc.syscall(_ADD_RULE, ruleset, _NET_PORT, ctypes.byref(rule), ctypes.c_uint32(0))
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, which restrict_self requires
+        if libc.syscall(_RESTRICT, ruleset, ctypes.c_uint32(0)) != 0:
+            return f"landlock restrict_self failed (errno {ctypes.get_errno()})"
+    finally:
+        os.close(ruleset)
+    return f"landlock ABI {abi}: read-only {', '.join(str(p) for p in read_paths)}; " + (
+        f"TCP only to ports {connect_ports}" if net and connect_ports else "no TCP" if net else "network not restricted (ABI < 4)")
+
+
+# -- memory -----------------------------------------------------------------------------------------
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
+def cap_memory(memory_mb: int) -> None:
+    """Let the address space grow by `memory_mb` from here (the soft limit; re-based after a reopen)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    limit = _address_space() + memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+
+
+def uncap_memory() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+# -- SPARQL regular expressions on RE2 ----------------------------------------------------------------
+
+class _LinearRe:
+    """What rdflib's REGEX and REPLACE use of `re`, answered by RE2 (linear time, no backreferences)."""
+
+    IGNORECASE, DOTALL, MULTILINE = 2, 16, 8
+
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+
+    def _compile(self, pattern, flags):
+        import re2
+
+        options = re2.Options()
+        options.case_sensitive = not flags & self.IGNORECASE
+        options.dot_nl = bool(flags & self.DOTALL)
+        options.never_nl = False
+        if flags & self.MULTILINE:
+            pattern = "(?m)" + pattern
+        options.max_mem = 8 << 20  # a pattern whose automaton would outgrow this fails to compile
+        try:
+            return re2.compile(pattern, options)
+        except Exception as e:  # noqa: BLE001 - re2.error and friends
+            from ontology.exc import QueryRefused
+
+            raise QueryRefused(f"the regular expression {pattern[:100]!r} is not supported (RE2 syntax, no backreferences or "
+                               f"lookaround): {e}", errors={"query": "regex"}) from None
+
+    def search(self, pattern, text, flags=0):
+        return self._compile(str(pattern), flags).search(str(text))
+
+    def sub(self, pattern, replacement, text, flags=0):
+        # rdflib passes its flags where `re.sub` takes a count; read them as the flags they are.
+        if len(str(text)) * (len(str(replacement)) + 1) > 64 * self.max_chars:
+            from ontology.exc import QueryRefused
+
+            raise QueryRefused(f"a REPLACE could grow past {self.max_chars:,} characters", errors={"query": "REPLACE"})
+        out = self._compile(str(pattern), flags).sub(str(replacement), str(text))
+        if len(out) > self.max_chars:
+            from ontology.exc import QueryRefused
+
+            raise QueryRefused(f"a REPLACE result passed {self.max_chars:,} characters", errors={"query": "REPLACE"})
+        return out
+
+
+def linear_regex(max_chars: int = 1_000_000) -> None:
+    import rdflib.plugins.sparql
+    from rdflib.plugins.sparql import operators
+
+    operators.re = _LinearRe(max_chars)
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # FROM <url> would fetch the url; refused before, off here
+
+
+class Overtime(BaseException):
+    """Raised into the evaluating thread at its deadline (a BaseException: rdflib catches Exception)."""
+
+
+class Alarm:
+    """Stop pure-Python evaluation at a deadline: an exception set asynchronously into this thread.
+
+    rdflib checks no clock while it evaluates expressions (CONCAT, REPLACE, GROUP_CONCAT), only in
+    triple lookups (`TimedGraph`); this stops those too, so the worker, and the view it holds, live on
+    and the sandbox need not kill it."""
+
+    def __init__(self, seconds: float):
+        import threading
+
+        self.seconds = seconds
+        self.ident = threading.get_ident()
+        self.lock = threading.Lock()
+        self.running = False
+        self.timer = threading.Timer(seconds, self._fire)
+
+    def _fire(self):
+        with self.lock:
+            if self.running:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), ctypes.py_object(Overtime))
+
+    def __enter__(self):
+        self.running = True
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.running = False
+        self.timer.cancel()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), None)  # clear one set too late
+        return False
+
+
+# -- the worker ---------------------------------------------------------------------------------------
+
+class Worker:
+    def __init__(self, config: dict):
+        self.config = config
+        self.version = None
+        self.store = None
+        self.sparql = None  # (version, graph)
+
+    def open(self, version) -> None:
+        from api.settings import Settings
+        from graph.open import open_store
+
+        if self.store is not None and self.version == version:
+            return
+        uncap_memory()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        settings = Settings(**self.config["settings"], _env_file=None)
+        self.store = open_store(settings, read_only=True)
+        self.store.memoise = False
+        self.version = version
+        cap_memory(self.config["memory_mb"])
+
+    def view(self):
+        from graph.rdf import Terms
+        from graph.sparql import view
+
+        if self.sparql is None or self.sparql[0] != self.version:
+            uncap_memory()
+            self.sparql = None
+            self.sparql = (self.version, view(self.store, Terms(self.config["settings"]["base_iri"])))
+            cap_memory(self.config["memory_mb"])
+        return self.sparql[1]
+
+    def handle(self, request: dict) -> dict:
+        from ontology.exc import IopcKgError
+
+        try:
+            self.open(request.get("version"))
+            kind = request["kind"]
+            if kind == "load":
+                if request.get("sparql"):
+                    self.view()
+                return {"ok": True}
+            if kind == "cypher":
+                args = (request["query"], request.get("params") or {}, request["max_rows"] + 1, request["timeout_ms"])
+                if self.config.get("check_text", True):
+                    from graph.lexer import check_cypher
+
+                    check_cypher(request["query"])
+                # Tests of the jail turn the text check off to show the engine and the jail hold alone.
+                rows = self.store._read_only(*args)
+                return {"ok": True, "rows": rows[:request["max_rows"]], "truncated": len(rows) > request["max_rows"]}
+            if kind == "sparql":
+                from graph.rdf import Terms
+                from graph.sparql import evaluate
+
+                graph = self.view()
+                with Alarm(request["timeout_ms"] / 1000 + 0.1):
+                    media, body = evaluate(graph, request["query"], request["format"], request["max_rows"],
+                                           request["timeout_ms"], frozenset(request.get("endpoints") or ()),
+                                           request.get("default_graphs"), request.get("named_graphs"),
+                                           Terms(self.config["settings"]["base_iri"]).base)
+                return {"ok": True, "media": media, "body": body.decode("utf-8")}
+            return {"ok": False, "code": "query_refused", "message": f"unknown request {kind!r}", "errors": {}}
+        except Overtime:
+            return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
+                    "errors": {"timeout_ms": request["timeout_ms"]}}
+        except IopcKgError as e:
+            return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
+        except MemoryError:
+            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
+                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB"}
+        except RuntimeError as e:  # LadybugDB reports std::bad_alloc and buffer-pool exhaustion this way
+            text = str(e)
+            if "alloc" in text.lower() or "buffer pool" in text.lower() or "memory" in text.lower():
+                return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
+                        "message": f"the query needed more than its memory limit ({text[:200]})"}
+            return {"ok": False, "code": "query_refused", "message": f"query failed: {text[:500]}", "errors": {"query": text[:300]}}
+
+    def warm(self) -> None:
+        """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""
+        from rdflib import Graph
+        from rdflib.plugins.sparql import prepareQuery
+
+        from graph.sparql import GRAPH_TYPES, RESULT_TYPES, _answer
+
+        graph = Graph()
+        graph.parse(data='<urn:a> <urn:b> "ccc" .', format="nt")
+        select = prepareQuery("SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o")
+        for fmt in RESULT_TYPES:
+            _answer(graph, select, fmt, 10)
+        construct = prepareQuery("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        for fmt in GRAPH_TYPES:
+            _answer(graph, construct, fmt, 10)
+        _answer(graph, prepareQuery("ASK { ?s ?p ?o }"), "json", 10)
+        _answer(graph, prepareQuery("DESCRIBE <urn:a>"), "ttl", 10)
+        self.store.read_only_query("RETURN 1 AS one", {}, 1, 1000)
+
+    def lock(self) -> str:
+        settings = self.config["settings"]
+        reads = [Path(p) for p in {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
+                                   sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}]
+        here = Path(__file__).resolve().parent.parent
+        reads += [here / "graph", here / "ontology", here / "api", Path("/proc/self/statm")]
+        ports = []
+        if settings.get("store") == "neo4j":
+            from urllib.parse import urlsplit
+
+            ports = [urlsplit(settings.get("NEO4J_URI") or "").port or 7687]
+            reads += [Path("/etc")]  # name resolution and CA certificates for the driver's reconnects
+        else:
+            reads.append(Path(settings["data_dir"]).resolve())
+        for iri in self.config.get("endpoints") or []:  # SERVICE targets the operator allow-listed
+            from urllib.parse import urlsplit
+
+            url = urlsplit(iri)
+            ports.append(url.port or (443 if url.scheme == "https" else 80))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        return landlock(sorted(set(reads)), ports)
+
+
+def _plain(value):
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+def main() -> None:
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but replies reaches the parent's pipe
+    config = json.loads(sys.stdin.readline())
+    # Below the server in the scheduler: a query burning its whole time limit on every core must not
+    # slow /health or /search, which the server answers meanwhile.
+    os.nice(10)
+    worker = Worker(config)
+    worker.open(config.get("version"))
+    linear_regex(config.get("max_chars", 1_000_000))
+    worker.warm()
+    jail = worker.lock() if config.get("jail", True) else "not jailed (tests of the jail itself)"
+    out.write(json.dumps({"ok": True, "hello": jail, "pid": os.getpid()}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        started = time.monotonic()
+        reply = worker.handle(json.loads(line))
+        reply["ms"] = round((time.monotonic() - started) * 1000, 1)
+        try:
+            text = json.dumps(reply, ensure_ascii=False, default=str)
+        except MemoryError:
+            text = json.dumps({"ok": False, "code": "query_refused", "message": "the answer is larger than the memory limit",
+                               "errors": {"memory_mb": config["memory_mb"]}})
+        out.write(text + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""The one gate for untrusted queries: every Cypher and SPARQL query from a user goes through `Sandbox`.
+
+Lines of defence, each enough on its own for what it covers:
+1. The text: `graph/lexer.py` tokenizes Cypher (strings, comments, backticks) and allows only read
+   clauses, one statement; SPARQL is parsed and SERVICE, FROM and Update are refused by name.
+2. The engine: queries run in a worker process (`graph/jail.py`) on a handle opened read-only
+   (LadybugDB `read_only=True`, which refuses every write whatever the text says; on Neo4j the
+   worker reads in READ access mode with a transaction timeout, see `graph/neo4j.py`, and the
+   server's own memory settings apply: SECURITY.md).
+3. The process: the worker cannot read outside the data directory and Python, write any file or
+   open a TCP connection (Landlock), and its address space may grow by `query_memory_mb` at most.
+4. The clock: the worker stops a query at its deadline itself, and the sandbox kills a worker that
+   has not answered half a second later and starts another (on Neo4j, whose transaction timeout
+   is checked lazily, the dropped connection ends the transaction); waiting for a worker counts against the
+   same deadline. Server threads never run a query: they wait on a pipe, so a query cannot hold
+   the interpreter that answers /health and /search.
+
+Every refusal is `QueryRefused` (400) and every deadline `QueryTimeout` (504), on both stores, so the
+HTTP routes and the CLI report them in one shape. LadybugDB allows a read-only open while this
+process holds the database read-write (measured with 0.22: a worker opened at store version N sees
+every write committed before it opened); a worker reopens the database when the store's version
+changes, so it answers from the graph as this process last wrote it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from graph.lexer import check_cypher, scan_sparql
+from graph.store import GraphStore
+from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+GRACE = 0.6  # seconds past a deadline before a silent worker is killed
+START_TIMEOUT = 120  # seconds a new worker may take to import, open the store and lock itself in
+MAX_REPLY_BYTES = 64 * 2**20
+ERRORS = {"query_refused": QueryRefused, "query_timeout": QueryTimeout, "store_unavailable": StoreUnavailable}
+
+
+class Worker:
+    """One jailed process and the pipe to it."""
+
+    def __init__(self, config: dict):
+        env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "graph.jail"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     cwd=ROOT, env=env, close_fds=True)
+        self._buffer = b""
+        self.killed = False
+        self.view_version = None  # the store version of the SPARQL view the worker holds
+        self.pending: float | None = None  # a load request awaiting its reply (sent at this time)
+        self.proc.stdin.write((json.dumps(config) + "\n").encode())
+        self.proc.stdin.flush()
+        hello = self.read(time.monotonic() + START_TIMEOUT)
+        if hello is None:
+            self.kill()
+            raise StoreUnavailable("the query worker did not start in time")
+        self.jail = hello.get("hello")
+        log.info("query worker %s: %s", self.proc.pid, self.jail)
+
+    @property
+    def alive(self) -> bool:
+        return not self.killed and self.proc.poll() is None
+
+    def send(self, request: dict) -> None:
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:  # it died while idle (killed from outside, or the engine crashed on reopening)
+            self.kill()
+            raise StoreUnavailable("a query worker stopped; another is starting: try again shortly",
+                                   errors={"retry": "later"}) from None
+
+    def read(self, deadline: float) -> dict | None:
+        """The next reply, or None if the deadline passed first. A dead worker raises QueryRefused."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                self.kill()
+                raise QueryRefused("the query stopped its worker (past its memory limit, or it crashed the engine)",
+                                   errors={"query": "worker stopped"})
+            self._buffer += chunk
+            if len(self._buffer) > MAX_REPLY_BYTES:
+                self.kill()
+                raise QueryRefused(f"the answer is larger than {MAX_REPLY_BYTES // 2**20} MiB", errors={"query": "too large"})
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def kill(self) -> None:
+        self.killed = True
+        if self.proc.poll() is None:
+            self.proc.kill()
+        # Reaped in the background: a loaded machine can take a while to tear a big process down,
+        # and the caller is answering a client whose deadline has come.
+        threading.Thread(target=self.proc.wait, name="sandbox-reap", daemon=True).start()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+class Pool:
+    """A few workers of one kind; a query takes an idle one or waits for one until its deadline."""
+
+    def __init__(self, config: dict, size: int, name: str):
+        self.config, self.size, self.name = config, size, name
+        self._idle: list[Worker] = []
+        self._live = 0  # idle, busy and starting
+        self._cond = threading.Condition()
+        self._closed = False
+        self._warm = False  # has a query been answered yet (see `ask`)
+        for _ in range(size):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        with self._cond:
+            if self._closed or self._live >= self.size:
+                return
+            self._live += 1
+
+        def start():
+            try:
+                worker = Worker(self.config)
+            except Exception:  # noqa: BLE001 - logged; the next query finds no worker and waits or times out
+                log.exception("starting a %s query worker failed", self.name)
+                with self._cond:
+                    self._live -= 1
+                    self._cond.notify_all()
+                return
+            self.give(worker)
+
+        threading.Thread(target=start, name=f"sandbox-{self.name}-start", daemon=True).start()
+
+    def take(self, deadline: float, timeout_ms: int) -> Worker:
+        with self._cond:
+            while not self._idle:
+                if self._live < self.size and not self._closed:
+                    self._cond.release()
+                    try:
+                        self._spawn()
+                    finally:
+                        self._cond.acquire()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise QueryTimeout(f"the query waited its whole limit of {timeout_ms} ms for a free query worker "
+                                       "(others were running)", errors={"timeout_ms": timeout_ms})
+                self._cond.wait(min(remaining, 1.0))
+            return self._idle.pop()
+
+    def give(self, worker: Worker) -> None:
+        with self._cond:
+            if worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._live -= 1
+                if worker.alive:
+                    worker.kill()
+            self._cond.notify_all()
+        if not worker.alive:
+            self._spawn()  # a replacement, started now rather than by the next query
+
+    def ask(self, request: dict, timeout_ms: int, version, sparql: bool = False) -> dict:
+        """The worker's reply to `request`, within `timeout_ms` (+ GRACE, then the worker is killed)."""
+        if not self._warm:
+            # The pool's first query waits for its start (and the SPARQL view) outside its own limit:
+            # a cold start is not the query's doing. Later, a worker killed at a deadline is
+            # replaced while others answer, and waiting for it counts against the query's limit.
+            worker = self.take(time.monotonic() + START_TIMEOUT, timeout_ms)
+            try:
+                if sparql:
+                    self._load(worker, version, time.monotonic() + START_TIMEOUT)
+            finally:
+                self.give(worker)
+            self._warm = True
+        start = time.monotonic()
+        deadline = start + timeout_ms / 1000 + GRACE
+        worker = self.take(deadline - GRACE, timeout_ms)
+        try:
+            if sparql and (worker.pending is not None or worker.view_version != version):
+                self._load(worker, version, deadline - GRACE)
+            left = int((deadline - GRACE - time.monotonic()) * 1000)
+            if left <= 0:
+                raise QueryTimeout.after(timeout_ms)
+            worker.send({**request, "timeout_ms": left, "version": version})
+            reply = worker.read(deadline)
+            if reply is None:
+                log.warning("query worker %s ran past its deadline of %d ms: killed", worker.proc.pid, timeout_ms)
+                worker.kill()
+                raise QueryTimeout.after(timeout_ms)
+            if not reply["ok"]:
+                raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
+            return reply
+        finally:
+            self.give(worker)
+
+    @staticmethod
+    def _load(worker: Worker, version, deadline: float) -> None:
+        """Have a SPARQL worker build its view of `version`; a build longer than the query's limit
+        goes on in the worker and the query is told to come back (503)."""
+        if worker.pending is None:
+            worker.send({"kind": "load", "sparql": True, "version": version})
+            worker.pending = time.monotonic()
+        reply = worker.read(deadline)
+        if reply is None:
+            raise StoreUnavailable(f"the SPARQL view of the graph is being built after a change "
+                                   f"({time.monotonic() - worker.pending:.0f} s so far); try again shortly",
+                                   errors={"retry": "later"})
+        worker.pending = None
+        if not reply["ok"]:
+            raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
+        worker.view_version = version
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+
+
+class Sandbox:
+    """Runs users' Cypher and SPARQL under the limits of `settings` (see the module docstring)."""
+
+    def __init__(self, store: GraphStore, settings, cypher_workers: int | None = None, sparql_workers: int = 1,
+                 check_text: bool = True):
+        self.store = store
+        self.settings = settings
+        self._config = {"settings": _worker_settings(store, settings), "memory_mb": settings.query_memory_mb,
+                        "endpoints": list(settings.sparql_endpoints), "check_text": check_text}
+        self.check_text = check_text  # off only in the tests that show the engine and the jail hold alone
+        workers = self._cypher_workers = cypher_workers or settings.query_workers
+        self._sparql_workers = sparql_workers
+        self._cypher: Pool | None = None
+        self._sparql: Pool | None = None
+        self._lock = threading.Lock()
+        self._waiters = ThreadPoolExecutor(max_workers=workers + sparql_workers + 4, thread_name_prefix="sandbox-wait")
+
+    def cypher(self, query: str, params: dict | None = None, max_rows: int | None = None, timeout_ms: int | None = None) -> dict:
+        """{rows, truncated} of a read-only Cypher query; QueryRefused or QueryTimeout otherwise."""
+        max_rows = max_rows or self.settings.max_rows
+        timeout_ms = timeout_ms or self.settings.query_timeout_ms
+        if self.check_text:
+            check_cypher(query)
+        _check_params(params or {})
+        reply = self._pool("cypher").ask({"kind": "cypher", "query": query, "params": params or {}, "max_rows": max_rows},
+                                 timeout_ms, self.store.version)
+        return {"rows": reply["rows"], "truncated": reply["truncated"]}
+
+    def sparql(self, text: str, result_format: str = "json", timeout_ms: int | None = None, max_rows: int | None = None,
+               endpoints: frozenset[str] = frozenset(), default_graphs: list[str] | None = None,
+               named_graphs: list[str] | None = None) -> tuple[str, bytes]:
+        """Media type and body of a SPARQL query's answer (`result_format` a name of graph/results.py)."""
+        if self.check_text:
+            scan_sparql(text, allow_service=bool(endpoints))
+        reply = self._pool("sparql").ask({"kind": "sparql", "query": text, "format": result_format,
+                                  "max_rows": max_rows or self.settings.max_rows, "endpoints": sorted(endpoints),
+                                  "default_graphs": default_graphs or [], "named_graphs": named_graphs or []},
+                                 timeout_ms or self.settings.query_timeout_ms, self.store.version, sparql=True)
+        return reply["media"], reply["body"].encode("utf-8")
+
+    def _pool(self, kind: str) -> Pool:
+        with self._lock:
+            if kind == "cypher" and self._cypher is None:
+                self._cypher = Pool(self._config, self._cypher_workers, "cypher")
+            if kind == "sparql" and self._sparql is None:
+                self._sparql = Pool(self._config, self._sparql_workers, "sparql")
+            return self._cypher if kind == "cypher" else self._sparql
+
+    def start(self, sparql: bool = True) -> None:
+        """Start the workers now (a server at start-up) rather than on the first query."""
+        self._pool("cypher")
+        if sparql:
+            self._pool("sparql")
+
+    async def cypher_async(self, *args, **kwargs) -> dict:
+        """`cypher` on a waiting thread of the sandbox's own, not one of the server's request threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._waiters, functools.partial(self.cypher, *args, **kwargs))
+
+    async def sparql_async(self, *args, **kwargs) -> tuple[str, bytes]:
+        return await asyncio.get_running_loop().run_in_executor(self._waiters, functools.partial(self.sparql, *args, **kwargs))
+
+    def close(self) -> None:
+        for pool in (self._cypher, self._sparql):
+            if pool is not None:
+                pool.close()
+        self._waiters.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _worker_settings(store: GraphStore, settings) -> dict:
+    out = {"store": store.name, "base_iri": settings.base_iri, "graph_buffer_mb": settings.query_buffer_mb,
+           "data_dir": str(Path(getattr(store, "path", settings.graph_path)).resolve().parent)}
+    if store.name == "neo4j":
+        out.update({"NEO4J_URI": settings.neo4j_uri, "NEO4J_USER": settings.neo4j_user,
+                    "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(), "NEO4J_DATABASE": settings.neo4j_database})
+    return out
+
+
+def _check_params(params: dict) -> None:
+    try:
+        json.dumps(params)
+    except (TypeError, ValueError, RecursionError) as e:
+        raise QueryRefused(f"parameters must be JSON values: {e}", errors={"params": str(e)}) from None
+
+
+def describe(error: IopcKgError) -> str:
+    """One line for the CLI: the code and the message."""
+    return f"{error.code}: {error.message}"

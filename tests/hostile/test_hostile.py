@@ -1,0 +1,336 @@
+"""The hostile corpus (tests/hostile/queries.yaml) against the query sandbox, on each store and on a
+real server: no file read or written, no graph change, no outbound connection, and every query
+answered with a clear refusal (400) or timeout (504) within its deadline + 1 s.
+
+A file read is caught by inotify on the canary (any open), a write by the `{out}` path appearing, a
+connection by a listener on loopback that counts what it accepts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from api.settings import Settings
+from graph.sandbox import Sandbox
+from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
+from tests.conftest import SAMPLES, STORES, fresh_store, served, store_env, store_settings
+from tests.graph.conftest import empty_store, store  # noqa: F401 - the store fixtures, over both stores
+
+CORPUS = yaml.safe_load((Path(__file__).parent / "queries.yaml").read_text())
+TIMEOUT_MS = 1500
+SECRET = "canary-7f3a9c-not-for-queries"
+
+
+class Listener:
+    """A TCP listener on loopback that records every connection made to it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+class Canary:
+    """A file with a secret in it, watched with inotify: `opened` counts every open of it."""
+
+    IN_ACCESS, IN_OPEN = 0x1, 0x20
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.write_text(f"{SECRET}:x:0:0\n")
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK)
+        assert self.fd >= 0, "inotify is needed to watch the canary"
+        assert self.libc.inotify_add_watch(self.fd, str(path).encode(), self.IN_OPEN | self.IN_ACCESS) >= 0
+
+    @property
+    def opened(self) -> int:
+        n = 0
+        try:
+            data = os.read(self.fd, 65536)
+        except BlockingIOError:
+            return 0
+        while data:
+            _, mask, _, length = struct.unpack_from("iIII", data)
+            n += 1
+            data = data[16 + length:]
+        return n
+
+    def close(self):
+        os.close(self.fd)
+
+
+@pytest.fixture
+def listener():
+    one = Listener()
+    yield one
+    one.close()
+
+
+@pytest.fixture
+def canary(tmp_path):
+    one = Canary(tmp_path / "canary.csv")
+    yield one
+    one.close()
+
+
+def fill(query: str, canary: Canary, out: Path, port: int) -> str:
+    return query.replace("{canary}", str(canary.path)).replace("{out}", str(out)).replace("{port}", str(port))
+
+
+def sandbox_settings(store, tmp_path, request) -> Settings:
+    data = store.path.parent if store.name == "embedded" else tmp_path
+    return store_settings(store.name, data, request, query_timeout_ms=TIMEOUT_MS)
+
+
+def check_answer(entry: dict, run) -> None:
+    """Run one query; it must be refused (400), or stopped (504) where the entry allows it, in time."""
+    expect = entry.get("expect", "query_refused")
+    start = time.monotonic()
+    try:
+        run()
+        outcome = "ok"
+    except QueryRefused:
+        outcome = "query_refused"
+    except QueryTimeout:
+        outcome = "query_timeout"
+    elapsed = time.monotonic() - start
+    assert elapsed < TIMEOUT_MS / 1000 + 1, f"{entry['id']} took {elapsed:.1f} s"
+    if expect == "any":
+        assert outcome in ("query_refused", "query_timeout", "ok"), entry["id"]
+    else:
+        assert outcome == expect, f"{entry['id']}: {outcome}, not {expect}"
+
+
+def assert_nothing_escaped(store, before, canary, listener, out):
+    assert store.counts() == before, "a hostile query changed the graph"
+    assert canary.opened == 0, "a hostile query opened the canary file"
+    assert listener.connections == 0, "a hostile query connected out"
+    assert not out.exists(), "a hostile query wrote a file"
+
+
+def started(sandbox: Sandbox, sparql: bool = False) -> Sandbox:
+    """Workers up before the clock starts: the tests time queries, not interpreter start-up."""
+    sandbox.start(sparql=sparql)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if sparql:
+                sandbox.sparql("ASK { ?s ?p ?o }", timeout_ms=60_000)
+            else:
+                sandbox.cypher("RETURN 1 AS one", timeout_ms=60_000)
+            return sandbox
+        except (QueryTimeout, StoreUnavailable):
+            assert time.monotonic() < deadline, "the query workers did not start"
+            time.sleep(0.5)
+
+
+def test_the_corpus_is_big_enough():
+    assert len(CORPUS["cypher"]) + len(CORPUS["sparql"]) >= 60
+    ids = [e["id"] for e in CORPUS["cypher"] + CORPUS["sparql"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_hostile_cypher_is_refused_or_stopped_on_each_store(store, tmp_path, canary, listener, request):
+    out = tmp_path / "written.csv"
+    before = store.counts()
+    with started(Sandbox(store, sandbox_settings(store, tmp_path, request))) as sandbox:
+        for entry in CORPUS["cypher"]:
+            check_answer(entry, lambda: sandbox.cypher(fill(entry["query"], canary, out, listener.port)))
+            if entry.get("expect") == "any":
+                started(sandbox)
+        started(sandbox)  # a worker killed at its deadline is replaced (in about 2 s)
+        assert sandbox.cypher("MATCH (f:Force {id: 'essex'}) RETURN f.name AS name")["rows"] == [{"name": "Essex Police"}]
+    assert_nothing_escaped(store, before, canary, listener, out)
+
+
+def test_hostile_sparql_is_refused_or_stopped_on_each_store(store, tmp_path, canary, listener, request):
+    out = tmp_path / "written.csv"
+    before = store.counts()
+    with started(Sandbox(store, sandbox_settings(store, tmp_path, request)), sparql=True) as sandbox:
+        for entry in CORPUS["sparql"]:
+            text = fill(entry["query"], canary, out, listener.port)
+            check_answer(entry, lambda: sandbox.sparql(text, timeout_ms=TIMEOUT_MS))
+            if entry.get("expect") == "any":
+                started(sandbox, sparql=True)  # a worker killed at its deadline is replaced, view and all
+        started(sandbox, sparql=True)
+        media, body = sandbox.sparql("ASK { ?s ?p ?o }")
+        assert b"true" in body
+    assert_nothing_escaped(store, before, canary, listener, out)
+
+
+@pytest.mark.parametrize("entry", [e for e in CORPUS["cypher"] if any(w in e["query"] for w in ("{canary}", "{out}", "{port}", "CREATE", "COMMIT"))],
+                         ids=lambda e: e["id"])
+def test_the_jail_holds_without_the_text_check(entry, tmp_path_factory, canary, listener, request):
+    """Embedded: with the tokenizer switched off, the read-only engine and the jailed process alone
+    still stop every file, write and network attack (they may answer or fail; nothing escapes)."""
+    store, sandbox = _unchecked(tmp_path_factory)
+    out = tmp_path_factory.mktemp("out") / "written.csv"
+    before = store.counts()
+    try:
+        sandbox.cypher(fill(entry["query"], canary, out, listener.port), timeout_ms=TIMEOUT_MS)
+    except (QueryRefused, QueryTimeout):
+        pass
+    assert_nothing_escaped(store, before, canary, listener, out)
+
+
+_UNCHECKED: dict = {}
+
+
+def _unchecked(tmp_path_factory):
+    """One embedded store with the samples and one unchecked sandbox over it, for the whole module."""
+    if not _UNCHECKED:
+        from graph.open import open_store
+        from ingest.pipeline import parse_paths
+
+        data = tmp_path_factory.mktemp("unchecked")
+        settings = Settings(data_dir=data, query_timeout_ms=TIMEOUT_MS, _env_file=None)
+        store = open_store(settings)
+        store.ensure_schema()
+        store.write_cases(parse_paths([SAMPLES]).cases)
+        _UNCHECKED["store"] = store
+        _UNCHECKED["sandbox"] = started(Sandbox(store, settings, cypher_workers=1, check_text=False))
+    return _UNCHECKED["store"], _UNCHECKED["sandbox"]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def server(request, tmp_path_factory):
+    data = tmp_path_factory.mktemp("served")
+    settings = store_settings(request.param, data, request)
+    fresh_store(settings).close()  # a Neo4j database is shared by the session: emptied first
+    env = {**store_env(settings), "IOPC_KG_QUERY_TIMEOUT_MS": str(TIMEOUT_MS)}
+    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data)]
+    subprocess.run([*cli, "ingest", str(SAMPLES)], check=True, capture_output=True, env={**os.environ, **env})
+    with served(data, env=env) as (base, proc, _):
+        deadline = time.monotonic() + 300  # workers up and the SPARQL view built before timing (the first
+        while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }",  # query waits for the cold start)
+                         headers={"content-type": "application/sparql-query"}, timeout=300).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        yield base
+
+
+def ready(base: str, kind: str) -> None:
+    """Until the server answers an ordinary query of this kind again (a killed worker was replaced)."""
+    deadline = time.monotonic() + 120
+    while True:
+        if kind == "cypher":
+            r = httpx.post(f"{base}/query/cypher", json={"query": "RETURN 1 AS one"}, timeout=30)
+        else:
+            r = httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"}, timeout=30)
+        if r.status_code == 200:
+            return
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.5)
+
+
+def test_hostile_queries_against_a_real_server(server, tmp_path, canary, listener):
+    out = tmp_path / "written.csv"
+    stats = httpx.get(f"{server}/stats").json()
+    for kind, route in (("cypher", "/query/cypher"), ("sparql", "/sparql")):
+        for entry in CORPUS[kind]:
+            text = fill(entry["query"], canary, out, listener.port)
+            start = time.monotonic()
+            if kind == "cypher":
+                r = httpx.post(f"{server}{route}", json={"query": text}, timeout=30)
+            else:
+                r = httpx.post(f"{server}{route}", content=text.encode(), headers={"content-type": "application/sparql-query"}, timeout=30)
+            elapsed = time.monotonic() - start
+            assert elapsed < TIMEOUT_MS / 1000 + 1, f"{entry['id']} took {elapsed:.1f} s"
+            expect = entry.get("expect", "query_refused")
+            if expect == "any":
+                ready(server, kind)  # each attack is timed alone, not behind the last one's replacement worker
+            if r.status_code == 200:
+                assert expect in ("ok", "any"), f"{entry['id']} was answered"
+                continue
+            body = r.json()
+            assert set(body) == {"status", "code", "message", "details"}, entry["id"]
+            assert r.status_code in (400, 504), f"{entry['id']}: {r.status_code} {body}"
+            assert body["code"] in ("query_refused", "query_timeout")
+            if expect != "any":
+                assert body["code"] == expect, f"{entry['id']}: {body}"
+    assert httpx.get(f"{server}/stats").json()["counts"] == stats["counts"]
+    assert canary.opened == 0 and listener.connections == 0 and not out.exists()
+    assert httpx.get(f"{server}/health").status_code == 200
+
+
+def test_a_backtracking_regex_does_not_stall_health(server):
+    """The regex of issue 14 took 11.7 s and held /health for 11.2 s; on RE2 it is linear."""
+    ready(server, "sparql")
+    query = 'SELECT ?x WHERE { VALUES ?x { "' + "a" * 5000 + '!" } FILTER regex(?x, "^(a+)+$") }'
+    answers = {}
+
+    def ask():
+        answers["sparql"] = httpx.post(f"{server}/sparql", content=query, headers={"content-type": "application/sparql-query"}, timeout=30)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    slowest = 0.0
+    while thread.is_alive():
+        start = time.monotonic()
+        assert httpx.get(f"{server}/health", timeout=10).status_code == 200
+        slowest = max(slowest, time.monotonic() - start)
+        time.sleep(0.05)
+    thread.join()
+    assert answers["sparql"].status_code == 200
+    assert slowest < 1.0
+
+
+def test_cli_cypher_refusals_are_one_line_not_a_traceback(tmp_path):
+    data = tmp_path / "data"
+    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data)]
+    subprocess.run([*cli, "ingest", str(SAMPLES / "essex-police-2025-05.txt")], check=True, capture_output=True)
+    for query in ("RETURN 1; RETURN 2", "/* ' */ COMMIT; CREATE (f:Force {id:'pwned'}) RETURN f.id /* ' */", "RETURN 'open"):
+        r = subprocess.run([*cli, "cypher", query], capture_output=True, text=True)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith("Error: query_refused: "), r.stderr
+
+
+@pytest.mark.parametrize("query", [
+    "MATCH (f:Force)-[:USES]->(p:Programme {id: $id}) RETURN f.name",
+    'MATCH (r:Recommendation) WHERE r.status IN ["accepted", "not_accepted"] RETURN r.status AS s, count(*) AS n ORDER BY n DESC SKIP 1 LIMIT 5',
+    'OPTIONAL MATCH (a)-[e]->(b) WITH a, count(e) AS d WHERE d > 2 RETURN a.id UNION ALL RETURN "x" AS id',
+    'MATCH p = (a:Force {id: "essex"})-[* SHORTEST 1..4]-(b:Force {id: "kent"}) RETURN length(p)',
+    'MATCH (f:Force) RETURN f {.id, .name} AS m, CASE WHEN f.id STARTS WITH "e" THEN 1 ELSE 0 END AS e',
+    'RETURN date("2024-01-01") + duration({days: 3}) AS d, date.truncate("month", date()) AS m',
+    'MATCH (n) WHERE n.name =~ "(?i).*police.*" AND NOT n.id IS NULL RETURN DISTINCT labels(n), exists { (n)-->() }',
+    "UNWIND [1,2,3] AS x RETURN [y IN range(1, x) WHERE y % 2 = 0 | y * 2] AS l, reduce(s = 0, z IN [1,2] | s + z) AS r",
+    "MATCH (c:`Case`) RETURN c.id  // the cases, 'quoted'\n LIMIT 2;",
+    "MATCH (f:Force) WHERE f.name = 'CREATE ; LOAD /* not a comment */' RETURN f.id",
+])
+def test_ordinary_read_queries_pass_the_text_check(query):
+    from graph.lexer import check_cypher
+
+    check_cypher(query)
