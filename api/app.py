@@ -16,7 +16,7 @@ from api.deps import Services, warm_in_background
 from api.routes import admin, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
-from ingest.load import reindex
+from ingest.load import needs_repair, repair
 from search.index import SearchIndex
 from search.query import Engine
 
@@ -60,10 +60,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if not settings.read_only:
             store.ensure_schema()
         index = SearchIndex(settings.index_dir)
-        if not settings.read_only and index.doc_count() == 0 and store.counts().get("Case"):
-            # The index was lost or built by an older release: rebuild it from the graph.
-            log.warning("the search index is empty but the graph is not; rebuilding the index from the graph")
-            reindex(store, index)
+        if not settings.read_only:
+            # An ingest that died (SIGKILL mid-upload) left its uploads and maybe an index behind the
+            # graph; an index lost or built by an older release is empty. Both are put right here,
+            # before the first request, and logged.
+            clean_uploads(settings.uploads_dir)
+            repair(store, index)
+        elif needs_repair(store, index):
+            log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
+                        "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", needs_repair(store, index))
         app.state.services = Services(settings, store, index, Engine(index))
         quiet_collector()
         warm_in_background(app.state.services.engine)
@@ -114,6 +119,16 @@ class SafeHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def clean_uploads(directory) -> None:
+    """Remove what uploads an ingest left behind when its process died (each request removes its own)."""
+    import shutil
+
+    if directory.is_dir() and any(directory.iterdir()):
+        log.warning("removing uploads left by an ingest that did not finish, in %s", directory.name)
+        for entry in directory.iterdir():
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
 
 def quiet_collector() -> None:

@@ -43,5 +43,9 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
     @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
     def ingest_log(self) -> Path:
         return self.data_dir / "last-ingest.json"
