@@ -3,6 +3,10 @@ graph and the index, the two agree, and re-running the ingest reaches the state 
 
 Each round starts `iopc-kg ingest` on a generated corpus (our JSONL record files), kills it after a
 random delay that falls in parsing, graph writes or index writes, then opens what is on disk.
+
+The HTTP rounds do the same to a real server process (`iopc-kg serve` with an API key) during a
+`POST /ingest` of the corpus, then start the server again: its start must repair the index (and say
+so in its log) and remove the dead request's uploads, so that graph and index agree exactly.
 """
 
 from __future__ import annotations
@@ -13,17 +17,24 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.settings import Settings
 from graph.open import open_store
 from ingest.generator import generate
+from ingest.load import PENDING
 from search.index import SearchIndex
+from tests.conftest import served
 
 ROUNDS = int(os.environ.get("IOPC_KG_CRASH_ROUNDS", "8"))
+HTTP_ROUNDS = int(os.environ.get("IOPC_KG_HTTP_CRASH_ROUNDS", "2"))
+HTTP_FILES = 6  # of the corpus's 15 (600 cases): each round starts a server twice, the cost that counts
+KEY = "crash-test-key"
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +80,18 @@ def state(data: Path) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
     return graph, indexed, counts
 
 
-def test_sigkill_at_random_points_never_leaves_half_cases(tmp_path, corpus):
-    clean = tmp_path / "clean"
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory, corpus):
+    """The state of one uninterrupted command-line ingest of the corpus."""
+    clean = tmp_path_factory.mktemp("clean")
     assert ingest(clean, corpus).wait(timeout=600) == 0
     expected_graph, expected_index, expected_counts = state(clean)
     assert len(expected_graph) == 1500 and expected_index == expected_graph
+    return expected_graph, expected_index, expected_counts
+
+
+def test_sigkill_at_random_points_never_leaves_half_cases(tmp_path, corpus, clean_run):
+    expected_graph, expected_index, expected_counts = clean_run
 
     rng = random.Random(int(os.environ.get("IOPC_KG_CRASH_SEED", "1")))
     data = tmp_path / "crashed"
@@ -91,3 +109,64 @@ def test_sigkill_at_random_points_never_leaves_half_cases(tmp_path, corpus):
     assert final.wait(timeout=600) == 0, final.stderr.read().decode()[-3000:]
     graph, indexed, counts = state(data)
     assert graph == expected_graph and indexed == expected_index and counts == expected_counts
+
+
+def post_corpus(base: str, corpus: Path, outcome: dict, files: int = HTTP_FILES) -> None:
+    """POST corpus files to /ingest in one request; record the answer or the broken connection."""
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in sorted(corpus.glob("*.jsonl"))[:files]]
+    try:
+        outcome["response"] = httpx.post(f"{base}/ingest", files=files, headers={"X-API-Key": KEY}, timeout=600)
+    except httpx.TransportError as e:  # the server died under the request
+        outcome["error"] = e
+
+
+def test_sigkill_of_the_server_during_an_http_ingest_is_repaired_at_the_next_start(tmp_path, corpus, clean_run):
+    ids = {json.loads(line)["id"] for p in sorted(corpus.glob("*.jsonl"))[:HTTP_FILES] for line in p.read_text().splitlines()}
+    expected_graph = {cid: h for cid, h in clean_run[0].items() if cid in ids}
+    rng = random.Random(int(os.environ.get("IOPC_KG_CRASH_SEED", "1")))
+    env = {"IOPC_KG_API_KEY": KEY}
+    disagreed = 0
+    for round_ in range(HTTP_ROUNDS):
+        data = tmp_path / f"served-{round_}"
+        with served(data, env=env) as (base, server, _cli):
+            # A graph and an index that already hold cases (a start that finds the index empty
+            # rebuilds it whole: that path alone would hide a missing repair).
+            outcome: dict = {}
+            post_corpus(base, corpus, outcome, files=1)
+            before = outcome["response"].json()["written"]
+            assert before == 100, outcome["response"].text[-2000:]
+            request = threading.Thread(target=post_corpus, args=(base, corpus, outcome))
+            request.start()
+            # Wait for a condition, not a time: the first batch of cases is in the graph (the index
+            # commits at the end). Then kill at a random point of what follows: more graph
+            # batches, the index writes and commit, or the answer.
+            deadline = time.monotonic() + 300
+            while request.is_alive() and httpx.get(f"{base}/stats", timeout=60).json()["counts"]["Case"] <= before:
+                assert time.monotonic() < deadline, "the ingest wrote nothing in 300 s"
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 1.0))
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=60)
+            request.join(timeout=60)
+            assert not request.is_alive()
+        graph, indexed, _ = state(data)  # whole cases only, and the index never ahead of the graph
+        marker_left = bool(list((data / "index").glob(f"{PENDING}*")))
+        behind = indexed != graph
+        disagreed += behind
+        with served(data, env=env) as (base, _server, _cli):
+            assert httpx.get(f"{base}/health", timeout=30).json()["status"] == "ok"
+        log = _server.stderr.read()
+        graph, indexed, _ = state(data)
+        assert indexed == graph, "graph and index disagree after a restart"
+        assert not list((data / "uploads").iterdir()), "a dead request's uploads were kept"
+        assert not list((data / "index").glob(f"{PENDING}*"))
+        if marker_left or behind:
+            assert "repaired the search index" in log, log[-3000:]
+    assert disagreed, "no round left the index behind the graph: the kills came too late to test the repair"
+    with served(data, env=env) as (base, _server, _cli):
+        outcome = {}
+        post_corpus(base, corpus, outcome)
+        assert outcome["response"].status_code == 200, outcome["response"].text[-2000:]
+        assert outcome["response"].json()["failures"] == []
+    graph, indexed, counts = state(data)
+    assert graph == expected_graph and indexed == graph and counts["Case"] == len(ids)
