@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import errors
-from api.deps import Services, warm_in_background
+from api.deps import Services, key_refusal, warm_in_background
 from api.routes import admin, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
@@ -79,7 +80,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             index.close()
             store.close()
 
+    # /docs and /redoc are served by api/routes/web.py from vendored files, under a CSP (FastAPI's
+    # own pages load unpinned scripts from a CDN: blank offline, and no integrity check).
     app = FastAPI(title="iopc-kg", version="0.2.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   license_info={"name": "Code: MIT; IOPC pages: Open Government Licence v3.0"})
     if services is not None:
         app.state.services = services
@@ -89,7 +93,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                            allow_headers=["X-API-Key", "Content-Type", "Accept"])
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, ingest_limit=settings.max_ingest_bytes)
+    app.add_middleware(WriteGate)
     app.add_middleware(SafeHeaders)
+    # Outermost: a request whose Host is not this service's (DNS rebinding: a page on evil.example
+    # whose name now resolves to 127.0.0.1) is refused before anything else runs.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts())
     for module in (search, entities, patterns, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
@@ -143,6 +151,32 @@ def quiet_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+
+
+WRITE_PATHS = {"/ingest"}
+
+
+class WriteGate:
+    """Write routes check the API key from the headers before a byte of the body is read: a large
+    upload without the key is answered 401 at once, not after the server has taken it all in (pure
+    ASGI, like SafeHeaders). The route's own dependency checks again."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") not in WRITE_PATHS:
+            return await self.app(scope, receive, send)
+        services = getattr(scope["app"].state, "services", None)
+        if services is None:
+            return await self.app(scope, receive, send)
+        refusal = key_refusal(services.settings, dict(scope["headers"]).get(b"x-api-key"))
+        if refusal is None:
+            return await self.app(scope, receive, send)
+        status, message = refusal
+        headers = {"Connection": "close"} | ({"WWW-Authenticate": "X-API-Key"} if status == 401 else {})
+        response = errors.error_response(status, "unauthorized" if status == 401 else "forbidden", message, headers=headers)
+        await response(scope, receive, send)
 
 
 class _TooLarge(Exception):

@@ -62,12 +62,23 @@ IndexDep = Annotated[SearchIndex, Depends(_index)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 
 
-def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The API key configured as IOPC_KG_API_KEY.")] = None) -> None:
-    """Write routes: refused unless a key is configured and this request carries it (compared in constant time)."""
+def key_refusal(settings: Settings, x_api_key: str | bytes | None) -> tuple[int, str] | None:
+    """Why a write is refused (status, message), or None: no key configured (403), or this request
+    does not carry it (401; compared in constant time)."""
     if settings.api_key is None or not settings.api_key.get_secret_value():
-        raise HTTPException(403, "writes over HTTP are disabled: no API key is configured (IOPC_KG_API_KEY)")
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), settings.api_key.get_secret_value().encode()):
-        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"})
+        return 403, "writes over HTTP are disabled: no API key is configured (IOPC_KG_API_KEY)"
+    sent = x_api_key.encode("latin-1", "replace") if isinstance(x_api_key, str) else x_api_key
+    if sent is None or not hmac.compare_digest(sent, settings.api_key.get_secret_value().encode()):
+        return 401, "a valid X-API-Key header is required"
+    return None
+
+
+def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The API key configured as IOPC_KG_API_KEY.")] = None) -> None:
+    """Write routes: refused unless a key is configured and this request carries it. `api.app.WriteGate`
+    makes the same check before the body is read; this is the route's own line."""
+    refusal = key_refusal(settings, x_api_key)
+    if refusal is not None:
+        raise HTTPException(refusal[0], refusal[1], headers={"WWW-Authenticate": "X-API-Key"} if refusal[0] == 401 else None)
 
 
 ApiKeyDep = Depends(require_api_key)

@@ -34,16 +34,34 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
-def csv_response(rows: list[dict], filename: str) -> Response:
-    flat = [flatten(r) for r in rows]
+# OWASP, "CSV Injection": a cell that begins with one of these is read by Excel, LibreOffice and
+# Google Sheets as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3+cmd|...`). Text from the pages and
+# uploads reaches these cells, so such a cell gets a leading apostrophe and is shown as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A CSV cell that no spreadsheet runs as a formula; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows (nested values flattened) as CSV with a header, every text cell neutralised."""
+    flat = [{k: safe_cell(v) for k, v in flatten(r).items()} for r in rows]
     columns: list[str] = []
     for r in flat:
         columns += [c for c in r if c not in columns]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns or ["empty"], extrasaction="ignore")
+    writer = csv.DictWriter(buf, fieldnames=[safe_cell(c) for c in columns] or ["empty"], extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(flat)
-    return Response(buf.getvalue(), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    writer.writerows({safe_cell(k): v for k, v in r.items()} for r in flat)
+    return buf.getvalue()
+
+
+def csv_response(rows: list[dict], filename: str) -> Response:
+    return Response(csv_text(rows), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 
 
 def to_networkx(graph: dict) -> nx.Graph:

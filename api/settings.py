@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port the API server listens on.")
     api_key: SecretStr | None = Field(None, description="When set, ingest over HTTP is allowed with this key (header `X-API-Key`); otherwise every route is read-only.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
+    trusted_hosts: list[str] = Field(["127.0.0.1", "localhost"], description="Host names the server answers to (the `Host` header; `*.example.org` wildcards; `*` for any). The served `host` is added unless it is 0.0.0.0. Any other Host gets 400, which stops DNS rebinding; behind a proxy or on 0.0.0.0, list the names clients use. In the environment, a JSON list (see docs/settings.md).")
     query_timeout_ms: int = Field(5000, description="Time limit for Cypher and pattern queries, in milliseconds.")
     max_rows: int = Field(1000, description="Row cap for the read-only Cypher endpoint.")
     max_page_size: int = Field(100, description="Largest page size for lists and search.")
@@ -33,6 +34,13 @@ class Settings(BaseSettings):
     graph_buffer_mb: int = Field(1024, ge=64, description="Page cache of the embedded graph, in MiB, per process (LadybugDB's own default is 80% of the machine's memory).")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body for every route but `POST /ingest` (Cypher, SPARQL); larger gets 413.")
     max_ingest_bytes: int = Field(104_857_600, ge=1024, description="Largest request body for `POST /ingest` (each file is also capped at 20 MB); larger gets 413.")
+
+    def allowed_hosts(self) -> list[str]:
+        """`trusted_hosts` and the address served, for Starlette's TrustedHostMiddleware."""
+        hosts = list(self.trusted_hosts)
+        if self.host not in ("0.0.0.0", "::", "") and self.host not in hosts:
+            hosts.append(self.host)
+        return hosts
 
     @property
     def graph_path(self) -> Path:

@@ -88,7 +88,7 @@ def app(api_settings, services):
 
 @pytest.fixture(scope="module")
 def client(app):
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:  # a trusted host (settings.trusted_hosts)
         yield c
 
 
