@@ -57,10 +57,10 @@ class Neo4jStore(GraphStore):
 
     def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
         timeout_ms = timeout_ms or self.timeout_ms
-        q = neo4j.Query(query, timeout=(timeout_ms / 1000) if timeout_ms else None)
 
+        @neo4j.unit_of_work(timeout=(timeout_ms / 1000) if timeout_ms else None)
         def work(tx):
-            return [{k: self._value(v) for k, v in record.items()} for record in tx.run(q, params or {})]
+            return [{k: self._value(v) for k, v in record.items()} for record in tx.run(query, params or {})]
 
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
@@ -104,14 +104,13 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         with self.driver.session(database=self.database) as session:
-            session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
 
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
-        q = neo4j.Query(query, timeout=timeout_ms / 1000)
-
+        @neo4j.unit_of_work(timeout=timeout_ms / 1000)
         def work(tx):
             rows = []
-            for record in tx.run(q, params):
+            for record in tx.run(query, params):
                 rows.append({k: self._value(v) for k, v in record.items()})
                 if len(rows) >= max_rows:
                     break

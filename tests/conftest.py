@@ -5,9 +5,15 @@
 - `sample_cases`: the sample corpus parsed and merged (session-wide; treat as read-only).
 - `seed_path`: the real seed page in ../shared/seeds when present, else its copy in samples/.
 - `settings`: a Settings pointing at a fresh temporary data directory; build your own for others.
-- `services`, `app`, `client`, `api_settings` (module-wide): the sample corpus ingested into a real
-  embedded store and a real Whoosh index in a temporary data directory, the app over them
-  (`create_app(settings, services)`) and a TestClient (no server process). Read-only tests share them.
+- `services`, `app`, `client`, `api_settings` (module-wide, once per store): the sample corpus ingested
+  into a real store (embedded, then Neo4j) and a real Whoosh index in a temporary data directory, the
+  app over them (`create_app(settings, services)`) and a TestClient (no server process). Read-only
+  tests share them.
+- `neo4j_uri` (session): a Neo4j 5 server for the Neo4j leg: `NEO4J_URI` when set (a server of your
+  own; point it at a scratch database, the tests clear it), else the test server this session starts
+  (tests/neo4j_server.py). Without Java or Maven the Neo4j leg skips and says why, except in CI
+  (CI=true), where it must run: the run fails with the reason instead.
+- `store_settings(kind, data_dir, request)`: Settings for a store of either kind.
 """
 
 from __future__ import annotations
@@ -35,9 +41,99 @@ from graph.open import open_store
 from ingest.load import ingest_paths
 from search.index import SearchIndex
 from search.query import Engine
+from tests import neo4j_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+STORES = ["embedded", "neo4j"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+# -- the Neo4j leg ------------------------------------------------------------------------------------
+
+_neo4j_server: dict = {}
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri():
+    if os.environ.get("NEO4J_URI"):
+        _neo4j_server["where"] = f"NEO4J_URI={os.environ['NEO4J_URI']}"
+        yield os.environ["NEO4J_URI"]
+        return
+    try:
+        server = neo4j_server.start()
+    except neo4j_server.Unavailable as e:
+        if IN_CI:
+            pytest.fail(f"CI runs the Neo4j leg and its server could not start: {e}", pytrace=False)
+        pytest.skip(f"no Neo4j for the Neo4j leg ({e}); set NEO4J_URI to use a server of your own")
+    _neo4j_server["where"] = f"Neo4j {server.version} Community started by the tests at {server.uri}"
+    try:
+        yield server.uri
+    finally:
+        server.stop()
+
+
+def store_settings(kind: str, data_dir: Path, request, **extra) -> Settings:
+    """Settings for a store of `kind` with its data (for Neo4j: the search index) under `data_dir`."""
+    if kind == "neo4j":
+        extra = {"store": "neo4j", "NEO4J_URI": request.getfixturevalue("neo4j_uri"),
+                 "NEO4J_USER": os.environ.get("NEO4J_USER", "neo4j"),
+                 "NEO4J_PASSWORD": os.environ.get("NEO4J_PASSWORD", ""), **extra}
+    return Settings(data_dir=data_dir, _env_file=None, **extra)
+
+
+def fresh_store(settings: Settings):
+    """An open store of the settings' kind, emptied (a Neo4j database is shared by the session)."""
+    store = open_store(settings)
+    if settings.store == "neo4j":
+        store.clear()
+    store.ensure_schema()
+    return store
+
+
+def store_env(settings: Settings) -> dict:
+    """The environment that points a CLI or server process at the settings' store."""
+    if settings.store != "neo4j":
+        return {}
+    return {"IOPC_KG_STORE": "neo4j", "NEO4J_URI": settings.neo4j_uri, "NEO4J_USER": settings.neo4j_user,
+            "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if spec and "neo4j" in spec.params.values():
+            item.add_marker(pytest.mark.neo4j)
+
+
+_neo4j_outcomes: dict[str, list[str]] = {"passed": [], "failed": [], "skipped": []}
+
+
+def pytest_runtest_logreport(report):
+    if "neo4j" not in report.keywords:
+        return
+    if report.when == "call" or report.outcome != "passed":
+        if report.when == "teardown" and report.outcome == "passed":
+            return
+        _neo4j_outcomes[report.outcome].append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    ran = {k: len(v) for k, v in _neo4j_outcomes.items()}
+    if not any(ran.values()):
+        return
+    where = _neo4j_server.get("where", "no server")
+    terminalreporter.write_line(f"Neo4j leg ({where}): {ran['passed']} passed, {ran['failed']} failed, "
+                                f"{ran['skipped']} skipped; the same tests ran on the embedded store.")
+    if IN_CI and ran["skipped"]:
+        terminalreporter.write_line("CI requires the Neo4j leg: these skipped:")
+        for nodeid in _neo4j_outcomes["skipped"][:20]:
+            terminalreporter.write_line(f"  {nodeid}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if IN_CI and _neo4j_outcomes["skipped"] and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -66,14 +162,14 @@ def settings(tmp_path) -> Settings:
     return Settings(data_dir=tmp_path / "data", _env_file=None)
 
 
-@pytest.fixture(scope="module")
-def api_settings(tmp_path_factory):
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+@pytest.fixture(scope="module", params=STORES)
+def api_settings(request, tmp_path_factory):
+    return store_settings(request.param, tmp_path_factory.mktemp("data"), request)
 
 
 @pytest.fixture(scope="module")
 def services(api_settings):
-    store = open_store(api_settings)
+    store = fresh_store(api_settings)
     index = SearchIndex(api_settings.index_dir)
     ingest_paths([SAMPLES], store, index, log_path=api_settings.ingest_log)
     yield Services(api_settings, store, index, Engine(index))
@@ -101,7 +197,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def served(data_dir: Path, *extra: str, env: dict | None = None):
     """`iopc-kg serve` on a free loopback port as its own process (with `env` added to the
-    environment); yields (base URL, process, cli)."""
+    environment: `store_env(settings)` points it at a Neo4j store); yields (base URL, process, cli)."""
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data_dir)]
     port = free_port()
     server = subprocess.Popen([*cli, "serve", "--port", str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -17,7 +17,7 @@ def test_health_and_stats(client, services):
     services.engine.warm()
     assert client.get("/health").json()["warm"] is True
     stats = client.get("/stats").json()
-    assert stats["store"] == "embedded"
+    assert stats["store"] == services.settings.store
     assert stats["counts"] == services.store.counts()
     assert stats["index"]["documents"] == stats["counts"]["Recommendation"] and stats["index"]["bytes"] > 0
     assert stats["last_ingest"]["cases"] == stats["counts"]["Case"]

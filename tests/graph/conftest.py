@@ -1,35 +1,24 @@
 """Store fixtures: every contract test runs on each store.
 
-`store` is parametrised over "embedded" (always) and "neo4j" (when NEO4J_URI is set; the database
-is cleared first, so point it at a scratch database). Both are loaded with the sample corpus.
+`empty_store` and `store` are parametrised over "embedded" and "neo4j" (the session's Neo4j server,
+see `neo4j_uri` in tests/conftest.py; its database is cleared for each test). `store` holds the
+sample corpus.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from api.settings import Settings
-from graph.open import open_store
+from tests.conftest import STORES, fresh_store, store_settings
 
 
-def make_store(kind: str, tmp_path):
-    if kind == "neo4j":
-        if not os.environ.get("NEO4J_URI"):
-            pytest.skip("NEO4J_URI is not set: the Neo4j leg of the contract needs a Neo4j 5 server")
-        settings = Settings(store="neo4j", data_dir=tmp_path, _env_file=None)
-        store = open_store(settings)
-        store.clear()
-    else:
-        store = open_store(Settings(data_dir=tmp_path, _env_file=None))
-    store.ensure_schema()
-    return store
+def make_store(kind: str, tmp_path, request=None):
+    return fresh_store(store_settings(kind, tmp_path, request))
 
 
-@pytest.fixture(params=["embedded", "neo4j"])
+@pytest.fixture(params=STORES)
 def empty_store(request, tmp_path):
-    store = make_store(request.param, tmp_path)
+    store = make_store(request.param, tmp_path, request)
     yield store
     store.close()
 
