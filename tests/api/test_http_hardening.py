@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import served
+from tests.conftest import http, served
 
 KEY = "hardening-test-key"
 
@@ -57,12 +57,12 @@ def test_a_host_that_is_not_this_service_is_refused(server):
     base, _, _ = server
     port = base.rsplit(":", 1)[1]
     for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "attacker.localhost.evil"):
-        r = httpx.get(f"{base}/forces", headers={"Host": host})
+        r = http.get(f"{base}/forces", headers={"Host": host})
         assert r.status_code == 400, (host, r.status_code)
-        r = httpx.post(f"{base}/query/cypher", headers={"Host": host}, json={"query": "MATCH (f:Force) RETURN f.id LIMIT 1"})
+        r = http.post(f"{base}/query/cypher", headers={"Host": host}, json={"query": "MATCH (f:Force) RETURN f.id LIMIT 1"})
         assert r.status_code == 400, host
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost"):
-        assert httpx.get(f"{base}/health", headers={"Host": host}).status_code == 200, host
+        assert http.get(f"{base}/health", headers={"Host": host}).status_code == 200, host
 
 
 def test_uploads_a_killed_ingest_left_are_removed_at_start(server):

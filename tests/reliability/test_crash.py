@@ -29,7 +29,7 @@ from graph.open import open_store
 from ingest.generator import generate
 from ingest.load import PENDING
 from search.index import SearchIndex
-from tests.conftest import served
+from tests.conftest import http, served
 
 ROUNDS = int(os.environ.get("IOPC_KG_CRASH_ROUNDS", "8"))
 HTTP_ROUNDS = int(os.environ.get("IOPC_KG_HTTP_CRASH_ROUNDS", "2"))
@@ -115,7 +115,7 @@ def post_corpus(base: str, corpus: Path, outcome: dict, files: int = HTTP_FILES)
     """POST corpus files to /ingest in one request; record the answer or the broken connection."""
     files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in sorted(corpus.glob("*.jsonl"))[:files]]
     try:
-        outcome["response"] = httpx.post(f"{base}/ingest", files=files, headers={"X-API-Key": KEY}, timeout=600)
+        outcome["response"] = http.post(f"{base}/ingest", files=files, headers={"X-API-Key": KEY}, timeout=600)
     except httpx.TransportError as e:  # the server died under the request
         outcome["error"] = e
 
@@ -141,7 +141,7 @@ def test_sigkill_of_the_server_during_an_http_ingest_is_repaired_at_the_next_sta
             # commits at the end). Then kill at a random point of what follows: more graph
             # batches, the index writes and commit, or the answer.
             deadline = time.monotonic() + 300
-            while request.is_alive() and httpx.get(f"{base}/stats", timeout=60).json()["counts"]["Case"] <= before:
+            while request.is_alive() and http.get(f"{base}/stats", timeout=60).json()["counts"]["Case"] <= before:
                 assert time.monotonic() < deadline, "the ingest wrote nothing in 300 s"
                 time.sleep(0.05)
             time.sleep(rng.uniform(0.0, 1.0))
@@ -154,7 +154,7 @@ def test_sigkill_of_the_server_during_an_http_ingest_is_repaired_at_the_next_sta
         behind = indexed != graph
         disagreed += behind
         with served(data, env=env) as (base, _server, _cli):
-            assert httpx.get(f"{base}/health", timeout=30).json()["status"] == "ok"
+            assert http.get(f"{base}/health", timeout=30).json()["status"] == "ok"
         log = _server.stderr.read()
         graph, indexed, _ = state(data)
         assert indexed == graph, "graph and index disagree after a restart"
