@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 import anyio
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import errors
 from api.deps import Services, key_refusal, warm_in_background
-from api.routes import admin, entities, linked, patterns, search, web
+from api.routes import admin, changes, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import needs_repair, repair
@@ -41,6 +42,13 @@ TAGS = [
     {"name": "linked data", "description": "RDF export, ontology, SHACL shapes, JSON-LD context, VoID and SPARQL."},
     {"name": "service", "description": "Health, statistics and ingest."},
 ]
+
+
+def _warm_store(store) -> None:
+    try:
+        store.warm()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first visitors wait for query plans
+        log.exception("warming the graph's questions failed")
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -73,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = Services(settings, store, index, Engine(index))
         quiet_collector()
         warm_in_background(app.state.services.engine)
+        threading.Thread(target=_warm_store, args=(store,), name="iopc-kg-warm-store", daemon=True).start()
         try:
             yield
         finally:
@@ -98,7 +107,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Outermost: a request whose Host is not this service's (DNS rebinding: a page on evil.example
     # whose name now resolves to 127.0.0.1) is refused before anything else runs.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts())
-    for module in (search, entities, patterns, linked, admin, web):
+    for module in (search, entities, patterns, changes, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
     _publish_limits(app, settings)

@@ -32,15 +32,21 @@ def main(ctx: click.Context, data_dir: Path | None, store: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--no-merge", is_flag=True, help="One object per file instead of merging renderings of the same case.")
-def parse(paths: tuple[Path, ...], no_merge: bool) -> None:
+@click.pass_context
+def parse(ctx: click.Context, paths: tuple[Path, ...], no_merge: bool) -> None:
     """Parse pages and print one JSON object per case (directories are walked).
 
     A file that fails is reported on stderr with the reason; the others still print; the exit
     code is 1 if any file failed.
     """
     from ingest.pipeline import parse_paths
+    from ontology.sources import load_sources
 
-    result = parse_paths(list(paths), merge=not no_merge)
+    try:
+        sources = load_sources(_settings(ctx).sources_file)
+    except IopcKgError as e:
+        raise click.ClickException(e.message) from None
+    result = parse_paths(list(paths), merge=not no_merge, sources=sources)
     for case in result.cases:
         click.echo(json.dumps(case.to_dict(), ensure_ascii=False))
     for failure in result.failures:
@@ -55,18 +61,21 @@ def parse(paths: tuple[Path, ...], no_merge: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
-    """Parse pages and write them to the configured store and the search index; re-running never duplicates."""
+    """Parse pages (.txt, .html, .json, .jsonl, and .warc/.warc.gz web archives) and write them to the
+    configured store and the search index; re-running never duplicates."""
     from graph.open import open_store
     from ingest.load import ingest_paths
+    from ontology.sources import load_sources
     from search.index import SearchIndex
 
     settings = _settings(ctx)
     try:
+        sources = load_sources(settings.sources_file)
         with open_store(settings) as store:
             index = SearchIndex(settings.index_dir)
             try:
                 summary = ingest_paths(list(paths), store, index, progress=sys.stderr.isatty(),
-                                       log_path=settings.ingest_log, procs=_procs())
+                                       log_path=settings.ingest_log, procs=_procs(), sources=sources)
                 counts = store.counts()
             finally:
                 index.close()
@@ -370,6 +379,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     os.environ.update({"IOPC_KG_DATA_DIR": str(settings.data_dir), "IOPC_KG_STORE": settings.store, "IOPC_KG_READ_ONLY": "true"})
     uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
 
+
+# crawl, update and changes live in their own module (the crawler's commands).
+from api.cli_crawl import register  # noqa: E402
+
+register(main)
 
 if __name__ == "__main__":
     main()

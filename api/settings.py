@@ -35,6 +35,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body for every route but `POST /ingest` (Cypher, SPARQL); larger gets 413.")
     max_ingest_bytes: int = Field(104_857_600, ge=1024, description="Largest request body for `POST /ingest` (each file is also capped at 20 MB); larger gets 413.")
 
+    sources_file: Path | None = Field(None, description="The crawl sources file (what `iopc-kg crawl` fetches); default the bundled `ontology/sources.yaml`.")
+    crawl_contact: str = Field("unset", description="Contact address the crawler's User-Agent gives site operators (an e-mail or a URL). Set it before crawling.")
+    crawl_delay: float | None = Field(None, ge=0, description="Seconds between two requests to one host; default each source's `delay` (1 s). robots.txt's Crawl-delay wins when longer.")
+    crawl_timeout: float = Field(30.0, gt=0, description="Seconds the crawler waits for a response before retrying.")
+    crawl_retries: int = Field(3, ge=0, le=10, description="Retries after a timeout or a 5xx answer, with exponential backoff (`crawl_backoff`).")
+    crawl_backoff: float = Field(2.0, ge=0, description="Seconds before the first retry after a timeout or a 5xx; doubled for each further retry.")
+    crawl_max_bytes: int = Field(5_000_000, ge=10_000, description="Largest response the crawler accepts, in bytes; a larger page is refused and reported.")
+
+    @property
+    def crawl_dir(self) -> Path:
+        """The crawl's state and its lock."""
+        return self.data_dir / "crawl"
+
+    @property
+    def warc_dir(self) -> Path:
+        """Where every fetched response is archived as WARC."""
+        return self.data_dir / "warc"
+
     def allowed_hosts(self) -> list[str]:
         """`trusted_hosts` and the address served, for Starlette's TrustedHostMiddleware."""
         hosts = list(self.trusted_hosts)

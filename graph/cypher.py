@@ -43,7 +43,11 @@ DELETE_CASES = """
 UNWIND $ids AS cid
 MATCH (c:`Case` {id: cid})
 DETACH DELETE c"""
-DELETE_BY_CASE = (DELETE_RESPONSES, DELETE_RECOMMENDATIONS, DELETE_CASES)
+DELETE_OBSERVATIONS = """
+UNWIND $ids AS cid
+MATCH (:`Case` {id: cid})-[:HAS_RECOMMENDATION]->(:Recommendation)<-[:OBSERVATION_OF]-(o:Observation)
+DETACH DELETE o"""
+DELETE_BY_CASE = (DELETE_OBSERVATIONS, DELETE_RESPONSES, DELETE_RECOMMENDATIONS, DELETE_CASES)
 # Stored state of the cases about to be written: unchanged ones are skipped, changed ones replaced.
 CASE_STATE = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.record AS record"
 # Every case's content hash (the search index is checked against it at start) and records by id.
@@ -185,6 +189,22 @@ UNWIND r.programmes AS a UNWIND r.themes AS b
 RETURN a, b, count(*) AS count""",
 }
 
+# History: observations made since a time (new recommendations and each change), with the state before.
+CHANGES = """
+MATCH (o:Observation) WHERE o.first_seen >= $since
+MATCH (o)-[:OBSERVATION_OF]->(r:Recommendation)
+OPTIONAL MATCH (o)-[:REVISION_OF]->(p:Observation)
+RETURN o.recommendation AS rec_id, r.case_id AS case_id, r.reference AS reference, r.force AS force_id,
+       o.first_seen AS seen, o.change AS change, o.status AS status, o.response AS response,
+       p.status AS previous_status, p.response AS previous_response, o.archive AS archive
+ORDER BY seen, rec_id"""
+HISTORY = """
+MATCH (o:Observation)-[:OBSERVATION_OF]->(r:Recommendation {id: $id})
+OPTIONAL MATCH (o)-[:OBSERVED_IN]->(s:Source)
+RETURN o.id AS id, o.first_seen AS first_seen, o.last_seen AS last_seen, o.status AS status, o.response AS response,
+       o.change AS change, o.archive AS archive, s.id AS source_id, s.url AS source_url
+ORDER BY first_seen, id"""
+
 OVERDUE = """
 MATCH (r:Recommendation)
 WHERE r.response_due IS NOT NULL AND r.response_due < $today AND (NOT r.answered OR r.status = 'awaiting_response')
@@ -245,7 +265,7 @@ NEO4J = Dialect(
     shortest="MATCH (a:{a} {{id: $a}}), (b:{b} {{id: $b}}) MATCH p = allShortestPaths((a)-[*..{max}]-(b)) RETURN nodes(p) AS nodes, relationships(p) AS rels LIMIT $limit",
 )
 
-LADYBUG_TYPES = {"string": "STRING", "text": "STRING", "integer": "INT64", "boolean": "BOOLEAN", "date": "STRING",
+LADYBUG_TYPES = {"string": "STRING", "text": "STRING", "integer": "INT64", "boolean": "BOOLEAN", "date": "STRING", "datetime": "STRING",
                  "reference": "STRING", "url": "STRING", "status": "STRING", "json": "STRING", "layout": "STRING",
                  "programme_kind": "STRING"}
 
@@ -286,6 +306,7 @@ def neo4j_schema() -> list[str]:
         "CREATE INDEX recommendation_year IF NOT EXISTS FOR (n:Recommendation) ON (n.year)",
         "CREATE INDEX recommendation_due IF NOT EXISTS FOR (n:Recommendation) ON (n.response_due)",
         "CREATE INDEX case_reference IF NOT EXISTS FOR (n:`Case`) ON (n.reference)",
+        "CREATE INDEX observation_first_seen IF NOT EXISTS FOR (n:Observation) ON (n.first_seen)",
         "CREATE FULLTEXT INDEX recommendation_text IF NOT EXISTS FOR (n:Recommendation|Response) ON EACH [n.text]",
     ]
     return out

@@ -19,7 +19,10 @@ def _neo4j(settings, read_only: bool = False) -> GraphStore:
 
     if not settings.neo4j_uri:
         raise StoreUnavailable("store 'neo4j' needs NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD)")
-    driver = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()))
+    # Notifications off: the server warns about labels that do not exist yet on every question asked of a
+    # fresh database, which is expected here and would bury a user's own output on stderr.
+    driver = neo4j.GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+                                        user_agent="iopc-kg", notifications_min_severity="OFF")
     try:
         driver.verify_connectivity()
     except Exception as e:  # noqa: BLE001 - the driver raises several kinds; say which server failed

@@ -86,10 +86,10 @@ def rows_to_graph(rows: Rows, terms: Terms, g: Graph | None = None) -> Graph:
 
 
 def case_graph(case: CaseRecord, terms: Terms) -> Graph:
-    """One case: its recommendations, responses and sources, and the nodes they point to (by IRI)."""
+    """One case: its recommendations, responses, sources and observations, and the nodes they point to (by IRI)."""
     rows = case_rows(case)
     owned = Rows()
-    for kind in ("Case", "Recommendation", "Response", "Source"):
+    for kind in ("Case", "Recommendation", "Response", "Source", "Observation"):
         owned.nodes[kind] = rows.nodes.get(kind, [])
     owned.edges = rows.edges
     return rows_to_graph(owned, terms)

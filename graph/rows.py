@@ -10,10 +10,10 @@ from ontology.model import model
 from ontology.records import CaseRecord
 
 # Bump when `case_rows` changes what it writes: stores written by an older version are rebuilt.
-ROWS_VERSION = 2
+ROWS_VERSION = 3
 
 # Kinds a case owns: deleted and re-created when the case is rewritten. The rest are shared.
-OWNED = ("Case", "Recommendation", "Response")
+OWNED = ("Case", "Recommendation", "Response", "Observation")
 
 
 @dataclass
@@ -59,7 +59,7 @@ def case_rows(case: CaseRecord) -> Rows:
         rows.node("Force", id=case.force.id, name=case.force.name)
         rows.edge("concerns", "Case", cid, "Force", case.force.id)
     for src in case.sources:
-        rows.node("Source", id=src.id, url=src.url, path=src.path, layout=src.layout)
+        rows.node("Source", id=src.id, url=src.url, path=src.path, layout=src.layout, retrieved=src.retrieved, offset=src.offset)
         rows.edge("derived_from", "Case", cid, "Source", src.id)
     for rec in case.recommendations:
         rid = case.recommendation_id(rec)
@@ -69,8 +69,11 @@ def case_rows(case: CaseRecord) -> Rows:
                   status=rec.status, status_label=rec.status_label, date_recommended=case.date_recommended,
                   response_due=case.response_due, year=case.year, case_id=cid, reference=case.reference,
                   force=case.force.id if case.force else None, programmes=programmes, themes=themes,
-                  answered=bool(rec.response))
+                  answered=bool(rec.response),
+                  first_seen=rec.history[0].first_seen if rec.history else None,
+                  last_changed=rec.history[-1].first_seen if rec.history else None)
         rows.edge("has_recommendation", "Case", cid, "Recommendation", rid)
+        _history_rows(rows, rid, rec, {s.id for s in case.sources})
         for name, refs in (("addressed_to", rec.addressed_to), ("linked_body", rec.linked_bodies)):
             for ref in refs:
                 kind = "Body" if ref.kind == "Body" else "Force"
@@ -107,6 +110,29 @@ def case_rows(case: CaseRecord) -> Rows:
                 rows.node(d.kind, id=d.id, name=d.name)
                 rows.edge("defers_to", "Response", sid, d.kind, d.id, phrase=d.phrase)
     return rows
+
+
+def _history_rows(rows: Rows, rid: str, rec, sources: set[str]) -> None:
+    """A recommendation's observations, each a revision of the one before (PROV-O)."""
+    previous = None
+    for n, o in enumerate(rec.history, 1):
+        oid = f"{rid}-o{n}"
+        rows.node("Observation", id=oid, status=o.status, response=o.response, first_seen=o.first_seen,
+                  last_seen=o.last_seen, change=change(previous, o), recommendation=rid, archive=o.archive)
+        rows.edge("observation_of", "Observation", oid, "Recommendation", rid)
+        if previous is not None:
+            rows.edge("revision_of", "Observation", oid, "Observation", f"{rid}-o{n - 1}")
+        if o.source in sources:
+            rows.edge("observed_in", "Observation", oid, "Source", o.source)
+        previous = o
+
+
+def change(previous, o) -> str:
+    """What moved between two observations: new, status, response or status+response."""
+    if previous is None:
+        return "new"
+    moved = [k for k in ("status", "response") if getattr(previous, k) != getattr(o, k)]
+    return "+".join(moved) or "seen"
 
 
 def gazetteer_rows() -> Rows:

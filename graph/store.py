@@ -36,6 +36,9 @@ _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
 OPEN = ("awaiting_response", "unknown")
 
 
+_warming = threading.local()
+
+
 def memoised(method):
     """Keep a whole-graph answer until the store is written again (see GraphStore.memoise)."""
     import functools
@@ -69,7 +72,17 @@ class GraphStore(ABC):
     name = "abstract"
     transactional = True  # a batch of cases is written all-or-nothing
     merge_is_seek = True  # MERGE on an id finds the node through an index (not so in LadybugDB)
-    timeout_ms: int | None = None  # time limit of every read unless a call gives its own
+    _timeout_ms: int | None = None
+
+    @property
+    def timeout_ms(self) -> int | None:
+        """Time limit of every read unless a call gives its own (a warm-up in progress on this thread
+        has a longer one of its own)."""
+        return getattr(_warming, "timeout_ms", None) or self._timeout_ms
+
+    @timeout_ms.setter
+    def timeout_ms(self, value: int | None) -> None:
+        self._timeout_ms = value
     version = 0  # bumped by every write through this object: caches of derived views key on it
     # Whole-graph answers (spread, similarity, co-occurrence, deadlines, acceptance, dependencies) are
     # kept until this object writes again. Only where this object is the graph's one writer (the
@@ -300,6 +313,20 @@ class GraphStore(ABC):
         rec = next(r for r in case.recommendations if case.recommendation_id(r) == rec_id)
         return case, rec
 
+    # -- history ---------------------------------------------------------------------------------
+
+    def history(self, rec_id: str) -> list[dict]:
+        """A recommendation's observations in time order: first seen, each change, last seen."""
+        rows = self._read(cypher.HISTORY, {"id": rec_id})
+        if not rows:
+            self.get_node("Recommendation", rec_id)  # NotFound for an unknown id; [] for one never crawled
+        return rows
+
+    def changes(self, since: str, limit: int | None = None) -> list[dict]:
+        """What moved since a date or time: recommendations first seen, and each status or response change."""
+        rows = self._read(cypher.CHANGES, {"since": since})
+        return rows if limit is None else rows[:limit]
+
     # -- 1-3: profiles ---------------------------------------------------------------------------
 
     def force_profile(self, force_id: str, on: date | None = None) -> dict:
@@ -527,6 +554,32 @@ class GraphStore(ABC):
         return out
 
     # -- power users -----------------------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Ask each relationship question once, so that a server's first visitors do not pay for
+        query planning: Neo4j plans and compiles every statement the first time it sees it (seconds
+        each on a busy machine, past the query limit), then keeps the plan."""
+        _warming.timeout_ms = max(self._timeout_ms or 0, 120_000)
+        try:
+            ids = {kind: [n["id"] for n in self.list_nodes(kind, limit=2)] for kind in ("Force", "Programme", "Theme", "Body")}
+            for force in ids["Force"][:1]:
+                self.force_profile(force)
+                self.similar_forces(force)
+                self.neighbourhood("Force", force, 2, 50)
+                if len(ids["Force"]) > 1:
+                    self.paths(("Force", force), ("Force", ids["Force"][1]))
+            for kind, profile in (("Programme", self.programme_profile), ("Theme", self.theme_profile), ("Body", self.body_profile)):
+                for item in ids[kind][:1]:
+                    profile(item)
+            self.spread("programme")
+            self.spread("theme")
+            self.cooccurrence()
+            self.deadlines()
+            self.acceptance("force")
+            self.acceptance("year")
+            self.shared_dependencies()
+        finally:
+            del _warming.timeout_ms
 
     def read_only_query(self, query: str, params: dict | None = None, max_rows: int = 1000, timeout_ms: int = 5000) -> dict:
         """Run a user's Cypher read-only, with a time limit and a row cap; writes are refused."""

@@ -91,12 +91,16 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
 
 
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
-                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1,
-                 names: dict[Path, str] | None = None, sources: list[str] | None = None) -> IngestSummary:
+                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None,
+                 names: dict[Path, str] | None = None, logged_as: list[str] | None = None) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files (and records) are reported,
-    not fatal. `names` gives the name a file is reported and stored under (HTTP: the upload's name);
-    `sources` what the ingest log records as its input (default: the paths)."""
-    result = parse_paths(paths, names=names)
+    not fatal.
+
+    `sources` (ontology.sources.Sources) tells the pages of web archives from the rest. `names` gives
+    the name a file is reported and stored under (HTTP: the upload's name); `logged_as` what the
+    ingest log records as its input (default: the names of the paths given).
+    """
+    result = parse_paths(paths, sources=sources, names=names)
     cases, conflicts = _one_per_id(result.cases)
     result.cases = cases
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)
@@ -104,7 +108,7 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
     summary.warnings = sum(len(c.warnings) for c in result.cases)
     write_cases(result.cases, store, index, summary, progress, batch_size, procs)
     if log_path is not None:
-        record_ingest(log_path, summary, sources if sources is not None else [Path(p).resolve().name for p in paths])
+        record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary
 
 

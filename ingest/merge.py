@@ -90,6 +90,8 @@ def _merge(a: CaseRecord, b: CaseRecord) -> CaseRecord:
             match.defers_to = match.defers_to or rec.defers_to
         if not match.numbers and rec.numbers:
             match.numbers = rec.numbers
+        if rec.history:  # each rendering's observations, in time order, each naming its page
+            match.history = sorted(match.history + rec.history, key=lambda o: (o.first_seen, o.source))
         for key in ("programmes", "themes"):
             have = getattr(match, key)
             have += [x for x in getattr(rec, key) if x not in have]

@@ -6,13 +6,16 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.archive import is_warc
 from ingest.extract import build_case, enrich, keep_gazetteer_names
+from ingest.history import archived_cases
 from ingest.merge import merge_cases
 from ingest.pages import parse_page
 from ingest.sources import RECORD_SUFFIXES, read_page, read_records, walk_named
 from ingest.text import normalise, repair
 from ontology.exc import IopcKgError, InvalidData, InvalidSource
 from ontology.records import CaseRecord, SourceRecord
+from ontology.sources import Sources, load_sources
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +87,23 @@ def _with_fields(e: IopcKgError) -> str:
     return f"{e.message}: " + "; ".join(f"{k}: {v}" for k, v in e.errors.items())
 
 
-def parse_paths(paths: list[str | Path], merge: bool = True, names: dict[Path, str] | None = None) -> ParseResult:
+def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | None = None,
+                names: dict[Path, str] | None = None) -> ParseResult:
     """Parse every file under `paths`; failures are collected with the file (the record, for our
-    JSON) and the reason. Files are named as `walk_named` names them, or by `names`."""
+    JSON) and the reason. Files are named as `walk_named` names them, or by `names`.
+
+    Web archives are read together (ingest/history.py), their pages told from the rest by the
+    declared `sources` (the bundled ontology/sources.yaml by default).
+    """
     files = walk_named(paths)
     cases: list[CaseRecord] = []
     failures: list[Failure] = []
-    for path, name in files:
+    archives = [p for p, _ in files if is_warc(p)]
+    if archives:
+        result = archived_cases(archives, sources or load_sources())
+        cases.extend(result.cases)
+        failures.extend(Failure(where, message) for where, message in result.failures)
+    for path, name in ((p, n) for p, n in files if not is_warc(p)):
         name = (names or {}).get(path, name)
         try:
             if path.suffix.lower() in RECORD_SUFFIXES:

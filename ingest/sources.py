@@ -1,4 +1,5 @@
-"""Reading source files: page text (.txt), HTML pages (.html) and our own JSON/JSONL records."""
+"""Reading source files: page text (.txt), HTML pages (.html), our own JSON/JSONL records, and web
+archives (.warc, .warc.gz: ingest/archive.py reads them, ingest/history.py turns them into cases)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
+from ingest.archive import is_warc
 from ingest.text import decode
 from ontology.exc import InvalidData, InvalidSource
 
@@ -48,7 +50,8 @@ def walk_named(paths: list[str | Path]) -> list[tuple[Path, str]]:
     for p in map(Path, paths):
         if p.is_dir():
             top = p.resolve().name
-            for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.endswith(".expected.json")):
+            for f in sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix.lower() in SUFFIXES or is_warc(f))
+                            and not f.name.endswith(".expected.json")):
                 out.append((f, "/".join(filter(None, (top, *f.relative_to(p).parts)))))
         else:
             out.append((p, p.name))

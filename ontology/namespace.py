@@ -11,19 +11,23 @@ class IOPC(DefinedNamespace):
     Body: URIRef
     Case: URIRef
     Force: URIRef
+    Observation: URIRef
     Programme: URIRef
     Recommendation: URIRef
     Response: URIRef
     Source: URIRef
     Theme: URIRef
     addressedTo: URIRef
+    archivedRecord: URIRef
     bodyKind: URIRef
+    change: URIRef
     concerns: URIRef
     country: URIRef
     defersTo: URIRef
     file: URIRef
     forceKind: URIRef
     hasRecommendation: URIRef
+    lastSeen: URIRef
     layout: URIRef
     linkedBody: URIRef
     mentions: URIRef
@@ -32,6 +36,7 @@ class IOPC(DefinedNamespace):
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef
+    recordOffset: URIRef
     respondsTo: URIRef
     responseDue: URIRef
     responseDueDerived: URIRef

@@ -58,6 +58,22 @@ class Deferral:
 
 
 @dataclass
+class Observation:
+    """What the pages said of a recommendation from one fetch to the last fetch that said the same.
+
+    A recommendation's `history` is a list of these in time order (first seen, each change, last
+    seen), derived from the archived fetches of its pages (ingest/history.py).
+    """
+
+    first_seen: str  # WARC-Date of the first fetch that showed this state
+    last_seen: str  # WARC-Date of the last fetch that still showed it
+    status: str
+    response: str | None
+    source: str  # id of the Source (page) that showed it
+    archive: str | None = None  # `{warc file}#{offset}` of the response record first showing it
+
+
+@dataclass
 class RecommendationRecord:
     numbers: list[int]
     position: int
@@ -71,6 +87,7 @@ class RecommendationRecord:
     themes: list[str] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     defers_to: list[Deferral] = field(default_factory=list)
+    history: list[Observation] = field(default_factory=list)
 
     def key_number(self) -> int:
         return self.numbers[0] if self.numbers else self.position
@@ -82,11 +99,22 @@ class SourceRecord:
     url: str | None
     path: str | None
     layout: str
+    # For a page read from a web archive: when it was fetched and where its record starts in `path`.
+    retrieved: str | None = None
+    offset: int | None = None
 
     @staticmethod
     def make(url: str | None, path: str | None, layout: str) -> "SourceRecord":
         basis = url or (path or "").rsplit("/", 1)[-1]
         return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout)
+
+    def as_dict(self) -> dict:
+        """The record's fields, without the archive ones when the page was not read from an archive."""
+        d = asdict(self)
+        for key in ("retrieved", "offset"):
+            if d[key] is None:
+                del d[key]
+        return d
 
 
 @dataclass
@@ -148,11 +176,13 @@ class CaseRecord:
             "layout": self.layout,
             "warnings": list(self.warnings),
             "recommendations": [],
-            "sources": [asdict(s) for s in self.sources],
+            "sources": [s.as_dict() for s in self.sources],
         }
         for rec in self.recommendations:
             d = asdict(rec)
             d["id"] = self.recommendation_id(rec)
+            if not rec.history:  # pages read from files have none: keep the parse contract as it was
+                del d["history"]
             for key in ("addressed_to", "linked_bodies"):
                 d[key] = [{"id": r.id, "name": r.name, "kind": r.kind} for r in getattr(rec, key)]
             out["recommendations"].append(d)
@@ -254,7 +284,8 @@ def _source_from_dict(raw) -> SourceRecord:
         raise FieldError("url", "a source needs a 'url' or a 'path'")
     layout = _string(raw, "layout", "") or "JSON"
     made = SourceRecord.make(url, path, layout)
-    return SourceRecord(_string(raw, "id", "") or made.id, url, path, layout)
+    offset = _int_or_none(raw, "offset", "")
+    return SourceRecord(_string(raw, "id", "") or made.id, url, path, layout, _string(raw, "retrieved", ""), offset)
 
 
 def _int_or_none(obj: dict, key: str, where: str) -> int | None:
@@ -338,6 +369,7 @@ def _rec_from_dict(r: dict, position: int) -> RecommendationRecord:
         themes=list(r.get("themes") or []),
         mentions=[_mention_from_dict(m, i) for i, m in enumerate(r.get("mentions") or [])],
         defers_to=[_deferral_from_dict(d, i) for i, d in enumerate(r.get("defers_to") or [])],
+        history=[Observation(**o) for o in r.get("history") or []],
     )
 
 

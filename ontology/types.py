@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from rdflib import XSD, Literal, URIRef
 
@@ -128,6 +128,25 @@ class DateType(PropertyType):
         return None
 
 
+class DateTimeType(PropertyType):
+    """Instants as ISO 8601 strings in UTC (`2026-11-29T07:20:15.121873Z`): when a page was fetched."""
+
+    name = "datetime"
+    xsd = XSD.dateTime
+
+    def clean(self, raw):
+        if raw is None:
+            return None
+        if isinstance(raw, datetime):
+            stamp = raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
+            return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        text = str(raw).strip()
+        try:
+            return self.clean(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+
+
 class ReferenceType(PropertyType):
     """IOPC references: YYYY/NNNNNN (spaces around the slash are dropped)."""
 
@@ -207,7 +226,7 @@ class JsonType(PropertyType):
 TYPES: dict[str, PropertyType] = {
     t.name: t
     for t in (
-        PropertyType(), TextType(), IntegerType(), BooleanType(), DateType(), ReferenceType(),
+        PropertyType(), TextType(), IntegerType(), BooleanType(), DateType(), DateTimeType(), ReferenceType(),
         UrlType(), StatusType(), JsonType(), ChoiceType("layout", LAYOUTS),
         ChoiceType("programme_kind", PROGRAMME_KINDS),
     )

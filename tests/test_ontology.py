@@ -14,7 +14,7 @@ def test_every_kind_and_edge_is_described_and_has_an_rdf_term():
 
 
 def test_required_node_kinds():
-    assert set(model.schemas) == {"Case", "Recommendation", "Response", "Force", "Body", "Programme", "Theme", "Source"}
+    assert set(model.schemas) == {"Case", "Recommendation", "Response", "Force", "Body", "Programme", "Theme", "Source", "Observation"}
 
 
 def test_gazetteer_sizes():

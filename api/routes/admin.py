@@ -96,7 +96,7 @@ def ingest(services: ServicesDep, files: Annotated[list[UploadFile], File(descri
             path.write_bytes(data)
             names[path] = name
         summary = ingest_paths([workdir], services.store, services.index, log_path=services.settings.ingest_log,
-                               names=names, sources=list(names.values()))
+                               names=names, logged_as=list(names.values()))
         warm_in_background(services.engine)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

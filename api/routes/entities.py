@@ -112,7 +112,8 @@ def get_case(request: Request, store: StoreDep, settings: SettingsDep, case_id: 
 
 @router.get("/recommendations/{rec_id}", response_model=Entity, tags=["resources"], summary="A recommendation",
             description="The recommendation's text, response, status and dates; whether the response is overdue on "
-                        "`on` (default today); the programmes, themes and bodies it names, with links.")
+                        "`on` (default today); the programmes, themes and bodies it names, with links; and its `history`: "
+                        "the status and response each crawl of its pages found, first seen, each change, last seen.")
 def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep, rec_id: Annotated[str, Path(description="Recommendation id: the case id and the recommendation's number.", examples=['2022-178839-3'])],
                        on: Day = None):
     case, rec = store.recommendation(rec_id)
@@ -128,6 +129,7 @@ def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep,
         **{k: rec_dict[k] for k in ("numbers", "text", "status", "status_label", "response", "addressed_to",
                                     "linked_bodies", "programmes", "themes", "defers_to", "mentions")},
         "sources": data["sources"],
+        "history": history(rec),
         "links": {
             "self": f"/recommendations/{rec_id}", "case": f"/cases/{case.id}",
             "force": f"/forces/{case.force.id}" if case.force else None,
@@ -139,6 +141,19 @@ def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep,
         },
     }
     return entity_response(request, body, "Recommendation", rec_id, store, settings)
+
+
+def history(rec) -> list[dict]:
+    """The recommendation's observations over time (empty unless its pages were crawled), each saying what moved."""
+    from dataclasses import asdict
+
+    from graph.rows import change
+
+    out, previous = [], None
+    for o in rec.history:
+        out.append(asdict(o) | {"change": change(previous, o)})
+        previous = o
+    return out
 
 
 @router.get("/recommendations/{rec_id}/similar", response_model=dict[str, Any], tags=["search"], summary="Similar recommendations",

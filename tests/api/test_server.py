@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
 import httpx
+import pytest
 
-from tests.conftest import SAMPLES, http, served
+from tests.conftest import SAMPLES, STORES, fresh_store, http, served, store_env, store_settings
 
 
 def test_serve_answers_over_http(tmp_path):
@@ -26,3 +29,30 @@ def test_serve_answers_over_http(tmp_path):
         port = base.rsplit(":", 1)[1]
     first_line = server.stdout.read().splitlines()[0]
     assert f"http://127.0.0.1:{port}/" in first_line
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_cli_end_to_end_on_each_store(kind, tmp_path, request):
+    """`iopc-kg --store KIND ingest / patterns / export / serve`, as processes; the index beside the data dir."""
+    settings = store_settings(kind, tmp_path / "data", request)
+    if kind == "neo4j":
+        fresh_store(settings).close()  # the session's Neo4j database is shared: start from empty
+    env = {**os.environ, **store_env(settings)}
+    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(settings.data_dir), "--store", kind]
+    run = lambda *args: subprocess.run([*cli, *args], capture_output=True, text=True, env=env)  # noqa: E731
+    ingest = run("ingest", str(SAMPLES))
+    assert ingest.returncode == 0, ingest.stderr
+    assert "20 cases" in ingest.stdout
+    assert run("ingest", str(SAMPLES)).stdout.count("0 written") == 1  # re-running changes nothing
+    assert (settings.data_dir / "index").is_dir()
+    profile = run("patterns", "force", "essex")
+    assert profile.returncode == 0, profile.stderr
+    assert json.loads(profile.stdout)["force"]["name"] == "Essex Police"
+    ttl = run("export", "--format", "nt")
+    assert ttl.returncode == 0, ttl.stderr
+    assert "<https://w3id.org/iopc-kg/forces/essex>" in ttl.stdout
+    with served(settings.data_dir, env=store_env(settings)) as (base, server, _):
+        stats = http.get(f"{base}/stats").json()
+        assert stats["store"] == kind and stats["counts"]["Case"] == 20
+        assert [h["id"] for h in http.get(f"{base}/search", params={"q": "governance group", "force": "essex"}).json()["hits"]] == ["2022-178839-3"]
+        assert http.get(f"{base}/patterns/dependencies").json()[0]["id"] == "athena-governance-group"

@@ -219,3 +219,10 @@ def test_memoised_answers_follow_writes(store, sample_cases):
     store.write_cases([essex])
     after = {r["id"]: r["recommendations"] for r in store.spread("theme", 1)}
     assert after != before
+
+
+def test_warm_asks_every_question_and_keeps_the_time_limit(store):
+    store.timeout_ms = 1234
+    store.warm()
+    assert store.timeout_ms == 1234
+    assert store.spread("programme", 2)  # still answering, from its plans (and memo) now

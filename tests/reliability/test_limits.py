@@ -4,6 +4,7 @@ or a hang, and the server keeps answering other clients while a query runs to it
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -11,21 +12,25 @@ import threading
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES, http, served
+from tests.conftest import SAMPLES, STORES, fresh_store, http, served, store_env, store_settings
 
 ERROR_KEYS = {"status", "code", "message", "details"}
 BODY_LIMIT = 65_536
 TIMEOUT_MS = 1500
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    data = tmp_path_factory.mktemp("limits") / "data"
-    done = subprocess.run([sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", str(SAMPLES)], capture_output=True, text=True)
+@pytest.fixture(scope="module", params=STORES)
+def base(request, tmp_path_factory):
+    settings = store_settings(request.param, tmp_path_factory.mktemp("limits") / "data", request)
+    if settings.store == "neo4j":
+        fresh_store(settings).close()
+    store = store_env(settings)
+    done = subprocess.run([sys.executable, "-m", "api.cli", "--data-dir", str(settings.data_dir), "ingest", str(SAMPLES)],
+                          capture_output=True, text=True, env={**os.environ, **store})
     assert done.returncode == 0, done.stderr
     env = {"IOPC_KG_MAX_BODY_BYTES": str(BODY_LIMIT), "IOPC_KG_QUERY_TIMEOUT_MS": str(TIMEOUT_MS),
-           "IOPC_KG_MAX_INGEST_BYTES": "200000", "IOPC_KG_API_KEY": "limits-key", "IOPC_KG_THREADS": "2"}
-    with served(data, env=env) as (url, _, _):
+           "IOPC_KG_MAX_INGEST_BYTES": "200000", "IOPC_KG_API_KEY": "limits-key", "IOPC_KG_THREADS": "2", **store}
+    with served(settings.data_dir, env=env) as (url, _, _):
         yield url
 
 

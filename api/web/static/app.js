@@ -289,6 +289,16 @@ function recent(filter, id, label) {
   return box;
 }
 
+// The recommendation's history as crawls saw it (issue 16): one item per observed state, oldest first.
+function timeline(history) {
+  if (!history || !history.length) return null;
+  const day = (t) => (t || "").slice(0, 10);
+  return [h("h2", { id: "history-h" }, "History"), h("ol", { class: "timeline", "aria-labelledby": "history-h" }, history.map(o =>
+    h("li", {}, h("time", { datetime: o.first_seen }, day(o.first_seen)), " ", badge(o.status),
+      h("span", { class: "muted" }, ` ${o.change === "new" ? "first seen" : `${o.change} changed`}; last seen ${day(o.last_seen)}`),
+      o.response ? h("div", { class: "muted" }, o.response.length > 220 ? o.response.slice(0, 219) + "…" : o.response) : null)))];
+}
+
 async function recommendationView(id) {
   const r = await api(`/recommendations/${encodeURIComponent(id)}`);
   const bodies = (list) => join((list || []).map(b => b.kind === "Force" || b.label === "Force" ? link("force", b.id, b.name) : link("body", b.id, b.name || b.id)));
@@ -312,6 +322,7 @@ async function recommendationView(id) {
     ]),
     h("h2", {}, "Recommendation"), h("blockquote", { id: "rec-text" }, r.text),
     h("h2", {}, "Response"), r.response ? h("blockquote", { id: "rec-response" }, r.response) : h("p", { class: "muted" }, "No response published."),
+    timeline(r.history),
     h("p", {}, h("a", { class: "button", href: `#/graph?${qs({ node: `recommendation:${id}` })}` }, "Show in the graph")),
     downloads([["Turtle", `/recommendations/${encodeURIComponent(id)}?format=ttl`], ["JSON-LD", `/recommendations/${encodeURIComponent(id)}?format=jsonld`],
       ["JSON", `/recommendations/${encodeURIComponent(id)}`], ["Similar as CSV", `/recommendations/${encodeURIComponent(id)}/similar?format=csv`]]),

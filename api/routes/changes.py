@@ -1,0 +1,33 @@
+"""What moved: recommendations first seen, and each change of status or response, since a date."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import StoreDep
+from api.errors import ERROR_RESPONSES
+from api.routes.entities import CSV_RESPONSE, Format
+from api.formats import csv_response
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+@router.get("/changes", response_model=list[dict[str, Any]], tags=["patterns"], responses=CSV_RESPONSE,
+            summary="Changes since a date",
+            description="Every observation made on or after `since` by a crawl (`iopc-kg crawl` / `update`): a recommendation "
+                        "seen for the first time (`change: new`) or whose status or response changed, with the state before "
+                        "and the archived record that shows it. Oldest first.")
+def changes(store: StoreDep,
+            since: Annotated[str, Query(title="Since", pattern=r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?$",
+                                        description="A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).",
+                                        examples=["2026-01-01"])],
+            limit: Annotated[int, Query(ge=1, le=10000, title="Limit", description="Most rows to return.")] = 1000,
+            format: Format = "json"):
+    rows = store.changes(since, limit=limit)
+    for r in rows:
+        r["links"] = {"self": f"/recommendations/{r['rec_id']}", "case": f"/cases/{r['case_id']}"}
+    if format == "csv":
+        return csv_response([{k: v for k, v in r.items() if k != "links"} for r in rows], "changes")
+    return rows
