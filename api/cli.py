@@ -64,7 +64,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
     """Parse pages (.txt, .html, .json, .jsonl, and .warc/.warc.gz web archives) and write them to the
     configured store and the search index; re-running never duplicates."""
     from graph.open import open_store
-    from ingest.load import ingest_paths
+    from ingest.load import ingest_paths, repair
     from ontology.sources import load_sources
     from search.index import SearchIndex
 
@@ -74,6 +74,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
         with open_store(settings) as store:
             index = SearchIndex(settings.index_dir)
             try:
+                # An earlier ingest that died (a marker left) or a graph and index that disagree:
+                # put the index right first, as a server start would (logged on stderr).
+                store.ensure_schema()
+                repair(store, index)
                 summary = ingest_paths(list(paths), store, index, progress=sys.stderr.isatty(),
                                        log_path=settings.ingest_log, procs=_procs(), sources=sources)
                 counts = store.counts()

@@ -60,6 +60,16 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def safe_csv(body: str | bytes) -> str:
+    """CSV written by someone else (SPARQL results from rdflib) with every cell neutralised."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")  # SPARQL 1.1 CSV results: CRLF line ends
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([safe_cell(cell) for cell in row])
+    return buf.getvalue()
+
+
 def csv_response(rows: list[dict], filename: str) -> Response:
     return Response(csv_text(rows), media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 

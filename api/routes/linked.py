@@ -10,6 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from api.deps import EngineDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES
+from api.formats import safe_csv
 from graph.export import case_ids_for, context, export as export_rdf
 from graph.rdf import FORMATS, void_graph
 from graph.sparql import RESULT_TYPES
@@ -106,7 +107,7 @@ async def sparql_get(request: Request, services: ServicesDep,
                                                  examples=["SELECT ?force (COUNT(?rec) AS ?n) WHERE { ?case <https://w3id.org/iopc-kg/ontology#concerns> ?force ; <https://w3id.org/iopc-kg/ontology#hasRecommendation> ?rec } GROUP BY ?force"])],
                      format: ResultFormat = None):
     media, body = await services.sparql.run(query, _result_format(request, format))
-    return Response(body, media_type=media)
+    return Response(safe_csv(body) if media.startswith("text/csv") else body, media_type=media)
 
 
 @router.post("/sparql", name="sparql_post", summary="SPARQL (POST)", response_class=Response, responses=SPARQL_RESPONSES,
@@ -130,4 +131,4 @@ async def sparql_post(request: Request, services: ServicesDep, format: ResultFor
     if not text.strip():
         raise InvalidData("the query is empty", errors={"query": "empty"})
     media, body = await services.sparql.run(text, _result_format(request, format))
-    return Response(body, media_type=media)
+    return Response(safe_csv(body) if media.startswith("text/csv") else body, media_type=media)

@@ -134,6 +134,11 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(writer):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (cell, row)
     assert any(cell.startswith("'=cmd") for row in rows for cell in row.values())
     assert any(cell.startswith("'-2+3") for row in rows for cell in row.values())
+    # SPARQL's CSV results too.
+    query = 'SELECT ?t WHERE { ?s <http://purl.org/dc/terms/title> ?t FILTER(STRSTARTS(STR(?t), "=HYPERLINK")) }'
+    sparql = writer.get("/sparql", params={"query": query, "format": "csv"})
+    assert sparql.status_code == 200, sparql.text
+    assert list(csv.reader(io.StringIO(sparql.text))) == [["t"], ["'=HYPERLINK(\"http://evil.example\",\"x\")"]]
 
 
 @pytest.mark.parametrize("raw, out", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
