@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     read_only: bool = Field(False, description="Open the embedded graph read-only: several server workers can then share it (`iopc-kg serve --workers N` sets it), and ingest over HTTP is refused.")
     max_nodes: int = Field(500, description="Most nodes a neighbourhood or path answer holds.")
     graph_buffer_mb: int = Field(1024, ge=64, description="Page cache of the embedded graph, in MiB, per process (LadybugDB's own default is 80% of the machine's memory).")
+    graph_memo: bool = Field(True, description="Keep whole-graph answers (patterns, profiles) until the next write. Benchmarks turn it off to time the queries themselves.")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body for every route but `POST /ingest` (Cypher, SPARQL); larger gets 413.")
     max_ingest_bytes: int = Field(104_857_600, ge=1024, description="Largest request body for `POST /ingest` (each file is also capped at 20 MB); larger gets 413.")
 

@@ -4,17 +4,22 @@ Usage: python -m bench.api_bench [--size 10000] [--duration 20] [--connections 1
 
 Builds a generated corpus in a temporary data directory, starts `iopc-kg serve` as its own process,
 and drives it from a second process with wrk (Debian's `wrk`; a Lua script rotates the request
-paths and prints p50/p95/p99 and non-2xx counts). Scenarios:
-- search (repeated): 8 realistic queries with facets and highlights, each with 3 follow-ups
-  (a facet, page 2, newest first), rotated: what a few researchers clicking around look like;
-- search (distinct): 2,000 different two-word queries, none asked twice: the cold path;
-- /patterns/spread and /patterns/deadlines.
+paths and prints p50/p95/p99 and non-2xx counts). The headline rows are work nothing has kept:
+- /search, never seen: 40,000 different requests (two words of the corpus, one in three with a
+  facet), more than a run sends, so no request is asked twice and the per-commit match cache
+  (64 queries) never answers;
+- /patterns/spread and /patterns/deadlines with the store's memo off (`IOPC_KG_GRAPH_MEMO=false`),
+  so every request runs its query.
+Cache hits are rows of their own, labelled as such: 8 queries x 4 pages rotated (32 paths, all
+answered from the match cache after the first round), and the pattern routes with the memo on
+(every request after the first answered from it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -37,10 +42,17 @@ from search.index import SearchIndex
 LUA = r"""
 local paths = {}
 for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+-- Each wrk thread takes every other path (its own Lua state and counter): no path is sent by both.
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
 local i = 0
 request = function()
+  local k = i * 2 + (id or 0)
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
+  return wrk.format("GET", paths[(k %% #paths) + 1])
 end
 local bad = 0
 response = function(status, headers, body)
@@ -54,16 +66,26 @@ end
 """
 
 
-def search_paths(repeated: bool, words: list[str]) -> list[str]:
+def repeated_paths() -> list[str]:
+    """The bench queries with 3 follow-ups each: after one round, every one a cache hit."""
     out = []
-    if repeated:
-        for q, filters in QUERIES:
-            base = {"q": q, **{k: v[0] for k, v in filters.items()}}
-            for extra in ({}, {"status": "accepted"}, {"page": 2}, {"sort": "newest"}):
-                out.append("/search?" + urllib.parse.urlencode({**base, **extra}))
-        return out
-    rng = random.Random(3)
-    return ["/search?" + urllib.parse.urlencode({"q": f"{rng.choice(words)} {rng.choice(words)}"}) for _ in range(2000)]
+    for q, filters in QUERIES:
+        base = {"q": q, **{k: v[0] for k, v in filters.items()}}
+        for extra in ({}, {"status": "accepted"}, {"page": 2}, {"sort": "newest"}):
+            out.append("/search?" + urllib.parse.urlencode({**base, **extra}))
+    return out
+
+
+def never_seen_paths(words: list[str], n: int, seed: int) -> list[str]:
+    """`n` different search requests: two words of the corpus, one in three with a status facet."""
+    rng = random.Random(seed)
+    out: dict[str, None] = {}
+    while len(out) < n:
+        params = {"q": f"{rng.choice(words)} {rng.choice(words)}"}
+        if rng.random() < 1 / 3:
+            params["status"] = rng.choice(["accepted", "not_accepted", "partially_accepted"])
+        out["/search?" + urllib.parse.urlencode(params)] = None
+    return list(out)
 
 
 def build(size: int, data: Path) -> None:
@@ -75,9 +97,10 @@ def build(size: int, data: Path) -> None:
     store.close()
 
 
-def serve(data: Path, port: int, workers: int) -> subprocess.Popen:
+def serve(data: Path, port: int, workers: int, memo: bool = True) -> subprocess.Popen:
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data), "serve", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, "IOPC_KG_GRAPH_MEMO": "true" if memo else "false"}
+    proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     warm = 0
     for _ in range(1200):  # up, and its search tables built (in the background at start): asked until
         try:               # several answers in a row say so, so that every worker has been asked
@@ -126,23 +149,31 @@ def main() -> None:
         build(args.size, data)
         print(f"<!-- corpus built in {time.perf_counter() - t:.0f} s -->")
         words = sorted(SearchIndex(data / "index").vocabulary())
-        scenarios = {
-            "/search (8 queries x 4 pages, rotated)": search_paths(True, words),
-            "/search (2,000 distinct queries)": search_paths(False, words),
-            "/patterns/spread": ["/patterns/spread?min_forces=2"],
-            "/patterns/deadlines": ["/patterns/deadlines?on=2026-11-26"],
-        }
+        fresh = never_seen_paths(words, 40_000 + 200, seed=3)
+        warm_up, fresh = fresh[:200], fresh[200:]
+        # (label, memo on?, paths, warm-up paths): headline rows first, cache hits after.
+        scenarios = [
+            ("/search, never-seen requests", False, fresh, warm_up),
+            ("/patterns/spread, memo off", False, ["/patterns/spread?min_forces=2"], None),
+            ("/patterns/deadlines, memo off", False, ["/patterns/deadlines?on=2026-11-26"], None),
+            ("cache hits: /search, 8 queries x 4 pages rotated", True, repeated_paths(), None),
+            ("cache hits: /patterns/spread, memo on", True, ["/patterns/spread?min_forces=2"], None),
+            ("cache hits: /patterns/deadlines, memo on", True, ["/patterns/deadlines?on=2026-11-26"], None),
+        ]
         for workers in args.workers:
-            port = 18000 + workers
-            server = serve(data, port, workers)
-            try:
-                for name, paths in scenarios.items():
-                    wrk(port, paths[:20], 3, args.connections, tmp)  # warm up: load tables, first queries
-                    r = wrk(port, paths, args.duration, args.connections, tmp)
-                    print(f"| {workers} | {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} |", flush=True)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            for memo in (False, True):
+                port = 18000 + workers
+                server = serve(data, port, workers, memo=memo)
+                try:
+                    for name, on, paths, warm in scenarios:
+                        if on != memo:
+                            continue
+                        wrk(port, warm or paths, 3, args.connections, tmp)  # warm up: first requests, loaded pages
+                        r = wrk(port, paths, args.duration, args.connections, tmp)
+                        print(f"| {workers} | {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['errors']} |", flush=True)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
 
 
 if __name__ == "__main__":

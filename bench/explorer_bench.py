@@ -26,9 +26,10 @@ from tests.web.browser import FLAGS, find
 VIEWS = [
     ("search `automated reminders` + force facet", "/#/search?q=automated+reminders&force=essex", "#result-count"),
     ("search `\"body worn video\"`, page 3, newest", "/#/search?q=%22body+worn+video%22&page=3&sort=newest", "#result-count"),
-    ("recommendation (with similar)", None, "#similar ol li, #similar p:not(.loading)"),
-    ("force profile (Essex)", "/#/force/essex", "main svg.chart"),
+    ("recommendation (with similar)", None, "#similar ol li, #similar p.muted"),
+    ("force profile (Essex)", "/#/force/essex", "main figure.chart"),
     ("programme reach (Athena)", "/#/programme/athena", "#recent-h:not(:has(+ .loading))"),
+    ("graph overview", "/#/graph", "#graph-nodes li"),
     ("graph view (force:essex)", "/#/graph?node=force:essex", "#graph-nodes li"),
     ("patterns", "/#/patterns", "#deps-h"),
 ]

@@ -13,6 +13,7 @@ import atexit
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date
@@ -75,6 +76,7 @@ def measure(kind: str, cases, repeat: int) -> dict[str, tuple[float, float]]:
         store.ensure_schema()
         store.write_cases(cases, batch_size=500)
         out = {"load": (time.perf_counter() - t0, 0.0)}
+        print(f"  {kind} {len(cases):,}: load {out['load'][0]:.1f} s", file=sys.stderr, flush=True)
         for name, fn in QUERIES.items():
             fn(store)  # warm
             times = []
@@ -83,6 +85,7 @@ def measure(kind: str, cases, repeat: int) -> dict[str, tuple[float, float]]:
                 fn(store)
                 times.append((time.perf_counter() - t) * 1000)
             out[name] = (statistics.median(times), pct(times, 0.95))
+            print(f"  {kind} {len(cases):,}: {name} median {out[name][0]:.1f} ms, p95 {out[name][1]:.1f} ms", file=sys.stderr, flush=True)
         if kind == "neo4j":
             store.clear()
         store.close()

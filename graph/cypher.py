@@ -118,6 +118,11 @@ GET_NODES = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n"
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
 CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
+# Stored cases an incoming batch may merge with: the same ids, the same titles, and every header-only case.
+RELATED_CASES = (
+    "MATCH (c:`Case`) WHERE c.id IN $ids OR c.title IN $titles OR c.incomplete = true "
+    "RETURN c.record AS record ORDER BY c.id"
+)
 CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
 REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"
@@ -224,6 +229,33 @@ UNION
 MATCH (r:Recommendation) WHERE r.force IS NOT NULL AND $id IN r.programmes RETURN r.force AS id""",
 }
 
+
+# The overview: forces linked to what their recommendations reach, one row per (force, target) with
+# the number of recommendations as the weight. Programmes and themes are read from the copies on
+# Recommendation nodes (text or response, as SPREAD does); bodies from the edges. The gazetteer's
+# USES and MEMBER_OF edges weigh 1. The same text in both dialects.
+_OVERVIEW_COPY = """
+MATCH (r:Recommendation) WHERE r.force IS NOT NULL
+UNWIND r.{kind}s AS x
+WITH r.force AS force_id, x, count(DISTINCT r.id) AS weight
+MATCH (n:{label} {{id: x}})
+RETURN force_id, n.id AS id, n.name AS name, weight"""
+_OVERVIEW_BODY = """
+MATCH (r:Recommendation)-[:{type}]->(b:Body) WHERE r.force IS NOT NULL
+RETURN r.force AS force_id, b.id AS id, b.name AS name, count(DISTINCT r.id) AS weight"""
+_OVERVIEW_GAZETTEER = """
+MATCH (f:Force)-[:{type}]->(n:{label})
+RETURN f.id AS force_id, n.id AS id, n.name AS name, 1 AS weight"""
+# relation kind -> (target kind, the relation's name on an edge, query)
+OVERVIEW = {
+    "programme": ("Programme", "mentions", _OVERVIEW_COPY.format(kind="programme", label="Programme")),
+    "theme": ("Theme", "about", _OVERVIEW_COPY.format(kind="theme", label="Theme")),
+    "addressed_to": ("Body", "addressed to", _OVERVIEW_BODY.format(type="ADDRESSED_TO")),
+    "linked_body": ("Body", "linked body", _OVERVIEW_BODY.format(type="LINKED_BODY")),
+    "uses": ("Programme", "uses", _OVERVIEW_GAZETTEER.format(type="USES", label="Programme")),
+    "member_of": ("Body", "member of", _OVERVIEW_GAZETTEER.format(type="MEMBER_OF", label="Body")),
+}
+FORCE_REC_COUNTS = "MATCH (r:Recommendation) WHERE r.force IS NOT NULL RETURN r.force AS id, count(*) AS n"
 
 @dataclass(frozen=True)
 class Dialect:

@@ -103,8 +103,15 @@ class Neo4jStore(GraphStore):
             return sort_paths(session.execute_read(work))
 
     def clear(self) -> None:
+        # In bounded transactions of their own: one DETACH DELETE of a 10k-case graph (or CALL … IN
+        # TRANSACTIONS, whose outer transaction holds every row) runs past a server's transaction memory cap.
         with self.driver.session(database=self.database) as session:
-            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
+            # Relationships first: a force or programme node carries thousands, and detaching them all
+            # at once is what overflows the cap.
+            for statement in ("MATCH ()-[r]->() WITH r LIMIT 5000 DELETE r RETURN count(*) AS n",
+                              "MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS n"):
+                while session.run(statement).single()["n"]:
+                    pass
 
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
         @neo4j.unit_of_work(timeout=timeout_ms / 1000)

@@ -37,4 +37,6 @@ STORES = {"embedded": _embedded, "neo4j": _neo4j}
 def open_store(settings, read_only: bool = False) -> GraphStore:
     store = STORES[settings.store](settings, read_only=read_only)
     store.timeout_ms = settings.query_timeout_ms
+    if not settings.graph_memo:
+        store.memoise = False
     return store

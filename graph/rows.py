@@ -54,7 +54,8 @@ def case_rows(case: CaseRecord) -> Rows:
     rows.node("Case", id=cid, reference=case.reference, title=case.title, summary=case.summary,
               date_recommended=case.date_recommended, response_due=case.response_due,
               response_due_derived=case.response_due_derived, published=case.published,
-              warnings=case.warnings, content_hash=case.content_hash(), record=case.to_dict())
+              warnings=case.warnings, incomplete=case.incomplete, aliases=case.aliases,
+              content_hash=case.content_hash(), record=case.to_dict())
     if case.force:
         rows.node("Force", id=case.force.id, name=case.force.name)
         rows.edge("concerns", "Case", cid, "Force", case.force.id)

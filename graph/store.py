@@ -192,20 +192,24 @@ class GraphStore(ABC):
             out.append((query, {"rows": edge_rows}))
         return out
 
-    def write_cases(self, cases: list[CaseRecord], batch_size: int = 500) -> WriteResult:
+    def write_cases(self, cases: list[CaseRecord], batch_size: int = 500,
+                    supersedes: dict[str, list[str]] | None = None) -> WriteResult:
         """Write cases, replacing earlier versions; unchanged cases are skipped.
 
+        `supersedes` maps a case id to stored cases it replaces under other ids (a header-only case
+        merged into its complete rendering): they are deleted in the same transaction.
         Each batch is one transaction; if a batch fails, its cases are retried one at a time so one
         bad case cannot keep the others out, and none is ever half-written.
         """
         result = WriteResult([], [], {})
         with self._writer:
             for start in range(0, len(cases), batch_size):
-                self._write_batch(cases[start:start + batch_size], result)
+                self._write_batch(cases[start:start + batch_size], result, supersedes or {})
         return result
 
-    def _write_batch(self, batch: list[CaseRecord], result: WriteResult) -> None:
-        stored = {r["id"]: r for r in self._read(cypher.CASE_STATE, {"ids": [c.id for c in batch]})}
+    def _write_batch(self, batch: list[CaseRecord], result: WriteResult, supersedes: dict[str, list[str]]) -> None:
+        ids = [c.id for c in batch] + [old for c in batch for old in supersedes.get(c.id, []) if old != c.id]
+        stored = {r["id"]: r for r in self._read(cypher.CASE_STATE, {"ids": ids})}
         todo = []
         for case in batch:
             if case.id in stored and stored[case.id]["hash"] == case.content_hash():
@@ -215,7 +219,7 @@ class GraphStore(ABC):
         if not todo:
             return
         try:
-            self._replace(todo, stored)
+            self._replace(todo, stored, supersedes)
             result.written += [c.id for c in todo]
         except IopcKgError:
             raise
@@ -223,17 +227,18 @@ class GraphStore(ABC):
             log.warning("batch failed (%s); retrying its cases one by one", e)
             for case in todo:
                 try:
-                    self._replace([case], stored)
+                    self._replace([case], stored, supersedes)
                     result.written.append(case.id)
                 except Exception as e2:  # noqa: BLE001
                     result.failed[case.id] = str(e2)
 
-    def _replace(self, cases: list[CaseRecord], stored: dict[str, dict]) -> None:
+    def _replace(self, cases: list[CaseRecord], stored: dict[str, dict], supersedes: dict[str, list[str]]) -> None:
         self.version += 1
         rows = Rows()
         for case in cases:
             rows.extend(case_rows(case))
         previous = [stored[c.id] for c in cases if c.id in stored]
+        previous += [stored[old] for c in cases for old in supersedes.get(c.id, []) if old != c.id and old in stored]
         self._execute_write(self._deletes(previous) + self._statements(rows) + self._orphaned_sources(previous))
 
     @staticmethod
@@ -294,6 +299,12 @@ class GraphStore(ABC):
     def case_records_by_id(self, ids: list[str]) -> list[CaseRecord]:
         rows = self._read(cypher.CASE_RECORDS_BY_ID, {"ids": ids})
         return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
+
+    def related_cases(self, cases: list[CaseRecord]) -> list[CaseRecord]:
+        """Stored cases that incoming `cases` may be renderings of: the same ids or titles, and every
+        header-only case (they wait for a complete rendering to merge with)."""
+        params = {"ids": [c.id for c in cases], "titles": [c.title for c in cases if c.title]}
+        return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in self._read(cypher.RELATED_CASES, params)]
 
     def case_record(self, case_id: str) -> CaseRecord:
         rows = self._read(cypher.CASE_RECORD, {"id": case_id})
@@ -437,6 +448,50 @@ class GraphStore(ABC):
         rows = [{"a": a, "b": b, "count": n} for (a, b), n in counts.items() if n >= min_count]
         rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
         return rows[:limit]
+
+    @memoised
+    def overview(self, kinds: tuple[str, ...] = ("programme", "theme", "addressed_to"), min_weight: int = 1,
+                 max_edges: int = 150) -> dict:
+        """Forces linked to the programmes, themes and bodies their recommendations reach, each edge
+        weighted by the number of recommendations (gazetteer edges weigh 1).
+
+        The heaviest `max_edges` edges of weight at least `min_weight` are returned with their nodes;
+        `total_edges` and `total_nodes` count every edge and node that passed the filter, so a reader
+        is told what was left out. Args: kinds: relation kinds, keys of `cypher.OVERVIEW`.
+        """
+        unknown = sorted(set(kinds) - set(cypher.OVERVIEW))
+        if unknown or not kinds:
+            raise QueryRefused(f"kinds must be among {', '.join(cypher.OVERVIEW)}, not {', '.join(unknown) or 'none'}",
+                               errors={"kinds": ", ".join(unknown)})
+        names = self._force_names()
+        recs = {r["id"]: r["n"] for r in self._read(cypher.FORCE_REC_COUNTS)}
+        edges, targets = [], {}
+        for kind in sorted(set(kinds)):
+            label_, relation, query = cypher.OVERVIEW[kind]
+            for r in self._read(query):
+                if r["weight"] < min_weight or r["force_id"] not in names:
+                    continue
+                target = _key(label_, r["id"])
+                targets.setdefault(target, {"label": label_, "id": r["id"], "name": r["name"] or r["id"]})
+                edges.append({"source": _key("Force", r["force_id"]), "target": target, "type": kind,
+                              "relation": relation, "weight": r["weight"]})
+        edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"], e["type"]))
+        weight = Counter()
+        for e in edges:
+            weight[e["source"]] += e["weight"]
+            weight[e["target"]] += e["weight"]
+        shown = edges[:max_edges]
+        keys = sorted({e["source"] for e in shown} | {e["target"] for e in shown})
+        nodes = []
+        for key in keys:
+            if key.startswith("force:"):
+                fid = key.partition(":")[2]
+                node = {"label": "Force", "id": fid, "name": names[fid], "recommendations": recs.get(fid, 0)}
+            else:
+                node = dict(targets[key])
+            nodes.append(dict(node, key=key, weight=weight[key]))
+        return {"nodes": nodes, "edges": shown, "kinds": sorted(set(kinds)), "min_weight": min_weight,
+                "total_edges": len(edges), "total_nodes": len(weight), "truncated": len(shown) < len(edges)}
 
     # -- 7-8: neighbourhood and paths --------------------------------------------------------------
 

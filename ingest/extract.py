@@ -6,7 +6,7 @@ import re
 
 from ingest.pages import Block, Page
 from ingest.status import decide
-from ontology.gazetteer import Entry, gazetteer
+from ontology.gazetteer import Entry, gazetteer, norm
 from ontology.records import CaseRecord, Deferral, Mention, ProgrammeRef, RecommendationRecord, Ref, SourceRecord
 from ontology.types import TYPES
 
@@ -27,8 +27,7 @@ _DEFER = re.compile(
     r"|subject to|awaiting (the )?(decision|outcome|guidance|approval)|referred (it |this |the matter )?to"
     r"|escalated to|raised (it |this )?(with|at)|asked the|been asked|(gone|sent|submitted|taken|referred) to the|wait(s|ing)? for|await(s|ing)?|dependent on|depends on|national (framework|programme|lead|working group)"
     r"|forms part of)\b",
-    re.I,
-)
+)  # searched in lower case: much faster than re.I
 
 
 NO_DATE_WARNING = "no recommendation date on the page"
@@ -52,7 +51,11 @@ def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
         source_url=source.url,
         layout=page.layout,
         sources=[source],
+        aliases=list(dict.fromkeys(page.aliases)),
     )
+    if page.incomplete_why:
+        warnings.append(f"header only: the page carries the case but none of its recommendations ({page.incomplete_why}); "
+                        "the case is marked incomplete until a complete rendering is merged")
     for label, raw in (("recommendation date", page.date_made), ("response due date", page.date_due)):
         if raw and not TYPES["date"].clean(raw):
             warnings.append(f"{label} {raw!r} is not a date")
@@ -61,8 +64,9 @@ def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
     case.derive_due_date()
     if case.response_due_derived:
         warnings.append("response due date derived: recommendation date + 56 days (para 28B, Schedule 3, PRA 2002)")
+    title_org = _title_org(page.title)
     for position, block in enumerate(page.blocks, 1):
-        case.recommendations.append(_recommendation(block, position, case, warnings, g))
+        case.recommendations.append(_recommendation(block, position, case, warnings, g, title_org))
     case.warnings = warnings
     return case
 
@@ -95,7 +99,27 @@ def _case_force(page: Page, warnings: list[str]) -> Ref | None:
                 found.add(first)
     if len(found) == 1:
         return _ref(found.pop())
+    if not page.blocks:
+        # A header-only page (FORMATS.md, pattern D): the force named in its narrative, if only one is.
+        named = {m.entry for m in g.find_orgs(page.summary or "") if m.entry.kind == "Force"}
+        if len(named) == 1:
+            return _ref(named.pop())
     warnings.append("the page names no single force; case force unknown")
+    return None
+
+
+def _title_org(title: str | None) -> Entry | None:
+    """The force or body a title names in its last parts ("National recommendation - <body>, Month YYYY").
+
+    The default addressee when a recommendation has no label and names nobody (FORMATS.md, pattern F).
+    """
+    if not title:
+        return None
+    g = gazetteer()
+    for part in reversed(re.split(r"\s[-–]\s|–", title)):
+        entries, _ = g.resolve_orgs(part.split(",")[0])
+        if entries:
+            return entries[0]
     return None
 
 
@@ -105,34 +129,42 @@ def _ref(entry: Entry) -> Ref:
 
 def _named_in_text(text: str) -> Entry | None:
     """The force or body a recommendation names right after 'recommends that' (narrative layouts)."""
-    m = re.search(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})", text, re.I)
+    m = _RECOMMENDS_THAT.search(text.lower())  # lower case, not re.I: much faster
     if not m:
         return None
-    words = m.group(1).split()
+    words = norm(text[m.start(1):m.end(1)]).split()
     g = gazetteer()
-    for size in range(min(9, len(words)), 0, -1):
-        entries, leftover = g.resolve_orgs(" ".join(words[:size]))
-        if entries and not leftover:
-            return entries[0]
-    return None
+    i = 0
+    while i < len(words) and words[i] in _CONNECTORS:
+        i += 1
+    return g.org_at(words, i)[0] if i < len(words) else None
 
 
-def _orgs(raw: str | None, what: str, n: str, case: CaseRecord, warnings: list[str]) -> list[Ref]:
-    """Resolve an Addressed to / Linked bodies value; damaged values fall back to the case's force."""
+_RECOMMENDS_THAT = re.compile(r"recommend(?:s|ed)?\s+that\s+(?:the\s+)?(.{3,90})")
+_CONNECTORS = {"and", "the", "to", "of", "or"}
+
+
+def _orgs(raw: str | None, what: str, n: str, case: CaseRecord, warnings: list[str], named: Entry | None = None) -> list[Ref]:
+    """Resolve an Addressed to / Linked bodies value; a damaged value falls back to the body named after
+    "recommends that" in the text (FORMATS.md, pattern E), else to the case's force."""
     g = gazetteer()
     if raw is None:
         return []
     entries, leftover = g.resolve_orgs(raw)
     if entries and not leftover:
         return [_ref(e) for e in entries]
-    fallback = [case.force] if case.force else []
     shown = raw if raw else "(empty)"
+    if named is not None:
+        warnings.append(f"recommendation {n}: {what} {shown!r} is garbled; using {named.name}, named in the text")
+        return [_ref(named)]
+    fallback = [case.force] if case.force else []
     using = f"using the case's force ({case.force.name})" if case.force else "no force to fall back to"
     warnings.append(f"recommendation {n}: {what} {shown!r} is garbled; {using}")
     return fallback
 
 
-def _recommendation(block: Block, position: int, case: CaseRecord, warnings: list[str], g) -> RecommendationRecord:
+def _recommendation(block: Block, position: int, case: CaseRecord, warnings: list[str], g,
+                    title_org: Entry | None = None) -> RecommendationRecord:
     n = "&".join(map(str, block.numbers)) if block.numbers else f"#{position}"
     text = block.text_str
     response = block.response_str
@@ -141,13 +173,17 @@ def _recommendation(block: Block, position: int, case: CaseRecord, warnings: lis
     warnings.extend(f"recommendation {n}: {w}" for w in status_warnings)
     if block.question and not block.label:
         warnings.append(f"recommendation {n}: 'Do you accept the recommendation?' has no answer")
+    named = _named_in_text(text)
     if block.addressed is not None:
-        addressed = _orgs(block.addressed, "addressee", n, case, warnings)
+        addressed = _orgs(block.addressed, "addressee", n, case, warnings, named)
     elif block.heading_to:
-        addressed = _orgs(block.heading_to, "addressee in the heading", n, case, warnings)
+        addressed = _orgs(block.heading_to, "addressee in the heading", n, case, warnings, named)
+    elif named:
+        addressed = [_ref(named)]
+    elif case.force:
+        addressed = [case.force]
     else:
-        named = _named_in_text(text)
-        addressed = [_ref(named)] if named else ([case.force] if case.force else [])
+        addressed = [_ref(title_org)] if title_org else []
     linked = _orgs(block.linked, "linked bodies", n, case, warnings) if block.linked is not None else []
     rec = RecommendationRecord(
         numbers=list(block.numbers), position=position, text=text, addressed_to=addressed,
@@ -217,7 +253,7 @@ def _patterns(text: str):
         name = " ".join(long_name)
         name = name[0].upper() + name[1:]
         yield acronym.lower(), _title(name), _kind(name), max(start, 0), m.end(), text[max(start, 0):m.end()]
-    for m in _OPERATION.finditer(text):
+    for m in _OPERATION.finditer(text) if "Op" in text or "OP" in text else ():
         word = m.group(1)
         yield f"op-{word.lower()}", f"Operation {word}", "operation", m.start(), m.end(), m.group()
 
@@ -260,9 +296,11 @@ def _deferrals(rec: RecommendationRecord, g) -> None:
     """Find where a response waits on a shared body or national programme."""
     if not rec.response:
         return
+    if not _DEFER.search(rec.response.lower()):
+        return
     seen = set()
     for sentence in re.split(r"(?<=[.;])\s+", rec.response):
-        if not _DEFER.search(sentence):
+        if not _DEFER.search(sentence.lower()):
             continue
         targets = [(m.entry, m.surface) for m in g.find_bodies(sentence)]
         if not targets:

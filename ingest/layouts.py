@@ -17,26 +17,103 @@ HEADING = re.compile(
 TOTAL = re.compile(r"^(?P<n>\d+)\s*total(?P<rest>.*)$", re.I)
 RECOMMEND = re.compile(r"\b(recommends|reccomends|recomends|recommended that|recommend that|recommendation is that)\b", re.I)
 INVESTIGATION_TITLE = re.compile(r"^Investigation into\b", re.I)
+# A line that opens a new recommendation (FORMATS.md, pattern A): on unnumbered pages the next one
+# can start on the very next line, with no blank line and no heading.
+OPENER = re.compile(
+    r"^(?:The (?:IOPC|IPCC)\b[^.]{0,60}?\b(?:recommends|reccomends|recomends)\b|It is (?:therefore |also )?recommended that"
+    r"|We (?:therefore |also )?recommend that)",
+    re.I,
+)
+# "[...]" or "[…]": a page cut from a longer one. Never a title, never text.
+CUT_MARKER = re.compile(r"^\[\s*(?:\.\.\.|…)\s*\]$")
+# Lines that are website furniture, never a title or a summary (force sites, FORMATS.md).
+BOILERPLATE = re.compile(
+    r"^(?:.{0,160}\bcookies?\b.{0,160}|Quickly exit (?:this )?site|Exit (?:this )?site|Leave this site"
+    r"|Skip to (?:main )?content|(?:Accept|Reject) (?:all|additional|optional)(?: cookies)?|Hide (?:this )?message"
+    r"|Menu|Search|Close|Back to top|Print this page|Share this page)$",
+    re.I,
+)
+FOI_REFERENCE = re.compile(
+    r"^(?!IOPC|IPCC)(?P<label>(?:MPS|Our|Your|Force|FOI|Request|Case|[A-Z]{2,5})\s+Ref(?:erence)?(?:\s+(?:number|no\.?))?)\s*:\s*(?P<ref>\S.*)$",
+    re.I | re.M,
+)
+
+# Pages that are not IOPC recommendation pages (FORMATS.md): code, what to call them, how to know them.
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+NOT_IOPC = [
+    ("HMICFRS-AI", "an accountabilityindex HMICFRS report page, not an IOPC recommendation",
+     re.compile(r"^Source\s*·\s*HMICFRS", re.M)),
+    ("HMICFRS-TRACKER", "an HMICFRS recommendation tracker page, not an IOPC recommendation",
+     re.compile(r"\[on\].{0,60}?\[(?:status|comment)\]|\[/(?:status|comment)\]\s*\[/on\]|^HMIC(?:FRS)? recommends\b", re.M | re.I)),
+    ("FORCE-TABLE", "a force's response table to a super-complaint, not an IOPC recommendation",
+     re.compile(r"^No\.?\s*\|\s*Recommendation\s*\|", re.M | re.I)),
+    ("FORCE-IPCC-LIST", "a force's own list of IPCC recommendations, not an IOPC recommendation page",
+     re.compile(rf"^Recommendations\s*[-–]\s*(?:{_MONTHS})\s+\d{{4}}\s*$(?=[\s\S]*^\d{{1,2}}[.)]\s+\S)", re.M | re.I)),
+]
+# Cheap tests that must hold before each pattern above is worth searching for (most pages are not these).
+_CUES = [
+    lambda t: "HMICFRS" in t,
+    lambda t: "[on]" in t or "[/on]" in t or "HMIC" in t,
+    lambda t: "|" in t,
+    lambda t: "Recommendations" in t and ("\n1. " in t or "\n1) " in t),
+]
+NOT_FOUND = re.compile(r"^(?:Error\s*)?404\b.{0,40}\bnot found\b", re.I)
+
+
+def refused(text: str) -> tuple[str, str] | None:
+    """(code, description) when the page is one of the kinds that are not IOPC recommendation pages."""
+    for (code, description, pattern), cue in zip(NOT_IOPC, _CUES):
+        if cue(text) and pattern.search(text):
+            return code, description
+    first = next((ln for ln in text.split("\n") if ln.strip()), "")
+    if NOT_FOUND.match(first) and not RECOMMEND.search(text):
+        return "NOT-FOUND", "a '404 page not found' page, not an IOPC recommendation"
+    return None
+
+
+# What each layout code means, for `iopc-kg parse --explain` (FORMATS.md has the full shapes).
+LAYOUTS = {
+    "PC-A": "policeconduct node page: title, Published, IOPC reference and date labels, often no recommendations",
+    "PC-B": "policeconduct slug page: unnumbered recommendations with 'Do you accept the recommendation?' Yes/No",
+    "PC-C": "newer policeconduct page: recommendation, a status line such as 'Accepted', the response",
+    "PC-INV": "investigation summary: title 'Investigation into …', narrative, recommendations near the end if at all",
+    "AI-A": "accountabilityindex mirror with its header line (force, Ref, Recommended, Response due)",
+    "AI-B": "accountabilityindex chunk: numbered recommendations, Addressed to / Linked bodies, no header",
+    "AI-C": "older flattened mirror: 'N total' glued to the first recommendation, no headings",
+    "LEGACY-IPCC-2016": "ipcc.gov.uk page: no title, recommendation, bare Yes/No, response",
+    "LEGACY-2018": "policeconduct /cy/ page: narrative only, the body named in the text",
+    "FORCE-FOI": "a force's page republishing an IOPC recommendation with its own reference and response",
+    "JUNK-GLOSSARY": "only the site glossary: no recommendation",
+    "JSON": "iopc-kg's own record schema",
+    **{code: description for code, description, _ in NOT_IOPC},
+    "NOT-FOUND": "a '404 page not found' page, not an IOPC recommendation",
+}
 
 
 def detect(text: str) -> str:
-    """Return the layout code (PC-A, AI-B, ..., JUNK-GLOSSARY) of a page's text."""
+    """Return the layout code (PC-A, AI-B, ..., JUNK-GLOSSARY, FORCE-FOI) of a page's text."""
+    kind = refused(text)
+    if kind:
+        return kind[0]
     head = text[:600]
-    lines = [ln for ln in text.split("\n") if ln.strip()]
-    first = lines[0] if lines else ""
+    first = next((ln for ln in text.split("\n", 40) if ln.strip()), "")
+    low = text.lower()  # searched without re.I: many times faster on a whole page
     if "IOPC Learning Case" in head or AI_HEADER.search(head):
         return "AI-A"
+    if FOI_REFERENCE.search(text) and RECOMMEND.search(text):
+        return "FORCE-FOI"
     if any(m in text for m in GLOSSARY_MARKERS):
         return "JUNK-GLOSSARY"
-    if re.search(r"^\d+[ \t]*total[ \t]*\S", text, re.M | re.I) and not re.search(r"^Recommendations?[ \t]+\d", text, re.M):
+    if "total" in low and re.search(r"^\d+[ \t]*total[ \t]*\S", low, re.M) and not re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-C"
-    if re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?[ \t]+\d", text, re.M):
+    if "\nAddressed" in text and re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-B"
-    if INVESTIGATION_TITLE.match(first) or re.search(r"reflective practice review process|\bRPRP\b", text, re.I) and not RECOMMEND.search(text):
+    if INVESTIGATION_TITLE.match(first) or ("rprp" in low or "reflective practice" in low) and re.search(
+            r"reflective practice review process|\brprp\b", low) and not RECOMMEND.search(text):
         return "PC-INV"
-    if re.search(r"^Date of recommendation\b", text, re.M | re.I) and re.search(r"^Published\b", text, re.M | re.I):
+    if "date of recommendation" in low and re.search(r"^date of recommendation\b", low, re.M) and re.search(r"^published\b", low, re.M):
         return "PC-A"
-    if re.search(r"^Do you accept the recommendation", text, re.M | re.I):
+    if "do you accept the recommendation" in low:
         return "PC-B"
     if RECOMMEND.search(first) or re.match(r"^(Point [A-Z]|The (IPCC|IOPC))\b", first):
         # No title line: the 2016 ipcc.gov.uk pages start with the recommendation itself, the 2018 /cy/

@@ -28,6 +28,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from graph.store import GraphStore
+from ingest.merge import HEADER_ONLY, merge_cases, same_case
 from ingest.pipeline import Failure, parse_paths
 from ontology.records import CaseRecord
 
@@ -58,6 +59,37 @@ class IngestSummary:
         }
 
 
+def fold_in_stored(batch: list[CaseRecord], store: GraphStore) -> tuple[list[CaseRecord], dict[str, list[str]]]:
+    """Merge incoming cases with stored renderings of the same case where one side is header-only.
+
+    A complete rendering arriving for a stored header-only case takes its header fields and replaces
+    it (under the complete case's id); a header-only page arriving for a stored complete case adds
+    what it carries without losing the recommendations. Returns the batch to write and, per case id,
+    the stored ids it supersedes. Two complete renderings are not merged here: a changed page replaces
+    its case wholly.
+    """
+    stored = store.related_cases(batch)
+    if not stored:
+        return batch, {}
+    out: list[CaseRecord] = []
+    supersedes: dict[str, list[str]] = {}
+    for case in batch:
+        for old in stored:
+            if old.incomplete == case.incomplete or not same_case(old, case):
+                continue
+            if old.id == case.id and old.content_hash() == case.content_hash():
+                continue
+            [merged] = merge_cases([old, case])
+            merged.warnings = [w for w in merged.warnings if not (merged.recommendations and w.startswith(HEADER_ONLY))]
+            if old.id != merged.id:
+                supersedes.setdefault(merged.id, []).append(old.id)
+            stored = [s for s in stored if s is not old]
+            case = merged
+            break
+        out.append(case)
+    return out, supersedes
+
+
 def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
                 progress: bool = False, batch_size: int = BATCH, procs: int = 1) -> IngestSummary:
     """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
@@ -69,16 +101,23 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
     bar = tqdm(total=len(cases), unit="case", disable=not progress)
     with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         for start in range(0, len(cases), batch_size):
-            batch = cases[start:start + batch_size]
-            written = store.write_cases(batch, batch_size=batch_size)
+            batch, supersedes = fold_in_stored(cases[start:start + batch_size], store)
+            written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
             summary.written += len(written.written)
             summary.unchanged += len(written.unchanged)
             for case_id, message in written.failed.items():
                 summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
             if bulk is not None:
+                gone = [old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid]
+                if gone:
+                    bulk.delete(gone)
                 in_graph = set(written.written) | set(written.unchanged)
                 indexed = index.stored_hashes([c.id for c in batch])
-                summary.indexed += bulk.replace([c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()])
+                # The index holds recommendations: a header-only case has none, so it is only written
+                # there when it replaced a case that had some (its old documents go).
+                summary.indexed += bulk.replace([
+                    c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()
+                    and (c.recommendations or c.id in written.written)])
             bar.update(len(batch))
     bar.close()
     # The index writer and the readers it opened form reference cycles that hold their buffers and

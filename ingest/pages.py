@@ -8,18 +8,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.layouts import AI_HEADER, HEADING, QUESTION, RECOMMEND, TOTAL, detect
+from ingest.layouts import (
+    AI_HEADER, BOILERPLATE, CUT_MARKER, FOI_REFERENCE, HEADING, NOT_FOUND, OPENER, QUESTION, RECOMMEND, TOTAL, detect,
+    refused,
+)
+from ingest.lines import STATUS_LINE, cut_label, is_reply, split_glued, title_like
 from ontology.exc import InvalidSource
 
-# Lines that are only a status label (FORMATS.md, quirk 2).
-STATUS_LINE = re.compile(
-    r"^(yes|no|accepted|not accepted|partially accepted|partly accepted|awaiting response|rejected"
-    r"|recommendation (?:not |partially )?accepted)\s*:?\s*$",
-    re.I,
-)
 RESPONSE_PREFIX = re.compile(r"^(accepted action\s*:|recommendation accepted\s*:|accepted\s*:|accepted\b)\s*", re.I)
 LABELS_WITHOUT_VALUE = {"iopc reference", "date of recommendation", "date response due", "recommendations", "tags"}
-
 
 @dataclass
 class Block:
@@ -53,6 +50,10 @@ class Page:
     date_due: str | None = None
     published: str | None = None
     summary: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    incomplete_why: str | None = None  # set when the page carries the case but none of its recommendations
+    # Line index -> what the line became; filled only when asked for (`iopc-kg parse --explain`).
+    roles: dict[int, str] | None = None
     total: int | None = None
     tags: list[str] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
@@ -76,24 +77,39 @@ def _join(lines: list[str]) -> list[str]:
     return [p for p in paras if p.strip()]
 
 
-def parse_page(text: str, name: str) -> Page:
-    """Parse normalised page text; raises InvalidSource for a page with no recommendation."""
+def parse_page(text: str, name: str, explain: bool = False) -> Page:
+    """Parse normalised page text.
+
+    Raises InvalidSource for a page that is not an IOPC recommendation page, or holds neither a
+    recommendation nor anything of a case; a page that carries a case but none of its
+    recommendations gives a header-only Page (`incomplete_why` set, no blocks).
+    """
+    kind = refused(text)
+    if kind:
+        raise InvalidSource(f"{name}: refused: this is {kind[1]} (layout {kind[0]})")
+    text = _strip_furniture(text)
     layout = detect(text)
-    page = Page(layout=layout)
+    page = Page(layout=layout, roles={} if explain else None)
     if layout == "JUNK-GLOSSARY":
         raise InvalidSource(
             f"{name}: page holds no recommendation: the text is only the site glossary (layout JUNK-GLOSSARY)"
         )
     lines = text.split("\n")
     start = _header(page, lines)
-    _blocks(page, lines[start:])
+    if page.roles is not None:
+        from ingest.explain import header_roles
+
+        header_roles(page, lines, start)
+    _blocks(page, lines[start:], start)
     page.blocks = [b for b in page.blocks if b.text_str.strip()]
     if not page.blocks:
         why = {
             "PC-INV": "the investigation summary is cut before its recommendations",
             "PC-A": "the page stops at its 'Recommendations' heading",
         }.get(layout, "no recommendation text was found")
-        raise InvalidSource(f"{name}: page holds no recommendation: {why} (layout {layout})")
+        if not _carries_a_case(page):
+            raise InvalidSource(f"{name}: page holds no recommendation: {why} (layout {layout})")
+        page.incomplete_why = why
     if page.total is not None and page.total != len(page.blocks):
         numbered = sorted(n for b in page.blocks for n in b.numbers)
         page.warnings.append(
@@ -103,9 +119,32 @@ def parse_page(text: str, name: str) -> Page:
     return page
 
 
+def _strip_furniture(text: str) -> str:
+    """Drop cookie banners, exit buttons, "[...]" cut markers and a leading "404" line (FORMATS.md)."""
+    lines = text.split("\n")
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is not None and NOT_FOUND.match(lines[first]):
+        lines[first] = ""
+    # Furniture lines are short or name cookies; the test is cheap for the rest.
+    return "\n".join("" if (len(ln) < 40 or "ookie" in ln) and (BOILERPLATE.match(ln) or CUT_MARKER.match(ln)) else ln
+                     for ln in lines)
+
+
+def _carries_a_case(page: Page) -> bool:
+    """A page with no recommendation still carries a case when it has a reference, a published date, a
+    page layout that only IOPC case pages have, or names a force or body (FORMATS.md, pattern D)."""
+    from ontology.gazetteer import gazetteer
+
+    if page.reference or page.published or page.layout in ("PC-A", "PC-INV"):
+        return True
+    g = gazetteer()
+    return any(g.find_orgs(x) for x in (page.title, page.summary) if x)
+
+
 def _header(page: Page, lines: list[str]) -> int:
     """Read the fields before the recommendations; return the index where the blocks start."""
-    nonblank = [(i, ln) for i, ln in enumerate(lines) if ln.strip()]
+    first_line = _foi_lines(page, lines) if page.layout == "FORCE-FOI" else 0
+    nonblank = [(i, ln) for i, ln in enumerate(lines) if ln.strip() and i >= first_line]
     if not nonblank:
         return len(lines)
     idx = 0
@@ -132,9 +171,9 @@ def _header(page: Page, lines: list[str]) -> int:
             if len(summary) > 1 or "…" not in summary[0]:
                 page.tags = [t.strip() for t in re.split(r"[,·|]", summary[0]) if t.strip()] if len(summary) > 1 else []
             page.summary = summary[-1]
-    elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018"):
+    elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018") and page.title is None:
         first = nonblank[0][1]
-        if not (HEADING.match(first) or TOTAL.match(first) or RECOMMEND.search(first) or first.lower() == "recommendations"):
+        if not (HEADING.match(first) or TOTAL.match(first) or first.lower() == "recommendations") and title_like(first):
             page.title = first
             idx = 1
     # Label/value pairs anywhere before the blocks (PC-A, PC-B, PC-INV).
@@ -168,7 +207,7 @@ def _header(page: Page, lines: list[str]) -> int:
             break
         elif HEADING.match(ln) or QUESTION.match(ln):
             break
-    if intro and not page.summary and marker is not None:
+    if intro and not page.summary and (marker is not None or page.layout in ("PC-A", "PC-INV")):
         page.summary = " ".join(intro)
     if page.layout in ("PC-A", "PC-INV") and page.title and marker is None:
         return len(lines)  # nothing after the narrative: no recommendations on the page
@@ -180,8 +219,56 @@ def _header(page: Page, lines: list[str]) -> int:
     return nonblank[idx][0] if idx < len(nonblank) else len(lines)
 
 
-def _blocks(page: Page, lines: list[str]) -> None:
+def _foi_lines(page: Page, lines: list[str]) -> int:
+    """A force's page (FORMATS.md): take its `Title:` value and its own reference out of the lines.
+
+    The force's reference is kept as an alias of the case (an IOPC reference there is the reference);
+    what stands before `Title:` is the force's site, not the case. Returns where the case starts.
+    """
+    from ontology.types import TYPES
+
+    start = 0
+    for i, ln in enumerate(lines):
+        m_title = re.match(r"^Title\s*:\s*(.+)$", ln, re.I)
+        m_ref = FOI_REFERENCE.match(ln)
+        if m_title and page.title is None:
+            page.title = m_title.group(1).strip()
+            start = i + 1
+        elif m_ref:
+            ref = m_ref.group("ref").strip()
+            if TYPES["reference"].clean(ref):
+                page.reference = page.reference or ref
+            elif ref not in page.aliases:
+                page.aliases.append(ref)
+            if re.match(r"^MPS\b", m_ref.group("label"), re.I):
+                page.force_text = page.force_text or "Metropolitan Police Service"
+        else:
+            continue
+        lines[i] = ""
+    return start
+
+
+def _snapshot(page: Page, block: Block | None, intro: list[str]) -> tuple:
+    b = block
+    return (len(page.blocks), page.total, len(page.tags), len(intro),
+            *((b.label, b.addressed, b.linked, b.question, b.response_prefix, sum(1 for x in b.text if x),
+               sum(1 for x in b.response if x)) if b else (None,) * 7))
+
+
+def _note(page: Page, i: int, before: tuple, after: tuple) -> None:
+    from ingest.explain import describe
+
+    role = describe(page, before, after)
+    page.roles[i] = f"{page.roles[i]}; then {role}" if i in page.roles else role
+
+
+def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
     """One pass over the lines after the header, as a small state machine (text -> fields -> response)."""
+    explain = page.roles is not None
+    origin = list(range(offset, offset + len(lines)))
+    if explain:
+        origin = [i for i, ln in zip(origin, lines) for _ in split_glued([ln])]
+    lines = split_glued(lines)
     headed = any(HEADING.match(ln) for ln in lines)
     block: Block | None = None
     state = "text"
@@ -198,7 +285,12 @@ def _blocks(page: Page, lines: list[str]) -> None:
         return block
 
     prev_blank = True
-    for raw in lines:
+    before = None
+    for pos, raw in enumerate(lines):
+        if explain:
+            if before is not None:
+                _note(page, origin[pos - 1], before, _snapshot(page, block, intro))
+            before = _snapshot(page, block, intro) if raw.strip() else None
         ln = raw.strip()
         if not ln:
             if block is not None:
@@ -208,6 +300,9 @@ def _blocks(page: Page, lines: list[str]) -> None:
         low = ln.lower()
         if low == "recommendations" and not seen_content:
             continue
+        full = cut_label(low) if block is not None else None
+        if full:
+            ln, low = full[0].upper() + full[1:], full
         m_total = TOTAL.match(ln)
         if m_total and block is None:
             page.total = int(m_total.group("n"))
@@ -234,7 +329,7 @@ def _blocks(page: Page, lines: list[str]) -> None:
         if pending_answer:
             pending_answer = False
             if STATUS_LINE.match(ln):
-                block.label = ln.rstrip(":").strip()
+                _set_label(page, block, ln)
                 state = "response"
                 continue
         m_head = HEADING.match(ln)
@@ -246,11 +341,15 @@ def _blocks(page: Page, lines: list[str]) -> None:
             continue
         m_q = QUESTION.match(ln)
         if m_q and block is not None:
+            if block.question or block.label is not None:
+                # A second question in one block: a recommendation with no opening phrase was folded
+                # into the previous response; split it off rather than let its answer overwrite.
+                block = _split_off(page, block)
             block.question = True
             state = "response"
-            rest = m_q.group("rest").strip()
+            rest = m_q.group("rest").strip().rstrip(".")
             if rest and STATUS_LINE.match(rest):
-                block.label = rest.rstrip(":")
+                _set_label(page, block, rest)
             else:
                 pending_answer = True
             continue
@@ -275,14 +374,25 @@ def _blocks(page: Page, lines: list[str]) -> None:
             low = ln.lower()
         if block is not None and STATUS_LINE.match(ln) and (state in ("text", "fields") or not _has(block.response)):
             if block.label is None:
-                block.label = ln.rstrip(":").strip()
+                _set_label(page, block, ln)
             state = "response"
             continue
+        if (block is not None and not headed and OPENER.match(ln)
+                and (block.label is not None or block.question or _has(block.response))):
+            # The next unnumbered recommendation, even on the very next line (FORMATS.md, pattern A).
+            new_block().text.append(ln)
+            prev_blank = False
+            continue
+        if block is not None and state == "text" and _has(block.text) and block.label is None and is_reply(ln):
+            state = "response"  # a reply with no status label (FORMATS.md, pattern C)
         # Content.
         if block is None:
-            if not headed and (RECOMMEND.search(ln) or page.layout in ("LEGACY-IPCC-2016", "AI-C")):
+            if not headed and (RECOMMEND.search(ln) or page.layout in ("LEGACY-IPCC-2016", "AI-C")) and not (
+                    page.layout == "FORCE-FOI" and not RECOMMEND.search(ln)):
                 new_block().text.append(ln)
                 seen_content = True
+                if page.layout == "FORCE-FOI":
+                    state = "response"  # a force's page: what follows the recommendation is its answer
             else:
                 intro.append(ln)
             prev_blank = False
@@ -306,10 +416,36 @@ def _blocks(page: Page, lines: list[str]) -> None:
                 block.text.append(ln)
         else:
             block.text.append(ln)
+            if page.layout == "FORCE-FOI":
+                state = "response"  # a force's page: what follows the recommendation is its answer
         prev_blank = False
+    if explain and before is not None:
+        _note(page, origin[len(lines) - 1], before, _snapshot(page, block, intro))
     if intro and not page.summary:
         page.summary = " ".join(intro)[:2000]
 
 
+def _set_label(page: Page, block: Block, raw: str) -> None:
+    """Record a block's status label; a second, different answer never overwrites the first."""
+    label = raw.rstrip(":").strip()
+    if block.label is None:
+        block.label = label
+    elif block.label.lower() != label.lower():
+        page.warnings.append(f"a second answer {label!r} after {block.label!r} in one block was ignored")
+
+
+def _split_off(page: Page, block: Block) -> Block:
+    """Move the trailing recommendation out of `block`'s response into a new block."""
+    lines = block.response
+    cut = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] and RECOMMEND.search(lines[i])), None)
+    if cut is None:
+        cut = max((i for i, ln in enumerate(lines) if ln), default=len(lines))
+    new = Block(text=[ln for ln in lines[cut:] if ln is not None])
+    block.response = lines[:cut]
+    page.blocks.append(new)
+    page.warnings.append("a recommendation with no opening phrase was found inside the previous response and split off")
+    return new
+
+
 def _has(lines: list) -> bool:
-    return any(ln for ln in lines if ln)
+    return any(lines)  # lines are strings, None for a paragraph break; blank lines are never kept

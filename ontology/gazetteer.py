@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
+import ahocorasick
 import yaml
 
 from ontology.exc import InvalidModel
@@ -25,12 +28,15 @@ _CONNECTORS = {"and", "the", "to", "of", "or"}
 
 def fold(text: str) -> str:
     """Strip accents: 'Café' -> 'Cafe'."""
+    if text.isascii():  # nothing to strip; indexing folds every text (a third of a build's Python calls)
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Normalise a name for comparison: case, accents, apostrophes, '&', dashes and punctuation."""
-    text = fold(text).casefold()
+    text = (text if text.isascii() else fold(text)).casefold()
     text = re.sub(f"[{_APOSTROPHES}]", "", text)
     text = text.replace("&", " and ")
     text = re.sub(r"[^\w\s]+", " ", text)
@@ -46,76 +52,150 @@ class Entry:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """A name found in free text: a tuple, because a page yields dozens and a frozen dataclass is slow to make."""
+
     entry: Entry
     start: int
     end: int
     surface: str
 
 
-def _alias_regex(alias: str) -> str:
-    """A regex for an alias that tolerates dashes, apostrophes and '&'/'and' variation."""
-    words = re.split(r"[\s\-–]+", alias.strip())
-    parts = []
-    for w in words:
-        if w == "&" or w.lower() == "and":
-            parts.append(r"(?:&|and)")
-            continue
-        pieces = [re.escape(p).replace(r"\*", r"\w*") for p in re.split(f"[{_APOSTROPHES}]", w)]
-        parts.append(f"[{_APOSTROPHES}]?".join(pieces))
-    return r"[\s\-–]+".join(parts)
+# Page text and aliases are matched in one spelling: lower case, accents folded, every run of spaces,
+# dashes and apostrophes one space ("self-harm", "Chief’s", "Chiefs' Council"), every other
+# punctuation mark a space of its own, and a space at each end. So a key " custody " can only start
+# and end at word boundaries, and "custody. Sergeants" ("custody  sergeants", two spaces) is not
+# "custody sergeant*", while "Right Care, Right Person" is spelt alike on the page and in the gazetteer.
+_GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]+")
+_LONG_GAP = re.compile(rf"[\s\-–{_APOSTROPHES}]{{2,}}")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_RUN = re.compile(r" {2,}")
+# One character for one: word characters to lower case, gaps (white space, dashes, apostrophes) to a
+# space, any other punctuation to \x01, which stops a run of spaces from being collapsed.
+_SPELL = str.maketrans({
+    c: (c.lower() if c.isalnum() or c == "_" else " " if c.isspace() or c in "-'`" else "\x01")
+    for c in map(chr, range(128))
+})
+
+
+@lru_cache(maxsize=4096)
+def _ascii(c: str) -> str:
+    """One non-ASCII character as one ASCII character of the same role (letter, gap or punctuation)."""
+    if c in _APOSTROPHES:
+        return "'"
+    if c == "–" or c.isspace():
+        return " "
+    folded = fold(c.lower())
+    if len(folded) == 1 and folded.isascii():
+        return folded
+    return "_" if c.isalnum() else "."
+
+
+@lru_cache(maxsize=64)
+def spelling(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """`text` in the matching spelling (one leading space added), and the shifts that map its offsets
+    back: (offset in the spelling, characters dropped before it), ascending. Cached: the programme,
+    theme and body finders read the same texts."""
+    if not text.isascii():
+        text = _NON_ASCII.sub(lambda m: _ascii(m.group()), text)
+    spelt = text.translate(_SPELL)
+    shifts: list[tuple[int, int]] = []
+    dropped = -1  # the leading space
+    for m in _RUN.finditer(spelt):
+        dropped += m.end() - m.start() - 1
+        shifts.append((m.end() - dropped, dropped))
+    if shifts:
+        spelt = _RUN.sub(" ", spelt)
+    return " " + spelt.replace("\x01", " ") + " ", tuple(shifts)
+
+
+def _back(pos: int, shifts: tuple[tuple[int, int], ...]) -> int:
+    """An offset in the matching spelling as an offset in the original text."""
+    i = bisect_right(shifts, (pos, float("inf")))
+    return pos + (shifts[i - 1][1] if i else -1)
 
 
 class _Finder:
-    """Finds aliases in free text; case-sensitive aliases are kept apart from the rest."""
+    """Finds aliases in free text in one pass of an Aho-Corasick automaton (pyahocorasick).
 
-    def __init__(self, entries: list[Entry], case_sensitive: set[str]):
-        self.by_norm: dict[str, Entry] = {}
-        insensitive, sensitive = [], []
-        for entry in entries:
-            for alias in (entry.name, *entry.aliases):
-                key = norm(alias.replace("*", ""))
-                if not key:
-                    continue
-                self.by_norm.setdefault(key, entry)
-                (sensitive if alias in case_sensitive else insensitive).append(alias)
-        self._wild = [(re.compile(_alias_regex(a), re.I), e) for e in entries for a in e.aliases if "*" in a]
-        self.patterns = [
-            re.compile(rf"(?<![\w]){self._alternation(aliases)}(?![\w])", flags)
-            for aliases, flags in ((insensitive, re.I), (sensitive, 0))
-            if aliases
-        ]
+    One finder can serve several kinds at once (programmes and themes are found in one pass over a
+    text); overlapping matches are resolved within each kind. A trailing `*` in an alias
+    ("detainee*") matches any ending of its last word. Case-sensitive aliases ("PIP", "Connect") must
+    also match the page's capitals.
+    """
+
+    def __init__(self, groups: list[tuple[list[Entry], set[str]]]):
+        # key -> kind -> (first entry, wild, spellings allowed or None for any capitals)
+        keys: dict[str, dict[str, tuple[Entry, bool, set[str] | None]]] = {}
+        for entries, case_sensitive in groups:
+            for entry in entries:
+                for alias in (entry.name, *entry.aliases):
+                    wild = alias.endswith("*")
+                    plain = alias.replace("*", "").strip()
+                    if not norm(plain):
+                        continue
+                    key = spelling(plain)[0].rstrip() if wild else spelling(plain)[0]
+                    bare = spelling(re.sub(f"[{_APOSTROPHES}]", "", plain))[0]
+                    variants = {key, bare.rstrip() if wild else bare}
+                    # "&" and "and" stand for each other.
+                    variants |= {v.replace(" and ", " & ") for v in variants}
+                    for variant in variants:
+                        self._key(keys.setdefault(variant, {}), entry, wild, alias in case_sensitive, plain)
+        self.automaton = ahocorasick.Automaton()
+        for k, by_kind in keys.items():
+            self.automaton.add_word(k, (len(k), tuple(by_kind.values())))
+        self.automaton.make_automaton()
+        self.empty = not keys
 
     @staticmethod
-    def _alternation(aliases: list[str]) -> str:
-        uniq = sorted(set(aliases), key=lambda a: (-len(a), a))
-        return "(?:" + "|".join(_alias_regex(a) for a in uniq) + ")"
+    def _key(by_kind: dict, entry: Entry, wild: bool, sensitive: bool, alias: str) -> None:
+        first, _, spellings = by_kind.get(entry.kind, (entry, wild, set()))
+        if spellings is None or not sensitive:
+            spellings = None  # any capitals, if any alias with this key allows them
+        else:
+            spellings.add(_GAP.sub(" ", alias))
+        by_kind[entry.kind] = (first, wild, spellings)
 
-    def find(self, text: str) -> list[Match]:
-        found: list[Match] = []
-        for pattern in self.patterns:
-            for m in pattern.finditer(text):
-                entry = self.by_norm.get(norm(m.group()))
-                if entry is None:
-                    entry = next((e for rx, e in self._wild if rx.fullmatch(m.group())), None)
-                if entry is not None:
-                    found.append(Match(entry, m.start(), m.end(), m.group()))
-        # Keep the longest of overlapping matches.
-        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
-        out: list[Match] = []
-        for m in found:
-            if out and m.start < out[-1].end:
-                continue
-            out.append(m)
-        return out
+    def find(self, text: str) -> dict[str, list[Match]]:
+        """Kind -> matches in `text`, the longest of overlapping matches of one kind kept."""
+        if self.empty or not text:
+            return {}
+        spelt, shifts = spelling(text)
+        found: dict[str, list[Match]] = {}
+        next_space = spelt.find
+        for last, (length, payloads) in self.automaton.iter(spelt):
+            first = last - length + 2  # past the key's leading space
+            for entry, wild, spellings in payloads:
+                # A wild key ends at the end of the word; any other at its own trailing space.
+                end = next_space(" ", last + 1) if wild else last
+                if shifts:
+                    start, stop = _back(first, shifts), _back(end - 1, shifts) + 1
+                else:
+                    start, stop = first - 1, end - 1
+                surface = text[start:stop]
+                if spellings is not None and _GAP.sub(" ", surface) not in spellings:
+                    continue
+                found.setdefault(entry.kind, []).append(Match(entry, start, stop, surface))
+        for kind, matches in found.items():
+            matches.sort(key=lambda m: (m.start, -(m.end - m.start)))
+            out: list[Match] = []
+            for m in matches:
+                if out and m.start < out[-1].end:
+                    continue
+                out.append(m)
+            found[kind] = out
+        return found
 
 
 class Gazetteer:
     """All gazetteers, loaded once from `gazetteers/*.yaml`."""
 
     def __init__(self, directory: Path = GAZETTEER_DIR):
-        load = lambda name: yaml.safe_load((directory / f"{name}.yaml").read_text()) or []  # noqa: E731
+        # libyaml's loader when PyYAML has it: the pure-Python one took 0.2 s of a server's first search
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        load = lambda name: yaml.load((directory / f"{name}.yaml").read_text(), Loader=loader) or []  # noqa: E731
         self.forces = [self._force(f) for f in load("forces")]
         self.bodies = [self._body(b) for b in load("bodies")] + self._local_policing_bodies()
         self.programmes = [self._programme(p) for p in load("programmes")]
@@ -227,51 +307,72 @@ class Gazetteer:
                     table.setdefault(key, entry)
         return table
 
-    def resolve_orgs(self, label: str) -> tuple[list[Entry], list[str]]:
+    @cached_property
+    def org_first_words(self) -> frozenset[str]:
+        """The first word of every force or body name, normalised (a cheap test before a lookup)."""
+        return frozenset(k[0] for k in self._org_tokens)
+
+    @cached_property
+    def _org_longest(self) -> int:
+        return max(len(k) for k in self._org_tokens)
+
+    @lru_cache(maxsize=16384)  # noqa: B019 - one gazetteer per process; labels repeat across pages
+    def resolve_orgs(self, label: str) -> tuple[tuple[Entry, ...], tuple[str, ...]]:
         """Resolve a label naming forces/bodies. Returns (entries, leftover words); leftovers mean damage."""
-        tokens = norm(label).split()
-        table = self._org_tokens
-        longest = max(len(k) for k in table)
+        words = norm(label).split()
         entries: list[Entry] = []
         leftover: list[str] = []
         i = 0
-        while i < len(tokens):
-            for size in range(min(longest, len(tokens) - i), 0, -1):
-                entry = table.get(tuple(tokens[i:i + size]))
-                if entry is not None:
-                    if entry not in entries:
-                        entries.append(entry)
-                    i += size
-                    break
+        while i < len(words):
+            entry, size = self.org_at(words, i)
+            if entry is not None:
+                if entry not in entries:
+                    entries.append(entry)
+                i += size
             else:
-                if tokens[i] not in _CONNECTORS:
-                    leftover.append(tokens[i])
+                if words[i] not in _CONNECTORS:
+                    leftover.append(words[i])
                 i += 1
-        return entries, leftover
+        return tuple(entries), tuple(leftover)
+
+    def org_at(self, words: list[str], i: int) -> tuple[Entry | None, int]:
+        """The longest force or body name starting at word `i` of normalised `words`, and its length."""
+        table = self._org_tokens
+        for size in range(min(self._org_longest, len(words) - i), 0, -1):
+            entry = table.get(tuple(words[i:i + size]))
+            if entry is not None:
+                return entry, size
+        return None, 0
 
     @cached_property
-    def _programme_finder(self) -> _Finder:
-        sensitive = set().union(*(p.extra["case_sensitive"] for p in self.programmes))
-        return _Finder(self.programmes, sensitive)
+    def _content_finder(self) -> _Finder:
+        """Programmes and themes, found in one pass. Terms in capitals (IT, SOP, DASH) are acronyms
+        and match only in capitals."""
+        programme_sensitive = set().union(*(p.extra["case_sensitive"] for p in self.programmes))
+        theme_sensitive = {t for e in self.themes for t in e.aliases if len(t) > 1 and t.isupper()}
+        return _Finder([(self.programmes, programme_sensitive), (self.themes, theme_sensitive)])
 
     @cached_property
-    def _body_finder(self) -> _Finder:
-        return _Finder(self.bodies, set())
+    def _org_finder(self) -> _Finder:
+        return _Finder([(self.forces + self.bodies, set())])
 
-    @cached_property
-    def _theme_finder(self) -> _Finder:
-        # Terms in capitals (IT, SOP, DASH) are acronyms and match only in capitals.
-        sensitive = {t for e in self.themes for t in e.aliases if len(t) > 1 and t.isupper()}
-        return _Finder(self.themes, sensitive)
+    @lru_cache(maxsize=64)  # noqa: B019 - one gazetteer per process; programmes and themes share a pass
+    def _content(self, text: str) -> dict[str, list[Match]]:
+        return self._content_finder.find(text)
 
     def find_programmes(self, text: str) -> list[Match]:
-        return self._programme_finder.find(text)
-
-    def find_bodies(self, text: str) -> list[Match]:
-        return self._body_finder.find(text)
+        return list(self._content(text).get("Programme", ()))
 
     def find_themes(self, text: str) -> list[Match]:
-        return self._theme_finder.find(text)
+        return list(self._content(text).get("Theme", ()))
+
+    def find_orgs(self, text: str) -> list[Match]:
+        """Forces and bodies named in free text (each kind's overlaps resolved on its own)."""
+        found = self._org_finder.find(text)
+        return sorted(found.get("Force", []) + found.get("Body", []), key=lambda m: m.start)
+
+    def find_bodies(self, text: str) -> list[Match]:
+        return list(self._org_finder.find(text).get("Body", ()))
 
 
 @lru_cache(maxsize=1)

@@ -27,12 +27,14 @@ class IOPC(DefinedNamespace):
     file: URIRef
     forceKind: URIRef
     hasRecommendation: URIRef
+    incomplete: URIRef
     lastSeen: URIRef
     layout: URIRef
     linkedBody: URIRef
     mentions: URIRef
     notInGazetteer: URIRef
     number: URIRef
+    otherReference: URIRef
     policeUkId: URIRef
     position: URIRef
     programmeKind: URIRef

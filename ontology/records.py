@@ -132,6 +132,14 @@ class CaseRecord:
     warnings: list[str] = field(default_factory=list)
     recommendations: list[RecommendationRecord] = field(default_factory=list)
     sources: list[SourceRecord] = field(default_factory=list)
+    # Other references the case is known by (a force's own, such as IX/462/21 on its FOI page).
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def incomplete(self) -> bool:
+        """True for a header-only case: the pages seen so far carry the case but none of its
+        recommendations (FORMATS.md, pattern D). A complete rendering merged in clears it."""
+        return not self.recommendations
 
     @property
     def id(self) -> str:
@@ -174,6 +182,8 @@ class CaseRecord:
             "summary": self.summary,
             "source_url": self.source_url,
             "layout": self.layout,
+            "incomplete": self.incomplete,
+            "aliases": list(self.aliases),
             "warnings": list(self.warnings),
             "recommendations": [],
             "sources": [s.as_dict() for s in self.sources],
@@ -198,8 +208,8 @@ class CaseRecord:
         if not isinstance(data, dict):
             raise InvalidData(f"{where}: expected a JSON object", errors={"$": "not an object"})
         recs_raw = data.get("recommendations")
-        if not isinstance(recs_raw, list) or not recs_raw:
-            errors["recommendations"] = "missing or empty"
+        if not isinstance(recs_raw, list) or not (recs_raw or data.get("incomplete")):
+            errors["recommendations"] = "missing or empty (an empty list only for a case marked incomplete)"
             recs_raw = []
         for key in ("date_recommended", "response_due", "published"):
             if data.get(key) is not None and TYPES["date"].clean(data[key]) is None:
@@ -244,6 +254,7 @@ class CaseRecord:
             warnings=list(data.get("warnings") or []),
             recommendations=recs,
             sources=sources,
+            aliases=[str(a) for a in data.get("aliases") or []],
         )
         return case
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.util.numeric import byte_to_length
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 
@@ -33,19 +35,110 @@ class Lengths:
         """The lengths of field `name`, read through `searcher` (a reader of this commit) if not yet read."""
         found = self.by_field.get(name)
         if found is None:  # two threads may both read it: the same array, one kept
-            found = self.by_field[name] = np.fromiter(
-                (searcher.doc_field_length(d, name, 1) or 0 for d in range(self.n)), dtype=np.float64, count=self.n)
+            found = self.by_field[name] = _column_lengths(searcher, name, self.n)
+            if found is None:
+                found = self.by_field[name] = np.fromiter(
+                    (searcher.doc_field_length(d, name, 1) or 0 for d in range(self.n)), dtype=np.float64, count=self.n)
         return found
+
+
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+def _column_lengths(searcher: Searcher, name: str, n: int) -> np.ndarray | None:
+    """A field's lengths read as each segment stores them (one byte per document, Whoosh's
+    quantised length) in one read per segment rather than one call per document (4 s -> 0.05 s
+    for three fields at 10k cases); None if a segment is not Whoosh's W3 format."""
+    out = np.zeros(n, dtype=np.float64)
+    leaves = list(searcher.leaf_searchers()) if not searcher.is_atomic() else [(searcher, 0)]
+    for sub, offset in leaves:
+        perdoc = getattr(sub.reader(), "_perdoc", None)
+        if not isinstance(perdoc, W3PerDocReader):
+            return None
+        column = perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+        if column is None:  # the field occurs in no document of this segment: Whoosh reads the default
+            out[offset:offset + perdoc.doc_count_all()] = 1.0
+            continue
+        count = min(column._count, perdoc.doc_count_all())
+        raw = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+        out[offset:offset + count] = _BYTE_TO_LENGTH[raw]
+    return out
+
+
+class SegmentPostings:
+    """Every term's postings in one field of one segment, as arrays: document numbers (local to the
+    segment) and weights, term after term, with each term's slice.
+
+    Whoosh stores a term's postings in blocks of 128, each a zlib-compressed pickle of (ids,
+    weights, positions); a first search at 10k cases spent 60% of its time unpickling blocks,
+    positions included, to use ids and weights alone (cProfile, docs/BENCHMARKS.md). A segment never
+    changes once written (a deletion is kept beside it, and masked by the live table), so its
+    postings are decoded once, when the segment is first searched (or at warm-up), and kept until
+    a merge retires the segment; `SearchIndex.per_segment` also keeps them beside the index.
+    """
+
+    def __init__(self, reader, field: str):
+        self.slices: dict[bytes, tuple[int, int]] = {}
+        ids_parts, w_parts, at = [], [], 0
+        if field in reader.schema:
+            for btext in reader.lexicon(field):
+                ids, weights = _read_blocks(reader.postings(field, btext))
+                self.slices[btext] = (at, at + len(ids))
+                at += len(ids)
+                ids_parts.append(ids.astype(np.int32))
+                w_parts.append(weights.astype(np.float32))
+        self.ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
+        self.weights = np.concatenate(w_parts) if w_parts else np.zeros(0, np.float32)
+
+    def get(self, btext: bytes | str):
+        if isinstance(btext, str):  # fuzzy terms expand to text, not bytes
+            btext = btext.encode("utf-8")
+        found = self.slices.get(btext)
+        if found is None:
+            return None
+        return self.ids[found[0]:found[1]], self.weights[found[0]:found[1]]
+
+
+def _read_blocks(m, positions: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A term's (segment-local) ids and weights from its matcher, a block at a time where it can."""
+    while isinstance(m, FilterMatcher):  # deleted documents: masked by the caller's live table
+        m = m.child
+    ids_parts, w_parts = [], []
+    if not hasattr(m, "_byteids"):  # not Whoosh's W3 block matcher: walk it a posting at a time
+        ids, weights = [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            if positions is not None:
+                positions.append(m.value())
+            m.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    while m.is_active():  # W3 blocks: ids delta-coded unless stored as bytes, weights as arrays
+        if m._data is None:
+            m._read_data()
+        raw = m._data[0]
+        ids_parts.append(np.asarray(raw, dtype=np.int64) if m._byteids else np.cumsum(np.asarray(raw, dtype=np.int64)))
+        m._read_weights()
+        w_parts.append(np.asarray(m._weights, dtype=np.float64))
+        if positions is not None:
+            m._read_values()
+            positions.extend(m._values)
+        m._next_block()
+    if not ids_parts:
+        return _EMPTY
+    return np.concatenate(ids_parts), np.concatenate(w_parts)
 
 
 class Evaluator:
     """Evaluates a parsed Whoosh query against one searcher (one commit)."""
 
-    def __init__(self, searcher: Searcher, lengths: Lengths, fallback):
+    def __init__(self, searcher: Searcher, lengths: Lengths, fallback, segment_postings=None):
         self.s = searcher
         self.reader = searcher.reader()
         self.lengths = lengths
         self.fallback = fallback  # (searcher, query) -> (docs, scores), Whoosh's own matching
+        # (segment reader, field) -> SegmentPostings or None; None: read Whoosh's blocks each time
+        self.segment_postings = segment_postings
         self.leaves = list(searcher.leaf_searchers()) if not searcher.is_atomic() else [(searcher, 0)]
         weighting = searcher.weighting
         self.B, self.K1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
@@ -58,38 +151,22 @@ class Evaluator:
         ids_parts, w_parts, pos = [], [], []
         for sub, offset in self.leaves:
             r = sub.reader()
+            table = self.segment_postings(r, field) if self.segment_postings and not positions else None
+            if table is not None:
+                found = table.get(btext)
+                if found is not None:
+                    ids_parts.append(found[0] + offset)  # int32: widened below
+                    w_parts.append(found[1])
+                continue
             if (field, btext) not in r:
                 continue
-            m = r.postings(field, btext)
-            while isinstance(m, FilterMatcher):  # deleted documents: masked by the caller's live table
-                m = m.child
-            if not hasattr(m, "_byteids"):  # not Whoosh's W3 block matcher: walk it a posting at a time
-                ids, weights, values = [], [], []
-                while m.is_active():
-                    ids.append(m.id())
-                    weights.append(m.weight())
-                    if positions:
-                        values.append(m.value())
-                    m.next()
-                ids_parts.append(np.asarray(ids, dtype=np.int64) + offset)
-                w_parts.append(np.asarray(weights, dtype=np.float64))
-                pos.extend(values)
-                continue
-            while m.is_active():  # W3 blocks: ids delta-coded unless stored as bytes, weights as arrays
-                if m._data is None:
-                    m._read_data()
-                raw = m._data[0]
-                ids = np.asarray(raw, dtype=np.int64) if m._byteids else np.cumsum(np.asarray(raw, dtype=np.int64))
-                m._read_weights()
-                ids_parts.append(ids + offset)
-                w_parts.append(np.asarray(m._weights, dtype=np.float64))
-                if positions:
-                    m._read_values()
-                    pos.extend(m._values)
-                m._next_block()
+            ids, weights = _read_blocks(r.postings(field, btext), pos if positions else None)
+            ids_parts.append(ids + offset)
+            w_parts.append(weights)
         if not ids_parts:
             return (*_EMPTY, []) if positions else _EMPTY
-        ids, weights = np.concatenate(ids_parts), np.concatenate(w_parts)
+        ids = np.concatenate(ids_parts).astype(np.int64, copy=False)
+        weights = np.concatenate(w_parts).astype(np.float64, copy=False)
         if positions:
             return ids, weights, pos
         return ids, weights

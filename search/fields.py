@@ -38,13 +38,26 @@ class GazetteerFilter(analysis.Filter):
 
     def __init__(self, kinds: tuple[str, ...]):
         self.kinds = kinds
+        self._ids: dict[str, str] = {}  # a value -> its id; indexing asks for the same few ids again and again
 
     def __eq__(self, other):
         return isinstance(other, GazetteerFilter) and other.kinds == self.kinds
 
+    def __getstate__(self):  # Whoosh pickles the schema into the index: the memo stays out
+        return {"kinds": self.kinds}
+
+    def __setstate__(self, state):
+        self.__init__(state["kinds"])
+
     def __call__(self, tokens):
+        ids = self._ids
         for t in tokens:
-            t.text = gazetteer().lookup(self.kinds, t.text) or t.text
+            found = ids.get(t.text)
+            if found is None:
+                found = gazetteer().lookup(self.kinds, t.text) or t.text
+                if len(ids) < 10_000:
+                    ids[t.text] = found
+            t.text = found
             yield t
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
 import threading
 from collections import OrderedDict
@@ -73,6 +74,7 @@ class SearchIndex:
         self._local = threading.local()
         self._caches: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._segment_values: dict[tuple, object] = {}  # (name, segment id) -> value, see per_segment
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -174,11 +176,13 @@ class SearchIndex:
         if s is None or getattr(self._local, "ix", None) is not self.ix:
             s = self.ix.searcher()
             self._local.ix = self.ix
+            self._retire_segments(s)
         elif not s.up_to_date():
             # Not Searcher.refresh(): it reuses segment readers whose deletions are stale (a
             # replaced case was counted twice), so open a whole new searcher.
             s.close()
             s = self.ix.searcher()
+            self._retire_segments(s)
         self._local.searcher = s
         return s
 
@@ -198,7 +202,10 @@ class SearchIndex:
             if key in self._caches:
                 self._caches.move_to_end(key)
                 return self._caches[key]
-        value = build(s)
+        if name in self.PERSISTED:
+            value = self._load_or_build(name, build, s)
+        else:
+            value = build(s)
         with self._cache_lock:
             self._caches[key] = value
             mine = [k for k in self._caches if _family(k[0]) == family]
@@ -207,6 +214,81 @@ class SearchIndex:
             for k in stale + fresh[:-keep]:
                 del self._caches[k]
         return value
+
+    # -- per-commit tables kept on disk ------------------------------------------------------------
+    # What `cached` builds for a whole commit (facet tables, field lengths, similarity vectors) is
+    # also written beside the index, named for the commit, so a restarted server loads it instead
+    # of rebuilding it: at 10k cases the first search after a restart took 1.8-2.9 s and the
+    # similarity vectors 10 s (docs/BENCHMARKS.md, "Cold start"). Only this process's own files
+    # are read back: they live in the index directory, which nothing else writes.
+
+    PERSISTED = frozenset({"facets", "lengths", "vectors"})
+
+    @property
+    def _tables_dir(self) -> Path:
+        return self.directory / "tables"
+
+    @staticmethod
+    def _commit_id(searcher: Searcher) -> str:
+        """The commit a searcher reads: its generation and its segments (a rebuilt index may reuse
+        a generation number, never its segment ids)."""
+        reader = searcher.reader()
+        segments = "-".join(sorted(seg.segment_id() for r, _ in reader.leaf_readers() if (seg := r.segment()) is not None))
+        return f"{reader.generation()}-{segments}"
+
+    def _load_or_build(self, name: str, build, searcher: Searcher):
+        path = self._tables_dir / f"{name}.{self._commit_id(searcher)}.pickle"
+        return self._load_or_build_file(path, build, searcher, prune=f"{name}.*.pickle")
+
+    def _load_or_build_file(self, path: Path, build, source, prune: str | None):
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            pass
+        except Exception:  # noqa: BLE001 - a damaged or older file: build it again
+            log.warning("could not read %s; building it again", path)
+        value = build(source)
+        try:
+            self._tables_dir.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            with open(tmp, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+            for old in self._tables_dir.glob(prune) if prune else ():
+                if old != path and ".seg-" not in old.name:
+                    old.unlink(missing_ok=True)
+        except OSError as e:  # a read-only or full disk: the tables still serve from memory
+            log.warning("could not keep %s beside the index: %s", path.name, e)
+        return value
+
+    def per_segment(self, reader, name: str, build):
+        """A value derived from one segment (`reader`, a segment's reader), built or loaded once and
+        kept, in memory and beside the index, until a merge retires the segment: segments never
+        change once written (deletions are kept apart from them)."""
+        segment = reader.segment()
+        if segment is None:
+            return build(reader)
+        key = (name, segment.segment_id())
+        value = self._segment_values.get(key)
+        if value is None:
+            path = self._tables_dir / f"{name}.seg-{segment.segment_id()}.pickle"
+            value = self._load_or_build_file(path, build, reader, prune=None)
+            self._segment_values[key] = value
+        return value
+
+    def _retire_segments(self, searcher: Searcher) -> None:
+        """Forget the per-segment values of segments the newest commit no longer has."""
+        live = {seg.segment_id() for r, _ in searcher.reader().leaf_readers() if (seg := r.segment()) is not None}
+        with self._cache_lock:
+            for key in [k for k in self._segment_values if k[1] not in live]:
+                del self._segment_values[key]
+        try:
+            for path in self._tables_dir.glob("*.seg-*.pickle"):
+                if path.name.rsplit(".seg-", 1)[1].removesuffix(".pickle") not in live:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def has_cached(self, name, searcher: Searcher) -> bool:
         """Whether `cached(name, ...)` holds a value for the commit `searcher` reads."""
@@ -277,6 +359,13 @@ class _Bulk:
             if self.pending >= self.commit_every:
                 self.commit()
         return n
+
+    def delete(self, case_ids: list[str]) -> None:
+        """Remove cases another case superseded (a header-only case merged into its complete rendering)."""
+        for cid in case_ids:
+            if self.writer is None:
+                self.writer = self.index._writer(self.procs)
+            self.writer.delete_by_term("case_id", cid)
 
     def commit(self) -> None:
         if self.writer is not None:

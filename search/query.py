@@ -26,7 +26,7 @@ from ontology.exc import InvalidData
 from ontology.gazetteer import fold, gazetteer
 from ontology.types import STATUSES
 from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
-from search.fastmatch import Evaluator, Lengths
+from search.fastmatch import Evaluator, Lengths, SegmentPostings
 from search.index import SearchIndex
 from search.similar import build_vectors
 from search.snippets import snippet as make_snippet
@@ -34,9 +34,12 @@ from search.snippets import snippet as make_snippet
 SORTS = ("relevance", "newest", "oldest")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"and", "or", "not", "to"}
+_FUZZY_WORD = re.compile(r"\w+~[\d.]*")
+_FIELD_VALUE = re.compile(r"\w+:(?:\"[^\"]*\"|\[[^\]]*\]|\S+)")
+_SPACE = re.compile(r"\s+")
 SNIPPET_CHARS = 240
 MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
-QUERY_CACHES = ("matches", "facet-counts", "suggestions")
+QUERY_CACHES = ("matches", "facet-counts", "suggestions", "stored")
 
 
 @dataclass
@@ -129,8 +132,10 @@ def field_lengths(searcher: Searcher) -> Lengths:
     return Lengths(searcher, eager=DEFAULT_FIELDS)
 
 
-# What `Engine.warm` builds for each commit, by cache name.
-PER_COMMIT = (("facets", facet_tables), ("lengths", field_lengths), ("vectors", build_vectors))
+# What `Engine.warm` builds for each commit, by cache name (kept beside the index too, see
+# `SearchIndex.PERSISTED`): first what every search needs, then the similarity vectors.
+SEARCH_TABLES = (("facets", facet_tables), ("lengths", field_lengths))
+PER_COMMIT = (*SEARCH_TABLES, ("vectors", build_vectors))
 
 
 class _Recording(ScoredCollector):
@@ -184,24 +189,49 @@ class Engine:
             found = self._parsed[text] = self._parse(text)
         return found
 
-    def warm(self) -> None:
-        """Build the current commit's tables (facets, field lengths, similarity vectors) now, so the
-        first researcher after a start or an ingest does not wait for them (2.3 s at 10k cases for
-        the first "similar recommendations" otherwise)."""
+    def warm(self, search_only: bool = False) -> None:
+        """Build (or load from beside the index) the current commit's tables now: facets and field
+        lengths, which every search needs, then the similarity vectors unless `search_only`. The
+        first researcher after a start or an ingest then does not wait for them (2.3 s at 10k cases
+        for the first "similar recommendations" otherwise)."""
         s = self.index.searcher()
-        for name, build in PER_COMMIT:
+        for name, build in SEARCH_TABLES:
             self.index.cached(name, build, searcher=s)
+        for leaf, _ in s.reader().leaf_readers():
+            for field in DEFAULT_FIELDS:
+                self.segment_postings(leaf, field)
+        # What a process's first search would otherwise load: the gazetteer (facet labels), the
+        # query parser's first use, the spelling list (0.6 s of the first search after a restart).
+        gazetteer()
+        self.search(Search(q="", page_size=1))
+        self.parse("warm up")
+        if not search_only:
+            for name, build in PER_COMMIT:
+                self.index.cached(name, build, searcher=s)
+
+    def segment_postings(self, reader, field: str) -> SegmentPostings | None:
+        """The postings of a field bare words search, decoded once per segment (see SegmentPostings)."""
+        if field not in DEFAULT_FIELDS:
+            return None
+        return self.index.per_segment(reader, f"postings-{field}", lambda r: SegmentPostings(r, field))
+
+    def is_ready(self) -> bool:
+        """Whether a search now would find the tables it needs built (the readiness of /health/ready)."""
+        s = self.index.searcher()
+        return all(self.index.has_cached(name, s) for name, _ in SEARCH_TABLES)
 
     def is_warm(self) -> bool:
-        """Whether `warm` has built the tables of the commit a searcher would read now."""
+        """Whether `warm` has built every table of the commit a searcher would read now."""
         s = self.index.searcher()
         return all(self.index.has_cached(name, s) for name, _ in PER_COMMIT)
 
     def forget(self) -> None:
-        """Drop everything kept per query (benchmarks time a query's first ask with it)."""
+        """Drop everything kept per query or per hit: parsed queries, matches, facet counts,
+        suggestions, stored fields and snippets (benchmarks time a never-seen query with it)."""
         self._parsed.clear()
         for family in QUERY_CACHES:
             self.index.forget(family)
+        _snippet.cache_clear()
 
     def _parse(self, text: str) -> tuple[wq.Query, str | None]:
         if not text or text == "*":
@@ -308,7 +338,7 @@ class Engine:
 
         def run(searcher):
             lengths = self.index.cached("lengths", field_lengths, searcher=searcher)
-            return Evaluator(searcher, lengths, _whoosh_matches).run(q)
+            return Evaluator(searcher, lengths, _whoosh_matches, self.segment_postings).run(q)
 
         return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE, searcher=s)
 
@@ -360,7 +390,11 @@ class Engine:
     def _suggest(self, s: Searcher, q: wq.Query, text: str) -> tuple[str | None, dict[str, list[str]]]:
         """Words of the query that appear nowhere in the corpus, with the nearest words that do."""
         words = {t.decode() if isinstance(t, bytes) else t for f, t in _plain_terms(q)}
-        raw_words = {w for w in _WORD.findall(text or "") if w.lower() not in _OPERATORS}
+        # A word the reader marked fuzzy (custdy~) already matches its near spellings: offering
+        # "custody~" above good fuzzy hits reads as an error. Field names and their values
+        # (foo:bar) are not words of the text: correcting them gave "for:part".
+        plain = _FIELD_VALUE.sub(" ", _FUZZY_WORD.sub(" ", text or ""))
+        raw_words = {w for w in _WORD.findall(plain) if w.lower() not in _OPERATORS}
         vocabulary = self.index.vocabulary()
         if not vocabulary:
             return None, {}
@@ -372,6 +406,9 @@ class Engine:
                 continue
             if not any(low.startswith(w[:3]) for w in words):
                 continue  # a field value or operator, not a word searched in the text
+            if _indexed(s, low):
+                continue  # in the corpus in another form ("rouse" finds "rousing"): nothing to correct,
+                # and the spelling automaton was a quarter of a first search where it ran
             found = [x for x in corrector.suggest(low, limit=3, maxdist=2) if x != low]
             if found:
                 suggestions[word] = found
@@ -381,6 +418,16 @@ class Engine:
         for word, found in suggestions.items():
             corrected = re.sub(rf"\b{re.escape(word)}\b", found[0], corrected)
         return corrected, suggestions
+
+
+def _indexed(s: Searcher, word: str) -> bool:
+    """Whether a word, analysed as a search analyses it, is a term of a field bare words search."""
+    reader = s.reader()
+    for name in DEFAULT_FIELDS:
+        field = s.schema[name]
+        if any((name, t) in reader for t in field.process_text(word, mode="query")):
+            return True
+    return False
 
 
 def _plain_terms(q: wq.Query):
@@ -436,7 +483,12 @@ class LRU(OrderedDict):
 
 @lru_cache(maxsize=50_000)
 def _snippet(doc_id: str, field: str, text: str, terms: frozenset) -> str:
-    return make_snippet(text, terms, SNIPPET_CHARS)
+    # One line: a page's line breaks inside a snippet showed as raw newlines in the explorer and CSV.
+    return _one_line(make_snippet(text, terms, SNIPPET_CHARS))
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
 
 
 def _terms_by_field(q: wq.Query, reader) -> dict[str, frozenset]:
@@ -479,6 +531,7 @@ def _resolve(facet: str, values: list[str]) -> list[str]:
 
 
 def _lead(text: str) -> str:
+    text = _one_line(text)
     if len(text) <= SNIPPET_CHARS:
         return text
     cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]

@@ -17,8 +17,11 @@ def test_parse_prints_one_object_per_case_and_fails_on_bad_files(samples_dir):
     proc = run("parse", str(samples_dir))
     assert proc.returncode == 1
     cases = [json.loads(line) for line in proc.stdout.splitlines()]
-    # 21 good pages (one holds two cases, two are renderings of one case): 20 cases.
-    assert len(cases) == 20 and len({c["id"] for c in cases}) == 20
+    # 25 good pages (one holds two cases, two pairs are renderings of one case each): 23 cases, two of
+    # them header-only (samples/damaged/derbyshire-investigation-cut.txt, northumbria-…-header-only.txt).
+    assert len(cases) == 23 and len({c["id"] for c in cases}) == 23
+    assert sum(c["incomplete"] for c in cases) == 2
+    assert all(c["recommendations"] for c in cases if not c["incomplete"])
     for case in cases:
         assert CONTRACT_KEYS <= set(case)
         for rec in case["recommendations"]:
@@ -26,11 +29,22 @@ def test_parse_prints_one_object_per_case_and_fails_on_bad_files(samples_dir):
             assert all({"id", "name", "kind", "new"} <= set(p) for p in rec["programmes"])
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 2
-    assert all("page holds no recommendation" in e for e in errors)
-    assert any("ipcc-glossary-only.txt" in e for e in errors)
+    assert any("ipcc-glossary-only.txt: page holds no recommendation" in e for e in errors)
+    assert any("hmicfrs-tracker-404.txt: refused: this is an HMICFRS recommendation tracker page" in e for e in errors)
 
 
 def test_parse_of_good_files_exits_zero(seed_path):
     proc = run("parse", str(seed_path))
     assert proc.returncode == 0 and proc.stderr == ""
     assert json.loads(proc.stdout)["reference"] == "2022/178839"
+
+
+def test_parse_explain_shows_the_layout_and_what_each_line_became(samples_dir):
+    proc = run("parse", "--explain", str(samples_dir / "kent-police-2021-03-unnumbered.txt"),
+               str(samples_dir / "damaged" / "hmicfrs-tracker-404.txt"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "layout: PC-B" in out
+    assert "recommendation 2: starts (text)" in out and "recommendation 1: status label" in out
+    assert "| No" in out and "incomplete: False" in out
+    assert "refused:" in out and "HMICFRS recommendation tracker page" in out

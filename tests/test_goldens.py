@@ -22,4 +22,5 @@ def test_every_layout_is_in_the_samples():
             layouts.update(c["layout"] for c in result)
         else:
             layouts.add(result["error"].rsplit("layout ", 1)[-1].rstrip(")"))
-    assert layouts >= {"PC-A", "PC-B", "PC-C", "PC-INV", "AI-A", "AI-B", "AI-C", "LEGACY-IPCC-2016", "LEGACY-2018", "JUNK-GLOSSARY", "JSON"}
+    assert layouts >= {"PC-A", "PC-B", "PC-C", "PC-INV", "AI-A", "AI-B", "AI-C", "LEGACY-IPCC-2016", "LEGACY-2018", "JUNK-GLOSSARY", "JSON",
+                       "FORCE-FOI", "HMICFRS-TRACKER"}

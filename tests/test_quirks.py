@@ -92,9 +92,10 @@ def test_misspelt_hertfordshire_and_gmp_service():
     assert gmp.recommendations[0].addressed_to[0].id == "greater-manchester"
 
 
+# The page's label always stands; a disagreeing response is kept as a warning (FORMATS.md, pattern G).
 @pytest.mark.parametrize("label,response,status,warns", [
-    ("No", "We partially accept this recommendation.", "partially_accepted", True),
-    ("Yes", "We are not in a position where we can agree to this.", "not_accepted", True),
+    ("No", "We partially accept this recommendation.", "not_accepted", True),
+    ("Yes", "We are not in a position where we can agree to this.", "accepted", True),
     ("Yes", "Training has been delivered.", "accepted", False),
     ("No", "The force decided not to change the contract.", "not_accepted", False),
 ])

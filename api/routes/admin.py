@@ -49,6 +49,22 @@ def health(services: ServicesDep):
     return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
 
+class Ready(BaseModel):
+    ready: bool = Field(description="Whether a search now finds the tables it needs (facets, field lengths) built for the index's current commit.")
+    warm: bool = Field(description="Whether the similarity vectors are built too.")
+
+
+@router.get("/health/ready", response_model=Ready, tags=["service"], summary="Readiness",
+            description="200 once searches are served at full speed: the search tables of the index's current commit "
+                        "are built or loaded from beside the index (in the background after a start or an ingest); "
+                        "503 until then. For load balancers and orchestrators: send traffic after 200.",
+            responses={503: {"model": Ready, "description": "Still building the search tables."}})
+def ready(services: ServicesDep):
+    ok = services.engine.is_ready()
+    body = Ready(ready=ok, warm=ok and services.engine.is_warm())
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
 class Stats(BaseModel):
     store: str
     counts: dict[str, int] = Field(description="Nodes of each kind in the graph.")

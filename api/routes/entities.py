@@ -126,6 +126,11 @@ def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep,
         "date_recommended": case.date_recommended, "response_due": case.response_due,
         "response_due_derived": case.response_due_derived, "overdue": overdue,
         "days_overdue": (date.fromisoformat(day) - date.fromisoformat(case.response_due)).days if overdue else 0,
+        # A header-only case has no recommendations; a recommendation's case can still have been
+        # merged from renderings, and what the parser noticed about it (a label its response
+        # disagrees with, a garbled addressee) is shown with it.
+        "case_incomplete": case.incomplete,
+        "warnings": [w for w in case.warnings if w.startswith(f"recommendation {_label(rec)}:")],
         **{k: rec_dict[k] for k in ("numbers", "text", "status", "status_label", "response", "addressed_to",
                                     "linked_bodies", "programmes", "themes", "defers_to", "mentions")},
         "sources": data["sources"],
@@ -141,6 +146,11 @@ def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep,
         },
     }
     return entity_response(request, body, "Recommendation", rec_id, store, settings)
+
+
+def _label(rec) -> str:
+    """How parser warnings name a recommendation: its numbers ("1&2"), else its position ("#2")."""
+    return "&".join(map(str, rec.numbers)) if rec.numbers else f"#{rec.position}"
 
 
 def history(rec) -> list[dict]:

@@ -183,6 +183,35 @@ def neighbourhood(store: StoreDep, settings: SettingsDep,
     return answer
 
 
+class OverviewAnswer(GraphAnswer):
+    kinds: list[str] = Field(description="The relation kinds drawn.")
+    min_weight: int = Field(description="Edges lighter than this were left out.")
+    total_edges: int = Field(description="Edges of these kinds at least `min_weight` heavy; `edges` holds the heaviest `max_edges`.")
+    total_nodes: int = Field(description="Nodes those edges join; `nodes` holds those the shown edges join.")
+
+
+OVERVIEW_KINDS = Literal["programme", "theme", "addressed_to", "linked_body", "uses", "member_of"]
+
+
+@router.get("/graph/overview", response_model=OverviewAnswer, tags=["graph"], responses=GRAPH_RESPONSE,
+            summary="Forces and what their recommendations reach",
+            description="Forces linked to the programmes (`programme`: mentioned in a recommendation or its response), themes "
+                        "(`theme`) and bodies (`addressed_to`, `linked_body`) their recommendations reach, each edge weighted by "
+                        "the number of recommendations; `uses` and `member_of` add the gazetteer's edges (weight 1). The "
+                        "heaviest `max_edges` edges are returned, with `total_edges` and `total_nodes` saying how many there are.")
+def overview(store: StoreDep, settings: SettingsDep,
+             kinds: Annotated[list[OVERVIEW_KINDS], Query(title="Relation kinds", description="Which relations to draw (repeat the parameter).")] = ["programme", "theme", "addressed_to"],  # noqa: B006 - FastAPI copies defaults
+             min_weight: Annotated[int, Query(ge=1, title="Minimum weight", description="Keep edges of at least this many recommendations.")] = 1,
+             max_edges: Annotated[int, Query(ge=1, title="Most edges", description="The heaviest edges to return (at most the `max_nodes` setting).")] = 150,
+             format: Annotated[Literal["json", "graphml", "gexf"], Query(title="Format", description="`json`, or `graphml` / `gexf` for Gephi.")] = "json"):
+    if max_edges > settings.max_nodes:
+        raise InvalidData(f"max_edges may be at most {settings.max_nodes}", errors={"max_edges": f"at most {settings.max_nodes}"})
+    answer = store.overview(tuple(sorted(set(kinds))), min_weight=min_weight, max_edges=max_edges)
+    if format in GRAPH_TYPES:
+        return graph_response(answer, format, "overview")
+    return answer
+
+
 @router.get("/graph/path", response_model=list[GraphAnswer], tags=["graph"], responses=GRAPH_RESPONSE,
             summary="Shortest paths between two nodes",
             description="Every shortest path (up to `limit`) between two nodes, e.g. two forces through a shared programme or body.")

@@ -1,10 +1,14 @@
-"""Refresh the vendored browser libraries from the npm registry, or check them: Cytoscape.js for the
-web explorer, Swagger UI and ReDoc for the API documentation at /docs and /redoc.
+"""Refresh the vendored browser libraries from the npm registry, or check them (the explorer's,
+Swagger UI and ReDoc for /docs and /redoc, and the browser tests' axe-core).
 
     python -m api.web.vendor          # npm install into a temporary directory, copy, record sha256
-    python -m api.web.vendor --check  # the committed files match vendor/vendor.json
+    python -m api.web.vendor --check  # the committed files match their vendor.json
 
-The files are committed so that `pip install` and the running service need neither npm nor a CDN.
+Two sets: the libraries the explorer serves (`static/vendor/`: Cytoscape and its fCoSE layout with
+the layout's two dependencies) and axe-core, which only the browser tests inject (`tests/web/vendor/`,
+never served). Each folder has a package.json naming exact versions and a vendor.json recording what
+was copied from where, its licence and its sha256. The files are committed so that `pip install`, the
+running service and the tests need neither npm nor a CDN.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "static" / "vendor"
 MANIFEST = VENDOR / "vendor.json"
+TEST_VENDOR = HERE.parent.parent / "tests" / "web" / "vendor"
+# (folder the files go to, its package.json): package.json of the served set sits outside the
+# static folder so the service does not serve it.
+SETS = [(VENDOR, HERE / "package.json"), (TEST_VENDOR, TEST_VENDOR / "package.json")]
 
 
 # Edits to a vendored file, applied after the copy and before the hash is recorded. ReDoc 2.5 always
@@ -35,36 +43,40 @@ def sha256(path: Path) -> str:
 def check() -> list[str]:
     """Problems with the vendored files (empty when every file matches its recorded hash)."""
     problems = []
-    for name, entry in json.loads(MANIFEST.read_text()).items():
-        path = VENDOR / name
-        if not path.exists():
-            problems.append(f"{path}: missing")
-        elif sha256(path) != entry["sha256"]:
-            problems.append(f"{path}: sha256 differs from vendor.json")
+    for folder, _ in SETS:
+        manifest = folder / "vendor.json"
+        if not manifest.exists():
+            continue  # the test set is not installed with the package
+        for name, entry in json.loads(manifest.read_text()).items():
+            path = folder / name
+            if not path.exists():
+                problems.append(f"{path}: missing")
+            elif sha256(path) != entry["sha256"]:
+                problems.append(f"{path}: sha256 differs from vendor.json")
     return problems
 
 
-def refresh() -> None:
-    manifest = json.loads(MANIFEST.read_text())
-    wanted = json.loads((HERE / "package.json").read_text())["dependencies"]
+def refresh(folder: Path, package_json: Path) -> None:
+    manifest = json.loads((folder / "vendor.json").read_text())
+    wanted = json.loads(package_json.read_text())["dependencies"]
     with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(HERE / "package.json", tmp)
+        shutil.copy(package_json, Path(tmp) / "package.json")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=tmp, check=True)
         for name, entry in manifest.items():
             package = Path(tmp) / "node_modules" / entry["package"]
-            shutil.copy(package / entry["from"], VENDOR / name)
+            shutil.copy(package / entry["from"], folder / name)
             for old, new in PATCHES.get(name, []):
-                text = (VENDOR / name).read_text(encoding="utf-8")
+                text = (folder / name).read_text(encoding="utf-8")
                 assert old in text, f"{name}: the patched text is gone ({old}); review PATCHES"
-                (VENDOR / name).write_text(text.replace(old, new), encoding="utf-8")
+                (folder / name).write_text(text.replace(old, new), encoding="utf-8")
                 entry["patched"] = f"{old} -> {new}"
-            shutil.copy(package / "LICENSE", VENDOR / f"{entry['package']}.LICENSE")
+            shutil.copy(package / "LICENSE", folder / f"{entry['package']}.LICENSE")
             if (package / "NOTICE").exists():  # Apache-2.0 (swagger-ui-dist): the NOTICE travels with the code
-                shutil.copy(package / "NOTICE", VENDOR / f"{entry['package']}.NOTICE")
+                shutil.copy(package / "NOTICE", folder / f"{entry['package']}.NOTICE")
             entry["version"] = json.loads((package / "package.json").read_text())["version"]
             assert entry["version"] == wanted[entry["package"]], (entry["version"], wanted)
-            entry["sha256"] = sha256(VENDOR / name)
-    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+            entry["sha256"] = sha256(folder / name)
+    (folder / "vendor.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 if __name__ == "__main__":
@@ -72,4 +84,5 @@ if __name__ == "__main__":
         found = check()
         print("\n".join(found) or "vendored files match vendor.json")
         sys.exit(1 if found else 0)
-    refresh()
+    for folder, package_json in SETS:
+        refresh(folder, package_json)

@@ -16,11 +16,21 @@ def test_health_and_stats(client, services):
     assert {k: health[k] for k in ("status", "store", "index")} == {"status": "ok", "store": "ok", "index": "ok"}
     services.engine.warm()
     assert client.get("/health").json()["warm"] is True
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "warm": True}
     stats = client.get("/stats").json()
     assert stats["store"] == services.settings.store
     assert stats["counts"] == services.store.counts()
     assert stats["index"]["documents"] == stats["counts"]["Recommendation"] and stats["index"]["bytes"] > 0
     assert stats["last_ingest"]["cases"] == stats["counts"]["Case"]
+
+
+def test_readiness_is_503_until_the_search_tables_are_built(client, services):
+    services.index.forget("facets")
+    services.index.forget("lengths")
+    assert client.get("/health/ready").status_code == 503
+    services.engine.warm(search_only=True)
+    assert client.get("/health/ready").status_code == 200
 
 
 def test_case_and_recommendation_link_to_each_other(client):

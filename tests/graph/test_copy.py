@@ -32,8 +32,8 @@ def test_graph_copy_command(tmp_path, samples_dir):
     assert subprocess.run([*cli, "ingest", str(samples_dir)], capture_output=True).returncode == 0
     proc = subprocess.run([*cli, "graph-copy", "--to", "embedded", "--to-data-dir", str(tmp_path / "b")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "Copied 20 cases" in proc.stdout
+    assert "Copied 23 cases" in proc.stdout
     with open_store(Settings(data_dir=tmp_path / "b", _env_file=None)) as copy:
-        assert copy.counts()["Recommendation"] == 37
+        assert copy.counts()["Recommendation"] == 40
     same = subprocess.run([*cli, "graph-copy", "--to", "embedded"], capture_output=True, text=True)
     assert same.returncode == 2 and "target is the source" in same.stderr

@@ -40,10 +40,16 @@ def engine(tmp_path_factory):
     ix.close()
 
 
-def both(engine, text):
+@pytest.fixture(params=["whoosh blocks", "segment tables"])
+def postings(request, engine):
+    """Postings read from Whoosh's blocks each time, or from the per-segment tables the engine keeps."""
+    return None if request.param == "whoosh blocks" else engine.segment_postings
+
+
+def both(engine, text, postings=None):
     q, _ = engine.parse(text)
     s = engine.index.searcher()
-    docs, scores = Evaluator(s, Lengths(s, DEFAULT_FIELDS), _whoosh_matches).run(q)
+    docs, scores = Evaluator(s, Lengths(s, DEFAULT_FIELDS), _whoosh_matches, postings).run(q)
     live = np.array([not s.reader().is_deleted(int(d)) for d in docs], dtype=bool)
     return (docs[live], scores[live]), _whoosh_matches(s, q)
 
@@ -54,15 +60,15 @@ def test_the_index_has_several_segments_and_deletions(engine):
 
 
 @pytest.mark.parametrize("text", EXACT)
-def test_same_documents_and_scores_as_whoosh(engine, text):
-    (docs, scores), (w_docs, w_scores) = both(engine, text)
+def test_same_documents_and_scores_as_whoosh(engine, text, postings):
+    (docs, scores), (w_docs, w_scores) = both(engine, text, postings)
     assert docs.tolist() == w_docs.tolist()
     np.testing.assert_allclose(scores, w_scores, rtol=1e-9)
 
 
 @pytest.mark.parametrize("text", PATTERNS)
-def test_patterns_match_the_same_documents_as_whoosh(engine, text):
-    (docs, scores), (w_docs, _) = both(engine, text)
+def test_patterns_match_the_same_documents_as_whoosh(engine, text, postings):
+    (docs, scores), (w_docs, _) = both(engine, text, postings)
     assert len(docs) and docs.tolist() == w_docs.tolist()
     assert (scores > 0).all()
 
@@ -103,3 +109,11 @@ def test_a_matcher_of_another_kind_is_walked_posting_by_posting(engine, monkeypa
         (again, again_scores), _ = both(engine, text)
         assert again.tolist() == docs.tolist()
         np.testing.assert_allclose(again_scores, scores, rtol=1e-9)
+
+
+@pytest.mark.parametrize("field", ["text", "response", "reference", "title"])
+def test_field_lengths_read_from_the_columns_are_whooshs_own(engine, field):
+    s = engine.index.searcher()
+    n = s.doc_count_all()
+    slow = np.array([s.doc_field_length(d, field, 1) or 0 for d in range(n)], dtype=np.float64)
+    assert np.array_equal(Lengths(s, eager=[field]).by_field[field], slow)

@@ -13,8 +13,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +20,7 @@ import httpx
 import pytest
 from rdflib import Graph, URIRef
 
-from tests.conftest import ROOT, SAMPLES, served
-from tests.web.browser import FLAGS, chromium_or_skip
+from tests.conftest import ROOT
 
 pw = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'")
 
@@ -31,21 +28,13 @@ ARTEFACTS = Path(os.environ.get("IOPC_KG_ARTEFACTS", ROOT / "test-artefacts")) /
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    data = tmp_path_factory.mktemp("web") / "data"
-    done = subprocess.run([sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", str(SAMPLES)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    with served(data) as (url, _, _):
-        yield url
+def base(samples_url):
+    return samples_url  # the sample corpus served once per session (tests/web/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=FLAGS, headless=True)
-        yield b
-        b.close()
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture
@@ -129,6 +118,12 @@ def test_a_recommendation_page_shows_status_dates_response_and_similar(page):
     page.wait_for_selector("#similar ol li")
     assert page.locator("#similar ol li").count() >= 1
     assert "Essex" not in page.locator("#similar").inner_text()  # made to other forces
+    # Weak matches are hidden below a threshold the reader can move, and the page says how many.
+    assert re.fullmatch(r"\d+ less similar \(below 0\.15\) hidden\.", page.locator("#similar-hidden").inner_text())
+    shown = page.locator("#similar ol li").count()
+    page.locator("#similar-min").fill("0")
+    page.locator("#similar-min").dispatch_event("change")
+    assert page.locator("#similar ol li").count() > shown and page.locator("#similar-hidden").count() == 0
 
 
 def test_graph_view_expands_on_click_and_finds_a_path(page, base):
@@ -153,8 +148,8 @@ def test_graph_view_expands_on_click_and_finds_a_path(page, base):
     assert page.evaluate("window.iopcGraph.$(':selected').map(n => n.id())") == [target]
     shot(page, "graph")
 
-    page.select_option("#path-from", "force:essex")
-    page.select_option("#path-to", "force:kent")
+    page.locator("#path-from").fill("Essex Police (force)")  # a suggestion's text
+    page.locator("#path-to").fill("force:kent")  # or kind:id
     page.click("#find-path")
     page.wait_for_selector("ol.path-steps li")
     steps = page.locator("ol.path-steps li").all_inner_texts()
@@ -167,7 +162,7 @@ def test_force_page_with_charts_and_an_rdf_download(page, tmp_path):
     page.goto("/#/forces")
     page.get_by_role("link", name="Essex Police").click()
     page.wait_for_selector("h1:has-text('Essex Police')")
-    assert page.locator("main svg.chart").count() >= 3  # per year by status, programmes, themes
+    assert page.locator("main figure.chart").count() >= 3  # per year by status, programmes, themes
     assert page.locator("main section", has_text="Forces most like it").locator("li").count() >= 1
     shot(page, "force")
 
@@ -195,13 +190,13 @@ def test_search_results_download_as_csv(page, tmp_path):
 def test_patterns_programme_and_body_pages(page):
     page.goto("/#/patterns")
     page.wait_for_selector("#spread-h")
-    assert page.locator("main svg.chart").count() >= 3
+    assert page.locator("main figure.chart").count() >= 3
     assert "Athena" in page.locator("main section", has_text="Cross-force spread").inner_text()
     shot(page, "patterns")
 
     page.goto("/#/programme/athena")
     page.wait_for_selector("h1:has-text('Athena')")
-    assert page.locator("main svg.chart").count() == 1
+    assert page.locator("main figure.chart").count() == 1
     assert page.locator("main").get_by_role("link", name="Essex Police").count() >= 1
     shot(page, "programme")
 

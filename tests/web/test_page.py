@@ -15,7 +15,9 @@ def test_the_page_is_served_at_the_root_with_a_strict_policy(client):
 
 
 def test_assets_are_served_with_their_types(client):
-    for path, kind in (("/ui/app.js", "javascript"), ("/ui/style.css", "text/css"), ("/ui/vendor/cytoscape.min.js", "javascript")):
+    for path, kind in (("/ui/app.js", "javascript"), ("/ui/lib.js", "javascript"), ("/ui/charts.js", "javascript"),
+                       ("/ui/views/graph.js", "javascript"), ("/ui/style.css", "text/css"),
+                       ("/ui/vendor/cytoscape.min.js", "javascript"), ("/ui/vendor/cytoscape-fcose.js", "javascript")):
         r = client.get(path)
         assert r.status_code == 200 and kind in r.headers["content-type"], path
         assert r.headers["x-content-type-options"] == "nosniff"
@@ -79,3 +81,19 @@ def test_the_api_docs_load_only_vendored_files_under_a_policy(client):
             assert client.get(asset).status_code == 200, asset
             if asset.startswith("/ui/vendor/"):
                 assert asset.removeprefix("/ui/vendor/") in vendored, asset
+
+
+def test_every_module_the_page_imports_is_served(client):
+    """app.js and the views import each other by relative path (ES modules, no build step): each
+    import names a file that exists, so a renamed view cannot break the page silently."""
+    import re
+
+    from api.routes.web import STATIC
+
+    modules = [p for p in STATIC.rglob("*.js") if "vendor" not in p.parts]
+    assert {"app.js", "lib.js", "charts.js"} <= {p.name for p in modules} and (STATIC / "views").is_dir()
+    for module in modules:
+        for target in re.findall(r'^import .* from "(\.[^"]+)";', module.read_text(), re.M):
+            path = (module.parent / target).resolve()
+            assert path.is_file(), f"{module.name} imports {target}: no such file"
+            assert client.get("/ui/" + path.relative_to(STATIC).as_posix()).status_code == 200
