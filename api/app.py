@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import __version__, errors
-from api.deps import Services, warm_in_background
+from api.deps import Services, key_refusal, warm_in_background
 from api.routes import admin, changes, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
-from ingest.load import reindex
+from ingest.load import needs_repair, repair
 from search.index import SearchIndex
 from search.query import Engine
 
@@ -69,10 +70,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if not settings.read_only:
             store.ensure_schema()
         index = SearchIndex(settings.index_dir)
-        if not settings.read_only and index.doc_count() == 0 and store.counts().get("Case"):
-            # The index was lost or built by an older release: rebuild it from the graph.
-            log.warning("the search index is empty but the graph is not; rebuilding the index from the graph")
-            reindex(store, index)
+        if not settings.read_only:
+            # An ingest that died (SIGKILL mid-upload) left its uploads and maybe an index behind the
+            # graph; an index lost or built by an older release is empty. Both are put right here,
+            # before the first request, and logged.
+            clean_uploads(settings.uploads_dir)
+            repair(store, index)
+        elif needs_repair(store, index):
+            log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
+                        "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", needs_repair(store, index))
         app.state.services = Services(settings, store, index, Engine(index))
         app.state.services.sandbox.start()
         quiet_collector()
@@ -86,7 +92,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             index.close()
             store.close()
 
+    # /docs and /redoc are served by api/routes/web.py from vendored files, under a CSP (FastAPI's
+    # own pages load unpinned scripts from a CDN: blank offline, and no integrity check).
     app = FastAPI(title="iopc-kg", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   license_info={"name": "Code: MIT; IOPC pages: Open Government Licence v3.0"})
     if services is not None:
         app.state.services = services
@@ -97,8 +106,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                            allow_headers=["X-API-Key", "Content-Type", "Accept"])
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, ingest_limit=settings.max_ingest_bytes)
+    app.add_middleware(WriteGate)
     app.add_middleware(SafeHeaders)
     app.add_middleware(HeadAsGet)
+    # Outermost: a request whose Host is not this service's (DNS rebinding: a page on evil.example
+    # whose name now resolves to 127.0.0.1) is refused before anything else runs.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts())
     for module in (search, entities, patterns, changes, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
@@ -148,6 +161,16 @@ class SafeHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def clean_uploads(directory) -> None:
+    """Remove what uploads an ingest left behind when its process died (each request removes its own)."""
+    import shutil
+
+    if directory.is_dir() and any(directory.iterdir()):
+        log.warning("removing uploads left by an ingest that did not finish, in %s", directory.name)
+        for entry in directory.iterdir():
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+
 def quiet_collector() -> None:
     """Keep Python's cyclic garbage collector out of the latency tail.
 
@@ -160,6 +183,33 @@ def quiet_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+
+
+WRITE_PATHS = {"/ingest"}
+
+
+class WriteGate:
+    """Write routes check the API key from the headers before a byte of the body is read: a large
+    upload without the key is answered 401 at once, not after the server has taken it all in (pure
+    ASGI, like SafeHeaders). The route's own dependency checks again."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") not in WRITE_PATHS:
+            return await self.app(scope, receive, send)
+        services = getattr(scope["app"].state, "services", None)
+        if services is None:
+            return await self.app(scope, receive, send)
+        refusal = key_refusal(services.settings, dict(scope["headers"]).get(b"x-api-key"),
+                              getattr(scope["app"].state, "local_key", None))
+        if refusal is None:
+            return await self.app(scope, receive, send)
+        status, message = refusal
+        headers = {"Connection": "close"} | ({"WWW-Authenticate": "X-API-Key"} if status == 401 else {})
+        response = errors.error_response(status, "unauthorized" if status == 401 else "forbidden", message, headers=headers)
+        await response(scope, receive, send)
 
 
 class _TooLarge(Exception):

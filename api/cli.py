@@ -143,7 +143,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
 
 def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     from graph.open import open_store
-    from ingest.load import ingest_paths
+    from ingest.load import ingest_paths, repair
     from ontology.sources import load_sources
     from search.index import SearchIndex
 
@@ -151,6 +151,10 @@ def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     with open_store(settings) as store:
         index = SearchIndex(settings.index_dir)
         try:
+            # An earlier ingest that died (a marker left) or a graph and index that disagree: put the
+            # index right first, as a server start would (logged on stderr).
+            store.ensure_schema()
+            repair(store, index)
             summary = ingest_paths(list(paths), store, index, progress=progress(ctx), log_path=settings.ingest_log,
                                    procs=_procs(), sources=sources)
             _keep_search_tables(index)

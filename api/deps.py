@@ -67,20 +67,26 @@ IndexDep = Annotated[SearchIndex, Depends(_index)]
 EngineDep = Annotated[Engine, Depends(_engine)]
 
 
-def _matches(given: str | None, key: str | None) -> bool:
-    return bool(given and key) and hmac.compare_digest(given.encode(), key.encode())
+def key_refusal(settings: Settings, x_api_key: str | bytes | None, local_key: str | None = None) -> tuple[int, str] | None:
+    """Why a write is refused (status, message), or None: this request carries the configured key or
+    the key the server left in its data directory for the command line (`api.running`); otherwise no
+    key is configured (403), or this request does not carry it (401). Compared in constant time."""
+    sent = x_api_key.encode("latin-1", "replace") if isinstance(x_api_key, str) else x_api_key
+    if sent is not None and local_key and hmac.compare_digest(sent, local_key.encode()):
+        return None
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        return 403, "writes over HTTP are disabled: no API key is configured (IOPC_KG_API_KEY)"
+    if sent is None or not hmac.compare_digest(sent, settings.api_key.get_secret_value().encode()):
+        return 401, "a valid X-API-Key header is required"
+    return None
 
 
 def require_api_key(request: Request, settings: SettingsDep, x_api_key: Annotated[str | None, Header(description="The API key configured as IOPC_KG_API_KEY (or the server's local key, for the command line).")] = None) -> None:
-    """Write routes: refused unless this request carries the configured key or the key the server
-    left in its data directory for the command line (`api.running`), compared in constant time."""
-    if _matches(x_api_key, getattr(request.app.state, "local_key", None)):
-        return
-    configured = settings.api_key.get_secret_value() if settings.api_key is not None else ""
-    if not configured:
-        raise HTTPException(403, "writes over HTTP are disabled: no API key is configured (IOPC_KG_API_KEY)")
-    if not _matches(x_api_key, configured):
-        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"})
+    """Write routes: refused unless this request carries a key (see `key_refusal`). `api.app.WriteGate`
+    makes the same check before the body is read; this is the route's own line."""
+    refusal = key_refusal(settings, x_api_key, getattr(request.app.state, "local_key", None))
+    if refusal is not None:
+        raise HTTPException(refusal[0], refusal[1], headers={"WWW-Authenticate": "X-API-Key"} if refusal[0] == 401 else None)
 
 
 def require_local_key(request: Request, x_api_key: Annotated[str | None, Header(description="The key the server wrote to `server.key` in its data directory.")] = None) -> None:

@@ -45,6 +45,19 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
+# OWASP, "CSV Injection": a cell that begins with one of these is read by Excel, LibreOffice and
+# Google Sheets as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3+cmd|...`). Text from the pages and
+# uploads reaches these cells, so such a cell gets a leading apostrophe and is shown as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A CSV cell that no spreadsheet runs as a formula; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def columns_of(flat_rows: list[dict], empty: list[str] | None = None) -> list[str]:
     """The columns the rows have, in order of first appearance; for no rows, `empty`: the columns a row
     of this answer would have, so an empty answer is still its header row."""
@@ -56,12 +69,12 @@ def columns_of(flat_rows: list[dict], empty: list[str] | None = None) -> list[st
 
 def csv_text(rows: Iterable[dict], columns: list[str] | None = None, empty: list[str] | None = None) -> Iterator[str]:
     """CSV, a header row then one row per item, a piece per row (nested values flattened)."""
-    flat: Iterable[dict] = (flatten(r) for r in rows)
+    flat: Iterable[dict] = ({safe_cell(k): safe_cell(v) for k, v in flatten(r).items()} for r in rows)
     if columns is None:
         flat = list(flat)
-        columns = columns_of(flat, empty)
+        columns = columns_of(flat, [safe_cell(c) for c in empty or []])
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+    writer = csv.DictWriter(buf, fieldnames=[safe_cell(c) for c in columns], extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in flat:
         writer.writerow(row)
@@ -69,6 +82,16 @@ def csv_text(rows: Iterable[dict], columns: list[str] | None = None, empty: list
         buf.seek(0)
         buf.truncate()
     yield buf.getvalue()
+
+
+def safe_csv(body: str | bytes) -> str:
+    """CSV written by someone else (SPARQL results from rdflib) with every cell neutralised."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")  # SPARQL 1.1 CSV results: CRLF line ends
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([safe_cell(cell) for cell in row])
+    return buf.getvalue()
 
 
 def jsonl_text(rows: Iterable[dict]) -> Iterator[str]:

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port the API server listens on.")
     api_key: SecretStr | None = Field(None, description="When set, ingest over HTTP is allowed with this key (header `X-API-Key`); otherwise every route is read-only.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
+    trusted_hosts: list[str] = Field(["127.0.0.1", "localhost"], description="Host names the server answers to (the `Host` header; `*.example.org` wildcards; `*` for any). The served `host` is added unless it is 0.0.0.0. Any other Host gets 400, which stops DNS rebinding; behind a proxy or on 0.0.0.0, list the names clients use. In the environment, a JSON list (see docs/settings.md).")
     query_timeout_ms: int = Field(5000, description="Time limit for Cypher and pattern queries, in milliseconds.")
     max_rows: int = Field(1000, description="Row cap for the read-only Cypher endpoint.")
     query_workers: int = Field(2, ge=1, le=32, description="Worker processes that run users' Cypher on the embedded store (the sandbox); more queries wait for a free one within their time limit.")
@@ -57,6 +58,13 @@ class Settings(BaseSettings):
         """Where every fetched response is archived as WARC."""
         return self.data_dir / "warc"
 
+    def allowed_hosts(self) -> list[str]:
+        """`trusted_hosts` and the address served, for Starlette's TrustedHostMiddleware."""
+        hosts = list(self.trusted_hosts)
+        if self.host not in ("0.0.0.0", "::", "") and self.host not in hosts:
+            hosts.append(self.host)
+        return hosts
+
     @property
     def graph_path(self) -> Path:
         return self.data_dir / "graph.lbug"
@@ -64,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
     @property
     def ingest_log(self) -> Path:

@@ -50,6 +50,16 @@ DETACH DELETE o"""
 DELETE_BY_CASE = (DELETE_OBSERVATIONS, DELETE_RESPONSES, DELETE_RECOMMENDATIONS, DELETE_CASES)
 # Stored state of the cases about to be written: unchanged ones are skipped, changed ones replaced.
 CASE_STATE = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.record AS record"
+# Every case's content hash (the search index is checked against it at start) and records by id.
+CASE_HASHES = "MATCH (c:`Case`) RETURN c.id AS id, c.content_hash AS hash"
+CASE_RECORDS_BY_ID = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.record AS record"
+# Source pages no case is derived from any more (a re-upload under another name, a merged rendering
+# dropped): shared nodes, so removed by this check after a case is replaced rather than with it.
+DELETE_ORPHAN_SOURCES = """
+UNWIND $ids AS i
+MATCH (s:Source {id: i})
+WHERE NOT EXISTS { MATCH (:`Case`)-[:DERIVED_FROM]->(s) }
+DETACH DELETE s"""
 
 
 # Statements keyed by id use one single-node MATCH per clause: LadybugDB plans those as primary-key
@@ -80,8 +90,8 @@ def merge_nodes(schema: Schema, overwrite: bool) -> str:
     return f"UNWIND $rows AS r MERGE (n:{label(schema.name)} {{id: r.id}}) {verb} {sets}"
 
 
-def create_edges(edge: Edge, src: str, dst: str) -> str:
-    props = ", ".join(f"{p}: r.{p}" for p in edge.properties)
+def create_edges(edge: Edge, src: str, dst: str, dialect: "Dialect | None" = None) -> str:
+    props = ", ".join(f"{p}: {dialect.typed(f'r.{p}', prop.type.name) if dialect else f'r.{p}'}" for p, prop in edge.properties.items())
     body = f" {{{props}}}" if props else ""
     return (f"UNWIND $rows AS r MATCH (a:{label(src)} {{id: r.src}}) MATCH (b:{label(dst)} {{id: r.dst}}) "
             f"CREATE (a)-[:{edge.type}{body}]->(b)")
@@ -255,6 +265,14 @@ class Dialect:
     edge_type: str  # expression for a relationship's type given variable e
     node_label: str  # expression for a node's label given variable m
     shortest: str  # all shortest paths between a and b
+    # LadybugDB types a relationship property from the parameter rows; a batch where every row holds
+    # null for an INT64 property (a JSON record's mention without a character span) is typed STRING
+    # and refused ("Binder exception ... char_start"): such values are cast to their column's type.
+    casts: bool = False
+
+    def typed(self, expr: str, type_name: str) -> str:
+        column = LADYBUG_TYPES.get(type_name, "STRING")
+        return f"CAST({expr} AS {column})" if self.casts and column != "STRING" else expr
 
     def neighbours(self, kind: str, direction: str) -> str:
         arrow = "-[e]->(m)" if direction == "out" else "<-[e]-(m)"
@@ -270,6 +288,7 @@ LADYBUG = Dialect(
     edge_type="label(e)",
     node_label="label(m)",
     shortest="MATCH p = (a:{a} {{id: $a}})-[* ALL SHORTEST 1..{max}]-(b:{b} {{id: $b}}) RETURN nodes(p) AS nodes, rels(p) AS rels LIMIT $limit",
+    casts=True,
 )
 NEO4J = Dialect(
     name="neo4j",

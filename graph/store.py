@@ -179,7 +179,7 @@ class GraphStore(ABC):
                 out += self._shared_nodes(kind, unique, overwrite)
         for (etype, src, dst), edge_rows in rows.edges.items():
             edge = model.edge_by_type[etype]
-            query = cypher.merge_edges(edge, src, dst) if merge_edges else cypher.create_edges(edge, src, dst)
+            query = cypher.merge_edges(edge, src, dst) if merge_edges else cypher.create_edges(edge, src, dst, self.dialect)
             out.append((query, {"rows": edge_rows}))
         return out
 
@@ -230,7 +230,19 @@ class GraphStore(ABC):
             rows.extend(case_rows(case))
         previous = [stored[c.id] for c in cases if c.id in stored]
         previous += [stored[old] for c in cases for old in supersedes.get(c.id, []) if old != c.id and old in stored]
-        self._execute_write(self._deletes(previous) + self._statements(rows))
+        self._execute_write(self._deletes(previous) + self._statements(rows) + self._orphaned_sources(previous))
+
+    @staticmethod
+    def _orphaned_sources(previous: list[dict]) -> list[tuple[str, dict]]:
+        """Remove the Source nodes the earlier versions pointed to, if no case points to them now
+        (re-uploading a page under another name gave a new Source and left the old one behind)."""
+        ids = set()
+        for row in previous:
+            try:
+                ids.update(s["id"] for s in json.loads(row["record"]).get("sources") or [] if isinstance(s, dict) and s.get("id"))
+            except (TypeError, ValueError):
+                continue
+        return [(cypher.DELETE_ORPHAN_SOURCES, {"ids": sorted(ids)})] if ids else []
 
     @staticmethod
     def _deletes(previous: list[dict]) -> list[tuple[str, dict]]:
@@ -269,6 +281,14 @@ class GraphStore(ABC):
     def case_records(self, skip: int = 0, limit: int = 1_000_000) -> list[CaseRecord]:
         """The stored case records (for `reindex` and exports)."""
         rows = self._read(cypher.CASE_RECORDS, {"skip": skip, "limit": limit})
+        return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
+
+    def case_hashes(self) -> dict[str, str]:
+        """Every case id -> the content hash of the version stored (the index is checked against it)."""
+        return {r["id"]: r["hash"] for r in self._read(cypher.CASE_HASHES)}
+
+    def case_records_by_id(self, ids: list[str]) -> list[CaseRecord]:
+        rows = self._read(cypher.CASE_RECORDS_BY_ID, {"ids": ids})
         return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
 
     def related_cases(self, cases: list[CaseRecord]) -> list[CaseRecord]:

@@ -313,3 +313,36 @@ def _deferrals(rec: RecommendationRecord, g) -> None:
                 continue
             seen.add((entry.kind, entry.id))
             rec.defers_to.append(Deferral(entry.kind, entry.id, entry.name, sentence.strip()[:300]))
+
+
+def keep_gazetteer_names(case: CaseRecord) -> None:
+    """Our JSON records carry names beside ids; for a force, body, programme or theme the gazetteers
+    know, the gazetteer's name (and kind) is kept and the record's is ignored, with a warning: an
+    upload cannot rename what the gazetteers declare (issue 14: a record renamed Kent Police)."""
+    g = gazetteer()
+    changed: set[str] = set()
+
+    def ref(r: Ref) -> Ref:
+        entry = g.get("Body" if r.kind == "Body" else "Force", r.id)
+        if entry is None or r.name == entry.name:
+            return r
+        changed.add(f"{entry.kind.lower()} {r.id}")
+        return Ref(r.id, entry.name, r.kind)
+
+    if case.force is not None:
+        case.force = ref(case.force)
+    for rec in case.recommendations:
+        rec.addressed_to = [ref(r) for r in rec.addressed_to]
+        rec.linked_bodies = [ref(r) for r in rec.linked_bodies]
+        for i, p in enumerate(rec.programmes):
+            entry = g.get("Programme", p.id)
+            if entry is not None and (p.name, p.kind, p.new) != (entry.name, entry.extra["kind"], False):
+                changed.add(f"programme {p.id}")
+                rec.programmes[i] = ProgrammeRef(p.id, entry.name, entry.extra["kind"], False)
+        for d in rec.defers_to:
+            entry = g.get(d.kind, d.id)
+            if entry is not None and d.name != entry.name:
+                changed.add(f"{d.kind.lower()} {d.id}")
+                d.name = entry.name
+    if changed:
+        case.warnings.append(f"names of gazetteer entries kept, the record's ignored: {', '.join(sorted(changed))}")

@@ -3,14 +3,23 @@
 The graph is written first, then the index, batch by batch. A case the graph already holds
 unchanged is still re-indexed if the index lacks it or holds an older version: after a crash
 between the two writes, re-running the ingest brings them back into agreement.
+
+Whatever the ingest (command line or HTTP), a marker file in the index directory says one is under
+way; it is removed once the index has committed. A process that opens the data and finds a marker
+(the ingest died: SIGKILL, a power cut) or a different number of recommendations in the graph and
+the index calls `repair`, which compares every case's content hash and re-indexes or removes what
+differs, and logs what it did. The API server does so at start, `iopc-kg ingest` before it writes.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import tempfile
+import uuid
+from contextlib import contextmanager
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +33,9 @@ from ingest.pipeline import Failure, parse_paths
 from ontology.records import CaseRecord
 
 BATCH = 500
+PENDING = ".ingest-pending-"  # + a unique suffix: one marker per ingest under way
+
+log = logging.getLogger("iopc_kg.ingest")
 
 
 @dataclass
@@ -87,7 +99,7 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
     summary = summary or IngestSummary(cases=len(cases))
     store.ensure_schema()
     bar = tqdm(total=len(cases), unit="case", desc="write", disable=not progress)
-    with index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
+    with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         for start in range(0, len(cases), batch_size):
             batch, supersedes = fold_in_stored(cases[start:start + batch_size], store)
             written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
@@ -118,12 +130,16 @@ def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary:
 
 
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
-                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None) -> IngestSummary:
-    """Parse every file under `paths` and write the cases; failing files are reported, not fatal.
+                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None,
+                 names: dict[Path, str] | None = None, logged_as: list[str] | None = None) -> IngestSummary:
+    """Parse every file under `paths` and write the cases; failing files (and records) are reported,
+    not fatal.
 
-    `sources` (ontology.sources.Sources) tells the pages of web archives from the rest.
+    `sources` (ontology.sources.Sources) tells the pages of web archives from the rest. `names` gives
+    the name a file is reported and stored under (HTTP: the upload's name); `logged_as` what the
+    ingest log records as its input (default: the names of the paths given).
     """
-    result = parse_paths(paths, sources=sources, progress=progress)
+    result = parse_paths(paths, sources=sources, names=names, progress=progress)
     cases, conflicts = _one_per_id(result.cases)
     result.cases = cases
     summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)
@@ -131,8 +147,59 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
     summary.warnings = sum(len(c.warnings) for c in result.cases)
     write_cases(result.cases, store, index, summary, progress, batch_size, procs)
     if log_path is not None:
-        record_ingest(log_path, summary, [str(p) for p in paths])
+        record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary
+
+
+@contextmanager
+def pending(index):
+    """A marker in the index directory while an ingest writes. Left behind if the process dies or the
+    ingest fails part-way (the graph may then hold cases the index lacks): the next start repairs."""
+    if index is None:
+        yield
+        return
+    marker = index.directory / f"{PENDING}{uuid.uuid4().hex}"
+    marker.touch()
+    yield
+    marker.unlink(missing_ok=True)
+
+
+def needs_repair(store: GraphStore, index) -> str | None:
+    """Why graph and index may disagree (an ingest died, or the counts differ), or None."""
+    markers = list(index.directory.glob(f"{PENDING}*"))
+    if markers:
+        return f"an ingest did not finish ({len(markers)} marker{'s' if len(markers) > 1 else ''} left in the index directory)"
+    in_graph = store.counts().get("Recommendation", 0)
+    in_index = index.doc_count()
+    if in_graph != in_index:
+        return f"the graph holds {in_graph:,} recommendations and the index {in_index:,}"
+    return None
+
+
+def repair(store: GraphStore, index, page: int = BATCH) -> dict[str, int] | None:
+    """Bring the index into agreement with the graph if `needs_repair` says so; the graph is the
+    reference (it is written first, a batch of cases in one transaction). Returns what was done."""
+    reason = needs_repair(store, index)
+    if reason is None:
+        return None
+    log.warning("repairing the search index: %s", reason)
+    markers = list(index.directory.glob(f"{PENDING}*"))
+    graph = store.case_hashes()
+    indexed = index.case_hashes()
+    stale = sorted(cid for cid, h in graph.items() if indexed.get(cid) != h)
+    gone = sorted(cid for cid in indexed if cid not in graph)
+    if gone:
+        index.delete(gone)
+    written = 0
+    with index.bulk() as bulk:
+        for start in range(0, len(stale), page):
+            written += bulk.replace(store.case_records_by_id(stale[start:start + page]))
+    for marker in markers:
+        marker.unlink(missing_ok=True)
+    done = {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
+    log.warning("repaired the search index: %(reindexed_cases)d cases re-indexed (%(documents)d documents), "
+                "%(removed_cases)d cases removed that the graph does not hold", done)
+    return done
 
 
 def _one_per_id(cases: list[CaseRecord]) -> tuple[list[CaseRecord], list[Failure]]:
@@ -158,7 +225,7 @@ def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1, progress
     index.clear()
     n, skip = 0, 0
     bar = tqdm(total=store.counts().get("Case", 0) if progress else 0, unit="case", desc="index", disable=not progress)
-    with index.bulk(procs=procs) as bulk:
+    with pending(index), index.bulk(procs=procs) as bulk:
         while True:
             cases = store.case_records(skip=skip, limit=page)
             if not cases:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.archive import is_warc
-from ingest.extract import build_case, enrich
+from ingest.extract import build_case, enrich, keep_gazetteer_names
 from ingest.history import archived_cases
 from ingest.merge import merge_cases
 from ingest.pages import parse_page
-from ingest.sources import RECORD_SUFFIXES, read_page, read_records, walk
+from ingest.sources import RECORD_SUFFIXES, read_page, read_records, walk_named
 from ingest.text import normalise, repair
-from ontology.exc import IopcKgError, InvalidSource
+from ontology.exc import IopcKgError, InvalidData, InvalidSource
 from ontology.records import CaseRecord, SourceRecord
 from ontology.sources import Sources, load_sources
 
@@ -42,28 +42,55 @@ def parse_text(text: str, name: str, url: str | None = None) -> CaseRecord:
     return build_case(page, source, name)
 
 
-def parse_file(path: Path) -> list[CaseRecord]:
-    """Parse one file: a page gives one case, a JSON/JSONL file one case per record."""
+def parse_file(path: Path, name: str | None = None) -> list[CaseRecord]:
+    """Parse one file: a page gives one case, a JSON/JSONL file one case per record (the first bad
+    record raises; `parse_records` reports each and keeps the rest)."""
+    cases, failures = parse_records(path, name) if path.suffix.lower() in RECORD_SUFFIXES else ([], [])
+    if failures:
+        raise InvalidData(failures[0].message, errors=failures[0].errors)
     if path.suffix.lower() in RECORD_SUFFIXES:
-        cases = []
-        for where, obj in read_records(path):
+        return cases
+    if path.suffix.lower() not in (".txt", ".html", ".htm"):
+        raise InvalidSource(f"{name or path}: no parser for files ending {path.suffix or '(none)'!r}; use .txt, .html, .json or .jsonl")
+    page = read_page(path, name)
+    return [parse_text(page.text, page.name, page.url)]
+
+
+def parse_records(path: Path, name: str | None = None) -> tuple[list[CaseRecord], list[Failure]]:
+    """Our JSON/JSONL records, one case each; a bad record is a failure naming the file, the record
+    (line or index) and the field, and the others are kept."""
+    name = name or str(path)
+    cases, failures = [], []
+    for where, obj in read_records(path, name):
+        try:
+            if isinstance(obj, InvalidData):
+                raise obj
             case = CaseRecord.from_dict(obj, where)
             for rec, raw in zip(case.recommendations, obj["recommendations"]):
                 if "programmes" not in raw or "themes" not in raw:
                     enrich(rec)
+            keep_gazetteer_names(case)
             if not case.sources:
-                case.sources = [SourceRecord.make(case.source_url, str(path), "JSON")]
+                case.sources = [SourceRecord.make(case.source_url, name, "JSON")]
             case.derive_due_date()
-            cases.append(case)
-        return cases
-    if path.suffix.lower() not in (".txt", ".html", ".htm"):
-        raise InvalidSource(f"{path}: no parser for files ending {path.suffix or '(none)'!r}; use .txt, .html, .json or .jsonl")
-    page = read_page(path)
-    return [parse_text(page.text, page.name, page.url)]
+        except IopcKgError as e:
+            failures.append(Failure(where, _with_fields(e), e.errors))
+            continue
+        cases.append(case)
+    return cases, failures
 
 
-def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | None = None, progress: bool = False) -> ParseResult:
-    """Parse every file under `paths`; failures are collected with the file and the reason.
+def _with_fields(e: IopcKgError) -> str:
+    """The message, and the fields at fault when the message does not name them."""
+    if not e.errors or any(k in e.message for k in e.errors):
+        return e.message
+    return f"{e.message}: " + "; ".join(f"{k}: {v}" for k, v in e.errors.items())
+
+
+def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | None = None,
+                names: dict[Path, str] | None = None, progress: bool = False) -> ParseResult:
+    """Parse every file under `paths`; failures are collected with the file (the record, for our
+    JSON) and the reason. Files are named as `walk_named` names them, or by `names`.
 
     Web archives are read together (ingest/history.py), their pages told from the rest by the
     declared `sources` (the bundled ontology/sources.yaml by default). `progress` draws a bar on
@@ -71,19 +98,25 @@ def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | 
     """
     from tqdm import tqdm
 
-    files = walk(paths)
+    files = walk_named(paths)
     cases: list[CaseRecord] = []
     failures: list[Failure] = []
-    archives = [p for p in files if is_warc(p)]
+    archives = [p for p, _ in files if is_warc(p)]
     if archives:
         result = archived_cases(archives, sources or load_sources())
         cases.extend(result.cases)
         failures.extend(Failure(where, message) for where, message in result.failures)
-    for path in tqdm([p for p in files if not is_warc(p)], unit="file", desc="parse", disable=not progress, leave=False):
+    for path, name in tqdm([(p, n) for p, n in files if not is_warc(p)], unit="file", desc="parse", disable=not progress, leave=False):
+        name = (names or {}).get(path, name)
         try:
-            cases.extend(parse_file(path))
+            if path.suffix.lower() in RECORD_SUFFIXES:
+                found, bad = parse_records(path, name)
+                cases.extend(found)
+                failures.extend(bad)
+            else:
+                cases.extend(parse_file(path, name))
         except IopcKgError as e:
-            failures.append(Failure(str(path), e.message, e.errors))
+            failures.append(Failure(name, e.message, e.errors))
         except RecursionError:
-            failures.append(Failure(str(path), f"{path}: page is nested too deeply to parse"))
+            failures.append(Failure(name, f"{name}: page is nested too deeply to parse"))
     return ParseResult(merge_cases(cases) if merge else cases, failures, len(files))

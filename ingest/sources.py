@@ -39,13 +39,22 @@ class PageText:
 
 def walk(paths: list[str | Path]) -> list[Path]:
     """Expand directories (recursively, sorted) into the source files under them."""
-    out: list[Path] = []
+    return [path for path, _ in walk_named(paths)]
+
+
+def walk_named(paths: list[str | Path]) -> list[tuple[Path, str]]:
+    """Each source file under `paths` with the name it is reported and stored under: its path inside
+    the directory given, after that directory's own name (`pages/kent.txt` for `/srv/pages`), or the
+    file's name. No more of the machine's layout than that reaches the graph or an answer."""
+    out: list[tuple[Path, str]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix.lower() in SUFFIXES or is_warc(f))
-                              and not f.name.endswith(".expected.json")))
+            top = p.resolve().name
+            for f in sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix.lower() in SUFFIXES or is_warc(f))
+                            and not f.name.endswith(".expected.json")):
+                out.append((f, "/".join(filter(None, (top, *f.relative_to(p).parts)))))
         else:
-            out.append(p)
+            out.append((p, p.name))
     return out
 
 
@@ -54,16 +63,16 @@ def walk(paths: list[str | Path]) -> list[Path]:
 MAX_PAGE_BYTES = 1_000_000
 
 
-def read_page(path: Path) -> PageText:
+def read_page(path: Path, name: str | None = None) -> PageText:
     """Read a .txt or .html page into normalised-later text; raises InvalidSource naming the file."""
-    name = str(path)
+    name = name or str(path)
     try:
         size = path.stat().st_size
         if size > MAX_PAGE_BYTES:
             raise InvalidSource(f"{name}: the page is {size / 1e6:.1f} MB, more than the {MAX_PAGE_BYTES / 1e6:.0f} MB a page may be")
         data = path.read_bytes()
     except OSError as e:
-        raise InvalidSource(f"{name}: cannot read file: {e.strerror or e}") from None
+        raise InvalidSource(f"{name}: cannot read file: {e.strerror or 'error'}") from None
     text = decode(data, name)
     if path.suffix.lower() in (".html", ".htm") or re.match(r"\s*<(!doctype|html)", text[:200], re.I):
         return html_to_text(text, name)
@@ -114,9 +123,10 @@ def _text(node: Node, out: list[str]) -> None:
                 out.append("\n\n" if child.tag not in ("li", "br", "dt", "dd", "tr") else "\n")
 
 
-def read_records(path: Path) -> list[tuple[str, dict]]:
-    """Read our JSON (one object or a list) or JSONL; yields (where, object) for each record."""
-    name = str(path)
+def read_records(path: Path, name: str | None = None) -> list[tuple[str, dict | InvalidData]]:
+    """Read our JSON (one object or a list) or JSONL; (where, object) for each record. A JSONL line
+    that is not JSON comes back as the InvalidData naming it, so the other lines are still read."""
+    name = name or str(path)
     try:
         size = path.stat().st_size
         if size > MAX_RECORDS_BYTES:  # before reading it whole
@@ -124,15 +134,15 @@ def read_records(path: Path) -> list[tuple[str, dict]]:
                                 f"a records file may be; split it (JSON lines split on any line)")
         text = decode(path.read_bytes(), name, MAX_RECORDS_BYTES, "records file")
     except OSError as e:
-        raise InvalidSource(f"{name}: cannot read file: {e.strerror or e}") from None
-    out = []
+        raise InvalidSource(f"{name}: cannot read file: {e.strerror or 'error'}") from None
+    out: list[tuple[str, dict | InvalidData]] = []
     if path.suffix.lower() == ".jsonl":
         for i, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     out.append((f"{name}:{i}", json.loads(line)))
                 except json.JSONDecodeError as e:
-                    raise InvalidData(f"{name}: line {i} is not JSON: {e.msg}", errors={f"line {i}": e.msg}) from None
+                    out.append((f"{name}:{i}", InvalidData(f"{name}: line {i} is not JSON: {e.msg}", errors={f"line {i}": e.msg})))
         return out
     try:
         data = json.loads(text)

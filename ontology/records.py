@@ -42,9 +42,9 @@ class Mention:
     kind: str  # Programme | Theme | Body
     id: str
     field: str  # text | response
-    start: int
-    end: int
-    surface: str
+    start: int | None  # None: a record (our JSON) that names the entity without a span
+    end: int | None
+    surface: str | None = None
 
 
 @dataclass
@@ -224,8 +224,21 @@ class CaseRecord:
         for i, r in enumerate(recs_raw, 1):
             try:
                 recs.append(_rec_from_dict(r, i))
+            except FieldError as e:
+                errors[f"recommendations[{i - 1}].{e.field}"] = e.message
             except (KeyError, TypeError, ValueError) as e:
                 errors[f"recommendations[{i - 1}]"] = f"invalid: {e}"
+        sources = []
+        for i, raw in enumerate(_list(data, "sources", errors)):
+            try:
+                sources.append(_source_from_dict(raw))
+            except FieldError as e:
+                errors[f"sources[{i}].{e.field}" if e.field else f"sources[{i}]"] = e.message
+        for key in ("title", "summary", "source_url", "layout"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                errors[key] = f"expected a string, not {type(data[key]).__name__}"
+        if force is not None and isinstance(force, dict) and force.get("id") and not isinstance(force["id"], str):
+            errors["force.id"] = "expected a string"
         if errors:
             raise InvalidData(f"{where}: invalid case record", errors=errors)
         case = cls(
@@ -241,10 +254,104 @@ class CaseRecord:
             layout=data.get("layout") or "JSON",
             warnings=list(data.get("warnings") or []),
             recommendations=recs,
-            sources=[SourceRecord(**{**s, "retrieved": TYPES["datetime"].clean(s.get("retrieved"))}) for s in data.get("sources") or []],
+            sources=sources,
             aliases=[str(a) for a in data.get("aliases") or []],
         )
         return case
+
+
+class FieldError(ValueError):
+    """A nested value of a record that cannot be used; `field` is its path inside the item."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field, self.message = field, message
+
+
+def _list(data: dict, key: str, errors: dict) -> list:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors[key] = f"expected a list, not {type(value).__name__}"
+        return []
+    return value
+
+
+def _string(obj: dict, key: str, where: str, required: bool = False) -> str | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise FieldError(f"{where}{key}", "missing" if value is None else f"expected a non-empty string, not {value!r}"[:200])
+    return value
+
+
+def _source_from_dict(raw) -> SourceRecord:
+    """A page a record was derived from: a URL or a file name (at least one), a layout."""
+    if not isinstance(raw, dict):
+        raise FieldError("", "expected an object {url, path, layout}")
+    url, path = _string(raw, "url", ""), _string(raw, "path", "")
+    if not url and not path:
+        raise FieldError("url", "a source needs a 'url' or a 'path'")
+    layout = _string(raw, "layout", "") or "JSON"
+    made = SourceRecord.make(url, path, layout)
+    offset = _int_or_none(raw, "offset", "")
+    return SourceRecord(_string(raw, "id", "") or made.id, url, path, layout,
+                        TYPES["datetime"].clean(_string(raw, "retrieved", "")) or "", offset)
+
+
+def _int_or_none(obj: dict, key: str, where: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FieldError(f"{where}{key}", f"expected a character offset (an integer >= 0), not {value!r}"[:200])
+    return value
+
+
+def _mention_from_dict(m, i: int) -> Mention:
+    where = f"mentions[{i}]."
+    if not isinstance(m, dict):
+        raise FieldError(f"mentions[{i}]", "expected an object {kind, id, field, start, end, surface}")
+    kind = _string(m, "kind", where, required=True)
+    if kind not in ("Programme", "Theme", "Body"):
+        raise FieldError(f"{where}kind", f"{kind!r} is not Programme, Theme or Body")
+    field_name = _string(m, "field", where) or "text"
+    if field_name not in ("text", "response"):
+        raise FieldError(f"{where}field", f"{field_name!r} is not text or response")
+    return Mention(kind, _string(m, "id", where, required=True), field_name,
+                   _int_or_none(m, "start", where), _int_or_none(m, "end", where), _string(m, "surface", where))
+
+
+def _programme_from_dict(p, i: int) -> ProgrammeRef:
+    where = f"programmes[{i}]."
+    if not isinstance(p, dict):
+        raise FieldError(f"programmes[{i}]", "expected an object {id, name, kind}")
+    pid = _string(p, "id", where, required=True)
+    return ProgrammeRef(pid, _string(p, "name", where) or pid, _string(p, "kind", where) or "other", bool(p.get("new")))
+
+
+def _ref_from_dict(x, key: str, i: int) -> Ref:
+    where = f"{key}[{i}]."
+    if not isinstance(x, dict):
+        raise FieldError(f"{key}[{i}]", "expected an object {id, name, kind}")
+    rid = _string(x, "id", where, required=True)
+    kind = _string(x, "kind", where) or "Force"
+    if kind not in ("Force", "Body"):
+        raise FieldError(f"{where}kind", f"{kind!r} is not Force or Body")
+    return Ref(rid, _string(x, "name", where) or rid, kind)
+
+
+def _deferral_from_dict(d, i: int) -> Deferral:
+    where = f"defers_to[{i}]."
+    if not isinstance(d, dict):
+        raise FieldError(f"defers_to[{i}]", "expected an object {kind, id, name, phrase}")
+    kind = _string(d, "kind", where, required=True)
+    if kind not in ("Body", "Programme"):
+        raise FieldError(f"{where}kind", f"{kind!r} is not Body or Programme")
+    did = _string(d, "id", where, required=True)
+    return Deferral(kind, did, _string(d, "name", where) or did, _string(d, "phrase", where) or "")
 
 
 def _rec_from_dict(r: dict, position: int) -> RecommendationRecord:
@@ -253,7 +360,15 @@ def _rec_from_dict(r: dict, position: int) -> RecommendationRecord:
     status = r.get("status") or "unknown"
     if status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    refs = lambda key: [Ref(x["id"], x.get("name") or x["id"], x.get("kind", "Force")) for x in r.get(key) or []]  # noqa: E731
+    for key in ("addressed_to", "linked_bodies", "programmes", "themes", "mentions", "defers_to", "numbers"):
+        if r.get(key) is not None and not isinstance(r[key], list):
+            raise FieldError(key, f"expected a list, not {type(r[key]).__name__}")
+    for key in ("response", "status_label"):
+        if r.get(key) is not None and not isinstance(r[key], str):
+            raise FieldError(key, f"expected a string, not {type(r[key]).__name__}")
+    if not all(isinstance(t, str) for t in r.get("themes") or []):
+        raise FieldError("themes", "expected theme ids (strings)")
+    refs = lambda key: [_ref_from_dict(x, key, i) for i, x in enumerate(r.get(key) or [])]  # noqa: E731
     return RecommendationRecord(
         numbers=[int(n) for n in r.get("numbers") or []],
         position=int(r.get("position") or position),
@@ -263,10 +378,10 @@ def _rec_from_dict(r: dict, position: int) -> RecommendationRecord:
         status=status,
         status_label=r.get("status_label"),
         response=r.get("response"),
-        programmes=[ProgrammeRef(**p) for p in r.get("programmes") or []],
+        programmes=[_programme_from_dict(p, i) for i, p in enumerate(r.get("programmes") or [])],
         themes=list(r.get("themes") or []),
-        mentions=[Mention(**m) for m in r.get("mentions") or []],
-        defers_to=[Deferral(**d) for d in r.get("defers_to") or []],
+        mentions=[_mention_from_dict(m, i) for i, m in enumerate(r.get("mentions") or [])],
+        defers_to=[_deferral_from_dict(d, i) for i, d in enumerate(r.get("defers_to") or [])],
         history=[Observation(**o) for o in r.get("history") or []],
     )
 

@@ -89,7 +89,7 @@ class SearchIndex:
             return self.ix.writer(timeout=self.write_timeout, limitmb=256, **extra)
         except LockError:
             raise StoreUnavailable(
-                f"the search index at {self.directory} is being written by another process; try again when it finishes"
+                "the search index is being written by another process (or request); try again when it finishes"
             ) from None
 
     def update(self, cases: list[CaseRecord]) -> int:

@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
@@ -116,20 +117,26 @@ def ingest(services: ServicesDep, files: Annotated[list[UploadFile], File(descri
         raise StoreUnavailable("this server opened the graph read-only (several workers); serve with one worker to ingest over HTTP")
     if len(files) > MAX_FILES:
         raise InvalidData(f"at most {MAX_FILES} files per request", errors={"files": str(len(files))})
-    uploads = services.settings.data_dir / "uploads"
+    uploads = services.settings.uploads_dir
     uploads.mkdir(parents=True, exist_ok=True)
-    workdir = tempfile.mkdtemp(dir=uploads)
+    workdir = Path(tempfile.mkdtemp(dir=uploads))
+    names: dict[Path, str] = {}
     try:
         for n, upload in enumerate(files):
             # Only the last path component, with anything but [A-Za-z0-9._-] replaced: a request
-            # cannot name a place outside this directory.
+            # cannot name a place outside this directory. Each file in its own numbered directory,
+            # under its own name: that name is what failures report and the graph stores (a page
+            # uploaded again is the same Source, and no server path reaches an answer).
             name = _SAFE_NAME.sub("_", (upload.filename or f"page-{n}.txt").replace("\\", "/").rsplit("/", 1)[-1]).lstrip(".") or f"page-{n}.txt"
             data = upload.file.read(MAX_UPLOAD_BYTES + 1)
             if len(data) > MAX_UPLOAD_BYTES:
                 raise InvalidData(f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", errors={"files": name})
-            with open(f"{workdir}/{n:04d}-{name}", "wb") as f:
-                f.write(data)
-        summary = ingest_paths([workdir], services.store, services.index, log_path=services.settings.ingest_log)
+            path = workdir / f"{n:04d}" / name
+            path.parent.mkdir()
+            path.write_bytes(data)
+            names[path] = name
+        summary = ingest_paths([workdir], services.store, services.index, log_path=services.settings.ingest_log,
+                               names=names, logged_as=list(names.values()))
         warm_in_background(services.engine)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -14,6 +14,12 @@ STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
+# The API documentation pages: Swagger UI and ReDoc, vendored (api/web/vendor.py). Both style their
+# components from script (inline styles); ReDoc runs its search in a worker it builds from a blob.
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'; form-action 'self'")
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -21,6 +27,18 @@ router = APIRouter(include_in_schema=False)
 def explorer() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+
+@router.get("/docs")
+def swagger_ui() -> FileResponse:
+    return FileResponse(STATIC / "apidocs" / "swagger.html", media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache"})
+
+
+@router.get("/redoc")
+def redoc() -> FileResponse:
+    return FileResponse(STATIC / "apidocs" / "redoc.html", media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache"})
 
 
 def mount(app) -> None:

@@ -1,4 +1,5 @@
-"""Refresh the vendored browser libraries from the npm registry, or check them.
+"""Refresh the vendored browser libraries from the npm registry, or check them (the explorer's,
+Swagger UI and ReDoc for /docs and /redoc, and the browser tests' axe-core).
 
     python -m api.web.vendor          # npm install into a temporary directory, copy, record sha256
     python -m api.web.vendor --check  # the committed files match their vendor.json
@@ -27,6 +28,12 @@ TEST_VENDOR = HERE.parent.parent / "tests" / "web" / "vendor"
 # (folder the files go to, its package.json): package.json of the served set sits outside the
 # static folder so the service does not serve it.
 SETS = [(VENDOR, HERE / "package.json"), (TEST_VENDOR, TEST_VENDOR / "package.json")]
+
+
+# Edits to a vendored file, applied after the copy and before the hash is recorded. ReDoc 2.5 always
+# shows a "powered by" logo from cdn.redoc.ly: offline it is a failed request, and under /redoc's CSP a
+# violation. An empty data: URL makes the image fail at once, and ReDoc then hides it.
+PATCHES = {"redoc.standalone.js": [("https://cdn.redoc.ly/redoc/logo-mini.svg", "data:,")]}
 
 
 def sha256(path: Path) -> str:
@@ -58,7 +65,14 @@ def refresh(folder: Path, package_json: Path) -> None:
         for name, entry in manifest.items():
             package = Path(tmp) / "node_modules" / entry["package"]
             shutil.copy(package / entry["from"], folder / name)
+            for old, new in PATCHES.get(name, []):
+                text = (folder / name).read_text(encoding="utf-8")
+                assert old in text, f"{name}: the patched text is gone ({old}); review PATCHES"
+                (folder / name).write_text(text.replace(old, new), encoding="utf-8")
+                entry["patched"] = f"{old} -> {new}"
             shutil.copy(package / "LICENSE", folder / f"{entry['package']}.LICENSE")
+            if (package / "NOTICE").exists():  # Apache-2.0 (swagger-ui-dist): the NOTICE travels with the code
+                shutil.copy(package / "NOTICE", folder / f"{entry['package']}.NOTICE")
             entry["version"] = json.loads((package / "package.json").read_text())["version"]
             assert entry["version"] == wanted[entry["package"]], (entry["version"], wanted)
             entry["sha256"] = sha256(folder / name)

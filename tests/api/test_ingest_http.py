@@ -12,7 +12,7 @@ from tests.conftest import SAMPLES
 def test_ingest_over_http_needs_the_right_key_and_stays_inside_the_data_dir(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", api_key="s3cret-key", _env_file=None)
     page = (SAMPLES / "kent-police-2024-11.txt").read_bytes()
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         assert client.post("/ingest", files={"files": ("kent.txt", page)}).status_code == 401
         wrong = client.post("/ingest", files={"files": ("kent.txt", page)}, headers={"X-API-Key": "s3cret-kez"})
         assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized"

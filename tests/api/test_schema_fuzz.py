@@ -16,7 +16,8 @@ from api.settings import Settings
 
 # The schema comes from the app itself; the app's services are attached in the fixture below, before
 # any call is made (schemathesis loads the schema at import, when no store is open yet).
-_app = create_app(Settings(_env_file=None))
+# Schemathesis's ASGI client sends `Host: testserver`, which the trusted-hosts check would refuse.
+_app = create_app(Settings(_env_file=None, trusted_hosts=["testserver", "127.0.0.1", "localhost"]))
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app)
 
 

@@ -10,19 +10,19 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES, STORES, fresh_store, served, store_env, store_settings
+from tests.conftest import SAMPLES, STORES, fresh_store, http, served, store_env, store_settings
 
 
 def test_serve_answers_over_http(tmp_path):
     data = tmp_path / "data"
     assert subprocess.run([sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", str(SAMPLES)], capture_output=True).returncode == 0
     with served(data) as (base, server, cli):
-        hits = httpx.get(f"{base}/search", params={"q": "governance group", "force": "essex"}).json()["hits"]
+        hits = http.get(f"{base}/search", params={"q": "governance group", "force": "essex"}).json()["hits"]
         assert [h["id"] for h in hits] == ["2022-178839-3"]
-        response = httpx.get(f"{base}/forces/essex")
+        response = http.get(f"{base}/forces/essex")
         assert response.json()["name"] == "Essex Police"
         assert "server" not in response.headers  # no banner naming the server and its version
-        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "iopc-kg"
+        assert http.get(f"{base}/openapi.json").json()["info"]["title"] == "iopc-kg"
         # An ingest while the server holds the embedded graph goes through the server (tests/test_cli_served.py).
         second = subprocess.run([*cli, "ingest", str(SAMPLES)], capture_output=True, text=True)
         assert second.returncode == 0 and "through the server" in second.stderr and json.loads(second.stdout)["written"] == 0
@@ -52,7 +52,7 @@ def test_cli_end_to_end_on_each_store(kind, tmp_path, request):
     assert ttl.returncode == 0, ttl.stderr
     assert "<https://w3id.org/iopc-kg/forces/essex>" in ttl.stdout
     with served(settings.data_dir, env=store_env(settings)) as (base, server, _):
-        stats = httpx.get(f"{base}/stats").json()
+        stats = http.get(f"{base}/stats").json()
         assert stats["store"] == kind and stats["counts"]["Case"] == 20
-        assert [h["id"] for h in httpx.get(f"{base}/search", params={"q": "governance group", "force": "essex"}).json()["hits"]] == ["2022-178839-3"]
-        assert httpx.get(f"{base}/patterns/dependencies").json()[0]["id"] == "athena-governance-group"
+        assert [h["id"] for h in http.get(f"{base}/search", params={"q": "governance group", "force": "essex"}).json()["hits"]] == ["2022-178839-3"]
+        assert http.get(f"{base}/patterns/dependencies").json()[0]["id"] == "athena-governance-group"

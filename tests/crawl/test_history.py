@@ -104,7 +104,7 @@ def test_crawl_recrawl_and_history_in_the_store_api_and_rdf(empty_store, tmp_pat
     # The API: the recommendation has its history; /changes lists what moved.
     settings = Settings(data_dir=tmp_path / "api", _env_file=None)
     app = create_app(settings, Services(settings, store, index, Engine(index)))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:  # a trusted host (settings.trusted_hosts)
         body = client.get(f"/recommendations/{ESSEX}").json()
         assert [h["status"] for h in body["history"]] == ["awaiting_response", "accepted"]
         assert body["history"][1]["change"] == "status+response"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from api.settings import Settings
 from graph.open import open_store
@@ -60,9 +61,20 @@ def test_readers_during_an_ingest_see_only_whole_cases(tmp_path):
     readers = [threading.Thread(target=guarded(graph_reader)), threading.Thread(target=guarded(search_reader))]
     for t in readers:
         t.start()
+    def readers_caught_up(since: dict) -> None:
+        """Wait until each reader has finished a read begun after `since` (a condition, not a time:
+        on a loaded machine a fixed-length ingest could end before the readers read at all)."""
+        deadline = time.monotonic() + 300
+        while any(reads[k] < since[k] + 2 for k in reads) and not problems:
+            assert time.monotonic() < deadline, f"the readers made no progress: {reads}"
+            time.sleep(0.01)
+
     try:
-        # Small batches and commits, so readers run between many of them.
-        write_cases(cases, store, index, batch_size=100)
+        # Small batches and commits, and the readers at work between chunks of them.
+        for start in range(0, len(cases), 400):
+            since = dict(reads)
+            write_cases(cases[start:start + 400], store, index, batch_size=100)
+            readers_caught_up(since)
         with index.bulk(commit_every=300) as bulk:
             bulk.replace(cases[:900])
     finally:

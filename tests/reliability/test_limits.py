@@ -12,7 +12,7 @@ import threading
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES, STORES, fresh_store, served, store_env, store_settings
+from tests.conftest import SAMPLES, STORES, fresh_store, http, served, store_env, store_settings
 
 ERROR_KEYS = {"status", "code", "message", "details"}
 BODY_LIMIT = 65_536
@@ -43,15 +43,15 @@ def is_error(r: httpx.Response, status: int, code: str | None = None) -> dict:
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(base):
     big = {"query": "RETURN 1", "params": {"x": "y" * (BODY_LIMIT + 10)}}
-    body = is_error(httpx.post(f"{base}/query/cypher", json=big), 413, "too_large")
+    body = is_error(http.post(f"{base}/query/cypher", json=big), 413, "too_large")
     assert "body" in body["details"]
     # The same without a declared length (chunked): counted as it arrives.
     chunks = (b"x" * 8192 for _ in range(BODY_LIMIT // 8192 + 4))
-    is_error(httpx.post(f"{base}/sparql", content=chunks, headers={"content-type": "application/sparql-query"}), 413, "too_large")
+    is_error(http.post(f"{base}/sparql", content=chunks, headers={"content-type": "application/sparql-query"}), 413, "too_large")
     # Ingest has its own, larger limit, and still needs its key first.
     upload = {"files": ("big.txt", b"a" * 250_000)}
-    is_error(httpx.post(f"{base}/ingest", files=upload, headers={"X-API-Key": "limits-key"}), 413, "too_large")
-    assert httpx.get(f"{base}/health").status_code == 200
+    is_error(http.post(f"{base}/ingest", files=upload, headers={"X-API-Key": "limits-key"}), 413, "too_large")
+    assert http.get(f"{base}/health").status_code == 200
 
 
 def test_an_expensive_cypher_query_stops_at_its_limit_while_others_are_answered(base):
@@ -61,23 +61,25 @@ def test_an_expensive_cypher_query_stops_at_its_limit_while_others_are_answered(
     answer = {}
 
     def run():
-        answer["r"] = httpx.post(f"{base}/query/cypher", json=expensive, timeout=60)
+        answer["r"] = http.post(f"{base}/query/cypher", json=expensive, timeout=60)
 
     slow = threading.Thread(target=run)
     slow.start()
-    others = []
+    others = []  # (answer, whether the expensive query was still running when it came)
     while slow.is_alive() and len(others) < 20:
-        others.append(httpx.get(f"{base}/forces/essex", timeout=30))
+        r = http.get(f"{base}/forces/essex")
+        others.append((r, slow.is_alive()))
     slow.join(timeout=60)
     is_error(answer["r"], 504, "query_timeout")
-    assert others and all(r.status_code == 200 for r in others)
-    assert len(others) >= 2, "no other request was answered while the expensive query ran"
+    assert others and all(r.status_code == 200 for r, _ in others)
+    # A condition, not a count: on a loaded machine fewer answers fit in the query's 1.5 s.
+    assert any(running for _, running in others), "no other request was answered while the expensive query ran"
 
 
 def test_neighbourhoods_are_capped(base):
-    r = httpx.get(f"{base}/graph/neighbourhood", params={"node": "programme:athena", "depth": 3, "max_nodes": 15}).json()
+    r = http.get(f"{base}/graph/neighbourhood", params={"node": "programme:athena", "depth": 3, "max_nodes": 15}).json()
     assert len(r["nodes"]) <= 15 and r["truncated"] is True
-    is_error(httpx.get(f"{base}/graph/neighbourhood", params={"node": "programme:athena", "depth": 4}), 422)
+    is_error(http.get(f"{base}/graph/neighbourhood", params={"node": "programme:athena", "depth": 4}), 422)
 
 
 @pytest.mark.parametrize("params", [
@@ -91,16 +93,16 @@ def test_neighbourhoods_are_capped(base):
     {"q": "custody", "page": 10 ** 15, "page_size": 100},
 ])
 def test_pathological_searches_answer_normally(base, params):
-    r = httpx.get(f"{base}/search", params=params, timeout=60)
+    r = http.get(f"{base}/search", params=params, timeout=60)
     assert r.status_code == 200, r.text[:300]
     assert set(r.json()) >= {"total", "hits", "facets"}
 
 
 def test_too_long_or_malformed_inputs_get_clear_errors(base):
-    body = is_error(httpx.get(f"{base}/search", params={"q": "x" * 1001}), 422, "invalid_parameter")
+    body = is_error(http.get(f"{base}/search", params={"q": "x" * 1001}), 422, "invalid_parameter")
     assert "q" in body["details"]
-    body = is_error(httpx.get(f"{base}/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } " + " " * 20_000}), 422)
+    body = is_error(http.get(f"{base}/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } " + " " * 20_000}), 422)
     deep = '{"query": "RETURN 1", "params": {"a": ' + "[" * 20_000 + "]" * 20_000 + "}}"  # under the body limit
-    r = httpx.post(f"{base}/query/cypher", content=deep, headers={"content-type": "application/json"})
+    r = http.post(f"{base}/query/cypher", content=deep, headers={"content-type": "application/json"})
     assert r.status_code == 400 and set(r.json()) == ERROR_KEYS
-    assert httpx.get(f"{base}/health").status_code == 200
+    assert http.get(f"{base}/health").status_code == 200

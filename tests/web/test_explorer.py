@@ -252,3 +252,25 @@ def test_the_keyboard_alone_reaches_content_and_filters(page):
     until(lambda: "force=" in page.evaluate("location.hash") and page.locator(f"#{box_id}:checked").count() == 1)
     # ... and the keyboard user is still on that box when the filtered results are drawn.
     until(lambda: page.evaluate("document.activeElement.id") == box_id)
+
+
+@pytest.mark.parametrize("path, rendered", [("/docs", ".opblock-summary"), ("/redoc", "[data-section-id^='tag/']")])
+def test_the_api_docs_render_offline_under_their_policy(page, base, problems, path, rendered):
+    """Swagger UI and ReDoc from the package's vendored files: every request stays on this service
+    (anything else is aborted, as offline), and the page's CSP blocks nothing they need."""
+    elsewhere: list[str] = []
+
+    def only_ours(route):
+        url = route.request.url
+        if url.startswith(base) or url.startswith(("data:", "blob:")):
+            return route.continue_()
+        elsewhere.append(url)
+        return route.abort()
+
+    page.route("**/*", only_ours)
+    page.goto(path)
+    page.wait_for_selector(rendered, timeout=60_000)
+    assert page.locator(rendered).count() > 5
+    assert not elsewhere, elsewhere
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"api-docs-{path.strip('/')}.png"))

@@ -61,6 +61,28 @@ def test_text_colours_meet_wcag_aa_contrast():
     assert _contrast(colours["muted"], colours["bg-soft"]) >= 4.5
 
 
+def test_the_api_docs_load_only_vendored_files_under_a_policy(client):
+    """/docs and /redoc: no CDN (they were blank offline and unpinned), scripts from this service
+    only, and what they load is in the vendored manifest (hash-checked above)."""
+    import json
+    import re
+
+    from api.web.vendor import MANIFEST
+
+    vendored = set(json.loads(MANIFEST.read_text()))
+    for path in ("/docs", "/redoc"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "unsafe-eval" not in csp and "default-src 'self'" in csp, csp
+        assert "http:" not in r.text and "https:" not in r.text, path
+        assert "<script>" not in r.text  # no inline script: the CSP allows none
+        for asset in re.findall(r'(?:src|href)="(/ui/[^"]+)"', r.text):
+            assert client.get(asset).status_code == 200, asset
+            if asset.startswith("/ui/vendor/"):
+                assert asset.removeprefix("/ui/vendor/") in vendored, asset
+
+
 def test_every_module_the_page_imports_is_served(client):
     """app.js and the views import each other by relative path (ES modules, no build step): each
     import names a file that exists, so a renamed view cannot break the page silently."""
