@@ -173,7 +173,10 @@ def services(api_settings):
     store = fresh_store(api_settings)
     index = SearchIndex(api_settings.index_dir)
     ingest_paths([SAMPLES], store, index, log_path=api_settings.ingest_log)
-    yield Services(api_settings, store, index, Engine(index))
+    services = Services(api_settings, store, index, Engine(index))
+    yield services
+    if services.sandbox is not None:  # its query workers hold the store open; one module's die with it
+        services.sandbox.close()
     index.close()
     store.close()
 
