@@ -274,7 +274,8 @@ def app_from_environment() -> FastAPI:
 
 def _publish_limits(app: FastAPI, settings: Settings) -> None:
     """Put the configured limits in the OpenAPI schema, so clients see them before they hit them."""
-    limits = {"page_size": settings.max_page_size, "depth": settings.max_depth, "max_nodes": settings.max_nodes}
+    limits = {"page_size": settings.max_page_size, "depth": settings.max_depth, "max_nodes": settings.max_nodes,
+              "max_edges": settings.max_nodes}
     build = app.openapi
 
     def openapi():

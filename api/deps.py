@@ -89,6 +89,10 @@ def require_api_key(request: Request, settings: SettingsDep, x_api_key: Annotate
         raise HTTPException(refusal[0], refusal[1], headers={"WWW-Authenticate": "X-API-Key"} if refusal[0] == 401 else None)
 
 
+def _matches(given: str | None, key: str | None) -> bool:
+    return bool(given and key) and hmac.compare_digest(given.encode(), key.encode())
+
+
 def require_local_key(request: Request, x_api_key: Annotated[str | None, Header(description="The key the server wrote to `server.key` in its data directory.")] = None) -> None:
     """Routes that read files of the server's machine: only for who can read its data directory."""
     if not _matches(x_api_key, getattr(request.app.state, "local_key", None)):
