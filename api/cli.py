@@ -244,9 +244,15 @@ def reindex(ctx: click.Context) -> None:
 
 
 def _procs() -> int:
-    """Worker processes for indexing from the command line: the cores there are, at most two."""
+    """Worker processes for indexing from the command line: the cores there are, at most two; one
+    (no fork) when this process already runs other threads (the command called inside a test or a
+    notebook), since a child forked beside running threads can die on a lock they held (a segfault
+    under pytest with the Neo4j driver's and the sandbox's threads)."""
     import os
+    import threading
 
+    if threading.active_count() > 1:
+        return 1
     return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
