@@ -298,7 +298,7 @@ def _source_from_dict(raw) -> SourceRecord:
     made = SourceRecord.make(url, path, layout)
     offset = _int_or_none(raw, "offset", "")
     return SourceRecord(_string(raw, "id", "") or made.id, url, path, layout,
-                        TYPES["datetime"].clean(_string(raw, "retrieved", "")) or "", offset)
+                        TYPES["datetime"].clean(_string(raw, "retrieved", "")) or None, offset)
 
 
 def _int_or_none(obj: dict, key: str, where: str) -> int | None:
