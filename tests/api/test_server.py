@@ -42,7 +42,7 @@ def test_cli_end_to_end_on_each_store(kind, tmp_path, request):
     run = lambda *args: subprocess.run([*cli, *args], capture_output=True, text=True, env=env)  # noqa: E731
     ingest = run("ingest", str(SAMPLES), "--format", "table")  # in a pipe the default is JSON lines
     assert ingest.returncode == 0, ingest.stderr
-    assert "20 cases" in ingest.stdout
+    assert "23 cases" in ingest.stdout
     assert json.loads(run("ingest", str(SAMPLES)).stdout)["written"] == 0  # re-running changes nothing
     assert (settings.data_dir / "index").is_dir()
     profile = run("patterns", "force", "essex")
@@ -53,6 +53,6 @@ def test_cli_end_to_end_on_each_store(kind, tmp_path, request):
     assert "<https://w3id.org/iopc-kg/forces/essex>" in ttl.stdout
     with served(settings.data_dir, env=store_env(settings)) as (base, server, _):
         stats = http.get(f"{base}/stats").json()
-        assert stats["store"] == kind and stats["counts"]["Case"] == 20
+        assert stats["store"] == kind and stats["counts"]["Case"] == 23
         assert [h["id"] for h in http.get(f"{base}/search", params={"q": "governance group", "force": "essex"}).json()["hits"]] == ["2022-178839-3"]
         assert http.get(f"{base}/patterns/dependencies").json()[0]["id"] == "athena-governance-group"
