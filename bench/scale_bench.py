@@ -26,7 +26,7 @@ import psutil
 
 from api.settings import Settings
 from bench.graph_bench import QUERIES as GRAPH_QUERIES, machine, pct
-from bench.search_bench import QUERIES as SEARCH_QUERIES
+from bench.search_bench import QUERIES as SEARCH_QUERIES, timed
 from graph.open import open_store
 from ingest.generator import generate
 from search.index import SearchIndex
@@ -80,16 +80,6 @@ def ingest(data: Path, corpus: Path) -> dict:
     if summary["failures"] or not summary["indexed"]:
         raise SystemExit(f"ingest failed: {summary['failures'][:3]}")
     return {"seconds": time.perf_counter() - t0, "peak_tree": peak_tree, "peak_main": peak_main, "summary": summary}
-
-
-def timed(fn, repeat: int) -> list[float]:
-    fn()
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 class _Lines(list):
