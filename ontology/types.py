@@ -19,7 +19,7 @@ STATUS_LABELS = {"accepted": "Accepted", "partially_accepted": "Partially accept
 PROGRAMME_KINDS = ("system", "operation", "training", "unit", "policy", "equipment", "programme")
 LAYOUTS = (
     "PC-A", "PC-B", "PC-C", "PC-INV", "AI-A", "AI-B", "AI-C",
-    "LEGACY-IPCC-2016", "LEGACY-2018", "JSON",
+    "LEGACY-IPCC-2016", "LEGACY-2018", "FORCE-FOI", "JSON",
 )
 
 _MONTHS = {

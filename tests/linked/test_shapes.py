@@ -79,7 +79,8 @@ BREAKS = [
     ("status as a string", _rec, lambda g, s: _set(g, s, IOPC.status, Literal("accepted")), IOPC.status, "NodeKindConstraintComponent"),
     ("response with no text", _resp, lambda g, s: _set(g, s, SCHEMA.text, None), SCHEMA.text, "MinCountConstraintComponent"),
     ("response answering nothing", _resp, lambda g, s: _set(g, s, IOPC.respondsTo, None), IOPC.respondsTo, "MinCountConstraintComponent"),
-    ("case with no recommendation", _case, lambda g, s: _set(g, s, IOPC.hasRecommendation, None), IOPC.hasRecommendation, "MinCountConstraintComponent"),
+    # Required of complete cases only (a header-only case is flagged `incomplete`): a node-level sh:or.
+    ("case with no recommendation", _case, lambda g, s: _set(g, s, IOPC.hasRecommendation, None), None, "OrConstraintComponent"),
     ("case concerning two forces", _case, lambda g, s: g.add((s, IOPC.concerns, URIRef("https://w3id.org/iopc-kg/forces/kent"))), IOPC.concerns, "MaxCountConstraintComponent"),
     ("case from no page", _case, lambda g, s: _set(g, s, PROV.wasDerivedFrom, None), PROV.wasDerivedFrom, "MinCountConstraintComponent"),
     ("empty recommendation text", _rec, lambda g, s: _set(g, s, SCHEMA.text, Literal("", lang="en")), SCHEMA.text, "MinLengthConstraintComponent"),
