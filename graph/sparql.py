@@ -95,8 +95,10 @@ def prepare(text: str, endpoints: frozenset[str] = frozenset(), base: str | None
 
 def _first_word(text: str) -> str:
     # The first word after any PREFIX/BASE lines and comments: `PREFIX x: <…> INSERT DATA …` is Update too.
-    bare = re.sub(r"#[^\n]*", " ", text)
-    bare = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", bare)
+    # IRIs first (a `#` inside one is no comment), then comments, then the prologue.
+    bare = re.sub(r"<[^<>\s]*>", "<>", text)
+    bare = re.sub(r"#[^\n]*", " ", bare)
+    bare = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<>|BASE\s*<>)\s*)*", "", bare)
     return bare.strip().split(None, 1)[0].upper() if bare.strip() else ""
 
 
