@@ -314,8 +314,9 @@ def test_cli_cypher_refusals_are_one_line_not_a_traceback(tmp_path):
     subprocess.run([*cli, "ingest", str(SAMPLES / "essex-police-2025-05.txt")], check=True, capture_output=True)
     for query in ("RETURN 1; RETURN 2", "/* ' */ COMMIT; CREATE (f:Force {id:'pwned'}) RETURN f.id /* ' */", "RETURN 'open"):
         r = subprocess.run([*cli, "cypher", query], capture_output=True, text=True)
-        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-        assert r.stderr.startswith("Error: query_refused: "), r.stderr
+        # A refused query is bad input: exit 2 (docs/cli.md), one line saying why, never a traceback.
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith("Error: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 @pytest.mark.parametrize("query", [
