@@ -186,7 +186,9 @@ def test_ingest_of_nothing_exits_1(tmp_path):
     (tmp_path / "empty").mkdir()
     result = invoke(tmp_path / "data", "ingest", str(tmp_path / "empty"))
     assert result.exit_code == 1 and "nothing was ingested" in result.output
-    damaged = invoke(tmp_path / "data", "ingest", str(SAMPLES / "damaged"))
+    # Every file refused (the samples' damaged pages that hold no case; the header-only page there is a case).
+    damaged = invoke(tmp_path / "data", "ingest", str(SAMPLES / "damaged" / "ipcc-glossary-only.txt"),
+                     str(SAMPLES / "damaged" / "hmicfrs-tracker-404.txt"))
     assert damaged.exit_code == 1 and "page holds no recommendation" in damaged.output
 
 
