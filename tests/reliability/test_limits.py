@@ -70,7 +70,12 @@ def test_an_expensive_cypher_query_stops_at_its_limit_while_others_are_answered(
         r = http.get(f"{base}/forces/essex")
         others.append((r, slow.is_alive()))
     slow.join(timeout=60)
-    is_error(answer["r"], 504, "query_timeout")
+    # Stopped by the clock (504) or, on LadybugDB, by the worker's buffer pool first (400 naming memory).
+    r = answer["r"]
+    if r.status_code == 400:
+        assert "memory" in is_error(r, 400, "query_refused")["message"]
+    else:
+        is_error(r, 504, "query_timeout")
     assert others and all(r.status_code == 200 for r, _ in others)
     # A condition, not a count: on a loaded machine fewer answers fit in the query's 1.5 s.
     assert any(running for _, running in others), "no other request was answered while the expensive query ran"
