@@ -39,7 +39,7 @@ def release() -> str:
 
 
 def ontology_version_iri() -> str:
-    """owl:versionIRI of this release of the ontology: https://w3id.org/iopc-kg/ontology/0.1.0."""
+    """owl:versionIRI of this release of the ontology: https://w3id.org/iopc-kg/ontology/0.2.0."""
     return f"{PREFIXES['iopc'].rstrip('#')}/{release()}"
 
 
