@@ -55,16 +55,42 @@ class EmbeddedStore(GraphStore):
             raise StoreUnavailable(msg) from None
         self._local = threading.local()
         self._writer = threading.RLock()
+        self._conns: list[ladybug.Connection] = []  # every thread's connection, closed before the database
+        self._conns_lock = threading.Lock()
 
     @property
     def conn(self) -> ladybug.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = ladybug.Connection(self.db)
+            conn = self._local.conn = self._connect()
         return conn
 
+    def _connect(self) -> ladybug.Connection:
+        with self._conns_lock:
+            self.db.check_for_database_close()
+            conn = ladybug.Connection(self.db)
+            self._conns.append(conn)
+            return conn
+
     def close(self) -> None:
+        """Close every thread's connection, then the database: LadybugDB asks that every connection
+        and result be closed before its database, since the native objects of one dropped later (its
+        thread ending, the garbage collector) refer to the freed database. Before, only the database
+        was closed; a test run once died of a segfault at a random point, and this was the one
+        native use-after-free in reach."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()  # waits for a query in flight on another thread, interrupting it
         self.db.close()
+
+    def __del__(self) -> None:
+        # A store dropped without close() (a test, a notebook) may be collected in a cycle with its
+        # connections, in any order: close them in the one safe order first.
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to report to from a finaliser
+            pass
 
     def _schema_statements(self) -> list[str]:
         return cypher.ladybug_schema()
@@ -84,11 +110,14 @@ class EmbeddedStore(GraphStore):
             conn.execute("COMMIT")
 
     def _rows(self, result, max_rows: int | None = None) -> list[dict]:
-        cols = result.get_column_names()
-        out = []
-        while result.has_next() and (max_rows is None or len(out) < max_rows):
-            out.append({c: self._value(v) for c, v in zip(cols, result.get_next())})
-        return out
+        try:
+            cols = result.get_column_names()
+            out = []
+            while result.has_next() and (max_rows is None or len(out) < max_rows):
+                out.append({c: self._value(v) for c, v in zip(cols, result.get_next())})
+            return out
+        finally:
+            result.close()
 
     def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
         conn = self.conn
@@ -126,13 +155,14 @@ class EmbeddedStore(GraphStore):
         self.get_node(*b)
         result = self.conn.execute(self.dialect.path(a[0], b[0], max_length), {"a": a[1], "b": b[1], "limit": limit})
         out = []
-        while result.has_next():
-            raw_nodes, raw_rels = result.get_next()
-            # Relationships name their ends by internal id; map them back to our nodes.
-            by_internal = {(n["_ID"]["table"], n["_ID"]["offset"]): self._node_dict(n) for n in raw_nodes}
-            end = lambda ref: by_internal[(ref["table"], ref["offset"])]  # noqa: E731
-            edges = [(end(r["_SRC"]), end(r["_DST"]), r["_LABEL"]) for r in raw_rels]
-            out.append(shape_path([self._node_dict(n) for n in raw_nodes], edges))
+        with result:
+            while result.has_next():
+                raw_nodes, raw_rels = result.get_next()
+                # Relationships name their ends by internal id; map them back to our nodes.
+                by_internal = {(n["_ID"]["table"], n["_ID"]["offset"]): self._node_dict(n) for n in raw_nodes}
+                end = lambda ref: by_internal[(ref["table"], ref["offset"])]  # noqa: E731
+                edges = [(end(r["_SRC"]), end(r["_DST"]), r["_LABEL"]) for r in raw_rels]
+                out.append(shape_path([self._node_dict(n) for n in raw_nodes], edges))
         return sort_paths(out)
 
     def _drop_schema(self) -> None:
@@ -148,7 +178,7 @@ class EmbeddedStore(GraphStore):
             self._execute_write([(f"MATCH (n:{cypher.label(kind)}) DELETE n", {})])
 
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
-        conn = ladybug.Connection(self.db)  # its own connection: a failed query cannot spoil another's
+        conn = self._connect()  # its own connection: a failed query cannot spoil another's
         conn.set_query_timeout(timeout_ms)
         try:
             conn.execute("BEGIN TRANSACTION READ ONLY")
@@ -166,3 +196,6 @@ class EmbeddedStore(GraphStore):
             raise QueryRefused(f"a parameter could not be used: {e}", errors={"params": str(e)}) from None
         finally:
             conn.close()
+            with self._conns_lock:
+                if conn in self._conns:
+                    self._conns.remove(conn)
