@@ -33,8 +33,10 @@ QUERIES = {
     "cooccurrence": lambda s: s.cooccurrence(),
     "neighbourhood(d2)": lambda s: s.neighbourhood("Force", "essex", 2, 200),
     "paths(essex,kent)": lambda s: s.paths(("Force", "essex"), ("Force", "kent")),
-    "deadlines": lambda s: s.deadlines(on=date(2026, 11, 26)),
-    "acceptance": lambda s: s.acceptance("force"),
+    "deadlines(first 100)": lambda s: s.deadlines(on=date(2026, 11, 26), limit=100),  # what /patterns/deadlines asks
+    "deadlines(all rows)": lambda s: s.deadlines(on=date(2026, 11, 26)),  # every overdue one (CSV, JSON lines)
+    "acceptance(year)": lambda s: s.acceptance("year"),
+    "acceptance(force)": lambda s: s.acceptance("force"),
     "shared_dependencies": lambda s: s.shared_dependencies(),
 }
 

@@ -345,37 +345,43 @@ class GraphStore(ABC):
             "recommendations": len(recs),
             "by_year": [{"year": y, "statuses": dict(sorted(c.items()))} for y, c in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
             "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
-            "programmes": _per_item(self._read(cypher.FORCE_PROGRAMMES, {"id": force_id})),
-            "themes": _per_item(self._read(cypher.FORCE_THEMES, {"id": force_id})),
+            "programmes": _ranked(self._read(cypher.FORCE_ITEMS["programme"], {"id": force_id})),
+            "themes": _ranked(self._read(cypher.FORCE_ITEMS["theme"], {"id": force_id})),
             "bodies": _ranked(self._read(cypher.FORCE_BODIES, {"id": force_id})),
             "overdue": overdue,
         }
 
     def programme_profile(self, programme_id: str) -> dict:
         """Every force and body a programme reaches through recommendations and responses."""
-        out = self._reach("Programme", programme_id, cypher.PROGRAMME_RECS, cypher.PROGRAMME_BODIES)
+        out = self._reach("Programme", programme_id, cypher.PROGRAMME_BODIES)
         out["users"] = sorted(r["id"] for r in self._read(cypher.PROGRAMME_USERS, {"id": programme_id}))
         return out
 
     def theme_profile(self, theme_id: str) -> dict:
         """Every force and body whose recommendations or responses are about a theme."""
-        return self._reach("Theme", theme_id, cypher.THEME_RECS, cypher.THEME_BODIES)
+        return self._reach("Theme", theme_id, cypher.THEME_BODIES)
 
-    def _reach(self, kind: str, id: str, recs_query: str, bodies_query: str) -> dict:
+    def _reach(self, kind: str, id: str, bodies_query: str) -> dict:
         node = self.get_node(kind, id)
-        recs = self._read(recs_query, {"id": id})
+        groups = self._read(cypher.REACH_RECS[kind.lower()], {"id": id})  # per (force, status)
         names = self._force_names()
-        forces = Counter((r["force_id"], names.get(r["force_id"])) for r in recs if r["force_id"])
-        years = [r["year"] for r in recs if r["year"] is not None]
+        forces, by_status, ids = Counter(), Counter(), set()
+        for g in groups:
+            if g["force_id"]:
+                forces[(g["force_id"], names.get(g["force_id"]))] += g["n"]
+            by_status[g["status"]] += g["n"]
+            ids.update(g["ids"])
+        firsts = [g["first_year"] for g in groups if g["first_year"] is not None]
+        lasts = [g["last_year"] for g in groups if g["last_year"] is not None]
         return {
             kind.lower(): node,
-            "recommendations": len({r["rec_id"] for r in recs}),
-            "recommendation_ids": sorted({r["rec_id"] for r in recs}),
+            "recommendations": len(ids),
+            "recommendation_ids": sorted(ids),
             "forces": [{"id": i, "name": n, "recommendations": c} for (i, n), c in sorted(forces.items(), key=lambda kv: (-kv[1], kv[0][0]))],
             "bodies": _per_item(self._read(bodies_query, {"id": id})),
-            "first_year": min(years) if years else None,
-            "last_year": max(years) if years else None,
-            "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
+            "first_year": min(firsts) if firsts else None,
+            "last_year": max(lasts) if lasts else None,
+            "by_status": dict(sorted(by_status.items())),
         }
 
     def body_profile(self, body_id: str) -> dict:
@@ -412,7 +418,7 @@ class GraphStore(ABC):
         features: dict[str, set] = defaultdict(set)
         names = self._force_names()
         for r in self._read(cypher.FORCE_FEATURES):
-            features[r["force_id"]].add((r["kind"], r["id"]))
+            features[r["force_id"]].update((r["kind"], i) for i in r["ids"])
         mine = features.get(force_id, set())
         out = []
         for other, theirs in features.items():
@@ -542,20 +548,24 @@ class GraphStore(ABC):
         """Overdue recommendations on a date (no response or still awaited, due date passed), per force;
         the longest overdue first, `limit` of them (all by default), with the total."""
         day = on or date.today()
-        names = self._force_names()
-        overdue = [
-            dict(r, force_name=names.get(r["force_id"]), days_overdue=(day - date.fromisoformat(r["due"])).days)
-            for r in self._read(cypher.OVERDUE, {"today": day.isoformat()})
-            if not force_id or r["force_id"] == force_id
-        ]
         today = day.isoformat()
+        names = self._force_names()
+        by_force = bool(force_id)
+        params = {"today": today, **({"force": force_id} if by_force else {})}
+        if limit is None:
+            rows = self._read(cypher.OVERDUE[by_force], params)
+            per_force = Counter(r["force_id"] for r in rows)
+        else:  # the longest overdue `limit`, and the counts: thousands of rows stay in the store
+            rows = self._read(cypher.OVERDUE_FIRST[by_force], {**params, "limit": limit})
+            per_force = Counter({r["force_id"]: r["n"] for r in self._read(cypher.OVERDUE_PER_FORCE[by_force], params)})
+        overdue = [dict(r, force_name=names.get(r["force_id"]), days_overdue=(day - date.fromisoformat(r["due"])).days) for r in rows]
         overdue.sort(key=lambda r: (-r["days_overdue"], r["rec_id"]))
-        per_force = Counter((r["force_id"], r["force_name"]) for r in overdue)
         return {
             "on": today,
-            "total": len(overdue),
+            "total": sum(per_force.values()),
             "overdue": overdue if limit is None else overdue[:limit],
-            "per_force": [{"id": i, "name": n, "overdue": c} for (i, n), c in sorted(per_force.items(), key=lambda kv: (-kv[1], kv[0][0] or ""))],
+            "per_force": [{"id": i, "name": names.get(i), "overdue": c}
+                          for i, c in sorted(per_force.items(), key=lambda kv: (-kv[1], kv[0] or ""))],
         }
 
     @memoised
@@ -565,9 +575,8 @@ class GraphStore(ABC):
             raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
         table: dict = defaultdict(Counter)
         names = self._force_names()
-        for r in self._read(cypher.ACCEPTANCE):
-            key = r["force_id"] if by == "force" else r["year"]
-            table[key][r["status"]] += r["n"]
+        for r in self._read(cypher.ACCEPTANCE[by]):
+            table[r["key"]][r["status"]] += r["n"]
         out = []
         for key, c in table.items():
             row = {by: key, "total": sum(c.values())}
@@ -621,6 +630,7 @@ class GraphStore(ABC):
             self.spread("theme")
             self.cooccurrence()
             self.deadlines()
+            self.deadlines(limit=100)
             self.acceptance("force")
             self.acceptance("year")
             self.shared_dependencies()

@@ -101,6 +101,35 @@ def test_deadlines(store, sample_cases):
     assert "2023-201455-2" in expected  # Kent's awaited response
 
 
+def test_deadlines_limited_or_for_one_force_agree_with_the_whole_list(store):
+    # The API's default (the longest overdue 100) and a force's list are counted and cut in the store.
+    whole = store.deadlines(on=TODAY)
+    assert whole["total"] == len(whole["overdue"]) >= 3
+    first = store.deadlines(on=TODAY, limit=2)
+    assert first["overdue"] == whole["overdue"][:2]
+    assert (first["total"], first["per_force"]) == (whole["total"], whole["per_force"])
+    for row in whole["per_force"]:
+        mine = [r for r in whole["overdue"] if r["force_id"] == row["id"]]
+        one = store.deadlines(on=TODAY, force_id=row["id"])
+        assert one["overdue"] == mine and one["total"] == row["overdue"] == len(mine)
+        assert store.deadlines(on=TODAY, force_id=row["id"], limit=1)["overdue"] == mine[:1]
+
+
+def test_acceptance_by_year_counts_what_by_force_counts(store, sample_cases):
+    by_year, by_force = store.acceptance("year"), store.acceptance("force")
+    statuses = ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")
+    assert {s: sum(r[s] for r in by_year) for s in statuses} == {s: sum(r[s] for r in by_force) for s in statuses}
+    years = __import__("collections").Counter(c.year for c, _ in oracle.recs(sample_cases))
+    assert {r["year"]: r["total"] for r in by_year} == dict(years)
+
+
+def test_theme_profile_reaches_what_its_recommendations_reach(store, sample_cases):
+    profile = store.theme_profile("custody")
+    expected = oracle.programme_forces(sample_cases, "theme")["custody"]
+    assert {f["id"] for f in profile["forces"]} == expected
+    assert profile["recommendations"] == len(profile["recommendation_ids"]) == sum(profile["by_status"].values())
+
+
 def test_acceptance_by_force(store, sample_cases):
     rows = store.acceptance("force")
     table = oracle.acceptance_by_force(sample_cases)
