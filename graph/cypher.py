@@ -191,16 +191,18 @@ WITH r.force AS force_id, collect(DISTINCT x) AS ids RETURN force_id, 'programme
 UNION
 MATCH (r:Recommendation) WHERE r.force IS NOT NULL UNWIND r.themes AS x
 WITH r.force AS force_id, collect(DISTINCT x) AS ids RETURN force_id, 'theme' AS kind, ids"""
+# Pairs counted, filtered and cut to the top `$limit` in the store (a row per pair was 1,100 rows at 10k).
+_TOP_PAIRS = "WITH a, b, count(*) AS n WHERE n >= $min RETURN a, b, n ORDER BY n DESC, a, b LIMIT $limit"
 COOCCURRENCE = {
     "programme-programme": """
 MATCH (r:Recommendation) WHERE size(r.programmes) > 1
 UNWIND r.programmes AS a UNWIND r.programmes AS b
 WITH a, b WHERE a < b
-RETURN a, b, count(*) AS count""",
+""" + _TOP_PAIRS,
     "programme-theme": """
 MATCH (r:Recommendation) WHERE size(r.programmes) > 0 AND size(r.themes) > 0
 UNWIND r.programmes AS a UNWIND r.themes AS b
-RETURN a, b, count(*) AS count""",
+""" + _TOP_PAIRS,
 }
 
 # History: observations made since a time (new recommendations and each change), with the state before.

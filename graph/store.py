@@ -441,8 +441,8 @@ class GraphStore(ABC):
         """Pairs that appear in the same recommendation (its text or its response), with counts."""
         if pair not in cypher.COOCCURRENCE:
             raise QueryRefused(f"pair must be 'programme-programme' or 'programme-theme', not {pair!r}", errors={"pair": pair})
-        counts = {(r["a"], r["b"]): r["count"] for r in self._read(cypher.COOCCURRENCE[pair])}
-        rows = [{"a": a, "b": b, "count": n} for (a, b), n in counts.items() if n >= min_count]
+        rows = [{"a": r["a"], "b": r["b"], "count": r["n"]}
+                for r in self._read(cypher.COOCCURRENCE[pair], {"min": min_count, "limit": limit})]
         rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
         return rows[:limit]
 
