@@ -64,6 +64,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if services is not None:
             app.state.services = services
+        if getattr(app.state, "services", None) is not None:
+            # Services given (to create_app, or attached before the start, as the schema fuzz test
+            # does): the caller owns them. Opening the configured data directory here would replace
+            # them with another store and cold query workers.
             yield
             return
         store = open_store(settings, read_only=settings.read_only)
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services.sandbox.close()
             index.close()
             store.close()
+            app.state.services = None  # a later start opens its own again
 
     # /docs and /redoc are served by api/routes/web.py from vendored files, under a CSP (FastAPI's
     # own pages load unpinned scripts from a CDN: blank offline, and no integrity check).

@@ -17,7 +17,11 @@ from api.settings import Settings
 # The schema comes from the app itself; the app's services are attached in the fixture below, before
 # any call is made (schemathesis loads the schema at import, when no store is open yet).
 # Schemathesis's ASGI client sends `Host: testserver`, which the trusted-hosts check would refuse.
+# A placeholder until then: the app's start leaves services it is given alone, so reading the schema
+# does not open the configured data directory (it did: a second store and its query workers ran
+# beside the test's, in the checkout's data/, and cold workers made the fuzzer's requests time out).
 _app = create_app(Settings(_env_file=None, trusted_hosts=["testserver", "127.0.0.1", "localhost"]))
+_app.state.services = "not attached yet"
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app)
 
 
