@@ -76,7 +76,9 @@ def ingest(data: Path, corpus: Path) -> dict:
     out, err = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"ingest failed: {err[-2000:]}")
-    summary = json.loads(out.strip().splitlines()[-1])
+    # The summary is indented JSON after any other output (its last line is a lone "}": parsing only
+    # that lost a 45-minute 100k run's figures).
+    summary, _ = json.JSONDecoder().raw_decode(out[out.index("{"):])
     if summary["failures"] or not summary["indexed"]:
         raise SystemExit(f"ingest failed: {summary['failures'][:3]}")
     return {"seconds": time.perf_counter() - t0, "peak_tree": peak_tree, "peak_main": peak_main, "summary": summary}
@@ -90,7 +92,7 @@ class _Lines(list):
         print(line, flush=True)
 
 
-def run(size: int, repeat: int, keep: Path | None) -> list[str]:
+def run(size: int, repeat: int, keep: Path | None, reuse: bool = False) -> list[str]:
     lines = _Lines()
     with tempfile.TemporaryDirectory() as tmp:
         base = keep / str(size) if keep else Path(tmp)
@@ -100,9 +102,14 @@ def run(size: int, repeat: int, keep: Path | None) -> list[str]:
         recs = write_corpus(size, corpus)
         label = f"{size:,} cases ({recs:,} recs)"
         print(f"<!-- {label}: corpus written in {time.perf_counter() - t:.0f} s -->", flush=True)
-        r = ingest(data, corpus)
-        lines.append(f"| {label} | ingest (`iopc-kg ingest`, one JSONL) | {r['seconds']:.0f} s | | "
-                     f"peak memory {r['peak_tree'] / 2**20:,.0f} MiB (process tree PSS; main process RSS {r['peak_main'] / 2**20:,.0f}) |")
+        if reuse and (data / "last-ingest.json").exists():
+            done = json.loads((data / "last-ingest.json").read_text())
+            lines.append(f"| {label} | ingest | (kept from an earlier run: {done['cases']:,} cases, {done['indexed']:,} "
+                         f"documents, finished {done['finished']}) | | not measured in this run |")
+        else:
+            r = ingest(data, corpus)
+            lines.append(f"| {label} | ingest (`iopc-kg ingest`, one JSONL) | {r['seconds']:.0f} s | | "
+                         f"peak memory {r['peak_tree'] / 2**20:,.0f} MiB (process tree PSS; main process RSS {r['peak_main'] / 2**20:,.0f}) |")
         settings = Settings(data_dir=data, _env_file=None)
         index = SearchIndex(settings.index_dir)
         lines.append(f"| {size:,} | index size | {index.size_bytes() / 2**20:,.0f} MiB | | "
@@ -139,11 +146,13 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[30000, 100000])
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--keep", type=Path, help="keep each size's corpus and data directory under this directory")
+    ap.add_argument("--reuse", action="store_true", help="with --keep: measure the searches and questions on a data "
+                    "directory a finished earlier ingest left there, without ingesting again")
     args = ap.parse_args()
     print(f"{machine()}; psutil {psutil.__version__}")
     print("| corpus | measure | median | p95 | notes |\n|---|---|---|---|---|")
     for size in args.sizes:
-        run(size, args.repeat, args.keep)
+        run(size, args.repeat, args.keep, args.reuse)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import logging
 import os
 import pickle
@@ -234,7 +236,9 @@ class SearchIndex:
         a generation number, never its segment ids)."""
         reader = searcher.reader()
         segments = "-".join(sorted(seg.segment_id() for r, _ in reader.leaf_readers() if (seg := r.segment()) is not None))
-        return f"{reader.generation()}-{segments}"
+        # A digest, not the list: ten segments (a 100k ingest) named a file past the 255 bytes a file
+        # name may have, and the tables were rebuilt at every start.
+        return f"{reader.generation()}-{hashlib.sha256(segments.encode()).hexdigest()[:20]}"
 
     def _load_or_build(self, name: str, build, searcher: Searcher):
         path = self._tables_dir / f"{name}.{self._commit_id(searcher)}.pickle"

@@ -89,3 +89,19 @@ def test_postings_tables_are_kept_per_segment_until_the_segment_is_merged_away(t
     assert kept == _segments(index)
     assert [h["id"] for h in after.hits] == [h["id"] for h in before.hits] and after.total == before.total
     index.close()
+
+
+def test_an_index_of_many_segments_keeps_its_tables(tmp_path, cases):
+    # A 100k ingest left ten segments; a table named for all of them passed the 255 bytes a file name
+    # may have, so every start built it again ("File name too long", found by bench/scale_bench.py).
+    index = SearchIndex(tmp_path)
+    commit = index._commit
+    index._commit = lambda writer, words, **kw: commit(writer, words, merge=False)  # keep every segment
+    for part in range(12):
+        index.update(cases[part * 5:(part + 1) * 5])
+    assert len(index.searcher().reader().leaf_readers()) >= 10
+    built = index.cached("facets", facet_tables)
+    index.close()
+    again = SearchIndex(tmp_path)
+    assert again.cached("facets", _refuse).n == built.n > 0
+    again.close()
