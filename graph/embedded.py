@@ -7,6 +7,7 @@ Connections are not shared between threads: each thread gets its own (`threading
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 import ladybug
@@ -55,11 +56,16 @@ class EmbeddedStore(GraphStore):
             raise StoreUnavailable(msg) from None
         self._local = threading.local()
         self._writer = threading.RLock()
-        self._conns: list[ladybug.Connection] = []  # every thread's connection, closed before the database
+        # Every live connection (a thread's, or a read-only query's), closed before the database. Weak:
+        # a connection goes with its thread (the API's worker threads come and go).
+        self._conns: weakref.WeakSet[ladybug.Connection] = weakref.WeakSet()
         self._conns_lock = threading.Lock()
+        self._closing = False
 
     @property
     def conn(self) -> ladybug.Connection:
+        if self._closing:
+            raise StoreUnavailable(f"the graph at {self.path} is closed")
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
@@ -67,9 +73,10 @@ class EmbeddedStore(GraphStore):
 
     def _connect(self) -> ladybug.Connection:
         with self._conns_lock:
-            self.db.check_for_database_close()
+            if self._closing:
+                raise StoreUnavailable(f"the graph at {self.path} is closed")
             conn = ladybug.Connection(self.db)
-            self._conns.append(conn)
+            self._conns.add(conn)
             return conn
 
     def close(self) -> None:
@@ -78,8 +85,9 @@ class EmbeddedStore(GraphStore):
         thread ending, the garbage collector) refer to the freed database. Before, only the database
         was closed; a test run once died of a segfault at a random point, and this was the one
         native use-after-free in reach."""
-        with self._conns_lock:
-            conns, self._conns = self._conns, []
+        with self._conns_lock:  # no connection opens from here on
+            self._closing = True
+            conns = list(self._conns)
         for conn in conns:
             conn.close()  # waits for a query in flight on another thread, interrupting it
         self.db.close()
@@ -197,5 +205,4 @@ class EmbeddedStore(GraphStore):
         finally:
             conn.close()
             with self._conns_lock:
-                if conn in self._conns:
-                    self._conns.remove(conn)
+                self._conns.discard(conn)
