@@ -80,9 +80,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # before the first request, and logged.
             clean_uploads(settings.uploads_dir)
             repair(store, index)
-        elif needs_repair(store, index):
+        elif reason := needs_repair(store, index):
             log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
-                        "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", needs_repair(store, index))
+                        "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", reason)
         app.state.services = Services(settings, store, index, Engine(index))
         app.state.services.sandbox.start()
         quiet_collector()

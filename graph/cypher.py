@@ -229,10 +229,10 @@ WHERE r.response_due IS NOT NULL AND r.response_due < $today AND (NOT r.answered
 """
 _OVERDUE_ROW = ("RETURN r.id AS rec_id, r.case_id AS case_id, r.reference AS reference, r.force AS force_id, "
                 "r.status AS status, r.response_due AS due")
-OVERDUE = {force: _OVERDUE.format(force=" AND r.force = $force" if force else "") + _OVERDUE_ROW for force in (False, True)}
-OVERDUE_FIRST = {force: OVERDUE[force] + " ORDER BY due, rec_id LIMIT $limit" for force in (False, True)}
-OVERDUE_PER_FORCE = {force: _OVERDUE.format(force=" AND r.force = $force" if force else "") + "RETURN r.force AS force_id, count(*) AS n"
-                     for force in (False, True)}
+_OVERDUE_MATCH = {force: _OVERDUE.format(force=" AND r.force = $force" if force else "") for force in (False, True)}
+OVERDUE = {force: match + _OVERDUE_ROW for force, match in _OVERDUE_MATCH.items()}
+OVERDUE_FIRST = {force: query + " ORDER BY due, rec_id LIMIT $limit" for force, query in OVERDUE.items()}
+OVERDUE_PER_FORCE = {force: match + "RETURN r.force AS force_id, count(*) AS n" for force, match in _OVERDUE_MATCH.items()}
 # Status counts per force or per year, grouped by the one key asked for (a row per force, year and
 # status was 2,500 rows at 10k).
 ACCEPTANCE = {by: f"MATCH (r:Recommendation) RETURN r.{by} AS key, r.status AS status, count(*) AS n" for by in ("force", "year")}

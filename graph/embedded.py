@@ -204,5 +204,3 @@ class EmbeddedStore(GraphStore):
             raise QueryRefused(f"a parameter could not be used: {e}", errors={"params": str(e)}) from None
         finally:
             conn.close()
-            with self._conns_lock:
-                self._conns.discard(conn)

@@ -19,8 +19,7 @@ import logging
 import os
 import tempfile
 import uuid
-from contextlib import contextmanager
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path

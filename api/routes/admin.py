@@ -6,7 +6,6 @@ import re
 import shutil
 from pathlib import Path
 import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
