@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import collections
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -136,7 +137,7 @@ def main() -> None:
         try:
             t = time.perf_counter()
             while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"},
-                             timeout=60).status_code != 200:
+                             timeout=900).status_code != 200:
                 time.sleep(1)
             view_s = time.perf_counter() - t
             baseline = tree_rss_mib(proc.pid)
@@ -165,7 +166,11 @@ def main() -> None:
                 th.join()
         finally:
             proc.terminate()
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:  # a request still in flight holds uvicorn's graceful stop
+                proc.kill()
+                proc.wait()
             listener.close()
         written = (tmp / "out.csv").exists()
     h, s = runner.health, runner.search

@@ -119,6 +119,7 @@ RELATED_CASES = (
     "RETURN c.record AS record ORDER BY c.id"
 )
 CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id AS id ORDER BY id"
+CASES_OF_SOURCE = "MATCH (s:Source {id: $id})<-[:DERIVED_FROM]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
 REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"
 

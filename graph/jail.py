@@ -9,7 +9,8 @@ reads its first query:
   SPARQL view take, so a query that builds a huge list fails with an out-of-memory error here;
   RLIMIT_FSIZE 0 and no core dumps;
 - niceness 10: the server's own requests come first when the cores are busy;
-- REGEX and REPLACE in SPARQL run on RE2, which matches in linear time (no catastrophic backtracking).
+- SPARQL is evaluated by Oxigraph, whose REGEX and REPLACE match in linear time (no catastrophic
+  backtracking).
 Where Landlock is missing the worker says so in its hello; the other lines still hold.
 
 Protocol: one JSON object a line. The parent sends the config first, then requests; each reply is
@@ -107,69 +108,17 @@ def uncap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
-# -- SPARQL regular expressions on RE2 ----------------------------------------------------------------
-
-class _LinearRe:
-    """What rdflib's REGEX and REPLACE use of `re`, answered by RE2 (linear time, no backreferences)."""
-
-    IGNORECASE, DOTALL, MULTILINE = 2, 16, 8
-
-    def __init__(self, max_chars: int):
-        self.max_chars = max_chars
-
-    def _compile(self, pattern, flags):
-        import re2
-
-        options = re2.Options()
-        options.case_sensitive = not flags & self.IGNORECASE
-        options.dot_nl = bool(flags & self.DOTALL)
-        options.never_nl = False
-        if flags & self.MULTILINE:
-            pattern = "(?m)" + pattern
-        options.max_mem = 8 << 20  # a pattern whose automaton would outgrow this fails to compile
-        try:
-            return re2.compile(pattern, options)
-        except Exception as e:  # noqa: BLE001 - re2.error and friends
-            from ontology.exc import QueryRefused
-
-            raise QueryRefused(f"the regular expression {pattern[:100]!r} is not supported (RE2 syntax, no backreferences or "
-                               f"lookaround): {e}", errors={"query": "regex"}) from None
-
-    def search(self, pattern, text, flags=0):
-        return self._compile(str(pattern), flags).search(str(text))
-
-    def sub(self, pattern, replacement, text, flags=0):
-        # rdflib passes its flags where `re.sub` takes a count; read them as the flags they are.
-        if len(str(text)) * (len(str(replacement)) + 1) > 64 * self.max_chars:
-            from ontology.exc import QueryRefused
-
-            raise QueryRefused(f"a REPLACE could grow past {self.max_chars:,} characters", errors={"query": "REPLACE"})
-        out = self._compile(str(pattern), flags).sub(str(replacement), str(text))
-        if len(out) > self.max_chars:
-            from ontology.exc import QueryRefused
-
-            raise QueryRefused(f"a REPLACE result passed {self.max_chars:,} characters", errors={"query": "REPLACE"})
-        return out
-
-
-def linear_regex(max_chars: int = 1_000_000) -> None:
-    import rdflib.plugins.sparql
-    from rdflib.plugins.sparql import operators
-
-    operators.re = _LinearRe(max_chars)
-    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # FROM <url> would fetch the url; refused before, off here
-
-
 class Overtime(BaseException):
-    """Raised into the evaluating thread at its deadline (a BaseException: rdflib catches Exception)."""
+    """Raised into the evaluating thread at its deadline (a BaseException: no `except Exception` holds it)."""
 
 
 class Alarm:
-    """Stop pure-Python evaluation at a deadline: an exception set asynchronously into this thread.
+    """Stop a query at a deadline: an exception set asynchronously into this thread.
 
-    rdflib checks no clock while it evaluates expressions (CONCAT, REPLACE, GROUP_CONCAT), only in
-    triple lookups (`TimedGraph`); this stops those too, so the worker, and the view it holds, live on
-    and the sandbox need not kill it."""
+    It lands when control comes back to Python, between the answer rows Oxigraph hands over, so a
+    query that streams rows (a cross product, a long scan) stops there, and the worker and the view it
+    holds live on. A query that computes everything before its first row (ORDER BY, GROUP BY over a
+    huge product) only returns at its end: the sandbox kills that worker at the deadline."""
 
     def __init__(self, seconds: float):
         import threading
@@ -257,10 +206,10 @@ class Worker:
                 from graph.rdf import Terms
                 from graph.sparql import evaluate
 
-                graph = self.view()
+                dataset = self.view()
                 with Alarm(request["timeout_ms"] / 1000 + 0.1):
-                    media, body = evaluate(graph, request["query"], request["format"], request["max_rows"],
-                                           request["timeout_ms"], frozenset(request.get("endpoints") or ()),
+                    media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"],
+                                           frozenset(request.get("endpoints") or ()),
                                            request.get("default_graphs"), request.get("named_graphs"),
                                            Terms(self.config["settings"]["base_iri"]).base)
                 return {"ok": True, "media": media, "body": body.decode("utf-8")}
@@ -282,21 +231,18 @@ class Worker:
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""
-        from rdflib import Graph
-        from rdflib.plugins.sparql import prepareQuery
+        import pyoxigraph as ox
 
-        from graph.sparql import GRAPH_TYPES, RESULT_TYPES, _answer
+        from graph.sparql import GRAPH_TYPES, RESULT_TYPES, evaluate
 
-        graph = Graph()
-        graph.parse(data='<urn:a> <urn:b> "ccc" .', format="nt")
-        select = prepareQuery("SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o")
+        dataset = ox.Store()
+        dataset.load(b'<urn:a> <urn:b> "ccc" .', ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:g"))
         for fmt in RESULT_TYPES:
-            _answer(graph, select, fmt, 10)
-        construct = prepareQuery("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+            evaluate(dataset, "SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o", fmt, 10)
         for fmt in GRAPH_TYPES:
-            _answer(graph, construct, fmt, 10)
-        _answer(graph, prepareQuery("ASK { ?s ?p ?o }"), "json", 10)
-        _answer(graph, prepareQuery("DESCRIBE <urn:a>"), "ttl", 10)
+            evaluate(dataset, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", fmt, 10)
+        evaluate(dataset, "ASK { ?s ?p ?o }", "json", 10)
+        evaluate(dataset, "DESCRIBE <urn:a>", "ttl", 10)
         self.store.read_only_query("RETURN 1 AS one", {}, 1, 1000)
 
     def lock(self) -> str:
@@ -336,7 +282,6 @@ def main() -> None:
     os.nice(10)
     worker = Worker(config)
     worker.open(config.get("version"))
-    linear_regex(config.get("max_chars", 1_000_000))
     worker.warm()
     jail = worker.lock() if config.get("jail", True) else "not jailed (tests of the jail itself)"
     out.write(json.dumps({"ok": True, "hello": jail, "pid": os.getpid()}) + "\n")

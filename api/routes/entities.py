@@ -13,11 +13,11 @@ from api.errors import ERROR_RESPONSES
 from api.formats import export_response, figures
 from api.negotiate import entity_response, explorer, negotiated, subject_graph
 from api.resolve import resolve
-from graph.rdf import case_graph
-from rdflib import RDF, URIRef
+from graph import cypher
+from graph.rdf import case_graph, node_graph
 
 from ontology.exc import InvalidData, NotFound
-from ontology.model import expand, model
+from ontology.model import model
 from ontology.records import CaseRecord
 from search.similar import similar
 
@@ -199,12 +199,10 @@ def get_source(request: Request, store: StoreDep, source_id: Annotated[str, Path
     services = request.app.state.services
     terms = services.terms
     iri = terms.node("Source", source_id)
-    view = services.sparql.graph()  # which cases were derived from the page: the RDF view knows
-    cases = sorted(str(c).rsplit("/", 1)[-1] for c in view.subjects(URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"), iri)
-                   if (c, RDF.type, URIRef(expand(model["Case"].rdf))) in view)
+    cases = [r["id"] for r in store._read(cypher.CASES_OF_SOURCE, {"id": source_id})]
     body = {**{k: node.get(k) for k in ("id", "url", "path", "layout", "retrieved")}, "cases": cases,
             "links": {"self": f"/sources/{source_id}", "cases": [f"/cases/{c}" for c in cases], "page": node.get("url")}}
-    return negotiated(request, body, lambda: subject_graph(case_graph(store.case_record(cases[0]), terms), iri) if cases else subject_graph(view, iri),
+    return negotiated(request, body, lambda: subject_graph(case_graph(store.case_record(cases[0]), terms), iri) if cases else node_graph("Source", source_id, terms, node),
                       explorer("case", cases[0]) if cases else "/#/")
 
 

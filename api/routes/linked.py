@@ -255,7 +255,7 @@ async def _run(request: Request, services, params: dict[str, list[str]], query: 
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
-def service_description(request: Request, services) -> Graph:
+def service_description(request: Request, services, triples: int | None) -> Graph:
     """The SPARQL 1.1 Service Description of this endpoint."""
     g = bind(Graph())
     g.bind("sd", SD)
@@ -276,7 +276,8 @@ def service_description(request: Request, services) -> Graph:
     default = URIRef(str(endpoint) + "#default-graph")
     g.add((ds, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
-    g.add((default, URIRef("http://rdfs.org/ns/void#triples"), RdfLiteral(len(services.sparql.graph()))))
+    if triples is not None:  # None while the view is being built after a change
+        g.add((default, URIRef("http://rdfs.org/ns/void#triples"), RdfLiteral(triples)))
     named = URIRef(str(endpoint) + "#named-graph")
     g.add((ds, SD.namedGraph, named))
     g.add((named, RDF.type, SD.NamedGraph))
@@ -300,7 +301,8 @@ async def sparql_get(request: Request, services: ServicesDep):
     pairs = list(request.query_params.multi_items())
     if not pairs:
         fmt = wanted(request, default="ttl", html=False)
-        return rdf_response(service_description(request, services), "ttl" if fmt == "json" else fmt, headers(request))
+        triples = await services.sparql.triples()
+        return rdf_response(service_description(request, services, triples), "ttl" if fmt == "json" else fmt, headers(request))
     return await _run(request, services, _protocol_params(pairs))
 
 

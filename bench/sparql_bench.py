@@ -1,0 +1,107 @@
+"""SPARQL engines side by side: the endpoint's view built and queried by Oxigraph (what the query
+worker runs) and by rdflib's in-memory dataset (what it ran before), on the same data in one run.
+
+Usage: python -m bench.sparql_bench --data DIR [--rounds 5]
+
+DIR is a data directory built earlier (`bench.api_bench`, `bench.abuse`). Each engine runs in its own
+process, one after the other: the view's build time and the process's resident memory once built,
+then each query's median and slowest time over `--rounds` runs. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.graph_bench import machine
+
+IOPC = "https://w3id.org/iopc-kg/ontology#"
+QUERIES = {
+    "count every triple": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "recommendations per force": f"PREFIX iopc: <{IOPC}> SELECT ?f (COUNT(?r) AS ?n) WHERE {{ ?c iopc:concerns ?f ; iopc:hasRecommendation ?r }} GROUP BY ?f ORDER BY DESC(?n)",
+    "regex over labels (first 100)": "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER regex(?l, \"custody\", \"i\") } LIMIT 100",
+    "one case described": "DESCRIBE ?c WHERE { ?c a <" + IOPC + "Case> } LIMIT 1",
+}
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(engine: str, data: Path, rounds: int) -> dict:
+    from api.settings import Settings
+    from graph import results
+    from graph.open import open_store
+    from graph.rdf import Terms
+
+    store = open_store(Settings(data_dir=data, _env_file=None), read_only=True)
+    terms = Terms()
+    before = rss_mib()
+    start = time.perf_counter()
+    if engine == "oxigraph":
+        from graph.sparql import evaluate, view
+
+        dataset = view(store, terms)
+
+        def run(q):
+            return evaluate(dataset, q, "json" if not q.startswith("DESCRIBE") else "ttl", 1000, base=terms.base)
+    else:
+        from rdflib import Dataset
+        from rdflib.plugins.sparql import prepareQuery
+
+        from graph.export import whole_graph
+
+        dataset = Dataset(default_union=True)
+        dataset.graph(terms.dataset).__iadd__(whole_graph(store, terms))
+
+        def run(q):
+            return results.serialise(dataset.query(prepareQuery(q)), "json" if not q.startswith("DESCRIBE") else "ttl")
+    build = time.perf_counter() - start
+    gc.collect()
+    out = {"engine": engine, "build_s": round(build, 1), "rss_mib": round(rss_mib()), "store_mib": round(before), "queries": {}}
+    for name, q in QUERIES.items():
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            run(q)
+            times.append((time.perf_counter() - t) * 1000)
+        out["queries"][name] = (round(statistics.median(times), 1), round(max(times), 1))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--engine", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.engine:
+        print(json.dumps(child(args.engine, args.data, args.rounds)))
+        return
+    runs = []
+    for engine in ("oxigraph", "rdflib"):
+        done = subprocess.run([sys.executable, "-m", "bench.sparql_bench", "--data", str(args.data), "--rounds", str(args.rounds),
+                               "--engine", engine], capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    ox, rd = runs
+    print(f"{machine()}\n")
+    print("| measure | Oxigraph | rdflib | rdflib / Oxigraph |")
+    print("|---|---|---|---|")
+    print(f"| view built, s | {ox['build_s']} | {rd['build_s']} | {rd['build_s'] / ox['build_s']:.1f}× |")
+    print(f"| resident memory with the view, MiB (store open alone: {ox['store_mib']}) | {ox['rss_mib']} | {rd['rss_mib']} | {rd['rss_mib'] / ox['rss_mib']:.1f}× |")
+    for name in QUERIES:
+        (om, ox_max), (rm, rd_max) = ox["queries"][name], rd["queries"][name]
+        print(f"| {name}, ms median (max) | {om} ({ox_max}) | {rm} ({rd_max}) | {rm / max(om, 0.1):.0f}× |")
+
+
+if __name__ == "__main__":
+    main()
