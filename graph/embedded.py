@@ -155,7 +155,7 @@ class EmbeddedStore(GraphStore):
     def _node_dict(v: dict) -> dict:
         # LadybugDB returns every table's columns on a node of any label; keep the set ones.
         out = {"label": v["_LABEL"]}
-        out.update({k: jsonable(x) for k, x in v.items() if k not in _INTERNAL and x is not None and k != "record"})
+        out.update({k: jsonable(x) for k, x in v.items() if k not in _INTERNAL and x is not None and k not in cypher.STORE_ONLY})
         return out
 
     def paths(self, a, b, max_length: int = 8, limit: int = 10) -> list[dict]:

@@ -84,7 +84,7 @@ class Neo4jStore(GraphStore):
     @staticmethod
     def _node_dict(n: Node) -> dict:
         kind = next(iter(n.labels))
-        return {"label": kind, **{k: jsonable(x) for k, x in dict(n).items() if x is not None and k != "record"}}
+        return {"label": kind, **{k: jsonable(x) for k, x in dict(n).items() if x is not None and k not in cypher.STORE_ONLY}}
 
     def paths(self, a, b, max_length: int = 8, limit: int = 10) -> list[dict]:
         self.get_node(*a)

@@ -230,7 +230,15 @@ class GraphStore(ABC):
             rows.extend(case_rows(case))
         previous = [stored[c.id] for c in cases if c.id in stored]
         previous += [stored[old] for c in cases for old in supersedes.get(c.id, []) if old != c.id and old in stored]
-        self._execute_write(self._deletes(previous) + self._statements(rows) + self._orphaned_sources(previous))
+        deletes, old_forces = self._deletes(previous)
+        forces = {r["force"] for r in rows.nodes.get("Recommendation", []) if r["force"]}
+        forces |= old_forces if old_forces is not None else {r["id"] for r in self._read(cypher.ALL_FORCES)}
+        self._execute_write(deletes + self._statements(rows) + self._orphaned_sources(previous) + self._reached(forces))
+
+    @staticmethod
+    def _reached(forces: set[str]) -> list[tuple[str, dict]]:
+        """Statements that recompute the programmes and themes `forces` reach (cypher.FORCE_REACHED)."""
+        return [(q, {"ids": sorted(forces)}) for q in cypher.FORCE_REACHED] if forces else []
 
     @staticmethod
     def _orphaned_sources(previous: list[dict]) -> list[tuple[str, dict]]:
@@ -245,24 +253,28 @@ class GraphStore(ABC):
         return [(cypher.DELETE_ORPHAN_SOURCES, {"ids": sorted(ids)})] if ids else []
 
     @staticmethod
-    def _deletes(previous: list[dict]) -> list[tuple[str, dict]]:
-        """Delete what earlier versions of cases owned, by id (computed from the stored record)."""
+    def _deletes(previous: list[dict]) -> tuple[list[tuple[str, dict]], set[str] | None]:
+        """Statements that delete what earlier versions of cases owned, by id (computed from the stored
+        record), and the forces their recommendations concerned (None: not known, an older record)."""
         if not previous:
-            return []
+            return [], set()
         owned: dict[str, set[str]] = defaultdict(set)
+        forces: set[str] = set()
         try:
             for row in previous:
                 old = case_rows(CaseRecord.from_dict(json.loads(row["record"]), "graph"))
                 for kind in OWNED:
                     owned[kind].update(r["id"] for r in old.nodes.get(kind, []))
+                forces.update(r["force"] for r in old.nodes.get("Recommendation", []) if r["force"])
         except Exception:  # noqa: BLE001 - a record from an older release: delete by pattern
-            return [(q, {"ids": [r["id"] for r in previous]}) for q in cypher.DELETE_BY_CASE]
-        return [(cypher.delete_by_id(kind), {"ids": sorted(owned[kind])}) for kind in reversed(OWNED) if owned[kind]]
+            return [(q, {"ids": [r["id"] for r in previous]}) for q in cypher.DELETE_BY_CASE], None
+        return [(cypher.delete_by_id(kind), {"ids": sorted(owned[kind])}) for kind in reversed(OWNED) if owned[kind]], forces
 
     def delete_cases(self, ids: list[str]) -> None:
         self.version += 1
         with self._writer:
-            self._execute_write([(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE])
+            forces = {r["id"] for r in self._read(cypher.FORCES_OF_CASES, {"ids": ids})}
+            self._execute_write([(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE] + self._reached(forces))
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -418,7 +430,7 @@ class GraphStore(ABC):
         features: dict[str, set] = defaultdict(set)
         names = self._force_names()
         for r in self._read(cypher.FORCE_FEATURES):
-            features[r["force_id"]].update((r["kind"], i) for i in r["ids"])
+            features[r["force_id"]] = {("programme", i) for i in r["programmes"] or []} | {("theme", i) for i in r["themes"] or []}
         mine = features.get(force_id, set())
         out = []
         for other, theirs in features.items():

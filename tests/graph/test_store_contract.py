@@ -89,6 +89,26 @@ def test_force_similarity(store, sample_cases):
     assert "athena" in rows[0]["shared_programmes"]
 
 
+def test_force_similarity_follows_rewrites_and_deletes(store, sample_cases):
+    # What each force reaches is a copy the writer keeps on the Force node: a case moved to another
+    # force, a case rewritten without its programmes and themes, and a deleted case must all show.
+    by_id = {c.id: c for c in sample_cases}
+    kent = by_id["2023-201455"].force
+    moved = by_id["2022-178839"]  # Essex's one case, now Kent's: Essex reaches nothing
+    moved.force = copy.deepcopy(kent)
+    bare = by_id["x-6412c0265ab7"]  # Kent's other case, rewritten with no programme or theme
+    for rec in bare.recommendations:
+        rec.programmes, rec.themes, rec.mentions = [], [], []
+    result = store.write_cases([moved, bare])
+    assert sorted(result.written) == ["2022-178839", "x-6412c0265ab7"]
+    gone = next(c for c in sample_cases if c.force and c.force.id == "norfolk")
+    store.delete_cases([gone.id])
+    left = [c for c in sample_cases if c.id != gone.id]
+    for force in ("kent", "suffolk", "norfolk", "essex"):
+        assert {r["id"]: r["score"] for r in store.similar_forces(force, limit=50)} == oracle.similar(left, force), force
+    assert store.similar_forces("essex") == [] and "norfolk" not in {r["id"] for r in store.similar_forces("kent", limit=50)}
+
+
 def test_cooccurrence(store, sample_cases):
     rows = store.cooccurrence(limit=1000)
     assert {(r["a"], r["b"]): r["count"] for r in rows} == dict(oracle.cooccurrence(sample_cases))
