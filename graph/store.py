@@ -587,8 +587,12 @@ class GraphStore(ABC):
             raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
         table: dict = defaultdict(Counter)
         names = self._force_names()
+        left = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
         for r in self._read(cypher.ACCEPTANCE[by]):
             table[r["key"]][r["status"]] += r["n"]
+            left[r["status"]] -= r["n"]
+        if +left:  # recommendations of no force, or of no year
+            table[None].update(+left)
         out = []
         for key, c in table.items():
             row = {by: key, "total": sum(c.values())}
