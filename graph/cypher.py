@@ -204,6 +204,9 @@ SET f.{kind}s_reached = xs"""
 ]
 # Properties kept for the store's own use (the case record, the copies above), never shown as a node's.
 STORE_ONLY = frozenset({"record", "programmes_reached", "themes_reached"})
+# First in a write's transaction: a write lock on the forces whose copies it will recompute, so that two
+# writers of the same force (Neo4j) take turns, and the second reads what the first committed.
+LOCK_FORCES = "UNWIND $ids AS fid MATCH (f:Force {id: fid}) SET f.programmes_reached = f.programmes_reached"
 FORCES_OF_CASES = "MATCH (r:Recommendation) WHERE r.case_id IN $ids AND r.force IS NOT NULL RETURN DISTINCT r.force AS id"
 ALL_FORCES = "MATCH (f:Force) RETURN f.id AS id"
 # Pairs counted, filtered and cut to the top `$limit` in the store (a row per pair was 1,100 rows at 10k).

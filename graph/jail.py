@@ -10,8 +10,9 @@ reads its first query:
   RLIMIT_FSIZE 0 and no core dumps;
 - niceness 10: the server's own requests come first when the cores are busy;
 - SPARQL is evaluated by Oxigraph, whose REGEX and REPLACE match in linear time (no catastrophic
-  backtracking).
-Where Landlock is missing the worker says so in its hello; the other lines still hold.
+  backtracking), each query in a child forked from this worker and killed at its deadline (the
+  worker's view survives any query).
+Landlock's network rules need ABI 4 (Linux 6.7+). Where Landlock is missing the worker says so in its hello; the other lines still hold.
 
 Protocol: one JSON object a line. The parent sends the config first, then requests; each reply is
 `{"ok": true, ...}` or `{"ok": false, "code": "query_refused" | "query_timeout", "message", "errors"}`.
@@ -108,45 +109,6 @@ def uncap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
-class Overtime(BaseException):
-    """Raised into the evaluating thread at its deadline (a BaseException: no `except Exception` holds it)."""
-
-
-class Alarm:
-    """Stop a query at a deadline: an exception set asynchronously into this thread.
-
-    It lands when control comes back to Python, between the answer rows Oxigraph hands over, so a
-    query that streams rows (a cross product, a long scan) stops there, and the worker and the view it
-    holds live on. A query that computes everything before its first row (ORDER BY, GROUP BY over a
-    huge product) only returns at its end: the sandbox kills that worker at the deadline."""
-
-    def __init__(self, seconds: float):
-        import threading
-
-        self.seconds = seconds
-        self.ident = threading.get_ident()
-        self.lock = threading.Lock()
-        self.running = False
-        self.timer = threading.Timer(seconds, self._fire)
-
-    def _fire(self):
-        with self.lock:
-            if self.running:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), ctypes.py_object(Overtime))
-
-    def __enter__(self):
-        self.running = True
-        self.timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        with self.lock:
-            self.running = False
-        self.timer.cancel()
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), None)  # clear one set too late
-        return False
-
-
 # -- the worker ---------------------------------------------------------------------------------------
 
 class Worker:
@@ -203,20 +165,8 @@ class Worker:
                 rows = self.store._read_only(*args)
                 return {"ok": True, "rows": rows[:request["max_rows"]], "truncated": len(rows) > request["max_rows"]}
             if kind == "sparql":
-                from graph.rdf import Terms
-                from graph.sparql import evaluate
-
-                dataset = self.view()
-                with Alarm(request["timeout_ms"] / 1000 + 0.1):
-                    media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"],
-                                           frozenset(request.get("endpoints") or ()),
-                                           request.get("default_graphs"), request.get("named_graphs"),
-                                           Terms(self.config["settings"]["base_iri"]).base)
-                return {"ok": True, "media": media, "body": body.decode("utf-8")}
+                return self.run_sparql(self.view(), request)
             return {"ok": False, "code": "query_refused", "message": f"unknown request {kind!r}", "errors": {}}
-        except Overtime:
-            return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
-                    "errors": {"timeout_ms": request["timeout_ms"]}}
         except IopcKgError as e:
             return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
         except MemoryError:
@@ -228,6 +178,86 @@ class Worker:
                 return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
                         "message": f"the query needed more than its memory limit ({text[:200]})"}
             return {"ok": False, "code": "query_refused", "message": f"query failed: {text[:500]}", "errors": {"query": text[:300]}}
+        except Exception as e:  # noqa: BLE001 - whatever a query raises is its answer; the worker lives on
+            return {"ok": False, "code": "query_refused", "message": f"query failed: {type(e).__name__}: {str(e)[:500]}",
+                    "errors": {"query": type(e).__name__}}
+
+    def run_sparql(self, dataset, request: dict) -> dict:
+        """Evaluate a SPARQL query in a child forked from this worker, which shares the view (copy on
+        write). The child is killed at the deadline, or dies past the memory cap it inherits; either
+        way this worker and its view live on, so a runaway query costs its own time and no rebuild.
+        (Oxigraph computes a COUNT, an ASK or a sort before handing back anything: there is nowhere
+        inside it to stop a query but this.)"""
+        import select
+        import signal
+
+        deadline = time.monotonic() + request["timeout_ms"] / 1000
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: answer, write the reply, and leave without any cleanup of the parent's
+            os.close(read_fd)
+            try:
+                reply = self._evaluate(dataset, request)
+                data = (json.dumps(reply, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(write_fd, view):]
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        chunks, size, outcome = [], 0, None
+        try:
+            while outcome is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    outcome = "timeout"
+                    break
+                ready, _, _ = select.select([read_fd], [], [], left)
+                if not ready:
+                    continue
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    outcome = "done"
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > 64 * 2**20:
+                    outcome = "too large"
+        finally:
+            os.close(read_fd)
+            if outcome != "done":
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        if outcome == "timeout":
+            return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
+                    "errors": {"timeout_ms": request["timeout_ms"]}}
+        if outcome == "too large":
+            return {"ok": False, "code": "query_refused", "message": "the answer is larger than 64 MiB", "errors": {"query": "too large"}}
+        if not chunks:
+            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
+                    "message": f"the query stopped before answering (past its memory limit of {self.config['memory_mb']} MiB, "
+                               "or it crashed the engine)"}
+        return json.loads(b"".join(chunks))
+
+    def _evaluate(self, dataset, request: dict) -> dict:
+        from graph.rdf import Terms
+        from graph.sparql import evaluate
+        from ontology.exc import IopcKgError
+
+        try:
+            media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"],
+                                   frozenset(request.get("endpoints") or ()),
+                                   request.get("default_graphs"), request.get("named_graphs"),
+                                   Terms(self.config["settings"]["base_iri"]).base)
+            return {"ok": True, "media": media, "body": body.decode("utf-8")}
+        except IopcKgError as e:
+            return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
+        except MemoryError:
+            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
+                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB"}
+        except Exception as e:  # noqa: BLE001 - a SERVICE the jail refused (PermissionError), an engine error
+            return {"ok": False, "code": "query_refused", "message": f"the SPARQL query failed: {type(e).__name__}: {str(e)[:500]}",
+                    "errors": {"query": type(e).__name__}}
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""

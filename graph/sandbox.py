@@ -37,7 +37,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from graph.lexer import check_cypher, scan_sparql
+from graph.lexer import check_cypher, normalise_sparql, scan_sparql
 from graph.store import GraphStore
 from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
 
@@ -269,6 +269,7 @@ class Sandbox:
                endpoints: frozenset[str] = frozenset(), default_graphs: list[str] | None = None,
                named_graphs: list[str] | None = None) -> tuple[str, bytes]:
         """Media type and body of a SPARQL query's answer (`result_format` a name of graph/results.py)."""
+        text = normalise_sparql(text)
         if self.check_text:
             scan_sparql(text, allow_service=bool(endpoints))
         reply = self._pool("sparql").ask({"kind": "sparql", "query": text, "format": result_format,
@@ -294,6 +295,10 @@ class Sandbox:
     async def cypher_async(self, *args, **kwargs) -> dict:
         """`cypher` on a waiting thread of the sandbox's own, not one of the server's request threads."""
         return await asyncio.get_running_loop().run_in_executor(self._waiters, functools.partial(self.cypher, *args, **kwargs))
+
+    def sparql_ready(self) -> bool:
+        """Whether a SPARQL worker has answered once (its view built): a query now does not wait for a start."""
+        return self._sparql is not None and self._sparql._warm
 
     async def sparql_async(self, *args, **kwargs) -> tuple[str, bytes]:
         return await asyncio.get_running_loop().run_in_executor(self._waiters, functools.partial(self.sparql, *args, **kwargs))

@@ -9,9 +9,9 @@ in-memory dataset took 1.6 GiB, and a whole-graph COUNT answers in 0.2 s instead
 (docs/BENCHMARKS.md). The view is an RDF dataset: the data is the named graph `{base}dataset` and the
 default graph is the union of the named graphs, so GRAPH, FROM and FROM NAMED work (and never fetch
 anything: a graph name is only looked up in the view). REGEX and REPLACE run on Rust's `regex`
-(linear time, no backtracking). The deadline holds between answer rows in the worker, and the sandbox
-kills a worker that has not answered a second after it; the worker's memory is capped (an allocation
-past the cap ends the worker, and the query is refused), so no query can stall or swell the server.
+(linear time, no backtracking). Each query runs in a child forked from the worker (graph/jail.py),
+killed at the deadline or past its memory cap, so no query can stall or swell the server, and the
+view outlives it. rdflib and Oxigraph read a query's text alike only after `normalise_sparql`.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from rdflib.query import Result
 
 from graph import results
 from graph.export import export
-from graph.lexer import check_graph_names, check_sparql, scan_sparql
+from graph.lexer import _SPARQL_SKIP, check_graph_names, check_sparql, normalise_sparql, scan_sparql
 from graph.rdf import Terms
 from graph.store import GraphStore
-from ontology.exc import QueryRefused, StoreUnavailable
+from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
 RESULT_TYPES = results.RESULT_FORMATS
 GRAPH_TYPES = results.GRAPH_FORMATS
@@ -69,8 +69,10 @@ def view(store: GraphStore, terms: Terms) -> ox.Store:
     """The whole graph as the endpoint's dataset: the export (with its DCAT/VoID description) in the
     named graph `{base}dataset` of an in-memory Oxigraph store."""
     dataset = ox.Store()
+    # Lenient: a page's URL is kept as the page gave it, and Oxigraph's strict IRI check refuses some
+    # that rdflib wrote (`?filter[year]=2024`, `%zz`); one such URL made the whole view fail.
     dataset.load(io.BufferedReader(_Pieces(export(store, "nt", terms)), 1 << 20), ox.RdfFormat.N_TRIPLES,
-                 to_graph=ox.NamedNode(str(terms.dataset)))
+                 to_graph=ox.NamedNode(str(terms.dataset)), lenient=True)
     return dataset
 
 
@@ -131,22 +133,30 @@ def evaluate(dataset: ox.Store, text: str, result_format: str, max_rows: int,
     `default_graphs` and `named_graphs` are the protocol's default-graph-uri and named-graph-uri:
     they replace the query's own FROM and FROM NAMED (SPARQL 1.1 Protocol, 2.1.4). Without either,
     the default graph is the union of the view's graphs."""
+    text = normalise_sparql(text)  # what rdflib checks is what Oxigraph runs
     query = prepare(text, endpoints, base)
     check_graph_names([*(default_graphs or []), *(named_graphs or [])], base)
     options: dict = {"base_iri": base} if base else {}
     if default_graphs or named_graphs:
-        options["default_graph"] = [ox.NamedNode(g) for g in default_graphs or []] or [ox.DefaultGraph()]
-        options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or []]
+        options["default_graph"] = [_graph_name(g) for g in default_graphs or []] or [ox.DefaultGraph()]
+        options["named_graphs"] = [_graph_name(g) for g in named_graphs or []]
     elif not query.algebra.get("datasetClause"):
         options["use_default_graph_as_union"] = True
     try:
         answer = dataset.query(text, **options)
     except SyntaxError as e:  # rdflib's grammar took it, Oxigraph's did not
         raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
-    return results.serialise(_result(query, answer, max_rows), result_format)
+    return results.serialise(_result(query, text, answer, max_rows), result_format)
 
 
-def _result(query, answer, max_rows: int) -> Result:
+def _graph_name(iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as e:
+        raise QueryRefused(f"the graph name <{iri[:200]}> is not an absolute IRI: {e}", errors={"graph": iri[:200]}) from None
+
+
+def _result(query, text: str, answer, max_rows: int) -> Result:
     """Oxigraph's answer as rdflib's Result, which the formats of graph/results.py write (a SELECT
     cut to `max_rows`, its columns in the order the query names them)."""
     kind = query.algebra.name
@@ -163,7 +173,9 @@ def _result(query, answer, max_rows: int) -> Result:
         return result
     result = Result("SELECT")
     names = [v.value for v in answer.variables]
-    stated = [str(v) for v in query.algebra.get("PV") or []]
+    # The columns in the order the query names them; for SELECT * Oxigraph's own order, which is
+    # stable (rdflib's projection of * is a set: its order changed with every worker's hash seed).
+    stated = [] if _selects_all(text) else [str(v) for v in query.algebra.get("PV") or []]
     order = [n for n in stated if n in names] + [n for n in names if n not in stated]
     result.vars = [Variable(n) for n in order]
     rows = []
@@ -178,6 +190,17 @@ def _result(query, answer, max_rows: int) -> Result:
         rows.append(row)
     result.bindings = rows
     return result
+
+
+_SELECT_ALL = re.compile(r"(?i)\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*")
+_FIRST_SELECT = re.compile(r"(?i)\bSELECT\b")
+
+
+def _selects_all(text: str) -> bool:
+    """Whether the outermost SELECT is `SELECT *` (read past strings, IRIs and comments)."""
+    bare = _SPARQL_SKIP.sub(" ", text)
+    first = _FIRST_SELECT.search(bare)
+    return bool(first and _SELECT_ALL.match(bare, first.start()))
 
 
 def _term(value):
@@ -205,6 +228,7 @@ class Sparql:
         self.max_rows = max_rows
         self.sandbox = sandbox
         self.endpoints = frozenset(endpoints)
+        self._triples: tuple[int, int] | None = None  # (store version, triples in the view)
 
     def prepare(self, text: str):
         return prepare(text, self.endpoints, self.terms.base)
@@ -215,6 +239,7 @@ class Sparql:
 
         Parsing too happens in the worker: rdflib's parser takes seconds over deeply nested
         expressions, and would hold this process's interpreter meanwhile."""
+        text = normalise_sparql(text)
         scan_sparql(text, allow_service=bool(self.endpoints))
         result_format = results.choose(kind_of(text), formats or [], accept)
         return await self.sandbox.sparql_async(text, result_format, timeout_ms=self.timeout_ms, max_rows=self.max_rows,
@@ -222,14 +247,21 @@ class Sparql:
                                                named_graphs=named_graphs)
 
     async def triples(self) -> int | None:
-        """How many triples the view holds (the service description states it), or None while the
-        view is being built."""
+        """How many triples the view holds (the service description states it): counted once per
+        store version, and None while it cannot be had at once (the view being built, the worker busy
+        or still starting): a description is never kept waiting for it."""
+        version = self.store.version
+        if self._triples is not None and self._triples[0] == version:
+            return self._triples[1]
+        if not self.sandbox.sparql_ready():
+            return None
         try:
             _, body = await self.sandbox.sparql_async("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "json",
-                                                      timeout_ms=self.timeout_ms, max_rows=1)
-        except StoreUnavailable:
+                                                      timeout_ms=min(self.timeout_ms, 2000), max_rows=1)
+        except (StoreUnavailable, QueryTimeout, QueryRefused):
             return None
-        return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+        self._triples = (version, int(json.loads(body)["results"]["bindings"][0]["n"]["value"]))
+        return self._triples[1]
 
     def close(self) -> None:
         pass

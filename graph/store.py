@@ -233,7 +233,8 @@ class GraphStore(ABC):
         deletes, old_forces = self._deletes(previous)
         forces = {r["force"] for r in rows.nodes.get("Recommendation", []) if r["force"]}
         forces |= old_forces if old_forces is not None else {r["id"] for r in self._read(cypher.ALL_FORCES)}
-        self._execute_write(deletes + self._statements(rows) + self._orphaned_sources(previous) + self._reached(forces))
+        lock = [(cypher.LOCK_FORCES, {"ids": sorted(forces)})] if forces else []
+        self._execute_write(lock + deletes + self._statements(rows) + self._orphaned_sources(previous) + self._reached(forces))
 
     @staticmethod
     def _reached(forces: set[str]) -> list[tuple[str, dict]]:
@@ -274,7 +275,8 @@ class GraphStore(ABC):
         self.version += 1
         with self._writer:
             forces = {r["id"] for r in self._read(cypher.FORCES_OF_CASES, {"ids": ids})}
-            self._execute_write([(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE] + self._reached(forces))
+            lock = [(cypher.LOCK_FORCES, {"ids": sorted(forces)})] if forces else []
+            self._execute_write(lock + [(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE] + self._reached(forces))
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -585,10 +587,15 @@ class GraphStore(ABC):
         """Counts of each status per force or per year."""
         if by not in ("force", "year"):
             raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
-        table: dict = defaultdict(Counter)
         names = self._force_names()
-        left = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
-        for r in self._read(cypher.ACCEPTANCE[by]):
+        for _ in range(5):  # two reads: asked again if a write came between them (the totals moved)
+            totals = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
+            keyed = self._read(cypher.ACCEPTANCE[by])
+            if Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)}) == totals:
+                break
+        table: dict = defaultdict(Counter)
+        left = Counter(totals)
+        for r in keyed:
             table[r["key"]][r["status"]] += r["n"]
             left[r["status"]] -= r["n"]
         if +left:  # recommendations of no force, or of no year

@@ -191,6 +191,48 @@ def test_hostile_sparql_is_refused_or_stopped_on_each_store(store, tmp_path, can
     assert_nothing_escaped(store, before, canary, listener, out)
 
 
+def test_the_sparql_worker_outlives_a_runaway_query(store, tmp_path, request):
+    # Oxigraph computes an ASK before it answers anything: the query runs in a child of the worker,
+    # killed at the deadline, and the worker keeps its view (no rebuild: the next query is quick).
+    with started(Sandbox(store, sandbox_settings(store, tmp_path, request)), sparql=True) as sandbox:
+        pool = sandbox._pool("sparql")
+        pids = {w.proc.pid for w in pool._idle}
+        start = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            sandbox.sparql("ASK { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(STRLEN(STR(?a)) + STRLEN(STR(?g)) < 0) }", timeout_ms=1500)
+        assert time.monotonic() - start < 1.5 + 1
+        start = time.monotonic()
+        _, body = sandbox.sparql("ASK { ?s ?p ?o }", timeout_ms=5000)
+        assert b"true" in body and time.monotonic() - start < 2
+        assert {w.proc.pid for w in pool._idle} == pids
+
+
+def test_an_allowed_endpoint_opens_no_other(store, tmp_path, listener, request):
+    # With an endpoint allow-listed, SERVICE passes the quick scan; the parse must still see a SERVICE
+    # that a CR-ended comment or an escape would have hidden from rdflib and shown to Oxigraph.
+    allowed = f"http://127.0.0.1:{listener.port}/allowed"
+    settings = store_settings(store.name, store.path.parent if store.name == "embedded" else tmp_path, request,
+                              query_timeout_ms=TIMEOUT_MS, sparql_endpoints=[allowed])
+    with started(Sandbox(store, settings), sparql=True) as sandbox:
+        for text in (f"SELECT * WHERE {{ # note\rSERVICE <http://127.0.0.1:{listener.port}/secret> {{ ?s ?p ?o }}\n}}",
+                     f"SELECT * WHERE {{ \\u0053ERVICE <http://127.0.0.1:{listener.port}/secret> {{ ?s ?p ?o }} }}",
+                     f"#\rSELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/secret> {{ ?s ?p ?o }} }}"):
+            with pytest.raises(QueryRefused, match="SERVICE"):
+                sandbox.sparql(text, endpoints=frozenset([allowed]), timeout_ms=TIMEOUT_MS)
+    assert listener.connections == 0
+
+
+def test_a_page_url_oxigraph_would_refuse_keeps_the_view(empty_store, sample_cases, tmp_path, request):
+    # Page URLs are kept as the page gave them; one Oxigraph's strict IRI check refuses must not cost
+    # the whole SPARQL view (it made every query fail).
+    case = sample_cases[0]
+    case.sources[0].url = "https://www.policeconduct.gov.uk/recommendations?filter[year]=2024&q=%zz"
+    assert not empty_store.write_cases(sample_cases).failed
+    with started(Sandbox(empty_store, sandbox_settings(empty_store, tmp_path, request)), sparql=True) as sandbox:
+        _, body = sandbox.sparql('SELECT ?o WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), "filter[year]")) }')
+        assert b"filter[year]=2024" in body
+
+
 @pytest.mark.parametrize("entry", [e for e in CORPUS["cypher"] if any(w in e["query"] for w in ("{canary}", "{out}", "{port}", "CREATE", "COMMIT"))],
                          ids=lambda e: e["id"])
 def test_the_jail_holds_without_the_text_check(entry, tmp_path_factory, canary, listener, request):
