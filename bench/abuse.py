@@ -6,7 +6,7 @@ Builds `--size` generated cases in a temporary data directory (or uses `--data`,
 script or `bench.api_bench`), starts `iopc-kg serve` as its own process and waits until its SPARQL view
 is built. Then, for `--duration` seconds, `--attackers` threads send the queries of
 tests/hostile/queries.yaml round and round (Cypher to /query/cypher, SPARQL to /sparql), while one
-thread asks /health every 50 ms, one asks /search every 200 ms, and one samples the resident memory
+thread asks /health every 50 ms, one asks /search every 200 ms, and one samples the memory (PSS)
 of the server and its query workers every 100 ms. Prints a Markdown table for docs/BENCHMARKS.md.
 """
 
@@ -32,7 +32,9 @@ SEARCHES = ["automated reminders", "body worn video", "custody", "mental health"
 
 
 def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants (the sandbox workers), in MiB."""
+    """Memory of a process and all its descendants (the sandbox workers and the children they fork for
+    each SPARQL query), in MiB: proportional set sizes, so pages a forked child shares with its worker
+    count once (resident sizes would count them twice)."""
     total, todo, seen = 0, [pid], set()
     while todo:
         p = todo.pop()
@@ -40,12 +42,12 @@ def tree_rss_mib(pid: int) -> float:
             continue
         seen.add(p)
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
             pass
     return total / 1024
 
@@ -185,7 +187,7 @@ def main() -> None:
     print(f"| slowest answer to a hostile query | {runner.slowest_attack:.2f} s (limit + 1 s = {args.timeout_ms / 1000 + 1:.0f} s; {runner.late} later) |")
     print(f"| /health p50 / p95 / p99 / max | {pct(h, .5):.1f} / {pct(h, .95):.1f} / {pct(h, .99):.1f} / {max(h):.1f} ms ({len(h):,} asked) |")
     print(f"| /search p50 / p95 / p99 / max | {pct(s, .5):.1f} / {pct(s, .95):.1f} / {pct(s, .99):.1f} / {max(s):.1f} ms ({len(s):,} asked) |")
-    print(f"| peak resident memory, server + query workers | {runner.peak:.0f} MiB |")
+    print(f"| peak memory (PSS), server + query workers and their children | {runner.peak:.0f} MiB |")
     print(f"| connections to the loopback listener | {connections['in']} |")
     print(f"| file written at the `{{out}}` path | {'yes' if written else 'no'} |")
 
