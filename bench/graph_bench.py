@@ -26,6 +26,7 @@ from ingest.generator import generate
 QUERIES = {
     "force_profile": lambda s: s.force_profile("essex", on=date(2026, 11, 26)),
     "programme_profile": lambda s: s.programme_profile("athena"),
+    "theme_profile": lambda s: s.theme_profile("custody"),
     "body_profile": lambda s: s.body_profile("college-of-policing"),
     "spread(programme)": lambda s: s.spread("programme", 2),
     "spread(theme)": lambda s: s.spread("theme", 2),
@@ -38,6 +39,7 @@ QUERIES = {
     "acceptance(year)": lambda s: s.acceptance("year"),
     "acceptance(force)": lambda s: s.acceptance("force"),
     "shared_dependencies": lambda s: s.shared_dependencies(),
+    "overview": lambda s: s.overview(),  # the explorer's whole-graph picture: forces and what they reach
 }
 
 

@@ -146,14 +146,23 @@ FORCE_BODIES = """
 MATCH (f:Force {id: $id})<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)-[:ADDRESSED_TO|LINKED_BODY]->(b:Body)
 RETURN b.id AS id, b.name AS name, count(DISTINCT r.id) AS recommendations"""
 
-# The recommendations that reach a programme or theme (text or response: the copies), grouped by
-# force and status in the store: a few dozen rows where one per recommendation were thousands.
+# The recommendations that reach a programme or theme (in their text, or in their response), grouped
+# by force and status in the store: a few dozen rows where one per recommendation were thousands.
+# Walked from the programme's edges (MENTIONS / ABOUT from a recommendation or its response, what the
+# `programmes`/`themes` copies hold) rather than by scanning every recommendation's copy: on Neo4j at
+# 10k, 54 -> 25 ms in the server for a theme that reaches 2,405 recommendations.
 REACH_RECS = {
     kind: f"""
-MATCH (r:Recommendation) WHERE $id IN r.{kind}s
+MATCH (p:{label} {{id: $id}})
+OPTIONAL MATCH (p)<-[:{rel}]-(r1:Recommendation)
+WITH p, collect(r1) AS text
+OPTIONAL MATCH (p)<-[:{rel}]-(:Response)-[:RESPONDS_TO]->(r2:Recommendation)
+WITH text, collect(r2) AS response
+UNWIND text + response AS r
+WITH DISTINCT r
 RETURN r.force AS force_id, r.status AS status, count(*) AS n, min(r.year) AS first_year,
        max(r.year) AS last_year, collect(r.id) AS ids"""
-    for kind in ("programme", "theme")
+    for kind, label, rel in (("programme", "Programme", "MENTIONS"), ("theme", "Theme", "ABOUT"))
 }
 PROGRAMME_BODIES = """
 MATCH (p:Programme {id: $id})<-[:MENTIONS]-(r:Recommendation)-[:ADDRESSED_TO|LINKED_BODY]->(b:Body)
@@ -280,10 +289,11 @@ MATCH (r:Recommendation) WHERE r.force IS NOT NULL AND $id IN r.programmes RETUR
 # the number of recommendations as the weight. Programmes and themes are read from the copies on
 # Recommendation nodes (text or response, as SPREAD does); bodies from the edges. The gazetteer's
 # USES and MEMBER_OF edges weigh 1. The same text in both dialects.
+# A copy holds each id once, so count(*) counts recommendations (count(DISTINCT r.id) cost 40% more).
 _OVERVIEW_COPY = """
 MATCH (r:Recommendation) WHERE r.force IS NOT NULL
 UNWIND r.{kind}s AS x
-WITH r.force AS force_id, x, count(DISTINCT r.id) AS weight
+WITH r.force AS force_id, x, count(*) AS weight
 MATCH (n:{label} {{id: x}})
 RETURN force_id, n.id AS id, n.name AS name, weight"""
 _OVERVIEW_BODY = """

@@ -170,25 +170,41 @@ def check_graph_names(iris: list[str], base: str | None = None) -> None:
 def check_sparql(query, allowed_endpoints: frozenset[str] = frozenset(), base: str | None = None) -> None:
     """Refuse a parsed SPARQL query that names a graph elsewhere (FROM / FROM NAMED of a web or file
     address outside this dataset's base) or calls a remote endpoint (SERVICE, unless its IRI is
-    allow-listed). Graph loading is off, so nothing would be fetched; the refusal says so clearly."""
-    from rdflib.plugins.sparql.parserutils import CompValue
+    allow-listed), or uses a regular expression the linear-time engine cannot run. Graph loading is
+    off, so nothing would be fetched; the refusal says so clearly."""
+    from rdflib import Literal
 
     check_graph_names([str(d["default"] if "default" in d else d["named"]) for d in query.algebra.get("datasetClause") or []], base)
 
-    def walk(node):
-        if isinstance(node, CompValue):
-            if node.name == "ServiceGraphPattern":
-                iri = str(node.get("term"))
-                if iri not in allowed_endpoints:
-                    raise QueryRefused(f"read-only endpoint: SERVICE <{iri}> is not allowed (federated queries are off; "
-                                       "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", errors={"query": "SERVICE"})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value)
+    for node in algebra_nodes(query.algebra):
+        if node.name == "ServiceGraphPattern":
+            iri = str(node.get("term"))
+            if iri not in allowed_endpoints:
+                raise QueryRefused(f"read-only endpoint: SERVICE <{iri}> is not allowed (federated queries are off; "
+                                   "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", errors={"query": "SERVICE"})
+        elif node.name in ("Builtin_REGEX", "Builtin_REPLACE"):
+            pattern = node.get("pattern")
+            if isinstance(pattern, Literal) and _NOT_LINEAR.search(str(pattern).replace("\\\\", "")):
+                raise QueryRefused(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
+                                   "which the linear-time engine does not support", errors={"query": "regex"})
 
-    walk(query.algebra)
+
+# What XPath regular expressions allow and a linear-time engine cannot do: backreferences and
+# lookaround. Refused by name rather than left to make a FILTER silently false.
+_NOT_LINEAR = re.compile(r"\\[1-9]|\(\?<?[=!]")
+
+
+def algebra_nodes(node):
+    """Every CompValue of a parsed query's algebra, depth first."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        yield node
+        for value in node.values():
+            yield from algebra_nodes(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from algebra_nodes(value)
 
 
 _SPARQL_SKIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'

@@ -25,7 +25,6 @@ import pyoxigraph as ox
 import rdflib.plugins.sparql
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
 
 from graph import results
@@ -86,27 +85,7 @@ def prepare(text: str, endpoints: frozenset[str] = frozenset(), base: str | None
             raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
         raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
     check_sparql(query, endpoints, base)
-    _check_patterns(query.algebra)
     return query
-
-
-# What XPath regular expressions allow and a linear-time engine cannot do: backreferences and
-# lookaround. Refused by name rather than left to make a FILTER silently false.
-_NOT_LINEAR = re.compile(r"\\[1-9]|\(\?<?[=!]")
-
-
-def _check_patterns(node) -> None:
-    if isinstance(node, CompValue):
-        if node.name in ("Builtin_REGEX", "Builtin_REPLACE"):
-            pattern = node.get("pattern")
-            if isinstance(pattern, Literal) and _NOT_LINEAR.search(str(pattern).replace("\\\\", "")):
-                raise QueryRefused(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
-                                   "which the linear-time engine does not support", errors={"query": "regex"})
-        for value in node.values():
-            _check_patterns(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _check_patterns(value)
 
 
 def _first_word(text: str) -> str:
