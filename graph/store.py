@@ -377,7 +377,7 @@ class GraphStore(ABC):
 
     def _reach(self, kind: str, id: str, bodies_query: str) -> dict:
         node = self.get_node(kind, id)
-        groups = self._read(cypher.REACH_RECS[kind.lower()], {"id": id})  # per (force, status)
+        groups = self._read(cypher.REACH_RECS[kind.lower(), self.dialect.walks_reach], {"id": id})  # per (force, status)
         names = self._force_names()
         forces, by_status, ids = Counter(), Counter(), set()
         for g in groups:

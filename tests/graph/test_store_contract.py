@@ -109,6 +109,19 @@ def test_force_similarity_follows_rewrites_and_deletes(store, sample_cases):
     assert store.similar_forces("essex") == [] and "norfolk" not in {r["id"] for r in store.similar_forces("kent", limit=50)}
 
 
+def test_both_plans_for_a_reach_agree_on_each_store(store):
+    # Each store runs the faster of two plans for a programme's or theme's reach; both must answer alike.
+    from graph import cypher
+
+    def groups(kind, id, walk):
+        rows = store._read(cypher.REACH_RECS[kind, walk], {"id": id})
+        return sorted((r["force_id"] or "", r["status"], r["n"], r["first_year"] or 0, r["last_year"] or 0, tuple(sorted(r["ids"]))) for r in rows)
+
+    for kind, id in (("programme", "athena"), ("programme", "operation-soteria"), ("theme", "custody"), ("theme", "training")):
+        assert groups(kind, id, False) == groups(kind, id, True), (kind, id)
+    assert groups("programme", "athena", False)
+
+
 def test_cooccurrence(store, sample_cases):
     rows = store.cooccurrence(limit=1000)
     assert {(r["a"], r["b"]): r["count"] for r in rows} == dict(oracle.cooccurrence(sample_cases))
