@@ -254,11 +254,11 @@ RETURN o.id AS id, o.first_seen AS first_seen, o.last_seen AS last_seen, o.statu
        o.change AS change, o.archive AS archive, s.id AS source_id, s.url AS source_url
 ORDER BY first_seen, id"""
 
-# Overdue on $today: no response or still awaited, due date passed. The whole list, or (the API's
-# default of 100) the counts per force and the longest overdue first, limited in the store.
-# Overdue: still awaited (no response, or one that says it is awaited) and due before today. On Neo4j
-# the index on (awaiting, response_due) finds exactly those: 69 -> 9 ms in the server for the counts per
-# force at 10k, where filtering 30k recommendations by three properties cost most of it.
+# Overdue on $today: still awaited (no response, or one that says it is awaited), due date passed. The
+# whole list, or (the API's default of 100) the counts per force and the longest overdue first, limited
+# in the store. On Neo4j the index on (awaiting, response_due) finds exactly those: 69 -> 9 ms in the
+# server for the counts per force at 10k, where filtering 30k recommendations by three properties cost
+# most of it.
 _OVERDUE = """
 MATCH (r:Recommendation)
 WHERE r.awaiting = true AND r.response_due < $today{force}

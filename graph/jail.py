@@ -146,8 +146,6 @@ class Worker:
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
-        from ontology.exc import IopcKgError
-
         try:
             self.open(request.get("version"))
             kind = request["kind"]
@@ -167,11 +165,6 @@ class Worker:
             if kind == "sparql":
                 return self.run_sparql(self.view(), request)
             return {"ok": False, "code": "query_refused", "message": f"unknown request {kind!r}", "errors": {}}
-        except IopcKgError as e:
-            return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
-        except MemoryError:
-            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB"}
         except RuntimeError as e:  # LadybugDB reports std::bad_alloc and buffer-pool exhaustion this way
             text = str(e)
             if "alloc" in text.lower() or "buffer pool" in text.lower() or "memory" in text.lower():
@@ -179,8 +172,19 @@ class Worker:
                         "message": f"the query needed more than its memory limit ({text[:200]})"}
             return {"ok": False, "code": "query_refused", "message": f"query failed: {text[:500]}", "errors": {"query": text[:300]}}
         except Exception as e:  # noqa: BLE001 - whatever a query raises is its answer; the worker lives on
-            return {"ok": False, "code": "query_refused", "message": f"query failed: {type(e).__name__}: {str(e)[:500]}",
-                    "errors": {"query": type(e).__name__}}
+            return self._failure(e, "query failed")
+
+    def _failure(self, e: Exception, what: str) -> dict:
+        """The reply for a query that raised `e`: its own error if it is ours, else a refusal naming it."""
+        from ontology.exc import IopcKgError
+
+        if isinstance(e, IopcKgError):
+            return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
+        if isinstance(e, MemoryError):
+            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
+                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB"}
+        return {"ok": False, "code": "query_refused", "message": f"{what}: {type(e).__name__}: {str(e)[:500]}",
+                "errors": {"query": type(e).__name__}}
 
     def run_sparql(self, dataset, request: dict) -> dict:
         """Evaluate a SPARQL query in a child forked from this worker, which shares the view (copy on
@@ -242,7 +246,6 @@ class Worker:
     def _evaluate(self, dataset, request: dict) -> dict:
         from graph.rdf import Terms
         from graph.sparql import evaluate
-        from ontology.exc import IopcKgError
 
         try:
             media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"],
@@ -250,14 +253,8 @@ class Worker:
                                    request.get("default_graphs"), request.get("named_graphs"),
                                    Terms(self.config["settings"]["base_iri"]).base)
             return {"ok": True, "media": media, "body": body.decode("utf-8")}
-        except IopcKgError as e:
-            return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
-        except MemoryError:
-            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB"}
         except Exception as e:  # noqa: BLE001 - a SERVICE the jail refused (PermissionError), an engine error
-            return {"ok": False, "code": "query_refused", "message": f"the SPARQL query failed: {type(e).__name__}: {str(e)[:500]}",
-                    "errors": {"query": type(e).__name__}}
+            return self._failure(e, "the SPARQL query failed")
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""

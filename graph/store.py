@@ -233,13 +233,16 @@ class GraphStore(ABC):
         deletes, old_forces = self._deletes(previous)
         forces = {r["force"] for r in rows.nodes.get("Recommendation", []) if r["force"]}
         forces |= old_forces if old_forces is not None else {r["id"] for r in self._read(cypher.ALL_FORCES)}
-        lock = [(cypher.LOCK_FORCES, {"ids": sorted(forces)})] if forces else []
-        self._execute_write(lock + deletes + self._statements(rows) + self._orphaned_sources(previous) + self._reached(forces))
+        self._execute_write(self._keeping_reach(forces, deletes + self._statements(rows) + self._orphaned_sources(previous)))
 
     @staticmethod
-    def _reached(forces: set[str]) -> list[tuple[str, dict]]:
-        """Statements that recompute the programmes and themes `forces` reach (cypher.FORCE_REACHED)."""
-        return [(q, {"ids": sorted(forces)}) for q in cypher.FORCE_REACHED] if forces else []
+    def _keeping_reach(forces: set[str], statements: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+        """`statements`, with the programmes and themes `forces` reach recomputed after them
+        (cypher.FORCE_REACHED) and those forces locked before them (cypher.LOCK_FORCES)."""
+        if not forces:
+            return statements
+        ids = {"ids": sorted(forces)}
+        return [(cypher.LOCK_FORCES, ids), *statements, *((q, ids) for q in cypher.FORCE_REACHED)]
 
     @staticmethod
     def _orphaned_sources(previous: list[dict]) -> list[tuple[str, dict]]:
@@ -275,8 +278,7 @@ class GraphStore(ABC):
         self.version += 1
         with self._writer:
             forces = {r["id"] for r in self._read(cypher.FORCES_OF_CASES, {"ids": ids})}
-            lock = [(cypher.LOCK_FORCES, {"ids": sorted(forces)})] if forces else []
-            self._execute_write(lock + [(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE] + self._reached(forces))
+            self._execute_write(self._keeping_reach(forces, [(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE]))
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -429,10 +431,9 @@ class GraphStore(ABC):
     def similar_forces(self, force_id: str, limit: int = 10) -> list[dict]:
         """Forces most like `force_id` by Jaccard similarity of their programme and theme sets."""
         self.get_node("Force", force_id)
-        features: dict[str, set] = defaultdict(set)
         names = self._force_names()
-        for r in self._read(cypher.FORCE_FEATURES):
-            features[r["force_id"]] = {("programme", i) for i in r["programmes"] or []} | {("theme", i) for i in r["themes"] or []}
+        features = {r["force_id"]: {("programme", i) for i in r["programmes"] or []} | {("theme", i) for i in r["themes"] or []}
+                    for r in self._read(cypher.FORCE_FEATURES)}
         mine = features.get(force_id, set())
         out = []
         for other, theirs in features.items():
@@ -588,11 +589,13 @@ class GraphStore(ABC):
         if by not in ("force", "year"):
             raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
         names = self._force_names()
+        totals = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
         for _ in range(5):  # two reads: asked again if a write came between them (the totals moved)
-            totals = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
             keyed = self._read(cypher.ACCEPTANCE[by])
-            if Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)}) == totals:
+            after = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
+            if after == totals:
                 break
+            totals = after
         table: dict = defaultdict(Counter)
         left = Counter(totals)
         for r in keyed:
