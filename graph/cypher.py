@@ -122,26 +122,18 @@ CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id 
 CASES_OF_SOURCE = "MATCH (s:Source {id: $id})<-[:DERIVED_FROM]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
 REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"
+# Reads of whole case records, streamed row by row on Neo4j (never collected into one value: see
+# Neo4jStore._read).
+STREAMED = frozenset({CASE_RECORDS, CASE_RECORDS_BY_ID, RELATED_CASES, CASE_RECORD, REC_CASE})
 
-# One row per recommendation of a force's cases.
-FORCE_RECS = """
-MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)
-OPTIONAL MATCH (s:Response)-[:RESPONDS_TO]->(r)
-RETURN c.id AS case_id, r.id AS rec_id, r.year AS year, r.status AS status,
-       r.response_due AS due, s.id AS response_id"""
-# A force's programmes and themes, counted in the store from the copies on its recommendations
-# (`force`, `programmes`, `themes`: the CONCERNS, MENTIONS and ABOUT edges, text or response). The
-# copies hold each id once, so count(*) counts recommendations. Returning one row per item instead
-# of one per (recommendation, item) took the Neo4j force profile from 150 to about 40 ms at 10k.
-FORCE_ITEMS = {
-    kind: f"""
+# A force's recommendations counted per year and status in the store, from the copies on them (`force`
+# is its cases' CONCERNS edge; an index seek on Neo4j), with the cases they belong to and those overdue
+# on $today (as OVERDUE). A row per recommendation and the walk from the force took 25 ms on Neo4j for
+# a force's 650 at 10k; OVERDUE filtered by force, 19 ms more (the planner seeks `awaiting`, not `force`).
+FORCE_STATUS = """
 MATCH (r:Recommendation) WHERE r.force = $id
-UNWIND r.{kind}s AS x
-WITH x, count(*) AS n
-MATCH (p:{label} {{id: x}})
-RETURN p.id AS id, p.name AS name, n AS recommendations"""
-    for kind, label in (("programme", "Programme"), ("theme", "Theme"))
-}
+RETURN r.year AS year, r.status AS status, count(*) AS n, collect(DISTINCT r.case_id) AS cases,
+       collect(CASE WHEN r.awaiting = true AND r.response_due < $today THEN r.id ELSE NULL END) AS overdue"""
 FORCE_BODIES = """
 MATCH (f:Force {id: $id})<-[:CONCERNS]-(:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation)-[:ADDRESSED_TO|LINKED_BODY]->(b:Body)
 RETURN b.id AS id, b.name AS name, count(DISTINCT r.id) AS recommendations"""
@@ -205,20 +197,34 @@ RETURN n.id AS id, n.name AS name, forces, recommendations, force_ids"""
 FORCE_FEATURES = """
 MATCH (f:Force) WHERE size(f.programmes_reached) > 0 OR size(f.themes_reached) > 0
 RETURN f.id AS force_id, f.programmes_reached AS programmes, f.themes_reached AS themes"""
-# Recomputes those copies for the forces a write touched, in the write's transaction. Every force
-# named gets a row (OPTIONAL MATCH), and '' stands in for "nothing" so that a force left with no
-# recommendations gets an empty list (collect skips the NULL it becomes; an untyped empty list or
-# NULL would not bind in LadybugDB). On Neo4j `r.force = fid` is an index seek.
-FORCE_REACHED = [
-    f"""UNWIND $ids AS fid MATCH (f:Force {{id: fid}})
+# Recomputes those copies (ontology/schema/Force.yaml) for the forces a write touched, in the write's
+# transaction. Every force named gets a row (OPTIONAL MATCH); each id is counted once per
+# recommendation, and its count collected beside it, so the `_n` list is parallel to the ids (both
+# collects skip the same NULL rows). For programmes and themes '' stands in for "nothing", so that a
+# force left with no recommendations gets empty lists (an untyped empty list or NULL would not bind in
+# LadybugDB). On Neo4j `r.force = fid` is an index seek.
+_REACHED_COPY = """UNWIND $ids AS fid MATCH (f:Force {{id: fid}})
 OPTIONAL MATCH (r:Recommendation) WHERE r.force = fid
 UNWIND CASE WHEN r IS NULL THEN [''] ELSE r.{kind}s + [''] END AS x
-WITH f, collect(DISTINCT CASE WHEN x = '' THEN NULL ELSE x END) AS xs
-SET f.{kind}s_reached = xs"""
-    for kind in ("programme", "theme")
+WITH f, x, count(*) AS n
+WITH f, collect(CASE WHEN x = '' THEN NULL ELSE x END) AS xs, collect(CASE WHEN x = '' THEN NULL ELSE n END) AS ns
+SET f.{kind}s_reached = xs, f.{kind}s_reached_n = ns"""
+_REACHED_BODIES = """UNWIND $ids AS fid MATCH (f:Force {{id: fid}})
+OPTIONAL MATCH (r:Recommendation)-[:{type}]->(b:Body) WHERE r.force = fid
+WITH f, b.id AS x, count(DISTINCT r.id) AS n
+WITH f, collect(x) AS xs, collect(CASE WHEN x IS NULL THEN NULL ELSE n END) AS ns
+SET f.{prop} = xs, f.{prop}_n = ns"""
+FORCE_REACHED = [
+    _REACHED_COPY.format(kind="programme"),
+    _REACHED_COPY.format(kind="theme"),
+    _REACHED_BODIES.format(type="ADDRESSED_TO", prop="bodies_addressed"),
+    _REACHED_BODIES.format(type="LINKED_BODY", prop="bodies_linked"),
+    """UNWIND $ids AS fid MATCH (f:Force {id: fid})
+OPTIONAL MATCH (r:Recommendation) WHERE r.force = fid
+WITH f, count(r) AS n SET f.recommendation_count = n""",
 ]
 # Properties kept for the store's own use (the case record, the copies above), never shown as a node's.
-STORE_ONLY = frozenset({"record", "programmes_reached", "themes_reached"})
+STORE_ONLY = model.internal_properties
 # First in a write's transaction: a write lock on the forces whose copies it will recompute, so that two
 # writers of the same force (Neo4j) take turns, and the second reads what the first committed.
 LOCK_FORCES = "UNWIND $ids AS fid MATCH (f:Force {id: fid}) SET f.programmes_reached = f.programmes_reached"
@@ -291,33 +297,35 @@ MATCH (r:Recommendation) WHERE r.force IS NOT NULL AND $id IN r.programmes RETUR
 }
 
 
-# The overview: forces linked to what their recommendations reach, one row per (force, target) with
-# the number of recommendations as the weight. Programmes and themes are read from the copies on
-# Recommendation nodes (text or response, as SPREAD does); bodies from the edges. The gazetteer's
-# USES and MEMBER_OF edges weigh 1. The same text in both dialects.
-# A copy holds each id once, so count(*) counts recommendations (count(DISTINCT r.id) cost 40% more).
-_OVERVIEW_COPY = """
-MATCH (r:Recommendation) WHERE r.force IS NOT NULL
-UNWIND r.{kind}s AS x
-WITH r.force AS force_id, x, count(*) AS weight
-MATCH (n:{label} {{id: x}})
-RETURN force_id, n.id AS id, n.name AS name, weight"""
-_OVERVIEW_BODY = """
-MATCH (r:Recommendation)-[:{type}]->(b:Body) WHERE r.force IS NOT NULL
-RETURN r.force AS force_id, b.id AS id, b.name AS name, count(DISTINCT r.id) AS weight"""
+# The overview: forces linked to what their recommendations reach, one edge per (force, target) with
+# the number of recommendations as the weight, read from the copies on Force nodes (FORCE_REACHED): 46
+# rows where three scans of 30k recommendations took 350 ms on Neo4j at 10k. The gazetteer's USES and
+# MEMBER_OF edges weigh 1.
+FORCE_COPIES = """
+MATCH (f:Force){where}
+RETURN f.id AS id, f.name AS name, f.recommendation_count AS recommendations,
+       f.programmes_reached AS programme, f.programmes_reached_n AS programme_n,
+       f.themes_reached AS theme, f.themes_reached_n AS theme_n,
+       f.bodies_addressed AS addressed_to, f.bodies_addressed_n AS addressed_to_n,
+       f.bodies_linked AS linked_body, f.bodies_linked_n AS linked_body_n"""
 _OVERVIEW_GAZETTEER = """
 MATCH (f:Force)-[:{type}]->(n:{label})
-RETURN f.id AS force_id, n.id AS id, n.name AS name, 1 AS weight"""
-# relation kind -> (target kind, the relation's name on an edge, query)
+RETURN f.id AS force_id, n.id AS id, 1 AS weight"""
+# relation kind -> (target kind, the relation's name on an edge, query for gazetteer kinds: None for
+# the kinds read from the copies, under the kind's name in OVERVIEW_FORCES)
 OVERVIEW = {
-    "programme": ("Programme", "mentions", _OVERVIEW_COPY.format(kind="programme", label="Programme")),
-    "theme": ("Theme", "about", _OVERVIEW_COPY.format(kind="theme", label="Theme")),
-    "addressed_to": ("Body", "addressed to", _OVERVIEW_BODY.format(type="ADDRESSED_TO")),
-    "linked_body": ("Body", "linked body", _OVERVIEW_BODY.format(type="LINKED_BODY")),
+    "programme": ("Programme", "mentions", None),
+    "theme": ("Theme", "about", None),
+    "addressed_to": ("Body", "addressed to", None),
+    "linked_body": ("Body", "linked body", None),
     "uses": ("Programme", "uses", _OVERVIEW_GAZETTEER.format(type="USES", label="Programme")),
     "member_of": ("Body", "member of", _OVERVIEW_GAZETTEER.format(type="MEMBER_OF", label="Body")),
 }
-FORCE_REC_COUNTS = "MATCH (r:Recommendation) WHERE r.force IS NOT NULL RETURN r.force AS id, count(*) AS n"
+# The names of nodes of one or more kinds, in one round trip: `names_of(["Programme", "Theme"])` takes
+# the ids of each kind in $ids0, $ids1 ...
+def names_of(labels: list[str]) -> str:
+    return "\nUNION ALL\n".join(f"MATCH (n:{label(k)}) WHERE n.id IN $ids{i} RETURN '{k}' AS kind, n.id AS id, n.name AS name"
+                                 for i, k in enumerate(labels))
 
 @dataclass(frozen=True)
 class Dialect:

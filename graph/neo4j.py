@@ -25,6 +25,15 @@ def _timed_out(error: Neo4jError) -> bool:
 _SCHEMA = re.compile(r"\s*CREATE\s+(CONSTRAINT|INDEX|FULLTEXT\s+INDEX|RANGE\s+INDEX)\b", re.I)
 
 
+_MAX_KNOWN_QUERIES = 2048  # the store's query texts number a few hundred; a bound all the same
+
+
+def _collected(query: str, columns: list[str]) -> str:
+    """`query` run as a subquery, its rows (in their order) returned as one list of lists."""
+    listed = ", ".join(f"`{c}`" for c in columns)
+    return f"CALL {{\n{query}\n}}\nRETURN collect([{listed}]) AS rows"
+
+
 class Neo4jStore(GraphStore):
     name = "neo4j"
     dialect = cypher.NEO4J
@@ -33,6 +42,7 @@ class Neo4jStore(GraphStore):
         self.driver = driver
         self.database = database
         self._writer = threading.RLock()
+        self._columns: dict[str, list[str]] = {}  # query text -> its columns, once it has run
 
     def close(self) -> None:
         self.driver.close()
@@ -56,11 +66,27 @@ class Neo4jStore(GraphStore):
             session.execute_write(work)
 
     def _read(self, query: str, params: dict | None = None, timeout_ms: int | None = None) -> list[dict]:
+        """The rows of one of the store's own read queries (cypher.py), as dicts.
+
+        Each record costs the driver about 28 µs however small it is (850 rows of four strings: 28 ms
+        in the client, 7 in the server), so once a query has run and its columns are known, its rows
+        come back as one record: `CALL { query } RETURN collect([columns])`, 5 ms for the same 850.
+        Queries that read whole case records (cypher.STREAMED) stream as before: collected, a large
+        corpus's records would pass the server's per-transaction memory cap.
+        """
         timeout_ms = timeout_ms or self.timeout_ms
+        columns = self._columns.get(query) if query not in cypher.STREAMED else None
 
         @neo4j.unit_of_work(timeout=(timeout_ms / 1000) if timeout_ms else None)
         def work(tx):
-            return [{k: self._value(v) for k, v in record.items()} for record in tx.run(query, params or {})]
+            if columns is not None:
+                rows = tx.run(_collected(query, columns), params or {}).single(strict=True)[0]
+                return [{k: self._value(v) for k, v in zip(columns, row)} for row in rows]
+            result = tx.run(query, params or {})
+            out = [{k: self._value(v) for k, v in record.items()} for record in result]
+            if len(self._columns) < _MAX_KNOWN_QUERIES:
+                self._columns[query] = list(result.keys())
+            return out
 
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:

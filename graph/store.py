@@ -349,22 +349,24 @@ class GraphStore(ABC):
 
     def force_profile(self, force_id: str, on: date | None = None) -> dict:
         force = self.get_node("Force", force_id)
-        recs = self._read(cypher.FORCE_RECS, {"id": force_id})
-        by_year: dict = defaultdict(Counter)
-        for r in recs:
-            by_year[r["year"]][r["status"]] += 1
         today = (on or date.today()).isoformat()
-        overdue = sorted(r["rec_id"] for r in recs if _overdue(r, today))
+        groups = self._read(cypher.FORCE_STATUS, {"id": force_id, "today": today})
+        by_year: dict = defaultdict(Counter)
+        by_status, cases, overdue = Counter(), set(), []
+        for g in groups:
+            by_year[g["year"]][g["status"]] += g["n"]
+            by_status[g["status"]] += g["n"]
+            cases.update(g["cases"])
+            overdue += g["overdue"]
         return {
             "force": force,
-            "cases": len({r["case_id"] for r in recs}),
-            "recommendations": len(recs),
+            "cases": len(cases),
+            "recommendations": sum(by_status.values()),
             "by_year": [{"year": y, "statuses": dict(sorted(c.items()))} for y, c in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
-            "by_status": dict(sorted(Counter(r["status"] for r in recs).items())),
-            "programmes": _ranked(self._read(cypher.FORCE_ITEMS["programme"], {"id": force_id})),
-            "themes": _ranked(self._read(cypher.FORCE_ITEMS["theme"], {"id": force_id})),
+            "by_status": dict(sorted(by_status.items())),
+            **self._force_items(force_id),
             "bodies": _ranked(self._read(cypher.FORCE_BODIES, {"id": force_id})),
-            "overdue": overdue,
+            "overdue": sorted(overdue),
         }
 
     def programme_profile(self, programme_id: str) -> dict:
@@ -462,6 +464,25 @@ class GraphStore(ABC):
         return rows[:limit]
 
     @memoised
+    def _force_items(self, force_id: str) -> dict:
+        """A force's programmes and themes, ranked by its recommendations that reach each, from the
+        copies on its node (cypher.FORCE_REACHED)."""
+        rows = self._read(cypher.FORCE_COPIES.format(where=" WHERE f.id = $id"), {"id": force_id})
+        kinds = (("programme", "Programme"), ("theme", "Theme"))
+        counts = {label_: dict(zip(rows[0][kind] or [], rows[0][f"{kind}_n"] or [])) if rows else {} for kind, label_ in kinds}
+        names = self._names({(label_, id) for label_, c in counts.items() for id in c})
+        return {f"{kind}s": _ranked([{"id": id, "name": names[label_, id], "recommendations": n}
+                                     for id, n in counts[label_].items() if (label_, id) in names])
+                for kind, label_ in kinds}
+
+    def _names(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(label, id) -> the node's name (its id if it has none), for the keys whose node exists."""
+        labels = sorted({k for k, _ in keys})
+        if not labels:
+            return {}
+        params = {f"ids{i}": sorted(id for k, id in keys if k == label_) for i, label_ in enumerate(labels)}
+        return {(r["kind"], r["id"]): r["name"] or r["id"] for r in self._read(cypher.names_of(labels), params)}
+
     def overview(self, kinds: tuple[str, ...] = ("programme", "theme", "addressed_to"), min_weight: int = 1,
                  max_edges: int = 150) -> dict:
         """Forces linked to the programmes, themes and bodies their recommendations reach, each edge
@@ -475,18 +496,20 @@ class GraphStore(ABC):
         if unknown or not kinds:
             raise QueryRefused(f"kinds must be among {', '.join(cypher.OVERVIEW)}, not {', '.join(unknown) or 'none'}",
                                errors={"kinds": ", ".join(unknown)})
-        names = self._force_names()
-        recs = {r["id"]: r["n"] for r in self._read(cypher.FORCE_REC_COUNTS)}
-        edges, targets = [], {}
+        forces = self._read(cypher.FORCE_COPIES.format(where=""))
+        names = {f["id"]: f["name"] or f["id"] for f in forces}
+        recs = {f["id"]: f["recommendations"] or 0 for f in forces}
+        weighted = []  # (kind, force id, target id, weight)
         for kind in sorted(set(kinds)):
-            label_, relation, query = cypher.OVERVIEW[kind]
-            for r in self._read(query):
-                if r["weight"] < min_weight or r["force_id"] not in names:
-                    continue
-                target = _key(label_, r["id"])
-                targets.setdefault(target, {"label": label_, "id": r["id"], "name": r["name"] or r["id"]})
-                edges.append({"source": _key("Force", r["force_id"]), "target": target, "type": kind,
-                              "relation": relation, "weight": r["weight"]})
+            if cypher.OVERVIEW[kind][2] is None:
+                weighted += [(kind, f["id"], x, n) for f in forces for x, n in zip(f[kind] or [], f[f"{kind}_n"] or [])]
+            else:
+                weighted += [(kind, r["force_id"], r["id"], r["weight"]) for r in self._read(cypher.OVERVIEW[kind][2])]
+        weighted = [w for w in weighted if w[3] >= min_weight and w[1] in names]
+        targets = self._names({(cypher.OVERVIEW[kind][0], id) for kind, _, id, _ in weighted})
+        edges = [{"source": _key("Force", force_id), "target": _key(cypher.OVERVIEW[kind][0], id), "type": kind,
+                  "relation": cypher.OVERVIEW[kind][1], "weight": weight}
+                 for kind, force_id, id, weight in weighted if (cypher.OVERVIEW[kind][0], id) in targets]
         edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"], e["type"]))
         weight = Counter()
         for e in edges:
@@ -494,13 +517,15 @@ class GraphStore(ABC):
             weight[e["target"]] += e["weight"]
         shown = edges[:max_edges]
         keys = sorted({e["source"] for e in shown} | {e["target"] for e in shown})
+        by_key = {_key(*t): t for t in targets}
         nodes = []
         for key in keys:
             if key.startswith("force:"):
                 fid = key.partition(":")[2]
                 node = {"label": "Force", "id": fid, "name": names[fid], "recommendations": recs.get(fid, 0)}
             else:
-                node = dict(targets[key])
+                label_, id = by_key[key]
+                node = {"label": label_, "id": id, "name": targets[label_, id]}
             nodes.append(dict(node, key=key, weight=weight[key]))
         return {"nodes": nodes, "edges": shown, "kinds": sorted(set(kinds)), "min_weight": min_weight,
                 "total_edges": len(edges), "total_nodes": len(weight), "truncated": len(shown) < len(edges)}
@@ -715,12 +740,6 @@ def _per_item(rows: list[dict]) -> list[dict]:
     for r in rows:
         recs[(r["id"], r["name"])].add(r["rec_id"])
     return _ranked([{"id": i, "name": n, "recommendations": len(s)} for (i, n), s in recs.items()])
-
-
-def _overdue(r: dict, today: str) -> bool:
-    if not r.get("due") or r["due"] >= today:
-        return False
-    return r.get("response_id") is None or r["status"] == "awaiting_response"
 
 
 def jsonable(value):

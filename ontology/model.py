@@ -65,6 +65,7 @@ class Property:
     lang: str | None = None  # language tag of the RDF literal (`en`): natural-language text
     required: bool = False  # the SHACL shapes want at least one value
     min: int | None = None  # least value of an integer (SHACL sh:minInclusive)
+    internal: bool = False  # kept by the store for its own use, never shown as a node's property
 
 
 @dataclass
@@ -203,6 +204,11 @@ class Model:
         return out
 
     @cached_property
+    def internal_properties(self) -> frozenset[str]:
+        """Names of the properties marked `internal` (the case record, the copies on Force nodes)."""
+        return frozenset(p.name for s in self.schemas.values() for p in s.properties.values() if p.internal)
+
+    @cached_property
     def search_relations(self) -> dict[str, Edge]:
         """Search field name -> the edge whose targets' ids it holds (from `search:` in edges.yaml)."""
         return {e.search: e for e in self.edges.values() if e.search}
@@ -223,6 +229,7 @@ def _property(name: str, spec: dict, where: str) -> Property:
         lang=spec.get("lang"),
         required=bool(spec.get("required", False)),
         min=spec.get("min"),
+        internal=bool(spec.get("internal", False)),
     )
 
 

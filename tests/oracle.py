@@ -34,6 +34,23 @@ def is_overdue(case, rec, today):
     return bool(case.response_due) and case.response_due < today and (not rec.response or rec.status == "awaiting_response")
 
 
+def overview_weights(cases) -> Counter:
+    """(force key, target key, relation kind) -> recommendations, for every kind read from records."""
+    out = Counter()
+    for case, rec in recs(cases):
+        if not case.force:
+            continue
+        src = f"force:{case.force.id}"
+        for p in {p.id for p in rec.programmes}:
+            out[(src, f"programme:{p}", "programme")] += 1
+        for t in set(rec.themes):
+            out[(src, f"theme:{t}", "theme")] += 1
+        for kind, refs in (("addressed_to", rec.addressed_to), ("linked_body", rec.linked_bodies)):
+            for b in {b.id for b in refs if b.kind == "Body"}:
+                out[(src, f"body:{b}", kind)] += 1
+    return out
+
+
 def similar(cases, force_id):
     feats = defaultdict(set)
     for case, rec in recs(cases):
