@@ -25,6 +25,7 @@ def _timed_out(error: Neo4jError) -> bool:
 _SCHEMA = re.compile(r"\s*CREATE\s+(CONSTRAINT|INDEX|FULLTEXT\s+INDEX|RANGE\s+INDEX)\b", re.I)
 
 
+_PLAIN = frozenset({str, int, float, bool})
 _MAX_KNOWN_QUERIES = 2048  # the store's query texts number a few hundred; a bound all the same
 
 
@@ -81,7 +82,8 @@ class Neo4jStore(GraphStore):
         def work(tx):
             if columns is not None:
                 rows = tx.run(_collected(query, columns), params or {}).single(strict=True)[0]
-                return [{k: self._value(v) for k, v in zip(columns, row)} for row in rows]
+                value = self._value
+                return [dict(zip(columns, map(value, row))) for row in rows]
             result = tx.run(query, params or {})
             out = [{k: self._value(v) for k, v in record.items()} for record in result]
             if len(self._columns) < _MAX_KNOWN_QUERIES:
@@ -97,6 +99,8 @@ class Neo4jStore(GraphStore):
             raise
 
     def _value(self, v):
+        if v is None or type(v) in _PLAIN:  # most values: 4,945 overdue rows spent 70 ms in the checks below
+            return v
         if isinstance(v, Node):
             return self._node_dict(v)
         if isinstance(v, Relationship):
