@@ -183,15 +183,6 @@ BODY_MEMBERS = "MATCH (f:Force)-[:MEMBER_OF]->(b:Body {id: $id}) RETURN f.id AS 
 
 # Whole-graph questions read the copies on Recommendation nodes (see Recommendation.yaml).
 FORCE_NAMES = "MATCH (f:Force) RETURN f.id AS id, f.name AS name"
-SPREAD = {
-    kind: f"""
-MATCH (r:Recommendation) WHERE r.force IS NOT NULL
-UNWIND r.{kind}s AS x
-WITH x, count(DISTINCT r.force) AS forces, count(*) AS recommendations, collect(DISTINCT r.force) AS force_ids
-MATCH (n:{label} {{id: x}})
-RETURN n.id AS id, n.name AS name, forces, recommendations, force_ids"""
-    for kind, label in (("programme", "Programme"), ("theme", "Theme"))
-}
 # Each force's programmes and themes: the copies the writer keeps on Force nodes (FORCE_REACHED), a
 # row per force. Collecting them from 30k recommendations at each ask took 147 ms p95 on Neo4j at 10k.
 FORCE_FEATURES = """

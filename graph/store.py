@@ -423,9 +423,19 @@ class GraphStore(ABC):
     @memoised
     def spread(self, kind: str = "programme", min_forces: int = 2, limit: int = 100) -> list[dict]:
         """Programmes or themes ranked by how many distinct forces' recommendations reach them."""
-        if kind not in cypher.SPREAD:
+        if kind not in ("programme", "theme"):
             raise QueryRefused(f"spread kind must be 'programme' or 'theme', not {kind!r}", errors={"kind": kind})
-        rows = [dict(r, force_ids=sorted(r["force_ids"])) for r in self._read(cypher.SPREAD[kind]) if r["forces"] >= min_forces]
+        # From the copies on Force nodes (cypher.FORCE_REACHED): 46 rows, where scanning 30k
+        # recommendations took 60 ms on Neo4j at 10k (p95 up to 128).
+        forces, recs = defaultdict(list), Counter()
+        for f in self._read(cypher.FORCE_COPIES.format(where="")):
+            for x, n in zip(f[kind] or [], f[f"{kind}_n"] or []):
+                forces[x].append(f["id"])
+                recs[x] += n
+        label_ = kind.capitalize()
+        names = self._names({(label_, x) for x, ids in forces.items() if len(ids) >= min_forces})
+        rows = [{"id": x, "name": names[label_, x], "forces": len(ids), "recommendations": recs[x], "force_ids": sorted(ids)}
+                for x, ids in forces.items() if (label_, x) in names]
         rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
         return rows[:limit]
 

@@ -119,6 +119,9 @@ def test_force_copies_follow_rewrites_and_deletes(store, sample_cases):
     assert weights["force:kent", "body:college-of-policing", "addressed_to"] == 1
     assert {n["id"]: n["recommendations"] for n in answer["nodes"] if n["label"] == "Force"} == \
         dict(Counter(c.force.id for c, _ in oracle.recs(left) if c.force))
+    for kind in ("programme", "theme"):  # which forces each reaches
+        got = {r["id"]: set(r["force_ids"]) for r in store.spread(kind, 1, limit=1000)}
+        assert got == dict(oracle.programme_forces(left, kind)), kind
     for force in ("kent", "essex", "suffolk"):
         profile = store.force_profile(force)
         want = Counter(p.id for _, r in oracle.force_recs(left, force) for p in {p.id: p for p in r.programmes}.values())
