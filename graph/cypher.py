@@ -284,7 +284,7 @@ DEPENDENCY_SPAN = {
     "Programme": """
 MATCH (f:Force)-[:USES]->(:Programme {id: $id}) RETURN f.id AS id
 UNION
-MATCH (r:Recommendation) WHERE r.force IS NOT NULL AND $id IN r.programmes RETURN r.force AS id""",
+MATCH (f:Force) WHERE $id IN f.programmes_reached RETURN f.id AS id""",
 }
 
 

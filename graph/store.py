@@ -672,30 +672,34 @@ class GraphStore(ABC):
     # -- power users -----------------------------------------------------------------------------
 
     def warm(self) -> None:
-        """Ask each relationship question once, so that a server's first visitors do not pay for
-        query planning: Neo4j plans and compiles every statement the first time it sees it (seconds
-        each on a busy machine, past the query limit), then keeps the plan."""
+        """Ask each relationship question, so that a server's first visitors do not pay for query
+        planning: Neo4j plans and compiles every statement the first time it sees it (seconds each on
+        a busy machine, past the query limit), then keeps the plan. Twice on Neo4j, past the memo: the
+        second asking plans each query's collected form (Neo4jStore._read)."""
         _warming.timeout_ms = max(self._timeout_ms or 0, 120_000)
+        memoise, self.memoise = self.memoise, False
         try:
-            ids = {kind: [n["id"] for n in self.list_nodes(kind, limit=2)] for kind in ("Force", "Programme", "Theme", "Body")}
-            for force in ids["Force"][:1]:
-                self.force_profile(force)
-                self.similar_forces(force)
-                self.neighbourhood("Force", force, 2, 50)
-                if len(ids["Force"]) > 1:
-                    self.paths(("Force", force), ("Force", ids["Force"][1]))
-            for kind, profile in (("Programme", self.programme_profile), ("Theme", self.theme_profile), ("Body", self.body_profile)):
-                for item in ids[kind][:1]:
-                    profile(item)
-            self.spread("programme")
-            self.spread("theme")
-            self.cooccurrence()
-            self.deadlines()
-            self.deadlines(limit=100)
-            self.acceptance("force")
-            self.acceptance("year")
-            self.shared_dependencies()
+            for _ in range(2 if self.dialect.name == "neo4j" else 1):
+                ids = {kind: [n["id"] for n in self.list_nodes(kind, limit=2)] for kind in ("Force", "Programme", "Theme", "Body")}
+                for force in ids["Force"][:1]:
+                    self.force_profile(force)
+                    self.similar_forces(force)
+                    self.neighbourhood("Force", force, 2, 50)
+                    if len(ids["Force"]) > 1:
+                        self.paths(("Force", force), ("Force", ids["Force"][1]))
+                for kind, profile in (("Programme", self.programme_profile), ("Theme", self.theme_profile), ("Body", self.body_profile)):
+                    for item in ids[kind][:1]:
+                        profile(item)
+                self.spread("programme")
+                self.spread("theme")
+                self.cooccurrence()
+                self.deadlines()
+                self.deadlines(limit=100)
+                self.acceptance("force")
+                self.acceptance("year")
+                self.shared_dependencies()
         finally:
+            self.memoise = memoise
             del _warming.timeout_ms
 
     def read_only_query(self, query: str, params: dict | None = None, max_rows: int = 1000, timeout_ms: int = 5000) -> dict:

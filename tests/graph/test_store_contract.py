@@ -119,6 +119,8 @@ def test_force_copies_follow_rewrites_and_deletes(store, sample_cases):
     assert weights["force:kent", "body:college-of-policing", "addressed_to"] == 1
     assert {n["id"]: n["recommendations"] for n in answer["nodes"] if n["label"] == "Force"} == \
         dict(Counter(c.force.id for c, _ in oracle.recs(left) if c.force))
+    spans = oracle.dependency_spans(left)  # a deferral's span counts the forces a programme reaches
+    assert {(r["label"], r["id"]): set(r["forces_spanned"]) for r in store.shared_dependencies(min_forces=1)} == spans
     for kind in ("programme", "theme"):  # which forces each reaches
         got = {r["id"]: set(r["force_ids"]) for r in store.spread(kind, 1, limit=1000)}
         assert got == dict(oracle.programme_forces(left, kind)), kind
