@@ -44,6 +44,7 @@ class Neo4jStore(GraphStore):
         self.database = database
         self._writer = threading.RLock()
         self._columns: dict[str, list[str]] = {}  # query text -> its columns, once it has run
+        self._streamed: set[str] = set()  # queries whose collected rows passed the memory cap
 
     def close(self) -> None:
         self.driver.close()
@@ -76,12 +77,19 @@ class Neo4jStore(GraphStore):
         corpus's records would pass the server's per-transaction memory cap.
         """
         timeout_ms = timeout_ms or self.timeout_ms
-        columns = self._columns.get(query) if query not in cypher.STREAMED else None
 
         @neo4j.unit_of_work(timeout=(timeout_ms / 1000) if timeout_ms else None)
         def work(tx):
+            columns = self._columns.get(query) if query not in cypher.STREAMED and query not in self._streamed else None
             if columns is not None:
-                rows = tx.run(_collected(query, columns), params or {}).single(strict=True)[0]
+                try:
+                    rows = tx.run(_collected(query, columns), params or {}).single(strict=True)[0]
+                except Neo4jError as e:
+                    # Past the server's per-transaction memory cap as one value: stream this query from
+                    # now on (the driver retries the transaction, a transient error).
+                    if "OutOfMemory" in (e.code or ""):
+                        self._streamed.add(query)
+                    raise
                 value = self._value
                 return [dict(zip(columns, map(value, row))) for row in rows]
             result = tx.run(query, params or {})

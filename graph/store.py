@@ -652,9 +652,9 @@ class GraphStore(ABC):
     def shared_dependencies(self, min_forces: int = 2) -> list[dict]:
         """Bodies and programmes that responses defer to, with every force the one decision spans."""
         targets: dict[tuple, dict] = {}
-        for r in self._read(cypher.DEFERRALS):
-            t = r["target"]
-            entry = targets.setdefault((t["label"], t["id"]), {"label": t["label"], "id": t["id"], "name": t.get("name"), "deferrals": []})
+        for r in self._read(cypher.DEFERRALS.format(node_label=self.dialect.node_label)):
+            label_, id = r["target_label"], r["target_id"]
+            entry = targets.setdefault((label_, id), {"label": label_, "id": id, "name": r["target_name"], "deferrals": []})
             entry["deferrals"].append({k: r[k] for k in ("rec_id", "status", "force_id", "phrase")})
         out = []
         for (kind, id), entry in targets.items():
