@@ -122,9 +122,6 @@ CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id 
 CASES_OF_SOURCE = "MATCH (s:Source {id: $id})<-[:DERIVED_FROM]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
 REC_CASE = "MATCH (c:`Case`)-[:HAS_RECOMMENDATION]->(r:Recommendation {id: $id}) RETURN c.record AS record"
-# Reads of whole case records, streamed row by row on Neo4j (never collected into one value: see
-# Neo4jStore._read).
-STREAMED = frozenset({CASE_RECORDS, CASE_RECORDS_BY_ID, RELATED_CASES, CASE_RECORD, REC_CASE})
 
 # A force's recommendations counted per year and status in the store, from the copies on them (`force`
 # is its cases' CONCERNS edge; an index seek on Neo4j), with the cases they belong to and those overdue
@@ -194,13 +191,14 @@ RETURN f.id AS force_id, f.programmes_reached AS programmes, f.themes_reached AS
 # collects skip the same NULL rows). For programmes and themes '' stands in for "nothing", so that a
 # force left with no recommendations gets empty lists (an untyped empty list or NULL would not bind in
 # LadybugDB). On Neo4j `r.force = fid` is an index seek.
-_REACHED_COPY = """UNWIND $ids AS fid MATCH (f:Force {{id: fid}})
+_REACHED_FORCES = "MATCH (f:Force) WHERE f.id IN $ids OR f.reach_stale = true WITH f, f.id AS fid"
+_REACHED_COPY = _REACHED_FORCES + """
 OPTIONAL MATCH (r:Recommendation) WHERE r.force = fid
 UNWIND CASE WHEN r IS NULL THEN [''] ELSE r.{kind}s + [''] END AS x
 WITH f, x, count(*) AS n
 WITH f, collect(CASE WHEN x = '' THEN NULL ELSE x END) AS xs, collect(CASE WHEN x = '' THEN NULL ELSE n END) AS ns
 SET f.{kind}s_reached = xs, f.{kind}s_reached_n = ns"""
-_REACHED_BODIES = """UNWIND $ids AS fid MATCH (f:Force {{id: fid}})
+_REACHED_BODIES = _REACHED_FORCES + """
 OPTIONAL MATCH (r:Recommendation)-[:{type}]->(b:Body) WHERE r.force = fid
 WITH f, b.id AS x, count(DISTINCT r.id) AS n
 WITH f, collect(x) AS xs, collect(CASE WHEN x IS NULL THEN NULL ELSE n END) AS ns
@@ -210,10 +208,15 @@ FORCE_REACHED = [
     _REACHED_COPY.format(kind="theme"),
     _REACHED_BODIES.format(type="ADDRESSED_TO", prop="bodies_addressed"),
     _REACHED_BODIES.format(type="LINKED_BODY", prop="bodies_linked"),
-    """UNWIND $ids AS fid MATCH (f:Force {id: fid})
+    _REACHED_FORCES + """
 OPTIONAL MATCH (r:Recommendation) WHERE r.force = fid
-WITH f, count(r) AS n SET f.recommendation_count = n""",
+WITH f, count(r) AS n SET f.recommendation_count = n, f.reach_stale = false""",
 ]
+# Second in a write's transaction, before its deletes: the forces of the written cases' recommendations
+# as the transaction sees them are recomputed too. The writer chose the forces from records it read
+# before the transaction; another process may have moved a case since (Neo4j, several servers).
+MARK_REACH_STALE = """MATCH (r:Recommendation) WHERE r.case_id IN $cases AND r.force IS NOT NULL
+WITH DISTINCT r.force AS fid MATCH (f:Force {id: fid}) SET f.reach_stale = true"""
 # Properties kept for the store's own use (the case record, the copies above), never shown as a node's.
 STORE_ONLY = model.internal_properties
 # First in a write's transaction: a write lock on the forces whose copies it will recompute, so that two
@@ -244,6 +247,9 @@ RETURN o.recommendation AS rec_id, r.case_id AS case_id, r.reference AS referenc
        o.first_seen AS seen, o.change AS change, o.status AS status, o.response AS response,
        p.status AS previous_status, p.response AS previous_response, o.archive AS archive
 ORDER BY seen, rec_id"""
+# Reads of whole case records or of unbounded text, streamed row by row on Neo4j (never collected
+# into one value: see Neo4jStore._read).
+STREAMED = frozenset({CASE_RECORDS, CASE_RECORDS_BY_ID, RELATED_CASES, CASE_RECORD, REC_CASE, CASE_STATE, CHANGES})
 HISTORY = """
 MATCH (o:Observation)-[:OBSERVATION_OF]->(r:Recommendation {id: $id})
 OPTIONAL MATCH (o)-[:OBSERVED_IN]->(s:Source)

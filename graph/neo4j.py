@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import neo4j
 from neo4j.exceptions import ClientError, Neo4jError
@@ -29,10 +30,12 @@ _PLAIN = frozenset({str, int, float, bool})
 _MAX_KNOWN_QUERIES = 2048  # the store's query texts number a few hundred; a bound all the same
 
 
-def _collected(query: str, columns: list[str]) -> str:
-    """`query` run as a subquery, its rows (in their order) returned as one list of lists."""
-    listed = ", ".join(f"`{c}`" for c in columns)
-    return f"CALL {{\n{query}\n}}\nRETURN collect([{listed}]) AS rows"
+class _NotCollected(Exception):
+    """The collected form of a query failed where the query itself may not: run it streamed."""
+
+    def __init__(self, error: Neo4jError):
+        super().__init__(str(error))
+        self.error = error
 
 
 class Neo4jStore(GraphStore):
@@ -44,7 +47,8 @@ class Neo4jStore(GraphStore):
         self.database = database
         self._writer = threading.RLock()
         self._columns: dict[str, list[str]] = {}  # query text -> its columns, once it has run
-        self._streamed: set[str] = set()  # queries whose collected rows passed the memory cap
+        self._streamed: set[str] = set()  # queries whose collected form failed (see _read)
+        self._scoped_call: bool | None = None  # whether the server takes `CALL () {` (5.23+)
 
     def close(self) -> None:
         self.driver.close()
@@ -72,39 +76,62 @@ class Neo4jStore(GraphStore):
 
         Each record costs the driver about 28 µs however small it is (850 rows of four strings: 28 ms
         in the client, 7 in the server), so once a query has run and its columns are known, its rows
-        come back as one record: `CALL { query } RETURN collect([columns])`, 5 ms for the same 850.
-        Queries that read whole case records (cypher.STREAMED) stream as before: collected, a large
-        corpus's records would pass the server's per-transaction memory cap.
+        come back as one record: `CALL () { query } RETURN collect([columns])`, 5 ms for the same 850.
+        Queries that read whole case records (cypher.STREAMED) stream as before. If the collected
+        form fails where the query itself would not (a column Neo4j will not take from a subquery,
+        an answer past the per-transaction memory cap as one value), the query is run streamed, and
+        stays streamed (unless the server's shared memory pool was full: only that once).
         """
         timeout_ms = timeout_ms or self.timeout_ms
+        deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
 
-        @neo4j.unit_of_work(timeout=(timeout_ms / 1000) if timeout_ms else None)
-        def work(tx):
-            columns = self._columns.get(query) if query not in cypher.STREAMED and query not in self._streamed else None
-            if columns is not None:
-                try:
-                    rows = tx.run(_collected(query, columns), params or {}).single(strict=True)[0]
-                except Neo4jError as e:
-                    # Past the server's per-transaction memory cap as one value: stream this query from
-                    # now on (the driver retries the transaction, a transient error).
-                    if "OutOfMemory" in (e.code or ""):
-                        self._streamed.add(query)
-                    raise
-                value = self._value
-                return [dict(zip(columns, map(value, row))) for row in rows]
-            result = tx.run(query, params or {})
-            out = [{k: self._value(v) for k, v in record.items()} for record in result]
-            if len(self._columns) < _MAX_KNOWN_QUERIES:
-                self._columns[query] = list(result.keys())
-            return out
+        def work_for(stream: bool):
+            left = max(deadline - time.monotonic(), 0.001) if deadline else None
+
+            @neo4j.unit_of_work(timeout=left)
+            def work(tx):
+                columns = None if stream or query in cypher.STREAMED or query in self._streamed else self._columns.get(query)
+                if columns is not None:
+                    try:
+                        rows = tx.run(self._collected(query, columns), params or {}).single(strict=True)[0]
+                    except Neo4jError as e:
+                        if (e.code or "").startswith("Neo.ClientError.Statement.") or "MemoryPoolOutOfMemory" in (e.code or ""):
+                            raise _NotCollected(e) from None  # out of the driver's retries: streamed at once
+                        raise
+                    value = self._value
+                    return [dict(zip(columns, map(value, row))) for row in rows]
+                result = tx.run(query, params or {})
+                out = [{k: self._value(v) for k, v in record.items()} for record in result]
+                if len(self._columns) < _MAX_KNOWN_QUERIES:
+                    self._columns[query] = list(result.keys())
+                return out
+
+            return work
 
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
-                return session.execute_read(work)
+                try:
+                    return session.execute_read(work_for(stream=False))
+                except _NotCollected as e:
+                    if "MemoryPoolOutOfMemory" not in (e.error.code or "") or "db.memory.transaction.max" in (e.error.message or ""):
+                        self._streamed.add(query)  # this query's own doing, not a busy server's
+                    return session.execute_read(work_for(stream=True))
         except ClientError as e:
             if _timed_out(e):
                 raise QueryTimeout.after(timeout_ms) from None
             raise
+
+    def _collected(self, query: str, columns: list[str]) -> str:
+        """`query` run as a subquery, its rows (in their order) returned as one list of lists. Neo4j
+        5.23+ wants the subquery's scope said (`CALL () {`); older 5.x know only `CALL {`."""
+        if self._scoped_call is None:
+            try:
+                version = re.search(r"/(\d+)\.(\d+)", self.driver.get_server_info().agent or "")
+                self._scoped_call = bool(version) and (int(version[1]), int(version[2])) >= (5, 23)
+            except Exception:  # noqa: BLE001 - the unscoped form works on every 5.x, with a deprecation notice
+                self._scoped_call = False
+        listed = ", ".join("`" + c.replace("`", "``") + "`" for c in columns)
+        return f"CALL {'() ' if self._scoped_call else ''}{{\n{query}\n}}\nRETURN collect([{listed}]) AS rows"
 
     def _value(self, v):
         if v is None or type(v) in _PLAIN:  # most values: 4,945 overdue rows spent 70 ms in the checks below

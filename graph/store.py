@@ -233,16 +233,17 @@ class GraphStore(ABC):
         deletes, old_forces = self._deletes(previous)
         forces = {r["force"] for r in rows.nodes.get("Recommendation", []) if r["force"]}
         forces |= old_forces if old_forces is not None else {r["id"] for r in self._read(cypher.ALL_FORCES)}
-        self._execute_write(self._keeping_reach(forces, deletes + self._statements(rows) + self._orphaned_sources(previous)))
+        case_ids = [c.id for c in cases] + [p["id"] for p in previous]
+        self._execute_write(self._keeping_reach(forces, case_ids, deletes + self._statements(rows) + self._orphaned_sources(previous)))
 
     @staticmethod
-    def _keeping_reach(forces: set[str], statements: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
-        """`statements`, with the programmes and themes `forces` reach recomputed after them
-        (cypher.FORCE_REACHED) and those forces locked before them (cypher.LOCK_FORCES)."""
-        if not forces:
-            return statements
+    def _keeping_reach(forces: set[str], case_ids: list[str], statements: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+        """`statements`, with what `forces` reach recomputed after them (cypher.FORCE_REACHED), those
+        forces locked before them (cypher.LOCK_FORCES), and the forces the cases' recommendations
+        concern when the transaction starts marked for the recompute too (cypher.MARK_REACH_STALE)."""
         ids = {"ids": sorted(forces)}
-        return [(cypher.LOCK_FORCES, ids), *statements, *((q, ids) for q in cypher.FORCE_REACHED)]
+        return [(cypher.LOCK_FORCES, ids), (cypher.MARK_REACH_STALE, {"cases": sorted(set(case_ids))}), *statements,
+                *((q, ids) for q in cypher.FORCE_REACHED)]
 
     @staticmethod
     def _orphaned_sources(previous: list[dict]) -> list[tuple[str, dict]]:
@@ -278,7 +279,7 @@ class GraphStore(ABC):
         self.version += 1
         with self._writer:
             forces = {r["id"] for r in self._read(cypher.FORCES_OF_CASES, {"ids": ids})}
-            self._execute_write(self._keeping_reach(forces, [(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE]))
+            self._execute_write(self._keeping_reach(forces, ids, [(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE]))
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -674,10 +675,9 @@ class GraphStore(ABC):
     def warm(self) -> None:
         """Ask each relationship question, so that a server's first visitors do not pay for query
         planning: Neo4j plans and compiles every statement the first time it sees it (seconds each on
-        a busy machine, past the query limit), then keeps the plan. Twice on Neo4j, past the memo: the
-        second asking plans each query's collected form (Neo4jStore._read)."""
+        a busy machine, past the query limit), then keeps the plan. Twice on Neo4j (which keeps no
+        memo): the second asking plans each query's collected form (Neo4jStore._read)."""
         _warming.timeout_ms = max(self._timeout_ms or 0, 120_000)
-        memoise, self.memoise = self.memoise, False
         try:
             for _ in range(2 if self.dialect.name == "neo4j" else 1):
                 ids = {kind: [n["id"] for n in self.list_nodes(kind, limit=2)] for kind in ("Force", "Programme", "Theme", "Body")}
@@ -698,8 +698,8 @@ class GraphStore(ABC):
                 self.acceptance("force")
                 self.acceptance("year")
                 self.shared_dependencies()
+                self.overview()
         finally:
-            self.memoise = memoise
             del _warming.timeout_ms
 
     def read_only_query(self, query: str, params: dict | None = None, max_rows: int = 1000, timeout_ms: int = 5000) -> dict:

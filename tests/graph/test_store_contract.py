@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from ontology.exc import NotFound, QueryRefused, QueryTimeout
+from graph import cypher
 from tests import oracle
 
 TODAY = date(2026, 11, 26)
@@ -339,3 +340,23 @@ def test_questions_answer_alike_when_asked_again(store):
     assert first["nodes in order"] and first["deadlines"]["overdue"] and first["cases of a force"]
     for name, ask in questions.items():
         assert ask() == first[name], name
+
+
+def test_force_copies_hold_when_a_writer_read_an_older_state(store, sample_cases):
+    # Two servers on one Neo4j: B read a case's stored state before A moved it to another force, then
+    # B writes it (to a third force) from that older state. The force A moved it to must not keep
+    # counting it: the write transaction recomputes the forces it finds, not only those B expected.
+    by_id = {c.id: c for c in sample_cases}
+    case = by_id["2022-178839"]  # Essex's
+    stale = {r["id"]: r for r in store._read(cypher.CASE_STATE, {"ids": [case.id]})}
+    moved = copy.deepcopy(case)
+    moved.force = copy.deepcopy(by_id["2023-201455"].force)  # A: now Kent's
+    store.write_cases([moved])
+    again = copy.deepcopy(case)
+    again.force = copy.deepcopy(next(c.force for c in sample_cases if c.force and c.force.id == "suffolk"))
+    store._replace([again], stale, {})  # B: to Suffolk, from the state it read before A's write
+    left = [again if c.id == case.id else c for c in sample_cases]
+    answer = store.overview(("programme", "theme", "addressed_to", "linked_body"), max_edges=10_000)
+    assert {(e["source"], e["target"], e["type"]): e["weight"] for e in answer["edges"]} == dict(oracle.overview_weights(left))
+    for force in ("kent", "essex", "suffolk"):
+        assert {r["id"]: r["score"] for r in store.similar_forces(force, limit=50)} == oracle.similar(left, force), force
