@@ -180,11 +180,6 @@ BODY_MEMBERS = "MATCH (f:Force)-[:MEMBER_OF]->(b:Body {id: $id}) RETURN f.id AS 
 
 # Whole-graph questions read the copies on Recommendation nodes (see Recommendation.yaml).
 FORCE_NAMES = "MATCH (f:Force) RETURN f.id AS id, f.name AS name"
-# Each force's programmes and themes: the copies the writer keeps on Force nodes (FORCE_REACHED), a
-# row per force. Collecting them from 30k recommendations at each ask took 147 ms p95 on Neo4j at 10k.
-FORCE_FEATURES = """
-MATCH (f:Force) WHERE size(f.programmes_reached) > 0 OR size(f.themes_reached) > 0
-RETURN f.id AS force_id, f.programmes_reached AS programmes, f.themes_reached AS themes"""
 # Recomputes those copies (ontology/schema/Force.yaml) for the forces a write touched, in the write's
 # transaction. Every force named gets a row (OPTIONAL MATCH); each id is counted once per
 # recommendation, and its count collected beside it, so the `_n` list is parallel to the ids (both

@@ -444,9 +444,10 @@ class GraphStore(ABC):
     def similar_forces(self, force_id: str, limit: int = 10) -> list[dict]:
         """Forces most like `force_id` by Jaccard similarity of their programme and theme sets."""
         self.get_node("Force", force_id)
-        names = self._force_names()
-        features = {r["force_id"]: {("programme", i) for i in r["programmes"] or []} | {("theme", i) for i in r["themes"] or []}
-                    for r in self._read(cypher.FORCE_FEATURES)}
+        forces = self._read(cypher.FORCE_COPIES.format(where=""))
+        names = {f["id"]: f["name"] for f in forces}
+        features = {f["id"]: {("programme", i) for i in f["programme"] or []} | {("theme", i) for i in f["theme"] or []}
+                    for f in forces if f["programme"] or f["theme"]}
         mine = features.get(force_id, set())
         out = []
         for other, theirs in features.items():
