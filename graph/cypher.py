@@ -180,7 +180,7 @@ BODY_MEMBERS = "MATCH (f:Force)-[:MEMBER_OF]->(b:Body {id: $id}) RETURN f.id AS 
 
 # Whole-graph questions read the copies on Recommendation nodes (see Recommendation.yaml).
 FORCE_NAMES = "MATCH (f:Force) RETURN f.id AS id, f.name AS name"
-# Recomputes those copies (ontology/schema/Force.yaml) for the forces a write touched, in the write's
+# Recomputes the copies on Force nodes (ontology/schema/Force.yaml) for the forces a write touched, in the write's
 # transaction. Every force named gets a row (OPTIONAL MATCH); each id is counted once per
 # recommendation, and its count collected beside it, so the `_n` list is parallel to the ids (both
 # collects skip the same NULL rows). For programmes and themes '' stands in for "nothing", so that a
