@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IOPC_KG_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(Path("./data"), description="Where the embedded graph, the search index and the ingest log live. Nothing is written elsewhere.")
+    data_dir: Path = Field(Path("./data"), description="Where the embedded graph, the search index, the ingest log and the server's SPARQL view live. Nothing is written elsewhere.")
     store: Literal["embedded", "neo4j"] = Field("embedded", description="Graph store: `embedded` (LadybugDB file under the data directory) or `neo4j`.")
     neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI", description="Bolt URI of the Neo4j server (`NEO4J_URI`), e.g. bolt://localhost:7687 or neo4j+s://xxx.databases.neo4j.io.")
     neo4j_user: str = Field("neo4j", validation_alias="NEO4J_USER", description="Neo4j user (`NEO4J_USER`).")

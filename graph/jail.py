@@ -1,10 +1,11 @@
 """The process that runs untrusted queries (`python -m graph.jail`); `graph/sandbox.py` starts and kills it.
 
-It opens the graph read-only, loads everything it will need, and then locks itself in before it
-reads its first query:
-- Landlock (Linux 5.13+): no file may be written anywhere, and only the data directory and the
-  Python installation may be read; no TCP connection or listening socket (but the Neo4j port, when
-  the store is Neo4j: the worker reads the graph through it);
+A Cypher worker opens the graph read-only; a SPARQL worker opens nothing yet (it reads the view on
+disk the server has built, graph/view.py, read-only). Each loads everything it will need, and then
+locks itself in before it reads its first query:
+- Landlock (Linux 5.13+): no file may be written anywhere, and only the Python installation and
+  the data directory (a SPARQL worker: only its views) may be read; no TCP connection or listening
+  socket (but the Neo4j port, to a Cypher worker when the store is Neo4j: it reads the graph through it);
 - RLIMIT_AS: the address space may grow by at most `memory_mb` past what the open store and the
   SPARQL view take, so a query that builds a huge list fails with an out-of-memory error here;
   RLIMIT_FSIZE 0 and no core dumps;
@@ -28,6 +29,11 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
+
+# The largest answer a query may give, as JSON: each copy of it (the child's, the worker's, the
+# server's) is memory the caps do not bound. A SELECT is cut at `max_rows` well before; a CONSTRUCT
+# of much of the graph is refused (the export is the way to have all of it).
+MAX_ANSWER_BYTES = 16 * 2**20
 
 # -- Landlock, through the raw system calls (numbers are the same on x86_64 and arm64) -------------
 
@@ -134,25 +140,30 @@ class Worker:
         self.version = version
         cap_memory(self.config["memory_mb"])
 
-    def view(self):
-        from graph.rdf import Terms
-        from graph.sparql import view
+    def view(self, version=None, path: str | None = None):
+        """The SPARQL view: the store on disk the server had built for `version` (graph/view.py),
+        opened read-only; the one open already when no other is named."""
+        import pyoxigraph as ox
 
-        if self.sparql is None or self.sparql[0] != self.version:
+        from ontology.exc import StoreUnavailable
+
+        if path is not None and (self.sparql is None or self.sparql[0] != version):
             uncap_memory()
             self.sparql = None
-            self.sparql = (self.version, view(self.store, Terms(self.config["settings"]["base_iri"])))
+            self.sparql = (version, ox.Store.read_only(path))
             cap_memory(self.config["memory_mb"])
+        if self.sparql is None:
+            raise StoreUnavailable("the SPARQL view is not open yet; try again shortly")
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
         try:
-            self.open(request.get("version"))
             kind = request["kind"]
             if kind == "load":
-                if request.get("sparql"):
-                    self.view()
+                self.view(request.get("version"), request.get("path"))
                 return {"ok": True}
+            if kind != "sparql":
+                self.open(request.get("version"))
             if kind == "cypher":
                 args = (request["query"], request.get("params") or {}, request["max_rows"] + 1, request["timeout_ms"])
                 if self.config.get("check_text", True):
@@ -225,7 +236,7 @@ class Worker:
                     break
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > 64 * 2**20:
+                if size > MAX_ANSWER_BYTES:
                     outcome = "too large"
         finally:
             os.close(read_fd)
@@ -236,7 +247,8 @@ class Worker:
             return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
                     "errors": {"timeout_ms": request["timeout_ms"]}}
         if outcome == "too large":
-            return {"ok": False, "code": "query_refused", "message": "the answer is larger than 64 MiB", "errors": {"query": "too large"}}
+            return {"ok": False, "code": "query_refused", "message": f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB",
+                    "errors": {"query": "too large"}}
         if not chunks:
             return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
                     "message": f"the query stopped before answering (past its memory limit of {self.config['memory_mb']} MiB, "
@@ -258,6 +270,10 @@ class Worker:
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""
+        if self.store is not None:
+            self.store.read_only_query("RETURN 1 AS one", {}, 1, 1000)
+        if self.config.get("role") != "sparql":
+            return
         import pyoxigraph as ox
 
         from graph.sparql import GRAPH_TYPES, RESULT_TYPES, evaluate
@@ -270,7 +286,6 @@ class Worker:
             evaluate(dataset, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", fmt, 10)
         evaluate(dataset, "ASK { ?s ?p ?o }", "json", 10)
         evaluate(dataset, "DESCRIBE <urn:a>", "ttl", 10)
-        self.store.read_only_query("RETURN 1 AS one", {}, 1, 1000)
 
     def lock(self) -> str:
         settings = self.config["settings"]
@@ -279,7 +294,11 @@ class Worker:
         here = Path(__file__).resolve().parent.parent
         reads += [here / "graph", here / "ontology", here / "api", Path("/proc/self/statm")]
         ports = []
-        if settings.get("store") == "neo4j":
+        if self.config.get("role") == "sparql":
+            from graph.view import DIRECTORY as VIEWS
+
+            reads.append(Path(settings["data_dir"]).resolve() / VIEWS)  # the views on disk, nothing else of the data
+        elif settings.get("store") == "neo4j":
             from urllib.parse import urlsplit
 
             ports = [urlsplit(settings.get("NEO4J_URI") or "").port or 7687]
@@ -308,7 +327,10 @@ def main() -> None:
     # slow /health or /search, which the server answers meanwhile.
     os.nice(10)
     worker = Worker(config)
-    worker.open(config.get("version"))
+    if config.get("role") != "sparql":  # a SPARQL worker reads the view on disk, not the graph
+        worker.open(config.get("version"))
+    else:
+        cap_memory(config["memory_mb"])
     worker.warm()
     jail = worker.lock() if config.get("jail", True) else "not jailed (tests of the jail itself)"
     out.write(json.dumps({"ok": True, "hello": jail, "pid": os.getpid()}) + "\n")

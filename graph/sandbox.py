@@ -37,15 +37,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from graph.jail import MAX_ANSWER_BYTES
 from graph.lexer import check_cypher, normalise_sparql, scan_sparql
 from graph.store import GraphStore
+from graph.view import DIRECTORY as VIEWS, Views
 from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 GRACE = 0.6  # seconds past a deadline before a silent worker is killed
 START_TIMEOUT = 120  # seconds a new worker may take to import, open the store and lock itself in
-MAX_REPLY_BYTES = 64 * 2**20
 ERRORS = {"query_refused": QueryRefused, "query_timeout": QueryTimeout, "store_unavailable": StoreUnavailable}
 
 
@@ -54,7 +55,9 @@ class Worker:
 
     def __init__(self, config: dict):
         env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "graph.jail"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        # The role in the command line is for people reading `ps`; the worker reads it from the config.
+        self.proc = subprocess.Popen([sys.executable, "-m", "graph.jail", config.get("role", "cypher")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      cwd=ROOT, env=env, close_fds=True)
         self._buffer = b""
         self.killed = False
@@ -98,9 +101,9 @@ class Worker:
                 raise QueryRefused("the query stopped its worker (past its memory limit, or it crashed the engine)",
                                    errors={"query": "worker stopped"})
             self._buffer += chunk
-            if len(self._buffer) > MAX_REPLY_BYTES:
+            if len(self._buffer) > MAX_ANSWER_BYTES:
                 self.kill()
-                raise QueryRefused(f"the answer is larger than {MAX_REPLY_BYTES // 2**20} MiB", errors={"query": "too large"})
+                raise QueryRefused(f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB", errors={"query": "too large"})
         line, _, self._buffer = self._buffer.partition(b"\n")
         return json.loads(line)
 
@@ -121,9 +124,11 @@ class Worker:
 class Pool:
     """A few workers of one kind; a query takes an idle one or waits for one until its deadline."""
 
-    def __init__(self, config: dict, size: int, name: str):
+    def __init__(self, config: dict, size: int, name: str, views=None):
         self.config, self.size, self.name = config, size, name
+        self.views = views  # the SPARQL views on disk (graph/view.py), for a pool of SPARQL workers
         self._idle: list[Worker] = []
+        self._workers: set[Worker] = set()  # every live one, idle or busy
         self._live = 0  # idle, busy and starting
         self._cond = threading.Condition()
         self._closed = False
@@ -170,8 +175,10 @@ class Pool:
         with self._cond:
             if worker.alive and not self._closed:
                 self._idle.append(worker)
+                self._workers.add(worker)
             else:
                 self._live -= 1
+                self._workers.discard(worker)
                 if worker.alive:
                     worker.kill()
             self._cond.notify_all()
@@ -212,22 +219,23 @@ class Pool:
         finally:
             self.give(worker)
 
-    @staticmethod
-    def _load(worker: Worker, version, deadline: float) -> None:
-        """Have a SPARQL worker build its view of `version`; a build longer than the query's limit
-        goes on in the worker and the query is told to come back (503)."""
+    def _load(self, worker: Worker, version, deadline: float) -> None:
+        """Have a SPARQL worker open the view of `version` (graph/view.py), built first if need be; a
+        build longer than the query's limit goes on and the query is told to come back (503)."""
+        path = self.views.path(version, deadline)
         if worker.pending is None:
-            worker.send({"kind": "load", "sparql": True, "version": version})
+            worker.send({"kind": "load", "sparql": True, "version": version, "path": str(path)})
             worker.pending = time.monotonic()
         reply = worker.read(deadline)
         if reply is None:
-            raise StoreUnavailable(f"the SPARQL view of the graph is being built after a change "
-                                   f"({time.monotonic() - worker.pending:.0f} s so far); try again shortly",
-                                   errors={"retry": "later"})
+            raise StoreUnavailable("the query worker is opening the SPARQL view; try again shortly", errors={"retry": "later"})
         worker.pending = None
         if not reply["ok"]:
             raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
         worker.view_version = version
+        with self._cond:
+            held = {w.view_version for w in self._workers if w.alive}
+        self.views.keep(held)
 
     def close(self) -> None:
         with self._cond:
@@ -283,7 +291,8 @@ class Sandbox:
             if kind == "cypher" and self._cypher is None:
                 self._cypher = Pool(self._config, self._cypher_workers, "cypher")
             if kind == "sparql" and self._sparql is None:
-                self._sparql = Pool(self._config, self._sparql_workers, "sparql")
+                views = Views(Path(self._config["settings"]["data_dir"]) / VIEWS, self._config["settings"])
+                self._sparql = Pool({**self._config, "role": "sparql"}, self._sparql_workers, "sparql", views)
             return self._cypher if kind == "cypher" else self._sparql
 
     def start(self, sparql: bool = True) -> None:
@@ -307,6 +316,8 @@ class Sandbox:
         for pool in (self._cypher, self._sparql):
             if pool is not None:
                 pool.close()
+                if pool.views is not None:
+                    pool.views.close()
         self._waiters.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self):
