@@ -9,10 +9,10 @@ Lines of defence, each enough on its own for what it covers:
    server's own memory settings apply: SECURITY.md).
 3. The process: the worker cannot read outside the data directory and Python, write any file or
    open a TCP connection (Landlock), and its address space may grow by `query_memory_mb` at most.
-4. The clock: the worker stops a query at its deadline itself, and the sandbox kills a worker that
-   has not answered half a second later and starts another (on Neo4j, whose transaction timeout
-   is checked lazily, the dropped connection ends the transaction); waiting for a worker counts against the
-   same deadline. Server threads never run a query: they wait on a pipe, so a query cannot hold
+4. The clock: the client has its 504 at the deadline; the worker stops the query then itself, and
+   the sandbox kills a worker that has not answered 0.6 s later and starts another (on Neo4j, whose
+   transaction timeout is checked lazily, the dropped connection ends the transaction); waiting for a
+   worker counts against the same deadline. Server threads never run a query: they wait on a pipe, so a query cannot hold
    the interpreter that answers /health and /search.
 
 Every refusal is `QueryRefused` (400) and every deadline `QueryTimeout` (504), on both stores, so the
@@ -186,7 +186,9 @@ class Pool:
             self._spawn()  # a replacement, started now rather than by the next query
 
     def ask(self, request: dict, timeout_ms: int, version, sparql: bool = False) -> dict:
-        """The worker's reply to `request`, within `timeout_ms` (+ GRACE, then the worker is killed)."""
+        """The worker's reply to `request`, or QueryTimeout at the end of `timeout_ms`. A worker that
+        has not answered by then is given GRACE more, in the background, to stop the query itself
+        (and is killed if it does not): the client's answer never waits for that."""
         if not self._warm:
             # The pool's first query waits for its start (and the SPARQL view) outside its own limit:
             # a cold start is not the query's doing. Later, a worker killed at a deadline is
@@ -198,26 +200,43 @@ class Pool:
             finally:
                 self.give(worker)
             self._warm = True
-        start = time.monotonic()
-        deadline = start + timeout_ms / 1000 + GRACE
-        worker = self.take(deadline - GRACE, timeout_ms)
+        deadline = time.monotonic() + timeout_ms / 1000
+        worker = self.take(deadline, timeout_ms)
+        settling = False
         try:
             if sparql and (worker.pending is not None or worker.view_version != version):
-                self._load(worker, version, deadline - GRACE)
-            left = int((deadline - GRACE - time.monotonic()) * 1000)
+                self._load(worker, version, deadline)
+            left = int((deadline - time.monotonic()) * 1000)
             if left <= 0:
                 raise QueryTimeout.after(timeout_ms)
             worker.send({**request, "timeout_ms": left, "version": version})
             reply = worker.read(deadline)
             if reply is None:
-                log.warning("query worker %s ran past its deadline of %d ms: killed", worker.proc.pid, timeout_ms)
-                worker.kill()
+                settling = True
+                self._settle(worker, deadline + GRACE, timeout_ms)
                 raise QueryTimeout.after(timeout_ms)
             if not reply["ok"]:
                 raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
             return reply
         finally:
-            self.give(worker)
+            if not settling:
+                self.give(worker)
+
+    def _settle(self, worker: Worker, until: float, timeout_ms: int) -> None:
+        """In the background: the reply of a query whose client was told it timed out (the worker's own
+        timeout, most often, a moment late) is read and dropped, and the worker goes back to the pool;
+        a worker still silent at `until` is killed (and replaced)."""
+        def run():
+            try:
+                if worker.read(until) is None:
+                    log.warning("query worker %s ran past its deadline of %d ms: killed", worker.proc.pid, timeout_ms)
+                    worker.kill()
+            except Exception:  # noqa: BLE001 - it died meanwhile (read raised) or answered garbage: replaced
+                worker.kill()
+            finally:
+                self.give(worker)
+
+        threading.Thread(target=run, name=f"sandbox-{self.name}-settle", daemon=True).start()
 
     def _load(self, worker: Worker, version, deadline: float) -> None:
         """Have a SPARQL worker open the view of `version` (graph/view.py), built first if need be; a
