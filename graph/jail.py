@@ -180,7 +180,8 @@ class Worker:
             text = str(e)
             if "alloc" in text.lower() or "buffer pool" in text.lower() or "memory" in text.lower():
                 return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                        "message": f"the query needed more than its memory limit ({text[:200]})"}
+                        "message": f"the query needed more than its memory limit ({text[:200]}); the server's "
+                                   "query_buffer_mb and query_memory_mb settings set it"}
             return {"ok": False, "code": "query_refused", "message": f"query failed: {text[:500]}", "errors": {"query": text[:300]}}
         except Exception as e:  # noqa: BLE001 - whatever a query raises is its answer; the worker lives on
             return self._failure(e, "query failed")
@@ -193,7 +194,8 @@ class Worker:
             return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
         if isinstance(e, MemoryError):
             return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB"}
+                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB "
+                               "(the server's query_memory_mb setting)"}
         return {"ok": False, "code": "query_refused", "message": f"{what}: {type(e).__name__}: {str(e)[:500]}",
                 "errors": {"query": type(e).__name__}}
 
