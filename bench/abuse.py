@@ -6,8 +6,10 @@ Builds `--size` generated cases in a temporary data directory (or uses `--data`,
 script or `bench.api_bench`), starts `iopc-kg serve` as its own process and waits until its SPARQL view
 is built. Then, for `--duration` seconds, `--attackers` threads send the queries of
 tests/hostile/queries.yaml round and round (Cypher to /query/cypher, SPARQL to /sparql), while one
-thread asks /health every 50 ms, one asks /search every 200 ms, and one samples the memory (PSS)
-of the server and its query workers every 100 ms. Prints a Markdown table for docs/BENCHMARKS.md.
+thread asks /health every 50 ms and one asks /search every 200 ms. One thread samples the memory
+(PSS) of the server and every process under it (query workers, the children they fork, the SPARQL
+view's builder) every 100 ms from the server's start: the peak before the attack and during it are
+reported apart. Prints a Markdown table for docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -31,25 +33,29 @@ CORPUS = Path(__file__).resolve().parent.parent / "tests" / "hostile" / "queries
 SEARCHES = ["automated reminders", "body worn video", "custody", "mental health", "training", "domestic abuse"]
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Memory of a process and all its descendants (the sandbox workers and the children they fork for
-    each SPARQL query), in MiB: proportional set sizes, so pages a forked child shares with its worker
-    count once (resident sizes would count them twice)."""
-    total, todo, seen = 0, [pid], set()
+def tree_pss(pid: int) -> dict[str, float]:
+    """Memory of a process and all its descendants (the sandbox workers, the children they fork for
+    each SPARQL query, the SPARQL view's builder), in MiB by kind of process: proportional set sizes,
+    so pages a forked child shares with its worker count once (resident sizes would count them twice)."""
+    kinds: collections.Counter = collections.Counter()
+    todo, seen = [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
             continue
         seen.add(p)
         try:
+            cmd = Path(f"/proc/{p}/cmdline").read_text()
+            kind = ("server" if p == pid else "SPARQL view builder" if "graph.view" in cmd
+                    else "SPARQL worker and its children" if "graph.jail\0sparql" in cmd else "Cypher workers")
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    kinds[kind] += int(line.split()[1]) / 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             pass
-    return total / 1024
+    return dict(kinds)
 
 
 class Runner:
@@ -59,6 +65,10 @@ class Runner:
         self.health: list[float] = []
         self.search: list[float] = []
         self.peak = 0.0
+        self.peak_start = 0.0
+        self.peak_kinds: dict[str, float] = {}
+        self.peak_start_kinds: dict[str, float] = {}
+        self.attacking = threading.Event()
         self.attacks: collections.Counter = collections.Counter()
         self.slowest_attack = 0.0
         self.late = 0
@@ -92,8 +102,15 @@ class Runner:
                 self.stop.wait(max(0.0, every - (time.monotonic() - start)))
 
     def sampler(self) -> None:
+        """The peak before the attack (start-up, warm-up and the SPARQL view's build) and during it."""
         while not self.stop.is_set():
-            self.peak = max(self.peak, tree_rss_mib(self.pid))
+            kinds = tree_pss(self.pid)
+            mib = sum(kinds.values())
+            if self.attacking.is_set():
+                if mib > self.peak:
+                    self.peak, self.peak_kinds = mib, kinds
+            elif mib > self.peak_start:
+                self.peak_start, self.peak_start_kinds = mib, kinds
             self.stop.wait(0.1)
 
 
@@ -136,14 +153,19 @@ def main() -> None:
         os.environ["IOPC_KG_QUERY_TIMEOUT_MS"] = str(args.timeout_ms)
         proc = serve(data, port, workers=1)
         base = f"http://127.0.0.1:{port}"
+        runner = Runner(base, proc.pid, lport, args.timeout_ms)
+        sampler = threading.Thread(target=runner.sampler)
+        sampler.start()
         try:
             t = time.perf_counter()
             while httpx.post(f"{base}/sparql", content="ASK { ?s ?p ?o }", headers={"content-type": "application/sparql-query"},
                              timeout=900).status_code != 200:
                 time.sleep(1)
             view_s = time.perf_counter() - t
-            baseline = tree_rss_mib(proc.pid)
-            runner = Runner(base, proc.pid, lport, args.timeout_ms)
+            time.sleep(5)  # the first query's child gone, the server's warm-up done
+            baseline_kinds = tree_pss(proc.pid)
+            baseline = sum(baseline_kinds.values())
+            runner.attacking.set()
             queries = corpus(lport, tmp)
             connections = collections.Counter()
 
@@ -159,7 +181,7 @@ def main() -> None:
             threads = [threading.Thread(target=runner.attacker, args=(queries, i * 13)) for i in range(args.attackers)]
             threads += [threading.Thread(target=runner.prober, args=(lambda n: "/health", 0.05, runner.health)),
                         threading.Thread(target=runner.prober, args=(lambda n: f"/search?q={SEARCHES[n % len(SEARCHES)].replace(' ', '+')}", 0.2, runner.search)),
-                        threading.Thread(target=runner.sampler), threading.Thread(target=accept)]
+                        threading.Thread(target=accept)]
             for th in threads:
                 th.start()
             time.sleep(args.duration)
@@ -167,6 +189,8 @@ def main() -> None:
             for th in threads:
                 th.join()
         finally:
+            runner.stop.set()
+            sampler.join()
             proc.terminate()
             try:
                 proc.wait(30)
@@ -187,7 +211,14 @@ def main() -> None:
     print(f"| slowest answer to a hostile query | {runner.slowest_attack:.2f} s (limit + 1 s = {args.timeout_ms / 1000 + 1:.0f} s; {runner.late} later) |")
     print(f"| /health p50 / p95 / p99 / max | {pct(h, .5):.1f} / {pct(h, .95):.1f} / {pct(h, .99):.1f} / {max(h):.1f} ms ({len(h):,} asked) |")
     print(f"| /search p50 / p95 / p99 / max | {pct(s, .5):.1f} / {pct(s, .95):.1f} / {pct(s, .99):.1f} / {max(s):.1f} ms ({len(s):,} asked) |")
-    print(f"| peak memory (PSS), server + query workers and their children | {runner.peak:.0f} MiB |")
+    def parts(kinds: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:.0f}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+    print(f"| memory (PSS) at rest before the attack | {baseline:.0f} MiB ({parts(baseline_kinds)}) |")
+    print(f"| peak memory (PSS) from the start to the attack (start-up, warm-up, the SPARQL view's build) | "
+          f"{runner.peak_start:.0f} MiB ({parts(runner.peak_start_kinds)}) |")
+    print(f"| peak memory (PSS) during the attack, server + query workers and their children | "
+          f"{runner.peak:.0f} MiB ({parts(runner.peak_kinds)}) |")
     print(f"| connections to the loopback listener | {connections['in']} |")
     print(f"| file written at the `{{out}}` path | {'yes' if written else 'no'} |")
 
