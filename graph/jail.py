@@ -141,26 +141,31 @@ class Worker:
         cap_memory(self.config["memory_mb"])
 
     def view(self, version=None, path: str | None = None):
-        """The SPARQL view: the store on disk the server had built for `version` (graph/view.py),
-        opened read-only; the one open already when no other is named."""
+        """The SPARQL view named (graph/view.py: the store on disk the server had built), opened
+        read-only unless it is open already."""
         import pyoxigraph as ox
 
         from ontology.exc import StoreUnavailable
 
         if path is not None and (self.sparql is None or self.sparql[0] != version):
             uncap_memory()
-            self.sparql = None
-            self.sparql = (version, ox.Store.read_only(path))
-            cap_memory(self.config["memory_mb"])
+            try:
+                self.sparql = None
+                self.sparql = (version, ox.Store.read_only(path))
+            except OSError as e:  # the detail names the server's files: for its log only
+                print(f"opening the SPARQL view {path} failed: {e}", file=sys.stderr, flush=True)
+                raise StoreUnavailable("the SPARQL view could not be opened; try again shortly", errors={"retry": "later"}) from None
+            finally:
+                cap_memory(self.config["memory_mb"])
         if self.sparql is None:
-            raise StoreUnavailable("the SPARQL view is not open yet; try again shortly")
+            raise StoreUnavailable("the SPARQL view is not open yet; try again shortly", errors={"retry": "later"})
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
         try:
             kind = request["kind"]
             if kind == "load":
-                self.view(request.get("version"), request.get("path"))
+                self.view(request.get("view"), request.get("path"))
                 return {"ok": True}
             if kind != "sparql":
                 self.open(request.get("version"))
@@ -174,7 +179,7 @@ class Worker:
                 rows = self.store._read_only(*args)
                 return {"ok": True, "rows": rows[:request["max_rows"]], "truncated": len(rows) > request["max_rows"]}
             if kind == "sparql":
-                return self.run_sparql(self.view(), request)
+                return self.run_sparql(self.view(request.get("view"), request.get("path")), request)
             return {"ok": False, "code": "query_refused", "message": f"unknown request {kind!r}", "errors": {}}
         except RuntimeError as e:  # LadybugDB reports std::bad_alloc and buffer-pool exhaustion this way
             text = str(e)
@@ -238,7 +243,7 @@ class Worker:
                     break
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > MAX_ANSWER_BYTES:
+                if size > MAX_ANSWER_BYTES - 8192:
                     outcome = "too large"
         finally:
             os.close(read_fd)
@@ -341,11 +346,16 @@ def main() -> None:
         started = time.monotonic()
         reply = worker.handle(json.loads(line))
         reply["ms"] = round((time.monotonic() - started) * 1000, 1)
+        if worker.sparql is not None:
+            reply["view"] = worker.sparql[0]  # which view is open: the pool keeps it until the worker moves on
         try:
             text = json.dumps(reply, ensure_ascii=False, default=str)
         except MemoryError:
             text = json.dumps({"ok": False, "code": "query_refused", "message": "the answer is larger than the memory limit",
                                "errors": {"memory_mb": config["memory_mb"]}})
+        if len(text) > (MAX_ANSWER_BYTES - 4096) // 4 and len(text.encode("utf-8")) > MAX_ANSWER_BYTES - 4096:  # refused here, so that the server need not kill this worker
+            text = json.dumps({"ok": False, "code": "query_refused", "message": f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB",
+                               "errors": {"query": "too large"}, "view": reply.get("view")})
         out.write(text + "\n")
         out.flush()
 

@@ -61,8 +61,7 @@ class Worker:
                                      cwd=ROOT, env=env, close_fds=True)
         self._buffer = b""
         self.killed = False
-        self.view_version = None  # the store version of the SPARQL view the worker holds
-        self.pending: float | None = None  # a load request awaiting its reply (sent at this time)
+        self.view_version = None  # the version of the SPARQL view (graph/view.py) the worker has open
         self.proc.stdin.write((json.dumps(config) + "\n").encode())
         self.proc.stdin.flush()
         hello = self.read(time.monotonic() + START_TIMEOUT)
@@ -182,45 +181,89 @@ class Pool:
                 if worker.alive:
                     worker.kill()
             self._cond.notify_all()
+        if not worker.alive and self.views is not None and worker.view_version is not None:
+            self.views.release(worker.view_version)  # its view may go now
+            worker.view_version = None
         if not worker.alive:
             self._spawn()  # a replacement, started now rather than by the next query
 
     def ask(self, request: dict, timeout_ms: int, version, sparql: bool = False) -> dict:
         """The worker's reply to `request`, or QueryTimeout at the end of `timeout_ms`. A worker that
         has not answered by then is given GRACE more, in the background, to stop the query itself
-        (and is killed if it does not): the client's answer never waits for that."""
+        (and is killed if it does not): the client's answer never waits for that.
+
+        A SPARQL query first has its view (graph/view.py) chosen, built if need be, before it takes a
+        worker: a query waiting for a build holds no worker (others have their 503 in turn, not a
+        504 for want of a worker). The worker opens the view named with the query if it has not."""
         if not self._warm:
             # The pool's first query waits for its start (and the SPARQL view) outside its own limit:
             # a cold start is not the query's doing. Later, a worker killed at a deadline is
             # replaced while others answer, and waiting for it counts against the query's limit.
-            worker = self.take(time.monotonic() + START_TIMEOUT, timeout_ms)
+            until = time.monotonic() + START_TIMEOUT
+            held = self.views.acquire(version, until)[0] if sparql else None
             try:
-                if sparql:
-                    self._load(worker, version, time.monotonic() + START_TIMEOUT)
+                worker = self.take(until, timeout_ms)
+                try:
+                    if sparql:
+                        self._note_view(worker, self._exchange(worker, self._with_view({"kind": "load"}, worker, held), until))
+                finally:
+                    self.give(worker)
             finally:
-                self.give(worker)
+                if held is not None:
+                    self.views.release(held)
             self._warm = True
         deadline = time.monotonic() + timeout_ms / 1000
-        worker = self.take(deadline, timeout_ms)
-        settling = False
+        held = self.views.acquire(version, deadline)[0] if sparql else None
         try:
-            if sparql and (worker.pending is not None or worker.view_version != version):
-                self._load(worker, version, deadline)
-            left = int((deadline - time.monotonic()) * 1000)
-            if left <= 0:
-                raise QueryTimeout.after(timeout_ms)
-            worker.send({**request, "timeout_ms": left, "version": version})
-            reply = worker.read(deadline)
-            if reply is None:
-                settling = True
-                self._settle(worker, deadline + GRACE, timeout_ms)
-                raise QueryTimeout.after(timeout_ms)
-            if not reply["ok"]:
-                raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
-            return reply
+            worker = self.take(deadline, timeout_ms)
+            settling = False
+            try:
+                if sparql:
+                    request = self._with_view(request, worker, held)
+                left = int((deadline - time.monotonic()) * 1000)
+                if left <= 0:
+                    raise QueryTimeout.after(timeout_ms)
+                worker.send({**request, "timeout_ms": left, "version": version})
+                reply = worker.read(deadline)
+                if reply is None:
+                    settling = True
+                    self._settle(worker, deadline + GRACE, timeout_ms)
+                    raise QueryTimeout.after(timeout_ms)
+                self._note_view(worker, reply)
+                if not reply["ok"]:
+                    raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
+                return reply
+            finally:
+                if not settling:
+                    self.give(worker)
         finally:
-            if not settling:
-                self.give(worker)
+            if held is not None:
+                self.views.release(held)
+
+    def _with_view(self, request: dict, worker: Worker, held: int) -> dict:
+        """`request` naming the view to read: the one held for it, or the worker's own if newer
+        (versions only go forward)."""
+        view = held if worker.view_version is None or worker.view_version < held else worker.view_version
+        return {**request, "view": view, "path": str(self.views.path_of(view))}
+
+    def _note_view(self, worker: Worker, reply: dict) -> None:
+        """The worker says which view it has open (after any reply): the pool holds that one for it."""
+        view = reply.get("view")
+        if self.views is not None and view is not None and view != worker.view_version:
+            self.views.hold(view)
+            self.views.release(worker.view_version)
+            worker.view_version = view
+
+    @staticmethod
+    def _exchange(worker: Worker, request: dict, until: float) -> dict:
+        worker.send(request)
+        reply = worker.read(until)
+        if reply is None:
+            worker.kill()
+            raise StoreUnavailable("the query worker did not open the SPARQL view in time; try again shortly", errors={"retry": "later"})
+        if not reply["ok"]:
+            raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
+        return reply
 
     def _settle(self, worker: Worker, until: float, timeout_ms: int) -> None:
         """In the background: the reply of a query whose client was told it timed out (the worker's own
@@ -228,33 +271,22 @@ class Pool:
         a worker still silent at `until` is killed (and replaced)."""
         def run():
             try:
-                if worker.read(until) is None:
+                reply = worker.read(until)
+                if reply is None:
                     log.warning("query worker %s ran past its deadline of %d ms: killed", worker.proc.pid, timeout_ms)
                     worker.kill()
+                else:
+                    self._note_view(worker, reply)
             except Exception:  # noqa: BLE001 - it died meanwhile (read raised) or answered garbage: replaced
                 worker.kill()
             finally:
                 self.give(worker)
 
-        threading.Thread(target=run, name=f"sandbox-{self.name}-settle", daemon=True).start()
-
-    def _load(self, worker: Worker, version, deadline: float) -> None:
-        """Have a SPARQL worker open the view of `version` (graph/view.py), built first if need be; a
-        build longer than the query's limit goes on and the query is told to come back (503)."""
-        path = self.views.path(version, deadline)
-        if worker.pending is None:
-            worker.send({"kind": "load", "sparql": True, "version": version, "path": str(path)})
-            worker.pending = time.monotonic()
-        reply = worker.read(deadline)
-        if reply is None:
-            raise StoreUnavailable("the query worker is opening the SPARQL view; try again shortly", errors={"retry": "later"})
-        worker.pending = None
-        if not reply["ok"]:
-            raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
-        worker.view_version = version
-        with self._cond:
-            held = {w.view_version for w in self._workers if w.alive}
-        self.views.keep(held)
+        try:
+            threading.Thread(target=run, name=f"sandbox-{self.name}-settle", daemon=True).start()
+        except RuntimeError:  # no thread to be had: the worker is not waited for
+            worker.kill()
+            self.give(worker)
 
     def close(self) -> None:
         with self._cond:
@@ -311,7 +343,9 @@ class Sandbox:
                 self._cypher = Pool(self._config, self._cypher_workers, "cypher")
             if kind == "sparql" and self._sparql is None:
                 views = Views(Path(self._config["settings"]["data_dir"]) / VIEWS, self._config["settings"])
-                self._sparql = Pool({**self._config, "role": "sparql"}, self._sparql_workers, "sparql", views)
+                # The SPARQL worker reads the views only: no credentials of the store.
+                bare = {k: v for k, v in self._config["settings"].items() if not k.startswith("NEO4J_")}
+                self._sparql = Pool({**self._config, "settings": bare, "role": "sparql"}, self._sparql_workers, "sparql", views)
             return self._cypher if kind == "cypher" else self._sparql
 
     def start(self, sparql: bool = True) -> None:

@@ -1,17 +1,18 @@
 """Read-only SPARQL over the RDF view of the graph, run through the sandbox.
 
 The query is checked here (Update and SERVICE are refused with a 400 that names them), then parsed
-(rdflib: the checks below walk its algebra) and evaluated in the sandbox's jailed worker
-(`graph/jail.py`). The worker builds the view from its own read-only handle on the store once per
-store version and keeps it: the export's N-Triples, loaded into Oxigraph's in-memory store
-(pyoxigraph), which evaluates SPARQL in Rust. At 10k cases that view takes 0.45 GiB where rdflib's
-in-memory dataset took 1.6 GiB, and a whole-graph COUNT answers in 0.2 s instead of 12.7 s
-(docs/BENCHMARKS.md). The view is an RDF dataset: the data is the named graph `{base}dataset` and the
-default graph is the union of the named graphs, so GRAPH, FROM and FROM NAMED work (and never fetch
-anything: a graph name is only looked up in the view). REGEX and REPLACE run on Rust's `regex`
-(linear time, no backtracking). Each query runs in a child forked from the worker (graph/jail.py),
-killed at the deadline or past its memory cap, so no query can stall or swell the server, and the
-view outlives it. rdflib and Oxigraph read a query's text alike only after `normalise_sparql`.
+(rdflib: the checks below walk its algebra) and evaluated in the sandbox's jailed SPARQL worker
+(`graph/jail.py`). The view is the export's N-Triples in an Oxigraph store (pyoxigraph), which
+evaluates SPARQL in Rust: on disk, built once per store version by a process of the server's own
+and opened read-only by the worker (`graph/view.py`; about 40 MiB in the worker at 10k cases, where
+the view in memory took 0.45 GiB and rdflib's in-memory dataset 1.6 GiB: docs/BENCHMARKS.md).
+`view()` below builds the same view in memory, for the benches. The view is an RDF dataset: the
+data is the named graph `{base}dataset` and the default graph is the union of the named graphs, so
+GRAPH, FROM and FROM NAMED work (and never fetch anything: a graph name is only looked up in the
+view). REGEX and REPLACE run on Rust's `regex` (linear time, no backtracking). Each query runs in a
+child forked from the worker (graph/jail.py), killed at the deadline or past its memory cap, so no
+query can stall or swell the server. rdflib and Oxigraph read a query's text alike only after
+`normalise_sparql`.
 """
 
 from __future__ import annotations

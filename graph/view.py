@@ -14,12 +14,14 @@ Oxigraph names blank nodes afresh in every load, so every piece that holds one (
 none today) is loaded in the last slice, together.
 
 Directories are `{data_dir}/sparql-view/{server pid}-{store version}`: a store's version counts the
-writes of one server process, so a view is never reused across processes; a server removes the
+writes of one server process, so a view is never reused across processes (`serve --workers N`
+builds N, one per process); a server removes the
 views of processes no longer running when it starts, and its own older views once no worker holds them.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import os
@@ -39,7 +41,7 @@ DIRECTORY = "sparql-view"
 # The builder's page cache of the embedded graph: the export reads every case (at 10k cases it
 # failed with 64 MiB, "the buffer pool is full"); the build's memory is given back when it exits.
 BUILD_BUFFER_MB = 256
-RETRY_AFTER = 60  # seconds before a failed build is tried again
+RETRY_AFTER = 60  # seconds before a failed build is tried again (a newer version is tried at once)
 
 
 def build(store, terms, path: Path, slice_bytes: int = SLICE_BYTES) -> int:
@@ -89,7 +91,12 @@ def load(pieces, graph_name: str, path: Path, slice_bytes: int = SLICE_BYTES) ->
 
 
 class Views:
-    """The server's side: which views exist, the one builder process, and their directories."""
+    """The server's side: which views exist, the one builder process, and their directories.
+
+    A view is held (`acquire`, `release`) by each query from the moment it is chosen until its
+    worker has answered, and by each worker that has it open; a view nobody holds is removed unless
+    it is the newest. Versions only go forward: a query asked at an older version than a view built
+    already reads the newer one, never builds the older one again."""
 
     def __init__(self, root: Path, settings: dict):
         self.root = root
@@ -97,27 +104,32 @@ class Views:
         self.root.mkdir(parents=True, exist_ok=True)
         self._cond = threading.Condition()
         self._built: dict[int, Path] = {}
-        self._failed: dict[int, tuple[str, float]] = {}  # version -> (why, when)
+        self._holds: collections.Counter = collections.Counter()  # version -> queries and workers holding it
+        self._failed: tuple[int, str, float] | None = None  # (version, why, when) of the last failed build
         self._building: int | None = None
         self._started = 0.0
         self._proc: subprocess.Popen | None = None
+        self._thread: threading.Thread | None = None
         self._closed = False
         self._remove_orphans()
 
-    def path(self, version: int, deadline: float) -> Path:
-        """The directory of the view of `version`, built now if need be. StoreUnavailable (503) if
-        the build goes on past `deadline` (it carries on: the next query finds it done)."""
+    def acquire(self, version: int, deadline: float) -> tuple[int, Path]:
+        """The newest view of `version` or later, built now if there is none, and held until
+        `release`. StoreUnavailable (503) if the build goes on past `deadline` (it carries on: the
+        next query finds it done) or failed less than RETRY_AFTER seconds ago."""
         with self._cond:
             while True:
-                if version in self._built:
-                    return self._built[version]
-                if version in self._failed and time.monotonic() - self._failed[version][1] > RETRY_AFTER:
-                    del self._failed[version]  # a build killed (out of memory, say) may succeed now
-                if version in self._failed:
+                if self._closed:
+                    raise StoreUnavailable("the server is stopping", errors={"retry": "later"})
+                newest = max(self._built, default=-1)
+                if newest >= version:
+                    self._holds[newest] += 1
+                    return newest, self._built[newest]
+                if self._failed and self._failed[0] >= version and time.monotonic() - self._failed[2] < RETRY_AFTER:
                     # The reason is in the server's log: it may name the server's files.
                     raise StoreUnavailable("the SPARQL view of the graph could not be built (the server's log says why); "
                                            f"it is tried again {RETRY_AFTER} s after the failure", errors={"retry": "later"})
-                if self._building is None and not self._closed:
+                if self._building is None:
                     self._start(version)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -126,22 +138,35 @@ class Views:
                                            errors={"retry": "later"})
                 self._cond.wait(min(remaining, 1.0))
 
-    def keep(self, versions: set[int]) -> None:
-        """Remove the built views of other versions than `versions` and the newest (no worker reads them now)."""
+    def hold(self, version: int) -> None:
         with self._cond:
-            if self._built:
-                versions = versions | {max(self._built)}
-            gone = [v for v in self._built if v not in versions]
-            for v in gone:
-                path = self._built.pop(v)
-                shutil.rmtree(path, ignore_errors=True)
+            self._holds[version] += 1
+
+    def release(self, version: int | None) -> None:
+        """One hold of `version` fewer; a view nobody holds goes (in the background), unless it is the newest."""
+        if version is None:
+            return
+        with self._cond:
+            self._holds[version] -= 1
+            newest = max(self._built, default=-1)
+            gone = [self._built.pop(v) for v in list(self._built) if v != newest and self._holds[v] <= 0]
+        for path in gone:
+            threading.Thread(target=shutil.rmtree, args=(path, True), name="sparql-view-remove", daemon=True).start()
+
+    def path_of(self, version: int) -> Path:
+        with self._cond:
+            return self._built[version]
 
     def close(self) -> None:
+        """Stop a build under way and remove this server's views (queries waiting for one get 503)."""
         with self._cond:
             self._closed = True
-            proc = self._proc
+            proc, thread = self._proc, self._thread
+            self._cond.notify_all()
         if proc is not None and proc.poll() is None:
             proc.kill()
+        if thread is not None:
+            thread.join(10)
         for path in self.root.glob(f"{os.getpid()}-*"):
             shutil.rmtree(path, ignore_errors=True)
 
@@ -149,24 +174,32 @@ class Views:
         self._building, self._started = version, time.monotonic()
         final = self.root / f"{os.getpid()}-{version}"
         partial = self.root / f"{os.getpid()}-{version}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        threading.Thread(target=self._run, args=(version, partial, final), name="sparql-view-build", daemon=True).start()
+        for leftover in (partial, final):
+            shutil.rmtree(leftover, ignore_errors=True)
+        self._thread = threading.Thread(target=self._run, args=(version, partial, final), name="sparql-view-build", daemon=True)
+        self._thread.start()
 
     def _run(self, version: int, partial: Path, final: Path) -> None:
         error = None
         try:
             env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
-            proc = subprocess.Popen([sys.executable, "-m", "graph.view"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, cwd=ROOT, env=env, close_fds=True)
             with self._cond:
+                if self._closed:
+                    raise RuntimeError("the server stopped")
+                # The builder dies with this thread (and so with the server, however it ends).
+                proc = subprocess.Popen([sys.executable, "-m", "graph.view"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, cwd=ROOT, env=env, close_fds=True, preexec_fn=_die_with_parent)
                 self._proc = proc
             out, err = proc.communicate(json.dumps({"settings": self.settings, "path": str(partial)}).encode())
             reply = json.loads(out.splitlines()[-1]) if out.strip() else {}
             if proc.returncode != 0 or not reply.get("ok"):
                 error = reply.get("message") or f"the builder stopped (exit {proc.returncode}): {err.decode(errors='replace')[-300:]}"
             else:
-                partial.rename(final)
-                log.info("SPARQL view of store version %s built in %.1f s: %s triples", version,
+                with self._cond:
+                    if self._closed:
+                        raise RuntimeError("the server stopped")
+                    partial.rename(final)
+                log.info("SPARQL view of store version %s built in %.1f s: %s N-Triples lines", version,
                          time.monotonic() - self._started, reply.get("triples"))
         except Exception as e:  # noqa: BLE001 - reported to the queries that wait for it
             error = f"{type(e).__name__}: {e}"
@@ -174,12 +207,17 @@ class Views:
             self._building, self._proc = None, None
             if error is None:
                 self._built[version] = final
+                older = [v for v in self._built if v < version and self._holds[v] <= 0]
+                gone = [self._built.pop(v) for v in older]
             else:
+                gone = []
                 shutil.rmtree(partial, ignore_errors=True)
                 if not self._closed:
                     log.error("building the SPARQL view of store version %s failed: %s", version, error)
-                    self._failed[version] = (error, time.monotonic())
+                    self._failed = (version, error, time.monotonic())
             self._cond.notify_all()
+        for path in gone:
+            shutil.rmtree(path, ignore_errors=True)
 
     def _remove_orphans(self) -> None:
         """Views left by servers no longer running (killed before they could remove them)."""
@@ -187,6 +225,17 @@ class Views:
             pid = path.name.split("-", 1)[0]
             if pid.isdigit() and (int(pid) == os.getpid() or not _running(int(pid))):
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """In the builder, before it runs: killed when the thread that started it ends (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _running(pid: int) -> bool:
