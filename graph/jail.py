@@ -164,9 +164,6 @@ class Worker:
     def handle(self, request: dict) -> dict:
         try:
             kind = request["kind"]
-            if kind == "load":
-                self.view(request.get("view"), request.get("path"))
-                return {"ok": True}
             if kind != "sparql":
                 self.open(request.get("version"))
             if kind == "cypher":

@@ -195,27 +195,17 @@ class Pool:
         A SPARQL query first has its view (graph/view.py) chosen, built if need be, before it takes a
         worker: a query waiting for a build holds no worker (others have their 503 in turn, not a
         504 for want of a worker). The worker opens the view named with the query if it has not."""
-        if not self._warm:
-            # The pool's first query waits for its start (and the SPARQL view) outside its own limit:
-            # a cold start is not the query's doing. Later, a worker killed at a deadline is
-            # replaced while others answer, and waiting for it counts against the query's limit.
-            until = time.monotonic() + START_TIMEOUT
-            held = self.views.acquire(version, until)[0] if sparql else None
-            try:
-                worker = self.take(until, timeout_ms)
-                try:
-                    if sparql:
-                        self._note_view(worker, self._exchange(worker, self._with_view({"kind": "load"}, worker, held), until))
-                finally:
-                    self.give(worker)
-            finally:
-                if held is not None:
-                    self.views.release(held)
-            self._warm = True
-        deadline = time.monotonic() + timeout_ms / 1000
+        # The pool's first query waits for its start (and the SPARQL view) outside its own limit: a
+        # cold start is not the query's doing. Later, a worker killed at a deadline is replaced while
+        # others answer, and waiting for it (or for a view) counts against the query's limit.
+        cold = not self._warm
+        deadline = time.monotonic() + (START_TIMEOUT if cold else timeout_ms / 1000)
         held = self.views.acquire(version, deadline)[0] if sparql else None
         try:
             worker = self.take(deadline, timeout_ms)
+            if cold:
+                self._warm = True
+                deadline = time.monotonic() + timeout_ms / 1000
             settling = False
             try:
                 if sparql:
@@ -253,17 +243,6 @@ class Pool:
             self.views.hold(view)
             self.views.release(worker.view_version)
             worker.view_version = view
-
-    @staticmethod
-    def _exchange(worker: Worker, request: dict, until: float) -> dict:
-        worker.send(request)
-        reply = worker.read(until)
-        if reply is None:
-            worker.kill()
-            raise StoreUnavailable("the query worker did not open the SPARQL view in time; try again shortly", errors={"retry": "later"})
-        if not reply["ok"]:
-            raise ERRORS.get(reply["code"], QueryRefused)(reply["message"], errors=reply.get("errors") or {})
-        return reply
 
     def _settle(self, worker: Worker, until: float, timeout_ms: int) -> None:
         """In the background: the reply of a query whose client was told it timed out (the worker's own
