@@ -19,16 +19,19 @@ import logging
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
 
 from tqdm import tqdm
 
 from graph.store import GraphStore
-from ingest.merge import HEADER_ONLY, merge_cases, same_case
-from ingest.pipeline import Failure, parse_paths
+from ingest.merge import HEADER_ONLY, merge_cases, merge_held, same_case
+from ingest.pipeline import Failure, ParseResult, parse_each
+from ingest.spool import Held, Spool
 from ontology.records import CaseRecord
 
 BATCH = 500
@@ -89,18 +92,21 @@ def fold_in_stored(batch: list[CaseRecord], store: GraphStore) -> tuple[list[Cas
     return out, supersedes
 
 
-def write_cases(cases: list[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
+def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
                 progress: bool = False, batch_size: int = BATCH, procs: int = 1) -> IngestSummary:
     """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
 
-    `procs` > 1 indexes in worker processes: for the command line, not inside the API server.
+    `cases` may be a list or any iterable (an ingest reads them back from its spool a batch at a
+    time; `summary.cases` then says how many, for the progress bar). `procs` > 1 indexes in worker
+    processes: for the command line, not inside the API server.
     """
     summary = summary or IngestSummary(cases=len(cases))
     store.ensure_schema()
-    bar = tqdm(total=len(cases), unit="case", desc="write", disable=not progress)
+    bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
     with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
-        for start in range(0, len(cases), batch_size):
-            batch, supersedes = fold_in_stored(cases[start:start + batch_size], store)
+        cases = iter(cases)
+        while chunk := list(islice(cases, batch_size)):
+            batch, supersedes = fold_in_stored(chunk, store)
             written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
             summary.written += len(written.written)
             summary.unchanged += len(written.unchanged)
@@ -138,13 +144,14 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
     the name a file is reported and stored under (HTTP: the upload's name); `logged_as` what the
     ingest log records as its input (default: the names of the paths given).
     """
-    result = parse_paths(paths, sources=sources, names=names, progress=progress)
-    cases, conflicts = _one_per_id(result.cases)
-    result.cases = cases
-    summary = IngestSummary(files=result.files, cases=len(result.cases), failures=list(result.failures) + conflicts)
-    summary.recommendations = sum(len(c.recommendations) for c in result.cases)
-    summary.warnings = sum(len(c.warnings) for c in result.cases)
-    write_cases(result.cases, store, index, summary, progress, batch_size, procs)
+    result = ParseResult([], [], 0)
+    # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py).
+    with Spool() as spool:
+        held, conflicts = _one_per_id(merge_held(parse_each(paths, result, sources, names, progress), spool), spool)
+        summary = IngestSummary(files=result.files, cases=len(held), failures=list(result.failures) + conflicts)
+        summary.recommendations = sum(h.recommendations for h in held)
+        summary.warnings = sum(h.warnings for h in held)
+        write_cases((spool.get(h) for h in held), store, index, summary, progress, batch_size, procs)
     if log_path is not None:
         record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary
@@ -201,17 +208,18 @@ def repair(store: GraphStore, index, page: int = BATCH) -> dict[str, int] | None
     return done
 
 
-def _one_per_id(cases: list[CaseRecord]) -> tuple[list[CaseRecord], list[Failure]]:
+def _one_per_id(held: list[Held], spool: Spool) -> tuple[list[Held], list[Failure]]:
     """Pages the merge could not join but that give the same reference: the first is kept and each
     other is reported by name (found by tests/reliability/test_damaged_pages.py: the last one
     silently replaced the first)."""
-    kept: dict[str, CaseRecord] = {}
+    kept: dict[str, Held] = {}
     conflicts = []
-    for case in cases:
-        first = kept.get(case.id)
+    for h in held:
+        first = kept.get(h.id)
         if first is None:
-            kept[case.id] = case
+            kept[h.id] = h
             continue
+        case, first = spool.get(h), spool.get(first)
         where = next((s.path or s.url for s in case.sources if s.path or s.url), case.id)
         other = next((s.path or s.url for s in first.sources if s.path or s.url), first.id)
         conflicts.append(Failure(str(where), f"{where}: gives the reference {case.reference or case.id} of {other} with other "

@@ -6,10 +6,12 @@ Deduplication is on reference plus recommendation text, never on URL (FORMATS.md
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ingest.extract import NO_DATE_WARNING
 from ingest.layouts import BOILERPLATE, CUT_MARKER
 from ingest.lines import title_like
+from ingest.spool import Held, Spool
 from ontology.records import CaseRecord, RecommendationRecord, fingerprint
 
 # Which rendering's fields win when two disagree: our own records, then the mirror (the only source of
@@ -31,28 +33,41 @@ def similarity(a: str, b: str) -> float:
     return len(wa & wb) / len(wa | wb)
 
 
-def merge_cases(cases: list[CaseRecord]) -> list[CaseRecord]:
+def merge_cases(cases: Iterable[CaseRecord]) -> list[CaseRecord]:
     """Merge records of the same case; order follows first appearance."""
-    merged: dict[str, CaseRecord] = {}
-    unreferenced: list[CaseRecord] = []
+    spool = Spool(on_disk=False)
+    return [spool.get(held) for held in merge_held(cases, spool)]
+
+
+def merge_held(cases: Iterable[CaseRecord], spool: Spool) -> list[Held]:
+    """`merge_cases` over a spool: each case is held as it comes, so the cases need not all be in
+    memory at once (an ingest passes them on disk, ingest/spool.py)."""
+    merged: dict[str, Held] = {}
+    unreferenced: list[Held] = []
     for case in cases:
         if case.reference:
-            merged[case.id] = _merge(merged[case.id], case) if case.id in merged else case
+            merged[case.id] = spool.put(_merge(spool.get(merged[case.id]), case) if case.id in merged else case)
         else:
-            unreferenced.append(case)
-    for case in unreferenced:
-        target = _match(case, list(merged.values()))
+            unreferenced.append(spool.put(case))
+    for held in unreferenced:
+        case = spool.get(held)
+        target = _match(case, merged.values(), spool)
         if target is not None:
-            merged[target.id] = _merge(target, case)
+            merged[target.id] = spool.put(_merge(target, case))
         elif case.id in merged:
-            merged[case.id] = _merge(merged[case.id], case)
+            merged[case.id] = spool.put(_merge(spool.get(merged[case.id]), case))
         else:
-            merged[case.id] = case
+            merged[case.id] = held
     return list(merged.values())
 
 
-def _match(case: CaseRecord, candidates: list[CaseRecord]) -> CaseRecord | None:
-    for other in candidates:
+def _match(case: CaseRecord, candidates: Iterable[Held], spool: Spool) -> CaseRecord | None:
+    for held in candidates:
+        # same_case's first refusal, read from what is held, so that a case on disk is only read
+        # back when its force allows a match (the case has no reference: it is not compared by one).
+        if case.force and held.force and case.force.id != held.force:
+            continue
+        other = spool.get(held)
         if same_case(case, other):
             return other
     return None

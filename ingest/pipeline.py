@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,27 +97,37 @@ def parse_paths(paths: list[str | Path], merge: bool = True, sources: Sources | 
     declared `sources` (the bundled ontology/sources.yaml by default). `progress` draws a bar on
     standard error (the command line's, on a terminal).
     """
+    result = ParseResult([], [], 0)
+    cases = list(parse_each(paths, result, sources, names, progress))
+    result.cases = merge_cases(cases) if merge else cases
+    return result
+
+
+def parse_each(paths: list[str | Path], result: ParseResult, sources: Sources | None = None,
+               names: dict[Path, str] | None = None, progress: bool = False) -> Iterator[CaseRecord]:
+    """`parse_paths` a case at a time, unmerged: the failures and the number of files go into
+    `result` as the files are read (an ingest holds the cases in a spool, ingest/spool.py)."""
     from tqdm import tqdm
 
     files = walk_named(paths)
-    cases: list[CaseRecord] = []
-    failures: list[Failure] = []
+    result.files = len(files)
     archives = [p for p, _ in files if is_warc(p)]
     if archives:
-        result = archived_cases(archives, sources or load_sources())
-        cases.extend(result.cases)
-        failures.extend(Failure(where, message) for where, message in result.failures)
+        archived = archived_cases(archives, sources or load_sources())
+        result.failures.extend(Failure(where, message) for where, message in archived.failures)
+        yield from archived.cases
     for path, name in tqdm([(p, n) for p, n in files if not is_warc(p)], unit="file", desc="parse", disable=not progress, leave=False):
         name = (names or {}).get(path, name)
         try:
             if path.suffix.lower() in RECORD_SUFFIXES:
                 found, bad = parse_records(path, name)
-                cases.extend(found)
-                failures.extend(bad)
             else:
-                cases.extend(parse_file(path, name))
+                found, bad = parse_file(path, name), []
         except IopcKgError as e:
-            failures.append(Failure(name, e.message, e.errors))
+            result.failures.append(Failure(name, e.message, e.errors))
+            continue
         except RecursionError:
-            failures.append(Failure(name, f"{name}: page is nested too deeply to parse"))
-    return ParseResult(merge_cases(cases) if merge else cases, failures, len(files))
+            result.failures.append(Failure(name, f"{name}: page is nested too deeply to parse"))
+            continue
+        result.failures.extend(bad)
+        yield from found
