@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -97,10 +97,10 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
     """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
 
     `cases` may be a list or any iterable (an ingest reads them back from its spool a batch at a
-    time; `summary.cases` then says how many, for the progress bar). `procs` > 1 indexes in worker
-    processes: for the command line, not inside the API server.
+    time); the progress bar's total is `summary.cases`, or the list's length. `procs` > 1 indexes
+    in worker processes: for the command line, not inside the API server.
     """
-    summary = summary or IngestSummary(cases=len(cases))
+    summary = summary or IngestSummary(cases=len(cases) if isinstance(cases, Sized) else 0)
     store.ensure_schema()
     bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
     with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
@@ -145,8 +145,9 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
     ingest log records as its input (default: the names of the paths given).
     """
     result = ParseResult([], [], 0)
-    # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py).
-    with Spool() as spool:
+    # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py); beside
+    # the index, on the data's disk, rather than in a temporary directory that may be memory (tmpfs).
+    with Spool(directory=index.directory if index is not None else None) as spool:
         held, conflicts = _one_per_id(merge_held(parse_each(paths, result, sources, names, progress), spool), spool)
         summary = IngestSummary(files=result.files, cases=len(held), failures=list(result.failures) + conflicts)
         summary.recommendations = sum(h.recommendations for h in held)

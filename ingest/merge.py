@@ -51,9 +51,13 @@ def merge_held(cases: Iterable[CaseRecord], spool: Spool) -> list[Held]:
             unreferenced.append(spool.put(case))
     for held in unreferenced:
         case = spool.get(held)
-        target = _match(case, merged.values(), spool)
+        # The merged case stays under the key it was found by, even when merging changes its id (a
+        # case without a reference is named by its force and first text, and the other rendering
+        # may supply either): under a new key the old one kept a stale copy, written twice or
+        # reported as conflicting with itself.
+        key, target = _match(case, merged.items(), spool)
         if target is not None:
-            merged[target.id] = spool.put(_merge(target, case))
+            merged[key] = spool.put(_merge(target, case))
         elif case.id in merged:
             merged[case.id] = spool.put(_merge(spool.get(merged[case.id]), case))
         else:
@@ -61,16 +65,16 @@ def merge_held(cases: Iterable[CaseRecord], spool: Spool) -> list[Held]:
     return list(merged.values())
 
 
-def _match(case: CaseRecord, candidates: Iterable[Held], spool: Spool) -> CaseRecord | None:
-    for held in candidates:
+def _match(case: CaseRecord, candidates: Iterable[tuple[str, Held]], spool: Spool) -> tuple[str | None, CaseRecord | None]:
+    for key, held in candidates:
         # same_case's first refusal, read from what is held, so that a case on disk is only read
         # back when its force allows a match (the case has no reference: it is not compared by one).
         if case.force and held.force and case.force.id != held.force:
             continue
         other = spool.get(held)
         if same_case(case, other):
-            return other
-    return None
+            return key, other
+    return None, None
 
 
 def same_case(a: CaseRecord, b: CaseRecord) -> bool:

@@ -115,7 +115,10 @@ def parse_each(paths: list[str | Path], result: ParseResult, sources: Sources | 
     if archives:
         archived = archived_cases(archives, sources or load_sources())
         result.failures.extend(Failure(where, message) for where, message in archived.failures)
-        yield from archived.cases
+        cases, archived = archived.cases, None
+        cases.reverse()
+        while cases:  # each handed on and let go, not held until the last file is read
+            yield cases.pop()
     for path, name in tqdm([(p, n) for p, n in files if not is_warc(p)], unit="file", desc="parse", disable=not progress, leave=False):
         name = (names or {}).get(path, name)
         try:

@@ -17,6 +17,7 @@ import pickle
 import tempfile
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from ontology.records import CaseRecord
 
@@ -35,8 +36,10 @@ class Held:
 
 
 class Spool:
-    def __init__(self, on_disk: bool = True):
-        self._file = tempfile.TemporaryFile(prefix="iopc-kg-spool-") if on_disk else None
+    def __init__(self, on_disk: bool = True, directory: Path | None = None):
+        # Unnamed from the start (O_TMPFILE, or unlinked at once): nothing to clean up after a crash,
+        # and nothing another reader of `directory` (Whoosh, in the index directory) can see.
+        self._file = tempfile.TemporaryFile(prefix=".iopc-kg-spool-", dir=directory) if on_disk else None
         self._end = 0
 
     def put(self, case: CaseRecord) -> Held:

@@ -51,3 +51,26 @@ def test_an_ingest_writes_what_was_merged_and_counts_it(tmp_path):
     finally:
         index.close()
         store.close()
+
+
+def test_a_merge_that_renames_a_case_leaves_one_case_not_two():
+    # Pages without a reference are named by force and first text; here the first page has no
+    # force and takes the second's, so its id changes. The merged case stays under the key it was
+    # found by: before, the old key kept a stale copy (written as a second case from the spool, or,
+    # in memory, reported as a page conflicting with itself).
+    from ontology.records import CaseRecord, RecommendationRecord, Ref, SourceRecord
+
+    text = "The force should review its custody training so that officers check detainees every thirty minutes"
+
+    def page(name, force):
+        return CaseRecord(reference=None, title="Custody checks", force=force, layout="PC-A",
+                          recommendations=[RecommendationRecord([1], 1, text)], sources=[SourceRecord.make(None, name, "PC-A")])
+
+    def pages():
+        return [page("a.txt", None), page("b.txt", Ref("kent", "Kent Police"))]
+
+    [merged] = merge_cases(pages())
+    assert merged.force.id == "kent" and {s.path for s in merged.sources} == {"a.txt", "b.txt"}
+    with Spool() as spool:
+        [held] = merge_held(pages(), spool)
+        assert held.id == merged.id and spool.get(held).to_dict() == merged.to_dict()
