@@ -143,7 +143,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
 
 def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     from graph.open import open_store
-    from ingest.load import ingest_paths, repair
+    from ingest.load import give_back_freed_memory, ingest_paths, repair
     from ontology.sources import load_sources
     from search.index import SearchIndex
 
@@ -157,11 +157,20 @@ def _ingest_here(ctx: click.Context, settings, paths) -> dict:
             repair(store, index)
             summary = ingest_paths(list(paths), store, index, progress=progress(ctx), log_path=settings.ingest_log,
                                    procs=_procs(), sources=sources)
-            _keep_search_tables(index)
             counts = store.counts()
-        finally:
+        except BaseException:
             index.close()
+            raise
+    try:
+        # The graph is closed: what LadybugDB held for writing (about 1 GB at 30k cases) goes back to
+        # the system before the search tables are built.
+        give_back_freed_memory()
+        _keep_search_tables(index)
+    finally:
+        index.close()
     return summary.as_dict() | {"store": settings.store, "graph": counts}
+
+
 
 
 def _ingest_through(ctx: click.Context, server, paths) -> dict:

@@ -93,57 +93,176 @@ def fold_in_stored(batch: list[CaseRecord], store: GraphStore) -> tuple[list[Cas
 
 
 def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
-                progress: bool = False, batch_size: int = BATCH, procs: int = 1) -> IngestSummary:
+                progress: bool = False, batch_size: int = BATCH, procs: int = 1,
+                index_first: bool = False) -> IngestSummary:
     """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
 
     `cases` may be a list or any iterable (an ingest reads them back from its spool a batch at a
     time); the progress bar's total is `summary.cases`, or the list's length. `procs` > 1 indexes
     in worker processes: for the command line, not inside the API server.
+
+    By default each batch goes to the graph, then to the index. `index_first` (a command-line load)
+    writes the whole index first, then the whole graph, and `cases` must be a collection that can be
+    iterated twice (a list, or `Spool.cases`). Interleaved, LadybugDB's write memory (1.2 GB at 30k
+    cases, growing with the graph) and Whoosh's forked workers (forked from that process) were held
+    at once: 2.4 GB at 30k. Index first, the workers fork from a process that holds little and are
+    gone before the graph is written (docs/BENCHMARKS.md, "Ingest memory and scale"). What the index
+    was given is then checked against what the graph wrote, and any case the graph refused or wrote
+    otherwise is put right from the graph (`reconcile`); if the process dies between the two, the
+    pending marker makes the next start repair the index from the graph.
     """
     summary = summary or IngestSummary(cases=len(cases) if isinstance(cases, Sized) else 0)
     store.ensure_schema()
+    if index_first and index is not None:
+        if iter(cases) is cases:
+            raise TypeError("write_cases(index_first=True) iterates the cases twice: give a collection, not an iterator")
+        with pending(index):
+            given = _index_only(cases, store, index, summary, progress, batch_size, procs)
+            give_back_freed_memory()  # what the index writer freed (about 150 MB at 30k cases)
+            _graph_only(cases, store, index, summary, progress, batch_size, given)
+        return _finished(summary)
     bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
     with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         cases = iter(cases)
         while chunk := list(islice(cases, batch_size)):
             batch, supersedes = fold_in_stored(chunk, store)
             written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
-            summary.written += len(written.written)
-            summary.unchanged += len(written.unchanged)
-            for case_id, message in written.failed.items():
-                summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
+            _count(summary, written)
             if bulk is not None:
                 gone = [old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid]
                 if gone:
                     bulk.delete(gone)
                 in_graph = set(written.written) | set(written.unchanged)
-                indexed = index.stored_hashes([c.id for c in batch])
-                # The index holds recommendations: a header-only case has none, so it is only written
-                # there when it replaced a case that had some (its old documents go).
-                summary.indexed += bulk.replace([
-                    c for c in batch if c.id in in_graph and indexed.get(c.id) != c.content_hash()
-                    and (c.recommendations or c.id in written.written)])
+                summary.indexed += _replace(bulk, index, [c for c in batch if c.id in in_graph], set(written.written))
             bar.update(len(batch))
     bar.close()
+    return _finished(summary)
+
+
+def give_back_freed_memory() -> None:
+    """glibc keeps native memory that was freed (by LadybugDB, or Whoosh's writer) for reuse; return
+    it to the system, so the next phase of a long load starts from what is really held."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _finished(summary: IngestSummary) -> IngestSummary:
+    _collect()
+    summary.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return summary
+
+
+def _count(summary: IngestSummary, written) -> None:
+    summary.written += len(written.written)
+    summary.unchanged += len(written.unchanged)
+    for case_id, message in written.failed.items():
+        summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
+
+
+def _replace(bulk, index, batch: list[CaseRecord], written: set[str]) -> int:
+    """Index the cases of `batch` whose documents are not already those of this version."""
+    indexed = index.stored_hashes([c.id for c in batch])
+    # The index holds recommendations: a header-only case has none, so it is only written there when
+    # it replaced a case that had some (its old documents go).
+    return bulk.replace([c for c in batch if indexed.get(c.id) != c.content_hash() and (c.recommendations or c.id in written)])
+
+
+def _collect() -> None:
     # The index writer and the readers it opened form reference cycles that hold their buffers and
     # mapped segment files; free them now rather than whenever the collector next runs a full pass
     # (the API server runs it rarely, for latency). The soak bench measured a server's memory
     # climbing 894 -> 1,397 MiB over six minutes of ingests without this; flat with it.
     gc.collect()
-    summary.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return summary
 
 
+@dataclass
+class _Given:
+    """What `_index_only` gave the index, for `_graph_only` to check against what the graph wrote."""
+    hashes: dict[str, str] = field(default_factory=dict)  # case id -> the version the index was given
+    gone: set[str] = field(default_factory=set)  # cases removed from the index as superseded
+
+
+def _index_only(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
+                procs: int) -> _Given:
+    """The index half of an index-first write: each batch folded with the stored cases as the graph
+    write will fold it, and indexed as if the graph will write every case whose stored version
+    differs (it will, unless it refuses one: `_graph_only` checks)."""
+    stored = store.case_hashes()
+    given = _Given()
+    bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
+    with index.bulk(procs=procs) as bulk:
+        it = iter(cases)
+        while chunk := list(islice(it, batch_size)):
+            batch, supersedes = fold_in_stored(chunk, store)
+            will_write = {c.id for c in batch if stored.get(c.id) != c.content_hash()}
+            gone = [old for cid, olds in supersedes.items() if cid in will_write for old in olds if old != cid]
+            if gone:
+                bulk.delete(gone)
+                given.gone.update(gone)
+            summary.indexed += _replace(bulk, index, batch, will_write)
+            given.hashes.update((c.id, c.content_hash()) for c in batch)
+            bar.update(len(batch))
+    bar.close()
+    _collect()
+    return given
+
+
+def _graph_only(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
+                given: _Given) -> None:
+    """The graph half of an index-first write, then the index put right for any case where what the
+    graph did differs from what the index was given."""
+    bar = tqdm(total=summary.cases, unit="case", desc="graph", disable=not progress)
+    differ: set[str] = set()
+    gone: set[str] = set()
+    it = iter(cases)
+    while chunk := list(islice(it, batch_size)):
+        batch, supersedes = fold_in_stored(chunk, store)
+        written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
+        _count(summary, written)
+        done = set(written.written) | set(written.unchanged)
+        differ.update(c.id for c in batch if c.id not in done or given.hashes.get(c.id) != c.content_hash())
+        gone.update(old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid)
+        bar.update(len(batch))
+    bar.close()
+    differ |= gone ^ given.gone
+    if differ:
+        reconcile(store, index, sorted(differ))
+
+
+def reconcile(store: GraphStore, index, case_ids: list[str], page: int = BATCH) -> int:
+    """Make the index hold, for each of these cases, what the graph holds: its documents from the
+    stored version, or none if the graph has no such case. Returns the documents written."""
+    n = 0
+    with index.bulk() as bulk:
+        for start in range(0, len(case_ids), page):
+            ids = case_ids[start:start + page]
+            graph = {c.id: c for c in store.case_records_by_id(ids)}
+            indexed = index.stored_hashes(ids)
+            absent = [cid for cid in ids if cid not in graph and cid in indexed]
+            if absent:
+                bulk.delete(absent)
+            n += bulk.replace([c for cid, c in graph.items() if indexed.get(cid) != c.content_hash()])
+    return n
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
                  batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None,
-                 names: dict[Path, str] | None = None, logged_as: list[str] | None = None) -> IngestSummary:
+                 names: dict[Path, str] | None = None, logged_as: list[str] | None = None,
+                 index_first: bool | None = None) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files (and records) are reported,
     not fatal.
+
+    `index_first` (default: when `procs` > 1, a command-line load) writes the index, then the graph
+    (`write_cases`), so the two writers' memory is never held at once.
 
     `sources` (ontology.sources.Sources) tells the pages of web archives from the rest. `names` gives
     the name a file is reported and stored under (HTTP: the upload's name); `logged_as` what the
     ingest log records as its input (default: the names of the paths given).
     """
+    if index_first is None:
+        index_first = procs > 1
     result = ParseResult([], [], 0)
     # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py); beside
     # the index, on the data's disk, rather than in a temporary directory that may be memory (tmpfs).
@@ -152,7 +271,7 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
         summary = IngestSummary(files=result.files, cases=len(held), failures=list(result.failures) + conflicts)
         summary.recommendations = sum(h.recommendations for h in held)
         summary.warnings = sum(h.warnings for h in held)
-        write_cases((spool.get(h) for h in held), store, index, summary, progress, batch_size, procs)
+        write_cases(spool.cases(held), store, index, summary, progress, batch_size, procs, index_first=index_first)
     if log_path is not None:
         record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary

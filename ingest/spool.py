@@ -64,6 +64,11 @@ class Spool:
         self._file.seek(held.offset)
         return pickle.loads(zlib.decompress(self._file.read(held.size)))
 
+    def cases(self, held: list[Held]) -> Cases:
+        """These cases, read back in order each time they are iterated (an index-first write reads
+        them twice)."""
+        return Cases(self, held)
+
     @property
     def bytes_on_disk(self) -> int:
         return self._end
@@ -78,3 +83,16 @@ class Spool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Cases:
+    """Held cases as a collection: a length, and a fresh pass over the spool per iteration."""
+
+    def __init__(self, spool: Spool, held: list[Held]):
+        self.spool, self.held = spool, held
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def __iter__(self):
+        return (self.spool.get(h) for h in self.held)
