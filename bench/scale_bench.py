@@ -8,7 +8,10 @@ process never holds it whole), then `iopc-kg ingest` runs as its own process, as
 its memory is the proportional set size of its process tree (Whoosh's worker processes included),
 sampled every 0.2 s with psutil, and the main process's resident set. Then, in this process: each bench query as a never-seen search
 (`Engine.forget()` before each timing, as `bench.search_bench`), and each graph question of
-`bench.graph_bench.QUERIES` with the store's memo off. Compare ratios between sizes of one run.
+`bench.graph_bench.QUERIES` with the store's memo off. Compare ratios between sizes of one run. The
+peer, tantivy (`bench.peers.Tantivy`, as `bench.search_bench` uses it), indexes the same
+recommendations in the same run and answers the same searches; its figures and the ratios are in
+each search row's notes.
 """
 
 from __future__ import annotations
@@ -84,6 +87,25 @@ def ingest(data: Path, corpus: Path) -> dict:
     return {"seconds": time.perf_counter() - t0, "peak_tree": peak_tree, "peak_main": peak_main, "summary": summary}
 
 
+def tantivy_peer(corpus: Path, directory: Path):
+    """tantivy over the same recommendations (`bench.peers.Tantivy`, as `bench.search_bench` builds it);
+    the cases are decoded first, so its build time is the engine's alone."""
+    from bench.peers import Tantivy
+    from ontology.records import CaseRecord
+
+    cases = [CaseRecord.from_dict(json.loads(line), "bench") for f in sorted(corpus.glob("*.jsonl"))
+             for line in f.read_text().splitlines() if line.strip()]
+    peer = Tantivy(directory)
+    seconds = peer.build(cases)
+    del cases
+    return peer, seconds
+
+
+def _peer(ours: list[float], theirs: list[float]) -> str:
+    return (f"tantivy {statistics.median(theirs):.1f} / {pct(theirs, .95):.1f} ms; iopc-kg / tantivy "
+            f"{pct(ours, .95) / pct(theirs, .95):.1f}x at p95 ({statistics.median(ours) / statistics.median(theirs):.1f}x median)")
+
+
 class _Lines(list):
     """Table rows, printed as they are measured (a 100k run takes hours: what is done shows)."""
 
@@ -112,13 +134,16 @@ def run(size: int, repeat: int, keep: Path | None, reuse: bool = False) -> list[
                          f"peak memory {r['peak_tree'] / 2**20:,.0f} MiB (process tree PSS; main process RSS {r['peak_main'] / 2**20:,.0f}) |")
         settings = Settings(data_dir=data, _env_file=None)
         index = SearchIndex(settings.index_dir)
+        peer, peer_build = tantivy_peer(corpus, Path(tmp) / "tantivy")
+        lines.append(f"| {size:,} | tantivy index build (the peer, same texts) | {peer_build:.1f} s | | "
+                     f"{peer.size_bytes() / 2**20:,.0f} MiB |")
         lines.append(f"| {size:,} | index size | {index.size_bytes() / 2**20:,.0f} MiB | | "
-                     f"{index.doc_count():,} documents |")
+                     f"{index.doc_count():,} documents; tantivy {peer.size_bytes() / 2**20:,.0f} MiB |")
         engine = Engine(index)
         t = time.perf_counter()
         engine.warm(search_only=True)
         lines.append(f"| {size:,} | search tables (load or build) | {time.perf_counter() - t:.1f} s | | |")
-        every = []
+        every, every_peer = [], []
         for q, filters in SEARCH_QUERIES:
             req = Search(q=q, filters=filters, page_size=20)
 
@@ -127,11 +152,16 @@ def run(size: int, repeat: int, keep: Path | None, reuse: bool = False) -> list[
                 engine.search(req)
 
             times = timed(cold, repeat)
+            theirs = timed(lambda: peer.search(q, filters), repeat)
             every += times
+            every_peer += theirs
             label_q = q + (" + " + ",".join(f"{k}={v[0]}" for k, v in filters.items()) if filters else "")
-            lines.append(f"| {size:,} | search `{label_q}` (first ask) | {statistics.median(times):.1f} ms | {pct(times, .95):.1f} ms | |")
-        lines.append(f"| {size:,} | **search, all queries (first ask)** | {statistics.median(every):.1f} ms | {pct(every, .95):.1f} ms | |")
+            lines.append(f"| {size:,} | search `{label_q}` (first ask) | {statistics.median(times):.1f} ms | {pct(times, .95):.1f} ms | "
+                         f"{_peer(times, theirs)} |")
+        lines.append(f"| {size:,} | **search, all queries (first ask)** | {statistics.median(every):.1f} ms | {pct(every, .95):.1f} ms | "
+                     f"{_peer(every, every_peer)} |")
         index.close()
+        peer.close()
         store = open_store(settings)
         store.memoise = False
         for name, fn in GRAPH_QUERIES.items():

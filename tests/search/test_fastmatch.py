@@ -25,6 +25,7 @@ EXACT = [
     '"supervisory review" training', "force:essex training", "status:accepted custody", "athena",
     "date_recommended:[2019 to 2021] custody", "year:2020 OR year:2021", "text:review^3 response:review",
     "custody AND NOT (training OR review)", 'NOT training', "zzzznotaword", '"zzz yyy"', "body worn",
+    '"review of the"', '"custody custody"', '"worn video body"',
 ]
 PATTERNS = ["safeguard*", "superv*", "remind~", "reference:20*", "cust?d*", "custod* AND NOT training"]
 
@@ -117,3 +118,32 @@ def test_field_lengths_read_from_the_columns_are_whooshs_own(engine, field):
     n = s.doc_count_all()
     slow = np.array([s.doc_field_length(d, field, 1) or 0 for d in range(n)], dtype=np.float64)
     assert np.array_equal(Lengths(s, eager=[field]).by_field[field], slow)
+
+
+def test_positions_decoded_together_are_whooshs_own(engine):
+    # `_positions` reads the values of many postings with one unpickling; each must give what
+    # Whoosh's format gives it alone: real values from the index, and the shapes it writes rarely
+    # (a position list longer than a pickle's batch of 1,000, large gaps, the stop byte stripped).
+    from whoosh.formats import Positions
+
+    from search.fastmatch import _positions
+
+    fmt = Positions()
+    reader = engine.index.searcher().reader()
+    values = []
+    for word in (b"custody", b"review", b"video", b"the"):
+        if ("text", word) in reader:
+            m = reader.postings("text", word)
+            while m.is_active():
+                values.append(m.value())
+                m.next()
+    assert len(values) > 500
+    odd = [fmt.encode(list(range(0, 3000, 2))), fmt.encode([5, 70_000, 2**31 - 1]), fmt.encode([0])[:-1]]
+    import pickle
+
+    other = [b"\x00\x00\x00\x02" + pickle.dumps([1, 2], 4)]  # not Whoosh's protocol: decoded one by one
+    for batch in (values, odd, values[:1] + odd + values[1:50], values[:20] + other):
+        counts, flat = _positions(batch, fmt)
+        expected = [fmt.decode_positions(v) for v in batch]
+        assert counts.tolist() == [len(p) for p in expected]
+        assert flat.tolist() == [p for ps in expected for p in ps]
