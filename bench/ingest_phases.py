@@ -1,0 +1,111 @@
+"""Where an ingest's memory goes, phase by phase: `iopc-kg ingest` of a corpus, sampled every
+`--every` seconds.
+
+Usage: python -m bench.ingest_phases CORPUS [--data-dir DIR] [--every 0.5]
+
+Each sample is the proportional set size of the ingest's process tree (Whoosh's forked index
+workers included, their pages shared with the parent counted once), and the main process's
+resident set split by kind of mapping: LadybugDB's buffer pool (the one anonymous region of 512 MiB
+or more: it reserves its address space at once), other anonymous memory (the C and Python heaps:
+LadybugDB's working memory is here), and mapped files. A command-line ingest with two cores parses
+into its spool, writes the index (workers alive), then the graph (main process only), then builds
+the search tables; the phases are told apart by the workers being alive and by LadybugDB's region.
+The data directory must be new (by default a temporary one): an ingest of what is already stored
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.graph_bench import machine
+
+_MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$")
+
+
+def by_kind(pid: int) -> dict[str, int]:
+    """Resident MiB of a process by kind of mapping (from /proc/PID/smaps)."""
+    out = {"graph buffer pool": 0, "heap": 0, "files": 0}
+    kind = None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                m = _MAPPING.match(line)
+                if m:
+                    size = int(m.group(2), 16) - int(m.group(1), 16)
+                    name = m.group(3)
+                    kind = "graph buffer pool" if not name and size >= 512 << 20 else "files" if name.startswith("/") else "heap"
+                elif line.startswith("Rss:") and kind:
+                    out[kind] += int(line.split()[1]) >> 10
+    except OSError:
+        pass
+    return out
+
+
+def sample(corpus: Path, data: Path, every: float) -> list[dict]:
+    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", "--json", str(corpus)]
+    proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    main = psutil.Process(proc.pid)
+    t0 = time.perf_counter()
+    rows = []
+    while proc.poll() is None:
+        try:
+            workers = main.children(recursive=True)
+            tree = sum(p.memory_full_info().pss for p in [main, *workers]) >> 20
+        except psutil.Error:
+            continue
+        rows.append({"t": time.perf_counter() - t0, "tree": tree, "workers": len(workers), **by_kind(proc.pid)})
+        time.sleep(every)
+    err = proc.stderr.read()
+    if proc.wait():
+        raise SystemExit(f"ingest failed: {err[-2000:]}")
+    rows.append({"t": time.perf_counter() - t0, "end": True})
+    return rows
+
+
+def phases(rows: list[dict]) -> dict[str, dict]:
+    """The peak sample of each phase: before the first worker, with workers, after the last worker
+    while LadybugDB's buffer pool is mapped (the graph), and after it is gone (the search tables)."""
+    seen_workers = False
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r.get("end"):
+            break
+        if r["workers"]:
+            seen_workers, phase = True, "index (Whoosh workers)"
+        elif not seen_workers:
+            phase = "parse"
+        else:
+            phase = "graph (LadybugDB)" if r["graph buffer pool"] else "search tables"
+        if r["tree"] > out.get(phase, {}).get("tree", -1):
+            out[phase] = r
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--data-dir", type=Path, help="a new directory (default: a temporary one)")
+    ap.add_argument("--every", type=float, default=0.5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data_dir or Path(tmp) / "data"
+        rows = sample(args.corpus, data, args.every)
+    print(f"{machine()}; psutil {psutil.__version__}; `iopc-kg ingest` of {args.corpus}, "
+          f"{rows[-1]['t']:.0f} s, sampled every {args.every} s")
+    print("| phase | peak, process tree PSS MiB | at s | main: graph buffer pool MiB | main: heap MiB | main: files MiB |")
+    print("|---|---|---|---|---|---|")
+    for name, r in phases(rows).items():
+        print(f"| {name} | {r['tree']:,} | {r['t']:.0f} | {r['graph buffer pool']:,} | {r['heap']:,} | {r['files']:,} |")
+
+
+if __name__ == "__main__":
+    main()
