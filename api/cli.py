@@ -171,8 +171,6 @@ def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     return summary.as_dict() | {"store": settings.store, "graph": counts}
 
 
-
-
 def _ingest_through(ctx: click.Context, server, paths) -> dict:
     from api.client import RemoteClient, ready
 

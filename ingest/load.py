@@ -13,6 +13,7 @@ differs, and logs what it did. The API server does so at start, `iopc-kg ingest`
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import logging
@@ -31,7 +32,7 @@ from tqdm import tqdm
 from graph.store import GraphStore
 from ingest.merge import HEADER_ONLY, merge_cases, merge_held, same_case
 from ingest.pipeline import Failure, ParseResult, parse_each
-from ingest.spool import Held, Spool
+from ingest.spool import Cases, Held, Spool
 from ontology.records import CaseRecord
 
 BATCH = 500
@@ -109,7 +110,8 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
     gone before the graph is written (docs/BENCHMARKS.md, "Ingest memory and scale"). What the index
     was given is then checked against what the graph wrote, and any case the graph refused or wrote
     otherwise is put right from the graph (`reconcile`); if the process dies between the two, the
-    pending marker makes the next start repair the index from the graph.
+    pending marker makes the next start repair the index from the graph. A case the graph refuses
+    is given to the index and taken out again on every run that brings it (and reported each time).
     """
     summary = summary or IngestSummary(cases=len(cases) if isinstance(cases, Sized) else 0)
     store.ensure_schema()
@@ -183,28 +185,46 @@ def _collect() -> None:
 class _Given:
     """What `_index_only` gave the index, for `_graph_only` to check against what the graph wrote."""
     hashes: dict[str, str] = field(default_factory=dict)  # case id -> the version the index was given
+    docs: dict[str, int] = field(default_factory=dict)  # case id -> documents written for it
     gone: set[str] = field(default_factory=set)  # cases removed from the index as superseded
+    # Cases whose documents the index pass may have left doubled: given twice in one pass, or given
+    # and then removed as superseded. Whoosh's writer deletes what is committed, not what it holds
+    # uncommitted, so the second replace or the removal missed the first documents.
+    unsure: set[str] = field(default_factory=set)
 
 
 def _index_only(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
                 procs: int) -> _Given:
-    """The index half of an index-first write: each batch folded with the stored cases as the graph
-    write will fold it, and indexed as if the graph will write every case whose stored version
-    differs (it will, unless it refuses one: `_graph_only` checks)."""
+    """The index half of an index-first write: each batch folded with the stored cases, and indexed as
+    if the graph will write every case whose stored version differs.
+
+    The graph pass folds each batch with the graph as the batches before it left it; this pass, with
+    the graph as it was. They differ when two incoming cases are both renderings of one stored case
+    (both fold into it here; the graph lets the first consume it), or a case refuses to be written:
+    `_graph_only` puts those right. Folding changes cases in place, so a list of cases is copied
+    here (a spool gives fresh ones each pass)."""
     stored = store.case_hashes()
     given = _Given()
+    fresh = isinstance(cases, Cases)
     bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
     with index.bulk(procs=procs) as bulk:
         it = iter(cases)
         while chunk := list(islice(it, batch_size)):
-            batch, supersedes = fold_in_stored(chunk, store)
+            batch, supersedes = fold_in_stored(chunk if fresh else copy.deepcopy(chunk), store)
             will_write = {c.id for c in batch if stored.get(c.id) != c.content_hash()}
             gone = [old for cid, olds in supersedes.items() if cid in will_write for old in olds if old != cid]
             if gone:
                 bulk.delete(gone)
                 given.gone.update(gone)
-            summary.indexed += _replace(bulk, index, batch, will_write)
-            given.hashes.update((c.id, c.content_hash()) for c in batch)
+                given.unsure.update(g for g in gone if g in given.hashes)
+            given.unsure.update(c.id for c in batch if c.id in given.hashes)
+            indexed = index.stored_hashes([c.id for c in batch])
+            for c in batch:
+                # As `_replace`: a header-only case is only written when it replaces one (its old
+                # documents go).
+                if indexed.get(c.id) != c.content_hash() and (c.recommendations or c.id in will_write):
+                    given.docs[c.id] = given.docs.get(c.id, 0) + bulk.replace([c])
+                given.hashes[c.id] = c.content_hash()
             bar.update(len(batch))
     bar.close()
     _collect()
@@ -216,7 +236,7 @@ def _graph_only(cases, store: GraphStore, index, summary: IngestSummary, progres
     """The graph half of an index-first write, then the index put right for any case where what the
     graph did differs from what the index was given."""
     bar = tqdm(total=summary.cases, unit="case", desc="graph", disable=not progress)
-    differ: set[str] = set()
+    differ: set[str] = set(given.unsure)
     gone: set[str] = set()
     it = iter(cases)
     while chunk := list(islice(it, batch_size)):
@@ -229,24 +249,29 @@ def _graph_only(cases, store: GraphStore, index, summary: IngestSummary, progres
         bar.update(len(batch))
     bar.close()
     differ |= gone ^ given.gone
+    # Documents counted as indexed: those the index pass wrote for cases the graph wrote the same
+    # way, and those `reconcile` wrote from the graph.
+    summary.indexed += sum(n for cid, n in given.docs.items() if cid not in differ)
     if differ:
-        reconcile(store, index, sorted(differ))
+        summary.indexed += reconcile(store, index, sorted(differ))
 
 
 def reconcile(store: GraphStore, index, case_ids: list[str], page: int = BATCH) -> int:
-    """Make the index hold, for each of these cases, what the graph holds: its documents from the
-    stored version, or none if the graph has no such case. Returns the documents written."""
+    """Make the index hold, for each of these cases, exactly what the graph holds: every document
+    of the case removed, then written again from the stored version (none if the graph has no such
+    case, or holds it header-only). Returns the documents written."""
     n = 0
     with index.bulk() as bulk:
         for start in range(0, len(case_ids), page):
             ids = case_ids[start:start + page]
             graph = {c.id: c for c in store.case_records_by_id(ids)}
-            indexed = index.stored_hashes(ids)
-            absent = [cid for cid in ids if cid not in graph and cid in indexed]
+            absent = [cid for cid in ids if cid not in graph]
             if absent:
                 bulk.delete(absent)
-            n += bulk.replace([c for cid, c in graph.items() if indexed.get(cid) != c.content_hash()])
+            n += bulk.replace([graph[cid] for cid in ids if cid in graph])
     return n
+
+
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
                  batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None,
                  names: dict[Path, str] | None = None, logged_as: list[str] | None = None,

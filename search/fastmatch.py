@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gc
 import pickle
+import threading
+from contextlib import contextmanager
 from itertools import chain
 
 import numpy as np
@@ -272,8 +274,11 @@ class Evaluator:
             shifted = positions - k
             docs_of = np.repeat(np.arange(len(common), dtype=np.int64), counts)
             ok = shifted >= 0
-            # Sorted and unique as they are: documents in order, each one's positions ascending.
+            # Sorted as they are (documents in order, each one's positions ascending); a position
+            # given twice, which an analyser could do, is kept once.
             keys = docs_of[ok] * _POSITION_SPAN + shifted[ok]
+            if len(keys) > 1:
+                keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
             if not len(starts):
                 return _EMPTY
@@ -287,6 +292,30 @@ class Evaluator:
 
 
 _POSITION_SPAN = 1 << 32  # positions within a field are far below this
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _no_cycle_collection():
+    """The cycle collector paused while thousands of small lists are made at once (it started over
+    and over: a first phrase search at 30k cases took twice as long one time in four); they hold no
+    cycles. Counted, so that threads searching at once leave it as they found it."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _positions(values: list[bytes], fmt) -> tuple[np.ndarray, np.ndarray]:
@@ -303,23 +332,16 @@ def _positions(values: list[bytes], fmt) -> tuple[np.ndarray, np.ndarray]:
     counts = np.frombuffer(b"".join([v[:4] for v in values]), dtype=">u4").astype(np.int64)
     total = int(counts.sum())
     deltas = None
-    collecting = gc.isenabled()
     try:
         # Each value is checked by what it yields: one list per value, as many deltas as counted.
-        # Thousands of small lists at once would start the cycle collector over and over (a first
-        # phrase search at 30k cases took twice as long one time in four); they hold no cycles.
-        gc.disable()
-        lists = pickle.loads(b"\x80\x02(" + b"".join([v[6:-1] if v[-1:] == b"." else v[6:] for v in values]) + b"l.")
+        with _no_cycle_collection():
+            lists = pickle.loads(b"\x80\x02(" + b"".join([v[6:-1] if v[-1:] == b"." else v[6:] for v in values]) + b"l.")
         if isinstance(lists, list) and len(lists) == len(values):
             flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64)
             if len(flat) == total and all(map(int.__eq__, map(len, lists), counts.tolist())):
                 deltas = flat
     except Exception:  # noqa: BLE001 - not the shape this expects: the format decodes them
         deltas = None
-    finally:
-        if collecting:
-            gc.enable()
-        lists = None
     if deltas is None:
         decoded = [fmt.decode_positions(v) for v in values]
         counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))

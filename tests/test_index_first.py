@@ -70,9 +70,63 @@ def test_reconcile_makes_the_index_hold_what_the_graph_holds(tmp_path, sample_ca
 
         written = reconcile(store, index, sorted({kept.id, refused.id, changed.id}))
         assert index.case_hashes() == store.case_hashes()
-        assert written == len(changed.recommendations)
+        assert written == len(kept.recommendations) + len(changed.recommendations)  # every one rewritten
         assert index.doc_count() == store.counts()["Recommendation"]
-        assert reconcile(store, index, [kept.id, refused.id, changed.id]) == 0
+        before = index.case_hashes(), index.doc_count()
+        reconcile(store, index, [kept.id, refused.id, changed.id])
+        assert (index.case_hashes(), index.doc_count()) == before
     finally:
         index.close()
         store.close()
+
+
+def two_renderings_of_one_stored_case():
+    """A stored header-only case S (reference 2020/111111), then two complete pages the merge keeps
+    apart: K gives S's reference, I gives none but S's force and title. Each alone would fold into
+    S; written one after the other, the first consumes S and the second stands alone."""
+    import copy
+
+    from ingest.pipeline import parse_paths, parse_text
+    from ontology.records import CaseRecord
+
+    [page] = parse_paths([PAGES / "d-investigation-cut.txt"]).cases
+    header = page.to_dict() | {"reference": "2020/111111"}
+    header.pop("id", None)
+    complete = parse_text((PAGES / "d-investigation-cut.txt").read_text() + (
+        "\nIOPC reference\n\nRecommendations\n\nThe IOPC recommends that Gwent Police review how missing "
+        "children are risk assessed.\n\nAccepted\n\nGwent Police has updated its missing person policy.\n"), "i.txt")
+    k = copy.deepcopy(complete.to_dict())
+    k.pop("id", None)
+    k["reference"] = "2020/111111"
+    k["recommendations"][0]["text"] = "The IOPC recommends that Gwent Police train call handlers to escalate reports about vulnerable adults."
+    k["sources"][0] |= {"id": "s-kkkkkkkkkkkkkkkk", "path": "k.txt"}
+    return CaseRecord.from_dict(header, "test"), [CaseRecord.from_dict(k, "test"), complete]
+
+
+@pytest.mark.parametrize("given_as", ["list", "spool"])
+def test_two_pages_folding_into_one_stored_case_leave_the_index_as_the_graph(tmp_path, given_as):
+    # Found by review: the index pass folded both pages into the stored case (the graph as it was),
+    # so one case id was given twice in one uncommitted Whoosh writer, whose second replace did not
+    # see the first; the index kept a document of a version the graph never held. And folding a
+    # list in place changed what the graph pass then wrote.
+    from ingest.spool import Spool
+
+    results = {}
+    for index_first in (False, True):
+        store, index = opened(tmp_path / f"{given_as}-{index_first}")
+        try:
+            header, pages = two_renderings_of_one_stored_case()
+            write_cases([header], store, index)
+            with Spool() as spool:
+                cases = pages if given_as == "list" else spool.cases([spool.put(c) for c in pages])
+                summary = write_cases(cases, store, index, batch_size=1, index_first=index_first)
+            graph, counts, indexed, docs = state(store, index)
+            assert docs == counts["Recommendation"] == 2 and counts["Case"] == 2
+            assert indexed == graph
+            assert summary.indexed == (2 if index_first else summary.indexed)
+            assert not list((tmp_path / f"{given_as}-{index_first}" / "index").glob(".ingest-pending-*"))
+            results[index_first] = (graph, counts, indexed, docs, summary.written)
+        finally:
+            index.close()
+            store.close()
+    assert results[True] == results[False]

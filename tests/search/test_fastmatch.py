@@ -147,3 +147,16 @@ def test_positions_decoded_together_are_whooshs_own(engine):
         expected = [fmt.decode_positions(v) for v in batch]
         assert counts.tolist() == [len(p) for p in expected]
         assert flat.tolist() == [p for ps in expected for p in ps]
+
+
+def test_phrase_decoding_in_threads_leaves_the_cycle_collector_on(engine):
+    # `_positions` pauses the cycle collector while it unpickles; searches run in threads, and a
+    # paused-then-resumed flag read by two threads at once could leave it off for good (review).
+    import gc
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert gc.isenabled()
+    with ThreadPoolExecutor(8) as pool:
+        for _ in pool.map(lambda _: both(engine, '"body worn video"'), range(64)):
+            pass
+    assert gc.isenabled()
