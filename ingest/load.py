@@ -82,10 +82,11 @@ def fold_in_stored(batch: list[CaseRecord], store: GraphStore) -> tuple[list[Cas
                 continue
             if old.id == case.id and old.content_hash() == case.content_hash():
                 continue
+            stored_id = old.id  # merging may change `old` in place (found by review: then nothing was superseded)
             [merged] = merge_cases([old, case])
             merged.warnings = [w for w in merged.warnings if not (merged.recommendations and w.startswith(HEADER_ONLY))]
-            if old.id != merged.id:
-                supersedes.setdefault(merged.id, []).append(old.id)
+            if stored_id != merged.id:
+                supersedes.setdefault(merged.id, []).append(stored_id)
             stored = [s for s in stored if s is not old]
             case = merged
             break
@@ -124,6 +125,7 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
             _graph_only(cases, store, index, summary, progress, batch_size, given)
         return _finished(summary)
     bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
+    removed: set[str] = set()  # cases this write took out of the index
     with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         cases = iter(cases)
         while chunk := list(islice(cases, batch_size)):
@@ -134,8 +136,10 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
                 gone = [old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid]
                 if gone:
                     bulk.delete(gone)
+                    removed.update(gone)
                 in_graph = set(written.written) | set(written.unchanged)
-                summary.indexed += _replace(bulk, index, [c for c in batch if c.id in in_graph], set(written.written))
+                summary.indexed += _replace(bulk, index, [c for c in batch if c.id in in_graph], set(written.written),
+                                            removed)
             bar.update(len(batch))
     bar.close()
     return _finished(summary)
@@ -165,12 +169,14 @@ def _count(summary: IngestSummary, written) -> None:
         summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
 
 
-def _replace(bulk, index, batch: list[CaseRecord], written: set[str]) -> int:
-    """Index the cases of `batch` whose documents are not already those of this version."""
+def _replace(bulk, index, batch: list[CaseRecord], written: set[str], removed: set[str]) -> int:
+    """Index the cases of `batch` whose documents are not already those of this version, or that this
+    write removed (the removal is not committed yet, so the index still shows them)."""
     indexed = index.stored_hashes([c.id for c in batch])
     # The index holds recommendations: a header-only case has none, so it is only written there when
     # it replaced a case that had some (its old documents go).
-    return bulk.replace([c for c in batch if indexed.get(c.id) != c.content_hash() and (c.recommendations or c.id in written)])
+    return bulk.replace([c for c in batch if (indexed.get(c.id) != c.content_hash() or c.id in removed)
+                         and (c.recommendations or c.id in written)])
 
 
 def _collect() -> None:
@@ -205,7 +211,7 @@ def _index_only(cases, store: GraphStore, index, summary: IngestSummary, progres
     here (a spool gives fresh ones each pass)."""
     stored = store.case_hashes()
     given = _Given()
-    fresh = isinstance(cases, Cases)
+    fresh = isinstance(cases, Cases) and cases.spool.on_disk
     bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
     with index.bulk(procs=procs) as bulk:
         it = iter(cases)
@@ -217,12 +223,12 @@ def _index_only(cases, store: GraphStore, index, summary: IngestSummary, progres
                 bulk.delete(gone)
                 given.gone.update(gone)
                 given.unsure.update(g for g in gone if g in given.hashes)
-            given.unsure.update(c.id for c in batch if c.id in given.hashes)
+            given.unsure.update(c.id for c in batch if c.id in given.hashes or c.id in given.gone)
             indexed = index.stored_hashes([c.id for c in batch])
             for c in batch:
                 # As `_replace`: a header-only case is only written when it replaces one (its old
                 # documents go).
-                if indexed.get(c.id) != c.content_hash() and (c.recommendations or c.id in will_write):
+                if (indexed.get(c.id) != c.content_hash() or c.id in given.gone) and (c.recommendations or c.id in will_write):
                     given.docs[c.id] = given.docs.get(c.id, 0) + bulk.replace([c])
                 given.hashes[c.id] = c.content_hash()
             bar.update(len(batch))
@@ -238,17 +244,20 @@ def _graph_only(cases, store: GraphStore, index, summary: IngestSummary, progres
     bar = tqdm(total=summary.cases, unit="case", desc="graph", disable=not progress)
     differ: set[str] = set(given.unsure)
     gone: set[str] = set()
+    seen: set[str] = set()
     it = iter(cases)
     while chunk := list(islice(it, batch_size)):
         batch, supersedes = fold_in_stored(chunk, store)
         written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
         _count(summary, written)
+        seen.update(c.id for c in batch)
         done = set(written.written) | set(written.unchanged)
         differ.update(c.id for c in batch if c.id not in done or given.hashes.get(c.id) != c.content_hash())
         gone.update(old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid)
         bar.update(len(batch))
     bar.close()
-    differ |= gone ^ given.gone
+    # Ids the index pass gave that no case of this pass has (a case folded into another's id there).
+    differ |= (gone ^ given.gone) | (set(given.hashes) - seen)
     # Documents counted as indexed: those the index pass wrote for cases the graph wrote the same
     # way, and those `reconcile` wrote from the graph.
     summary.indexed += sum(n for cid, n in given.docs.items() if cid not in differ)
