@@ -139,9 +139,17 @@ def test_graph_view_expands_on_click_and_finds_a_path(page, base):
     in_view = set(page.evaluate("window.iopcGraph.nodes().map(n => n.id())"))
     target = next(key for key in sorted(in_view) if key != "force:essex" and {
         n["key"] for n in httpx.get(f"{base}/graph/neighbourhood", params={"node": key, "max_nodes": 60}).json()["nodes"]} - in_view)
-    x, y = page.evaluate("""key => { const p = window.iopcGraph.getElementById(key).renderedPosition();
-                                      const r = document.getElementById('cy').getBoundingClientRect();
-                                      return [r.left + p.x, r.top + p.y]; }""", target)
+    where = """key => { const p = window.iopcGraph.getElementById(key).renderedPosition();
+                         const r = document.getElementById('cy').getBoundingClientRect();
+                         return [r.left + p.x, r.top + p.y]; }"""
+
+    def still():  # the layout of the expansion may still be moving the nodes: click where it stopped
+        first = page.evaluate(where, target)
+        time.sleep(0.3)
+        return page.evaluate(where, target) == first
+
+    until(still)
+    x, y = page.evaluate(where, target)
     grown = page.locator("#graph-nodes li").count()
     page.mouse.click(x, y)
     until(lambda: page.locator("#graph-nodes li").count() > grown)
