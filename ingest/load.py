@@ -133,13 +133,13 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
             written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
             _count(summary, written)
             if bulk is not None:
-                gone = [old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid]
+                gone = _superseded(supersedes, written.written)
                 if gone:
                     bulk.delete(gone)
                     removed.update(gone)
                 in_graph = set(written.written) | set(written.unchanged)
-                summary.indexed += _replace(bulk, index, [c for c in batch if c.id in in_graph], set(written.written),
-                                            removed)
+                summary.indexed += bulk.replace(_to_index(index, [c for c in batch if c.id in in_graph],
+                                                          set(written.written), removed))
             bar.update(len(batch))
     bar.close()
     return _finished(summary)
@@ -169,14 +169,19 @@ def _count(summary: IngestSummary, written) -> None:
         summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
 
 
-def _replace(bulk, index, batch: list[CaseRecord], written: set[str], removed: set[str]) -> int:
-    """Index the cases of `batch` whose documents are not already those of this version, or that this
+def _superseded(supersedes: dict[str, list[str]], written) -> list[str]:
+    """The stored cases that the written ones among these replace under other ids."""
+    return [old for cid, olds in supersedes.items() if cid in written for old in olds if old != cid]
+
+
+def _to_index(index, batch: list[CaseRecord], written, removed: set[str]) -> list[CaseRecord]:
+    """The cases of `batch` whose documents are not already those of this version, or that this
     write removed (the removal is not committed yet, so the index still shows them)."""
     indexed = index.stored_hashes([c.id for c in batch])
     # The index holds recommendations: a header-only case has none, so it is only written there when
     # it replaced a case that had some (its old documents go).
-    return bulk.replace([c for c in batch if (indexed.get(c.id) != c.content_hash() or c.id in removed)
-                         and (c.recommendations or c.id in written)])
+    return [c for c in batch if (indexed.get(c.id) != c.content_hash() or c.id in removed)
+            and (c.recommendations or c.id in written)]
 
 
 def _collect() -> None:
@@ -218,19 +223,15 @@ def _index_only(cases, store: GraphStore, index, summary: IngestSummary, progres
         while chunk := list(islice(it, batch_size)):
             batch, supersedes = fold_in_stored(chunk if fresh else copy.deepcopy(chunk), store)
             will_write = {c.id for c in batch if stored.get(c.id) != c.content_hash()}
-            gone = [old for cid, olds in supersedes.items() if cid in will_write for old in olds if old != cid]
+            gone = _superseded(supersedes, will_write)
             if gone:
                 bulk.delete(gone)
                 given.gone.update(gone)
                 given.unsure.update(g for g in gone if g in given.hashes)
             given.unsure.update(c.id for c in batch if c.id in given.hashes or c.id in given.gone)
-            indexed = index.stored_hashes([c.id for c in batch])
-            for c in batch:
-                # As `_replace`: a header-only case is only written when it replaces one (its old
-                # documents go).
-                if (indexed.get(c.id) != c.content_hash() or c.id in given.gone) and (c.recommendations or c.id in will_write):
-                    given.docs[c.id] = given.docs.get(c.id, 0) + bulk.replace([c])
-                given.hashes[c.id] = c.content_hash()
+            for c in _to_index(index, batch, will_write, given.gone):
+                given.docs[c.id] = given.docs.get(c.id, 0) + bulk.replace([c])
+            given.hashes.update((c.id, c.content_hash()) for c in batch)
             bar.update(len(batch))
     bar.close()
     _collect()
@@ -253,7 +254,7 @@ def _graph_only(cases, store: GraphStore, index, summary: IngestSummary, progres
         seen.update(c.id for c in batch)
         done = set(written.written) | set(written.unchanged)
         differ.update(c.id for c in batch if c.id not in done or given.hashes.get(c.id) != c.content_hash())
-        gone.update(old for cid, olds in supersedes.items() if cid in written.written for old in olds if old != cid)
+        gone.update(_superseded(supersedes, written.written))
         bar.update(len(batch))
     bar.close()
     # Ids the index pass gave that no case of this pass has (a case folded into another's id there).

@@ -283,7 +283,7 @@ class Evaluator:
             if not len(starts):
                 return _EMPTY
         keep = np.zeros(len(common), dtype=bool)
-        keep[np.unique(starts // _POSITION_SPAN)] = True
+        keep[starts // _POSITION_SPAN] = True
         docs = common[keep]
         score = np.zeros(len(docs))
         for w, (weights, _) in zip(words, picked):
@@ -346,12 +346,10 @@ def _positions(values: list[bytes], fmt) -> tuple[np.ndarray, np.ndarray]:
         decoded = [fmt.decode_positions(v) for v in values]
         counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
         return counts, np.fromiter(chain.from_iterable(decoded), dtype=np.int64, count=int(counts.sum()))
-    running = np.cumsum(deltas)
     # Each posting's deltas start again from 0: take off what the postings before it summed to.
-    ends = np.cumsum(counts)
-    before = np.zeros(len(counts), dtype=np.int64)
-    before[1:] = np.where(ends[:-1] > 0, running[np.maximum(ends[:-1] - 1, 0)] if len(running) else 0, 0)
-    return counts, running - np.repeat(before, counts)
+    summed = np.concatenate(([0], np.cumsum(deltas)))  # summed[j]: the first j deltas
+    first = np.cumsum(counts) - counts  # where each posting's deltas start
+    return counts, summed[1:] - np.repeat(summed[first], counts)
 
 
 def _scaled(pair, boost: float):
