@@ -8,8 +8,9 @@ workers included, their pages shared with the parent counted once), and the main
 resident set split by kind of mapping: LadybugDB's buffer pool (the one anonymous region of 512 MiB
 or more: it reserves its address space at once), other anonymous memory (the C and Python heaps:
 LadybugDB's working memory is here), and mapped files. A command-line ingest with two cores parses
-into its spool, writes the index (workers alive), then the graph (main process only), then builds
-the search tables; the phases are told apart by the workers being alive and by LadybugDB's region.
+into its spool, writes the graph (main process only), then the index (workers alive), then builds
+the search tables; the phases are told apart by LadybugDB's region filling and the workers being
+alive.
 The data directory must be new (by default a temporary one): an ingest of what is already stored
 writes nothing.
 """
@@ -72,19 +73,20 @@ def sample(corpus: Path, data: Path, every: float) -> list[dict]:
 
 
 def phases(rows: list[dict]) -> dict[str, dict]:
-    """The peak sample of each phase: before the first worker, with workers, after the last worker
-    while LadybugDB's buffer pool is mapped (the graph), and after it is gone (the search tables)."""
+    """The peak sample of each phase: parsing (LadybugDB's buffer pool still untouched), the graph
+    (the pool in use, no workers yet), the index (workers alive), and the search tables (after)."""
     seen_workers = False
     out: dict[str, dict] = {}
+    phase = "parse"
     for r in rows:
         if r.get("end"):
             break
         if r["workers"]:
             seen_workers, phase = True, "index (Whoosh workers)"
-        elif not seen_workers:
-            phase = "parse"
-        else:
-            phase = "graph (LadybugDB)" if r["graph buffer pool"] else "search tables"
+        elif seen_workers:
+            phase = "search tables"
+        elif phase == "parse" and r["graph buffer pool"] > 16:
+            phase = "graph (LadybugDB)"
         if r["tree"] > out.get(phase, {}).get("tree", -1):
             out[phase] = r
     return out

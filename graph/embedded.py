@@ -46,16 +46,20 @@ class EmbeddedStore(GraphStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # LadybugDB's page cache defaults to 80% of the machine's memory and keeps what it touched:
         # a long-running server's memory would follow the graph's history, not its working set.
-        pool = {"buffer_pool_size": buffer_pool_mb * 1024 * 1024} if buffer_pool_mb else {}
+        self._options = {"read_only": read_only} | (
+            {"buffer_pool_size": buffer_pool_mb * 1024 * 1024} if buffer_pool_mb else {})
+        self._open()
+        self._writer = threading.RLock()
+
+    def _open(self) -> None:
         try:
-            self.db = ladybug.Database(str(self.path), read_only=read_only, **pool)
+            self.db = ladybug.Database(str(self.path), **self._options)
         except RuntimeError as e:
             msg = str(e)
             if "lock" in msg.lower():
                 msg = f"the graph at {self.path} is open in another process (only one may write it): {msg}"
             raise StoreUnavailable(msg) from None
         self._local = threading.local()
-        self._writer = threading.RLock()
         # Every live connection (a thread's, or a read-only query's), closed before the database. Weak:
         # a connection goes with its thread (the API's worker threads come and go).
         self._conns: weakref.WeakSet[ladybug.Connection] = weakref.WeakSet()
@@ -91,6 +95,14 @@ class EmbeddedStore(GraphStore):
         for conn in conns:
             conn.close()  # waits for a query in flight on another thread, interrupting it
         self.db.close()
+
+    def release_write_memory(self) -> None:
+        """Close the database and open it again. What LadybugDB took for a large write (its buffer
+        pool filled, and as much again of other native memory at checkpoints: 1.2 GB at 30k cases)
+        stays with the process while the database is open; the command line's ingest gives it back
+        before Whoosh's workers fork (docs/BENCHMARKS.md, "Ingest memory and scale")."""
+        self.close()
+        self._open()
 
     def __del__(self) -> None:
         # A store dropped without close() (a test, a notebook) may be collected in a cycle with its

@@ -100,6 +100,10 @@ class GraphStore(ABC):
     def close(self) -> None:
         """Release the store."""
 
+    def release_write_memory(self) -> None:
+        """Give back what the store holds for writing, after a large write. Only for an owner that no
+        other thread shares (the command line's ingest); the store stays usable."""
+
     @abstractmethod
     def clear(self) -> None:
         """Delete every node and relationship (tests and graph-copy targets)."""

@@ -1,7 +1,8 @@
 """Ingest: parse sources, write the merged cases to the graph store and the search index.
 
-The graph is written first, then the index, batch by batch. A case the graph already holds
-unchanged is still re-indexed if the index lacks it or holds an older version: after a crash
+The graph is written first, then the index: batch by batch, or (the command line) the whole graph,
+then the whole index. Either way the index is given only what the graph has committed. A case the
+graph already holds unchanged is still re-indexed if the index lacks it or holds an older version: after a crash
 between the two writes, re-running the ingest brings them back into agreement.
 
 Whatever the ingest (command line or HTTP), a marker file in the index directory says one is under
@@ -13,7 +14,6 @@ differs, and logs what it did. The API server does so at start, `iopc-kg ingest`
 
 from __future__ import annotations
 
-import copy
 import gc
 import json
 import logging
@@ -96,33 +96,30 @@ def fold_in_stored(batch: list[CaseRecord], store: GraphStore) -> tuple[list[Cas
 
 def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
                 progress: bool = False, batch_size: int = BATCH, procs: int = 1,
-                index_first: bool = False) -> IngestSummary:
+                two_passes: bool = False) -> IngestSummary:
     """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
 
     `cases` may be a list or any iterable (an ingest reads them back from its spool a batch at a
     time); the progress bar's total is `summary.cases`, or the list's length. `procs` > 1 indexes
     in worker processes: for the command line, not inside the API server.
 
-    By default each batch goes to the graph, then to the index. `index_first` (a command-line load)
-    writes the whole index first, then the whole graph, and `cases` must be a collection that can be
-    iterated twice (a list, or `Spool.cases`). Interleaved, LadybugDB's write memory (1.2 GB at 30k
-    cases, growing with the graph) and Whoosh's forked workers (forked from that process) were held
-    at once: 2.4 GB at 30k. Index first, the workers fork from a process that holds little and are
-    gone before the graph is written (docs/BENCHMARKS.md, "Ingest memory and scale"). What the index
-    was given is then checked against what the graph wrote, and any case the graph refused or wrote
-    otherwise is put right from the graph (`reconcile`); if the process dies between the two, the
-    pending marker makes the next start repair the index from the graph. A case the graph refuses
-    is given to the index and taken out again on every run that brings it (and reported each time).
+    By default each batch goes to the graph, then to the index. `two_passes` (a command-line load)
+    writes the whole graph, gives back LadybugDB's write memory, then writes the whole index; `cases`
+    must then be a collection that can be iterated twice (a list, or `Spool.cases`). Interleaved,
+    LadybugDB's write memory (1.2 GB at 30k cases) and Whoosh's workers (forked from that process)
+    were held at once: 2.4 GB at 30k (docs/BENCHMARKS.md, "Ingest memory and scale"). Either way the
+    index is written only from what the graph has committed, so it never holds a case the graph
+    lacks; a process that dies before the index commits leaves the pending marker, and the next start
+    repairs the index from the graph.
     """
     summary = summary or IngestSummary(cases=len(cases) if isinstance(cases, Sized) else 0)
     store.ensure_schema()
-    if index_first and index is not None:
+    if two_passes and index is not None:
         if iter(cases) is cases:
-            raise TypeError("write_cases(index_first=True) iterates the cases twice: give a collection, not an iterator")
+            raise TypeError("write_cases(two_passes=True) iterates the cases twice: give a collection, not an iterator")
         with pending(index):
-            given = _index_only(cases, store, index, summary, progress, batch_size, procs)
-            give_back_freed_memory()  # what the index writer freed (about 150 MB at 30k cases)
-            _graph_only(cases, store, index, summary, progress, batch_size, given)
+            wrote = _graph_pass(cases, store, summary, progress, batch_size)
+            _index_pass(cases, store, index, summary, progress, batch_size, procs, wrote)
         return _finished(summary)
     bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
     removed: set[str] = set()  # cases this write took out of the index
@@ -143,6 +140,75 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
             bar.update(len(batch))
     bar.close()
     return _finished(summary)
+
+
+@dataclass
+class _Wrote:
+    """What the graph pass of a two-pass write left, for the index pass."""
+    final: dict[str, str] = field(default_factory=dict)  # case id -> the version the graph now holds
+    written: set[str] = field(default_factory=set)  # ids written (not found unchanged)
+    gone: set[str] = field(default_factory=set)  # stored cases superseded by a written one
+    # Ids whose version in the graph is not a case as given: folded with a stored rendering, or
+    # written twice. The index pass takes these from the graph.
+    from_graph: set[str] = field(default_factory=set)
+
+
+def _graph_pass(cases, store: GraphStore, summary: IngestSummary, progress: bool, batch_size: int) -> _Wrote:
+    wrote = _Wrote()
+    given: dict[str, str] = {}  # id -> the version of the case given, before folding
+    bar = tqdm(total=summary.cases, unit="case", desc="graph", disable=not progress)
+    it = iter(cases)
+    while chunk := list(islice(it, batch_size)):
+        for c in chunk:
+            if c.id in given:
+                wrote.from_graph.add(c.id)
+            given[c.id] = c.content_hash()
+        batch, supersedes = fold_in_stored(chunk, store)
+        written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
+        _count(summary, written)
+        for c in batch:
+            if c.id in written.written or c.id in written.unchanged:
+                if c.id in wrote.final:
+                    wrote.from_graph.add(c.id)
+                wrote.final[c.id] = c.content_hash()
+        wrote.written.update(written.written)
+        for old in _superseded(supersedes, written.written):
+            wrote.gone.add(old)
+            wrote.final.pop(old, None)
+        bar.update(len(batch))
+    bar.close()
+    wrote.from_graph |= {cid for cid, h in wrote.final.items() if given.get(cid) != h}
+    wrote.from_graph &= set(wrote.final)
+    return wrote
+
+
+def _index_pass(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
+                procs: int, wrote: _Wrote) -> None:
+    """The index written from what the graph pass committed: each case as given where the graph holds
+    that version, the rest (folded cases) read back from the graph."""
+    with Spool(directory=index.directory) as held:
+        ids = sorted(wrote.from_graph)
+        refetched = [held.put(c) for start in range(0, len(ids), batch_size)
+                     for c in store.case_records_by_id(ids[start:start + batch_size])]
+        store.release_write_memory()
+        give_back_freed_memory()
+        bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
+        with index.bulk(procs=procs) as bulk:
+            # Taken out of the index in this writer (as the batch-by-batch write does, even those
+            # the graph wrote again later): `_to_index` must not skip them as already there.
+            removed = wrote.gone
+            if removed:
+                bulk.delete(sorted(removed))
+            it = iter(cases)
+            while batch := list(islice(it, batch_size)):
+                mine = [c for c in batch if c.id in wrote.final and c.id not in wrote.from_graph]
+                summary.indexed += bulk.replace(_to_index(index, mine, wrote.written, removed))
+                bar.update(len(batch))
+            it = iter(held.cases(refetched))
+            while batch := list(islice(it, batch_size)):
+                summary.indexed += bulk.replace(_to_index(index, batch, wrote.written, removed))
+        bar.close()
+    _collect()
 
 
 def give_back_freed_memory() -> None:
@@ -192,112 +258,22 @@ def _collect() -> None:
     gc.collect()
 
 
-@dataclass
-class _Given:
-    """What `_index_only` gave the index, for `_graph_only` to check against what the graph wrote."""
-    hashes: dict[str, str] = field(default_factory=dict)  # case id -> the version the index was given
-    docs: dict[str, int] = field(default_factory=dict)  # case id -> documents written for it
-    gone: set[str] = field(default_factory=set)  # cases removed from the index as superseded
-    # Cases whose documents the index pass may have left doubled: given twice in one pass, or given
-    # and then removed as superseded. Whoosh's writer deletes what is committed, not what it holds
-    # uncommitted, so the second replace or the removal missed the first documents.
-    unsure: set[str] = field(default_factory=set)
-
-
-def _index_only(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
-                procs: int) -> _Given:
-    """The index half of an index-first write: each batch folded with the stored cases, and indexed as
-    if the graph will write every case whose stored version differs.
-
-    The graph pass folds each batch with the graph as the batches before it left it; this pass, with
-    the graph as it was. They differ when two incoming cases are both renderings of one stored case
-    (both fold into it here; the graph lets the first consume it), or a case refuses to be written:
-    `_graph_only` puts those right. Folding changes cases in place, so a list of cases is copied
-    here (a spool gives fresh ones each pass)."""
-    stored = store.case_hashes()
-    given = _Given()
-    fresh = isinstance(cases, Cases) and cases.spool.on_disk
-    bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
-    with index.bulk(procs=procs) as bulk:
-        it = iter(cases)
-        while chunk := list(islice(it, batch_size)):
-            batch, supersedes = fold_in_stored(chunk if fresh else copy.deepcopy(chunk), store)
-            will_write = {c.id for c in batch if stored.get(c.id) != c.content_hash()}
-            gone = _superseded(supersedes, will_write)
-            if gone:
-                bulk.delete(gone)
-                given.gone.update(gone)
-                given.unsure.update(g for g in gone if g in given.hashes)
-            given.unsure.update(c.id for c in batch if c.id in given.hashes or c.id in given.gone)
-            for c in _to_index(index, batch, will_write, given.gone):
-                given.docs[c.id] = given.docs.get(c.id, 0) + bulk.replace([c])
-            given.hashes.update((c.id, c.content_hash()) for c in batch)
-            bar.update(len(batch))
-    bar.close()
-    _collect()
-    return given
-
-
-def _graph_only(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
-                given: _Given) -> None:
-    """The graph half of an index-first write, then the index put right for any case where what the
-    graph did differs from what the index was given."""
-    bar = tqdm(total=summary.cases, unit="case", desc="graph", disable=not progress)
-    differ: set[str] = set(given.unsure)
-    gone: set[str] = set()
-    seen: set[str] = set()
-    it = iter(cases)
-    while chunk := list(islice(it, batch_size)):
-        batch, supersedes = fold_in_stored(chunk, store)
-        written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
-        _count(summary, written)
-        seen.update(c.id for c in batch)
-        done = set(written.written) | set(written.unchanged)
-        differ.update(c.id for c in batch if c.id not in done or given.hashes.get(c.id) != c.content_hash())
-        gone.update(_superseded(supersedes, written.written))
-        bar.update(len(batch))
-    bar.close()
-    # Ids the index pass gave that no case of this pass has (a case folded into another's id there).
-    differ |= (gone ^ given.gone) | (set(given.hashes) - seen)
-    # Documents counted as indexed: those the index pass wrote for cases the graph wrote the same
-    # way, and those `reconcile` wrote from the graph.
-    summary.indexed += sum(n for cid, n in given.docs.items() if cid not in differ)
-    if differ:
-        summary.indexed += reconcile(store, index, sorted(differ))
-
-
-def reconcile(store: GraphStore, index, case_ids: list[str], page: int = BATCH) -> int:
-    """Make the index hold, for each of these cases, exactly what the graph holds: every document
-    of the case removed, then written again from the stored version (none if the graph has no such
-    case, or holds it header-only). Returns the documents written."""
-    n = 0
-    with index.bulk() as bulk:
-        for start in range(0, len(case_ids), page):
-            ids = case_ids[start:start + page]
-            graph = {c.id: c for c in store.case_records_by_id(ids)}
-            absent = [cid for cid in ids if cid not in graph]
-            if absent:
-                bulk.delete(absent)
-            n += bulk.replace([graph[cid] for cid in ids if cid in graph])
-    return n
-
-
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
                  batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None,
                  names: dict[Path, str] | None = None, logged_as: list[str] | None = None,
-                 index_first: bool | None = None) -> IngestSummary:
+                 two_passes: bool | None = None) -> IngestSummary:
     """Parse every file under `paths` and write the cases; failing files (and records) are reported,
     not fatal.
 
-    `index_first` (default: when `procs` > 1, a command-line load) writes the index, then the graph
-    (`write_cases`), so the two writers' memory is never held at once.
+    `two_passes` (default: when `procs` > 1, a command-line load) writes the whole graph, then the
+    whole index (`write_cases`), so the two writers' memory is never held at once.
 
     `sources` (ontology.sources.Sources) tells the pages of web archives from the rest. `names` gives
     the name a file is reported and stored under (HTTP: the upload's name); `logged_as` what the
     ingest log records as its input (default: the names of the paths given).
     """
-    if index_first is None:
-        index_first = procs > 1
+    if two_passes is None:
+        two_passes = procs > 1
     result = ParseResult([], [], 0)
     # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py); beside
     # the index, on the data's disk, rather than in a temporary directory that may be memory (tmpfs).
@@ -306,7 +282,7 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
         summary = IngestSummary(files=result.files, cases=len(held), failures=list(result.failures) + conflicts)
         summary.recommendations = sum(h.recommendations for h in held)
         summary.warnings = sum(h.warnings for h in held)
-        write_cases(spool.cases(held), store, index, summary, progress, batch_size, procs, index_first=index_first)
+        write_cases(spool.cases(held), store, index, summary, progress, batch_size, procs, two_passes=two_passes)
     if log_path is not None:
         record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary

@@ -65,7 +65,7 @@ class Spool:
         return pickle.loads(zlib.decompress(self._file.read(held.size)))
 
     def cases(self, held: list[Held]) -> Cases:
-        """These cases, read back in order each time they are iterated (an index-first write reads
+        """These cases, read back in order each time they are iterated (a two-pass write reads
         them twice)."""
         return Cases(self, held)
 

@@ -27,19 +27,19 @@ def header_only():
     return case
 
 
-@pytest.mark.parametrize("index_first", [False, True], ids=["interleaved", "index-first"])
-def test_header_only_case_is_stored_incomplete_and_replaced_by_its_complete_rendering(empty_store, tmp_path, index_first):
+@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
+def test_header_only_case_is_stored_incomplete_and_replaced_by_its_complete_rendering(empty_store, tmp_path, two_passes):
     index = SearchIndex(tmp_path / "index")
     try:
         header = header_only()
-        write_cases([header], empty_store, index, index_first=index_first)
+        write_cases([header], empty_store, index, two_passes=two_passes)
         stored = empty_store.case_record(header.id)
         assert stored.incomplete and stored.to_dict()["incomplete"] is True
         assert empty_store.get_node("Case", header.id)["incomplete"] is True
 
         complete = parse_text(COMPLETE, "complete.txt")
         assert complete.id != header.id  # neither has a reference: ids differ, the title and force match
-        summary = write_cases([complete], empty_store, index, index_first=index_first)
+        summary = write_cases([complete], empty_store, index, two_passes=two_passes)
         assert not summary.failures
         assert empty_store.counts()["Case"] == 1
         merged = empty_store.case_record(complete.id)
@@ -49,7 +49,7 @@ def test_header_only_case_is_stored_incomplete_and_replaced_by_its_complete_rend
         assert index.case_hashes() == {complete.id: empty_store.case_hashes()[complete.id]}
 
         # The header-only page again changes nothing; the complete page again changes nothing.
-        again = write_cases([header_only()], empty_store, index, index_first=index_first)
+        again = write_cases([header_only()], empty_store, index, two_passes=two_passes)
         assert again.written == 0 and again.indexed == 0 and empty_store.counts()["Case"] == 1
         assert index.case_hashes() == {complete.id: empty_store.case_hashes()[complete.id]}
     finally:

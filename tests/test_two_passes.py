@@ -1,13 +1,13 @@
-"""A command-line load writes the whole index, then the whole graph (`write_cases(index_first=True)`),
+"""A command-line load writes the whole graph, then the whole index (`write_cases(two_passes=True)`),
 so that LadybugDB's write memory and Whoosh's forked workers are never held at once. It must leave
-exactly what the interleaved write leaves, and put the index right wherever the graph did otherwise."""
+exactly what the interleaved write leaves, and give the index only what the graph has committed."""
 
 from pathlib import Path
 
 import pytest
 
 from graph.embedded import EmbeddedStore
-from ingest.load import ingest_paths, reconcile, write_cases
+from ingest.load import ingest_paths, write_cases
 from search.index import SearchIndex
 from tests.conftest import SAMPLES
 
@@ -22,16 +22,16 @@ def state(store, index) -> tuple:
     return store.case_hashes(), store.counts(), index.case_hashes(), index.doc_count()
 
 
-def test_index_first_leaves_what_the_interleaved_write_leaves(tmp_path):
+def test_two_passes_leave_what_the_interleaved_write_leaves(tmp_path):
     runs = {}
-    for index_first in (False, True):
-        store, index = opened(tmp_path / str(index_first))
+    for two_passes in (False, True):
+        store, index = opened(tmp_path / str(two_passes))
         try:
-            first = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7, index_first=index_first)
-            again = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7, index_first=index_first)
-            runs[index_first] = (first.as_dict() | {"finished": None}, again.as_dict() | {"finished": None},
+            first = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7, two_passes=two_passes)
+            again = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7, two_passes=two_passes)
+            runs[two_passes] = (first.as_dict() | {"finished": None}, again.as_dict() | {"finished": None},
                                  state(store, index))
-            graph, _, indexed, docs = runs[index_first][2]
+            graph, _, indexed, docs = runs[two_passes][2]
             assert indexed == {cid: h for cid, h in graph.items() if cid in indexed}
             assert docs == store.counts()["Recommendation"] and first.indexed == docs
             assert again.written == 0 and again.indexed == 0 and again.unchanged == first.cases
@@ -42,39 +42,34 @@ def test_index_first_leaves_what_the_interleaved_write_leaves(tmp_path):
     assert not list((tmp_path / "True" / "index").glob(".ingest-pending-*"))
 
 
-def test_index_first_needs_cases_it_can_read_twice(tmp_path, sample_cases):
+def test_two_passes_need_cases_it_can_read_twice(tmp_path, sample_cases):
     store, index = opened(tmp_path)
     try:
         with pytest.raises(TypeError, match="twice"):
-            write_cases(iter(sample_cases), store, index, index_first=True)
+            write_cases(iter(sample_cases), store, index, two_passes=True)
         assert store.counts()["Case"] == 0 and index.doc_count() == 0
     finally:
         index.close()
         store.close()
 
 
-def test_reconcile_makes_the_index_hold_what_the_graph_holds(tmp_path, sample_cases):
-    # What an index-first write leaves to put right: a case the index was given but the graph
-    # refused (absent from the graph), and one the graph wrote in another version.
-    store, index = opened(tmp_path)
-    try:
-        kept, refused, changed = sample_cases[0], sample_cases[1], sample_cases[2]
-        store.ensure_schema()
-        store.write_cases([kept, changed])
-        index.update([kept, refused])
-        other = changed.to_dict()
-        other["recommendations"][0]["text"] += " (an earlier version)"
-        from ontology.records import CaseRecord
-        index.update([CaseRecord.from_dict(other, "test")])
-        assert index.case_hashes() != store.case_hashes()
+def test_the_index_pass_starts_when_the_graph_holds_every_case(tmp_path, sample_cases):
+    # What a process killed at any point leaves: an index that never holds a case the graph lacks
+    # (the crash test caught the index written first, committed, and the graph not yet written).
+    store = EmbeddedStore(tmp_path / "graph")
+    seen = []
 
-        written = reconcile(store, index, sorted({kept.id, refused.id, changed.id}))
-        assert index.case_hashes() == store.case_hashes()
-        assert written == len(kept.recommendations) + len(changed.recommendations)  # every one rewritten
-        assert index.doc_count() == store.counts()["Recommendation"]
-        before = index.case_hashes(), index.doc_count()
-        reconcile(store, index, [kept.id, refused.id, changed.id])
-        assert (index.case_hashes(), index.doc_count()) == before
+    class Watched(SearchIndex):
+        def bulk(self, *args, **kwargs):
+            seen.append(store.case_hashes())
+            return super().bulk(*args, **kwargs)
+
+    index = Watched(tmp_path / "index")
+    try:
+        summary = write_cases(list(sample_cases), store, index, batch_size=3, two_passes=True)
+        assert seen == [{c.id: c.content_hash() for c in sample_cases}]
+        assert index.case_hashes() == {c.id: c.content_hash() for c in sample_cases if c.recommendations}
+        assert summary.indexed == index.doc_count() == store.counts()["Recommendation"]
     finally:
         index.close()
         store.close()
@@ -112,20 +107,20 @@ def test_two_pages_folding_into_one_stored_case_leave_the_index_as_the_graph(tmp
     from ingest.spool import Spool
 
     results = {}
-    for index_first in (False, True):
-        store, index = opened(tmp_path / f"{given_as}-{index_first}")
+    for two_passes in (False, True):
+        store, index = opened(tmp_path / f"{given_as}-{two_passes}")
         try:
             header, pages = two_renderings_of_one_stored_case()
             write_cases([header], store, index)
             with Spool() as spool:
                 cases = pages if given_as == "list" else spool.cases([spool.put(c) for c in pages])
-                summary = write_cases(cases, store, index, batch_size=1, index_first=index_first)
+                summary = write_cases(cases, store, index, batch_size=1, two_passes=two_passes)
             graph, counts, indexed, docs = state(store, index)
             assert docs == counts["Recommendation"] == 2 and counts["Case"] == 2
             assert indexed == graph
             assert summary.indexed == 2
-            assert not list((tmp_path / f"{given_as}-{index_first}" / "index").glob(".ingest-pending-*"))
-            results[index_first] = (graph, counts, indexed, docs, summary.written)
+            assert not list((tmp_path / f"{given_as}-{two_passes}" / "index").glob(".ingest-pending-*"))
+            results[two_passes] = (graph, counts, indexed, docs, summary.written)
         finally:
             index.close()
             store.close()
@@ -148,9 +143,9 @@ def _complete():
     return two_renderings_of_one_stored_case()[1][1]
 
 
-@pytest.mark.parametrize("index_first", [False, True], ids=["interleaved", "index-first"])
+@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
 @pytest.mark.parametrize("scenario", ["superseded, then given again", "folded elsewhere in each pass"])
-def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, index_first, scenario):
+def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, two_passes, scenario):
     # Found by review, each with batches of one case:
     # - a stored complete page without a reference, then a header-only page giving it one (which
     #   supersedes it: the merge had changed the stored case in place, so nothing was superseded and
@@ -164,7 +159,7 @@ def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, index_first, s
     store, index = opened(tmp_path)
     try:
         write_cases(stored, store, index)
-        summary = write_cases(incoming, store, index, batch_size=1, index_first=index_first)
+        summary = write_cases(incoming, store, index, batch_size=1, two_passes=two_passes)
         with_recs = {c.id: c.content_hash() for c in store.case_records() if c.recommendations}
         assert index.case_hashes() == with_recs
         assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
