@@ -87,17 +87,19 @@ def test_sample_export_validates_against_the_shapes(graphs):
     assert conforms, report
 
 
-def test_generated_10k_export_validates_against_the_shapes(tmp_path):
+def test_a_generated_export_validates_against_the_shapes(tmp_path):
+    # 3,000 generated cases (about 9,000 recommendations, 250,000 triples) cover every form the
+    # generator makes; 10,000 took 220 s of CI's 25 minutes, most of it pyshacl.
     from api.settings import Settings
     from graph.open import open_store
     from ingest.generator import generate
 
     with open_store(Settings(data_dir=tmp_path, _env_file=None)) as store:
         store.ensure_schema()
-        cases = generate(10_000, seed=11)
+        cases = generate(3_000, seed=11)
         store.write_cases(cases)
         g = Graph().parse(data="".join(export(store, "nt")), format="nt")
-    assert len(set(g.subjects(RDF.type, URIRef(IOPC + "Case")))) == 10_000
+    assert len(set(g.subjects(RDF.type, URIRef(IOPC + "Case")))) == 3_000
     conforms, _, report = validate(g, shacl_graph=SHAPES, inference="none")
     assert conforms, report[:2000]
 
