@@ -57,6 +57,22 @@ class WriteResult:
     failed: dict[str, str]
 
 
+def _unique_batches(cases: list[CaseRecord], size: int):
+    """`cases` in batches of at most `size`, a new batch wherever an id comes again: two versions of
+    one case in one transaction collided on their recommendations' ids and left one behind (found by
+    review); one after the other, the later replaces the earlier."""
+    batch: list[CaseRecord] = []
+    ids: set[str] = set()
+    for case in cases:
+        if len(batch) >= size or case.id in ids:
+            yield batch
+            batch, ids = [], set()
+        batch.append(case)
+        ids.add(case.id)
+    if batch:
+        yield batch
+
+
 class GraphStore(ABC):
     """A graph of cases, recommendations and what they link to."""
 
@@ -102,7 +118,8 @@ class GraphStore(ABC):
 
     def release_write_memory(self) -> None:
         """Give back what the store holds for writing, after a large write. Only for an owner that no
-        other thread shares (the command line's ingest); the store stays usable."""
+        other thread shares (the command line's ingest). The store stays usable unless another process
+        opens the graph for writing in the moment it is released (then StoreUnavailable says so)."""
 
     @abstractmethod
     def clear(self) -> None:
@@ -198,8 +215,8 @@ class GraphStore(ABC):
         """
         result = WriteResult([], [], {})
         with self._writer:
-            for start in range(0, len(cases), batch_size):
-                self._write_batch(cases[start:start + batch_size], result, supersedes or {})
+            for batch in _unique_batches(cases, batch_size):
+                self._write_batch(batch, result, supersedes or {})
         return result
 
     def _write_batch(self, batch: list[CaseRecord], result: WriteResult, supersedes: dict[str, list[str]]) -> None:

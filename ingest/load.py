@@ -105,12 +105,15 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
 
     By default each batch goes to the graph, then to the index. `two_passes` (a command-line load)
     writes the whole graph, gives back LadybugDB's write memory, then writes the whole index; `cases`
-    must then be a collection that can be iterated twice (a list, or `Spool.cases`). Interleaved,
-    LadybugDB's write memory (1.2 GB at 30k cases) and Whoosh's workers (forked from that process)
-    were held at once: 2.4 GB at 30k (docs/BENCHMARKS.md, "Ingest memory and scale"). Either way the
-    index is written only from what the graph has committed, so it never holds a case the graph
-    lacks; a process that dies before the index commits leaves the pending marker, and the next start
-    repairs the index from the graph.
+    must then be a collection that can be iterated twice (a list, or `Spool.cases`; folding changes a
+    list's cases in place, as the batch-by-batch write does). Interleaved, LadybugDB's write memory
+    (1.2 GB at 30k cases) and Whoosh's workers (forked from that process) were held at once: 2.4 GB
+    at 30k (docs/BENCHMARKS.md, "Ingest memory and scale").
+
+    Either way the index is given only versions the graph has committed, so a process that dies
+    leaves the index behind the graph: lacking cases, holding older versions, or still holding cases
+    the graph deleted as superseded, never a case the graph was not given. The pending marker makes
+    the next start repair it.
     """
     summary = summary or IngestSummary(cases=len(cases) if isinstance(cases, Sized) else 0)
     store.ensure_schema()
@@ -134,8 +137,7 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
                 if gone:
                     bulk.delete(gone)
                     removed.update(gone)
-                in_graph = set(written.written) | set(written.unchanged)
-                summary.indexed += bulk.replace(_to_index(index, [c for c in batch if c.id in in_graph],
+                summary.indexed += bulk.replace(_to_index(index, _in_graph(batch, written, set(gone)),
                                                           set(written.written), removed))
             bar.update(len(batch))
     bar.close()
@@ -166,15 +168,17 @@ def _graph_pass(cases, store: GraphStore, summary: IngestSummary, progress: bool
         batch, supersedes = fold_in_stored(chunk, store)
         written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
         _count(summary, written)
-        for c in batch:
-            if c.id in written.written or c.id in written.unchanged:
-                if c.id in wrote.final:
-                    wrote.from_graph.add(c.id)
-                wrote.final[c.id] = c.content_hash()
-        wrote.written.update(written.written)
-        for old in _superseded(supersedes, written.written):
-            wrote.gone.add(old)
+        # Superseded first: a case written again in the batch that supersedes it stays (the graph
+        # deletes the old version, then writes the new); one found unchanged there is deleted.
+        gone = set(_superseded(supersedes, written.written))
+        wrote.gone |= gone
+        for old in gone:
             wrote.final.pop(old, None)
+        for c in _in_graph(batch, written, gone):
+            if c.id in wrote.final:
+                wrote.from_graph.add(c.id)
+            wrote.final[c.id] = c.content_hash()
+        wrote.written.update(written.written)
         bar.update(len(batch))
     bar.close()
     wrote.from_graph |= {cid for cid, h in wrote.final.items() if given.get(cid) != h}
@@ -185,7 +189,7 @@ def _graph_pass(cases, store: GraphStore, summary: IngestSummary, progress: bool
 def _index_pass(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
                 procs: int, wrote: _Wrote) -> None:
     """The index written from what the graph pass committed: each case as given where the graph holds
-    that version, the rest (folded cases) read back from the graph."""
+    that version, the rest (folded with a stored rendering, or written twice) read back from it."""
     with Spool(directory=index.directory) as held:
         ids = sorted(wrote.from_graph)
         refetched = [held.put(c) for start in range(0, len(ids), batch_size)
@@ -201,7 +205,8 @@ def _index_pass(cases, store: GraphStore, index, summary: IngestSummary, progres
                 bulk.delete(sorted(removed))
             it = iter(cases)
             while batch := list(islice(it, batch_size)):
-                mine = [c for c in batch if c.id in wrote.final and c.id not in wrote.from_graph]
+                # By content, not only id: folding may have changed a listed case into one the graph refused.
+                mine = [c for c in batch if c.id not in wrote.from_graph and wrote.final.get(c.id) == c.content_hash()]
                 summary.indexed += bulk.replace(_to_index(index, mine, wrote.written, removed))
                 bar.update(len(batch))
             it = iter(held.cases(refetched))
@@ -238,6 +243,13 @@ def _count(summary: IngestSummary, written) -> None:
 def _superseded(supersedes: dict[str, list[str]], written) -> list[str]:
     """The stored cases that the written ones among these replace under other ids."""
     return [old for cid, olds in supersedes.items() if cid in written for old in olds if old != cid]
+
+
+def _in_graph(batch: list[CaseRecord], written, gone: set[str]) -> list[CaseRecord]:
+    """The cases of a batch the graph holds as given after writing it: written, or found unchanged
+    and not deleted by another case of the batch that supersedes it."""
+    done = set(written.written)
+    return [c for c in batch if c.id in done or (c.id in written.unchanged and c.id not in gone)]
 
 
 def _to_index(index, batch: list[CaseRecord], written, removed: set[str]) -> list[CaseRecord]:
@@ -291,7 +303,8 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
 @contextmanager
 def pending(index):
     """A marker in the index directory while an ingest writes. Left behind if the process dies or the
-    ingest fails part-way (the graph may then hold cases the index lacks): the next start repairs."""
+    ingest fails part-way (the index may then lack cases the graph holds, hold older versions, or
+    still hold cases the graph deleted as superseded): the next start repairs."""
     if index is None:
         yield
         return

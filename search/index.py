@@ -348,13 +348,22 @@ class _Bulk:
         self.writer = None
         self.pending = 0
         self.words: set[str] = set()
+        self.added: set[str] = set()  # cases with documents in the uncommitted writer
+
+    def _writer_for(self, case_id: str):
+        # Whoosh's writer deletes what is committed, not what it holds uncommitted: a case given
+        # twice to one writer kept both versions' documents (found by review). Commit first.
+        if case_id in self.added:
+            self.commit()
+        if self.writer is None:
+            self.writer = self.index._writer(self.procs)
+        return self.writer
 
     def replace(self, cases: list[CaseRecord]) -> int:
         n = 0
         for case in cases:
-            if self.writer is None:
-                self.writer = self.index._writer(self.procs)
-            self.writer.delete_by_term("case_id", case.id)
+            self._writer_for(case.id).delete_by_term("case_id", case.id)
+            self.added.add(case.id)
             for doc in documents(case):
                 self.writer.add_document(**doc)
                 n += 1
@@ -367,16 +376,14 @@ class _Bulk:
     def delete(self, case_ids: list[str]) -> None:
         """Remove cases another case superseded (a header-only case merged into its complete rendering)."""
         for cid in case_ids:
-            if self.writer is None:
-                self.writer = self.index._writer(self.procs)
-            self.writer.delete_by_term("case_id", cid)
+            self._writer_for(cid).delete_by_term("case_id", cid)
 
     def commit(self) -> None:
         if self.writer is not None:
             self.index._commit(self.writer, self.words)
-        self.writer, self.pending, self.words = None, 0, set()
+        self.writer, self.pending, self.words, self.added = None, 0, set(), set()
 
     def cancel(self) -> None:
         if self.writer is not None:
             self.writer.cancel()
-        self.writer, self.pending, self.words = None, 0, set()
+        self.writer, self.pending, self.words, self.added = None, 0, set(), set()

@@ -100,10 +100,9 @@ def two_renderings_of_one_stored_case():
 
 @pytest.mark.parametrize("given_as", ["list", "spool"])
 def test_two_pages_folding_into_one_stored_case_leave_the_index_as_the_graph(tmp_path, given_as):
-    # Found by review: the index pass folded both pages into the stored case (the graph as it was),
-    # so one case id was given twice in one uncommitted Whoosh writer, whose second replace did not
-    # see the first; the index kept a document of a version the graph never held. And folding a
-    # list in place changed what the graph pass then wrote.
+    # Found by review of the index-first write (since replaced): its index pass folded both pages
+    # into the stored case (the graph as it was), so one case id was given twice in one uncommitted
+    # Whoosh writer, and the index kept a document of a version the graph never held.
     from ingest.spool import Spool
 
     results = {}
@@ -150,8 +149,9 @@ def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, two_passes, sc
     # - a stored complete page without a reference, then a header-only page giving it one (which
     #   supersedes it: the merge had changed the stored case in place, so nothing was superseded and
     #   the graph kept both), then the complete page again: taken out of the index and not put back;
-    # - a stored header-only case, then another header-only case, then a complete page: the index
-    #   pass folds it into the first, the graph pass into the second, and the index kept both ids.
+    # - a stored header-only case, then another header-only case, then a complete page: the
+    #   index-first write (since replaced) folded it into the first when indexing and into the
+    #   second when writing the graph, and the index kept both ids.
     if scenario.startswith("superseded"):
         stored, incoming = [_complete()], [_header("2020/111111"), _complete()]
     else:
@@ -164,6 +164,128 @@ def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, two_passes, sc
         assert index.case_hashes() == with_recs
         assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
         assert store.counts()["Case"] == 2
+    finally:
+        index.close()
+        store.close()
+
+
+# -- found by the review of the two passes (each case ran on both ways of writing) ------------------
+
+def _retitled(case, **changes):
+    import copy
+
+    from ontology.records import CaseRecord
+
+    d = copy.deepcopy(case.to_dict())
+    d.pop("id")
+    d.update(changes)
+    d["sources"][0] |= {"id": "s-nnnnnnnnnnnnnnnn", "path": "new.txt"}
+    return CaseRecord.from_dict(d, "test")
+
+
+def with_recs(store) -> dict[str, str]:
+    return {c.id: c.content_hash() for c in store.case_records() if c.recommendations}
+
+
+@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
+def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_file(tmp_path, two_passes):
+    # Page X republished under a new title, and in the same file a header-only page with X's old
+    # title and a reference: one batch supersedes X and writes it again. The graph pass dropped X
+    # from what it had written, so the index lost a case the graph held.
+    import json
+
+    store, index = opened(tmp_path)
+    try:
+        write_cases([_complete()], store, index)
+        new = _retitled(_complete(), title="Officer conduct during a custody transfer in Newport")
+        assert new.id == _complete().id
+        (tmp_path / "in").mkdir()
+        with open(tmp_path / "in" / "part.jsonl", "w") as f:
+            for c in (_header("2020/111111"), new):
+                f.write(json.dumps(c.to_dict()) + "\n")
+        summary = ingest_paths([tmp_path / "in"], store, index, two_passes=two_passes)
+        assert new.id in with_recs(store)
+        assert index.case_hashes() == with_recs(store)
+        assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
+    finally:
+        index.close()
+        store.close()
+
+
+@pytest.mark.parametrize("given_as", ["list", "spool"])
+@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
+@pytest.mark.parametrize("again", ["changed", "same"])
+def test_a_case_superseded_and_given_again_in_one_batch(tmp_path, two_passes, given_as, again):
+    # "same": the graph finds X unchanged and the header's fold deletes it; the batch-by-batch write
+    # still gave it to the index.
+    from ingest.spool import Spool
+
+    store, index = opened(tmp_path)
+    try:
+        write_cases([_complete()], store, index)
+        x = _retitled(_complete(), summary=(_complete().summary or "") + " Updated.") if again == "changed" else _complete()
+        incoming = [_header("2020/111111"), x]
+        with Spool() as spool:
+            cases = incoming if given_as == "list" else spool.cases([spool.put(c) for c in incoming])
+            summary = write_cases(cases, store, index, batch_size=2, two_passes=two_passes)
+        assert index.case_hashes() == with_recs(store)
+        assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
+    finally:
+        index.close()
+        store.close()
+
+
+@pytest.mark.parametrize("given_as", ["list", "spool"])
+@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
+def test_a_listed_case_the_graph_refused_after_folding_stays_out_of_the_index(tmp_path, two_passes, given_as):
+    # Folding changes a listed case in place, into the stored case's id; the graph refuses it. The
+    # index pass chose cases by id and indexed a version the graph never held.
+    from ingest.spool import Spool
+
+    store, index = opened(tmp_path)
+    try:
+        write_cases([_header("2020/111111")], store, index)
+        complete = _complete()
+        refused_source = complete.sources[0].id
+        other_header = _header("2020/111111").to_dict()
+        other_header.pop("id")
+        other_header["sources"][0] |= {"id": "s-hhhhhhhhhhhh2222", "path": "h2.txt"}
+        from ontology.records import CaseRecord
+
+        incoming = [complete, CaseRecord.from_dict(other_header, "test")]
+        store.ensure_schema()
+        real = store._replace
+
+        def refuse(cases, stored, supersedes):  # a case the graph refuses (as a bad value would be)
+            if any(s.id == refused_source for c in cases for s in c.sources):
+                raise RuntimeError("refused")
+            return real(cases, stored, supersedes)
+
+        store._replace = refuse
+        with Spool() as spool:
+            cases = incoming if given_as == "list" else spool.cases([spool.put(c) for c in incoming])
+            summary = write_cases(cases, store, index, batch_size=1, two_passes=two_passes)
+        assert any("refused" in f.message for f in summary.failures)
+        assert index.case_hashes() == with_recs(store)
+    finally:
+        index.close()
+        store.close()
+
+
+@pytest.mark.parametrize("versions", ["same", "changed"])
+@pytest.mark.parametrize("batch_size", [1, 2])
+@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
+def test_one_case_given_twice(tmp_path, two_passes, batch_size, versions):
+    # Whoosh's writer does not delete what it holds uncommitted: the batch-by-batch write kept both
+    # copies' documents. Two versions in one graph batch collided on their recommendations' ids.
+    store, index = opened(tmp_path)
+    try:
+        second = _complete() if versions == "same" else _retitled(_complete(), title="Another title for the same page")
+        summary = write_cases([_complete(), second], store, index, batch_size=batch_size, two_passes=two_passes)
+        assert not summary.failures
+        assert with_recs(store) == {second.id: second.content_hash()}
+        assert index.case_hashes() == with_recs(store)
+        assert index.doc_count() == store.counts()["Recommendation"] == len(second.recommendations)
     finally:
         index.close()
         store.close()
