@@ -6,6 +6,7 @@ Connections are not shared between threads: each thread gets its own (`threading
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from pathlib import Path
@@ -15,6 +16,8 @@ import ladybug
 from graph import cypher
 from graph.store import GraphStore, jsonable, shape_path, sort_paths
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
+
+log = logging.getLogger("iopc_kg.graph")
 
 _INTERNAL = {"_ID", "_LABEL", "_SRC", "_DST"}
 
@@ -102,7 +105,11 @@ class EmbeddedStore(GraphStore):
         stays with the process while the database is open; the command line's ingest gives it back
         before Whoosh's workers fork (docs/BENCHMARKS.md, "Ingest memory and scale")."""
         self.close()
-        self._open()
+        try:
+            self._open()
+        except StoreUnavailable as e:
+            raise StoreUnavailable(f"{e} (it was closed for a moment to give back its write memory, and another "
+                                   f"process opened it then; what was written is kept)") from None
 
     def __del__(self) -> None:
         # A store dropped without close() (a test, a notebook) may be collected in a cycle with its
@@ -127,7 +134,25 @@ class EmbeddedStore(GraphStore):
             except BaseException:
                 _rollback(conn)
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except RuntimeError as e:
+                if "committed successfully" not in str(e).lower():
+                    raise
+                self._checkpoint_again(e)
+
+    def _checkpoint_again(self, error: RuntimeError) -> None:
+        """LadybugDB committed a write but could not checkpoint it ("the buffer pool is full"): a 100k
+        ingest met it at 75k cases with a 1 GiB pool, and retrying the batch (not knowing it was
+        written) ended in a segfault. A database opened afresh replays its log and checkpoints in the
+        same pool, so close and open it again (a read under way on another thread fails)."""
+        log.warning("the graph at %s committed a write but could not checkpoint it (%s); opening it again to "
+                    "checkpoint", self.path, str(error).split(": ", 1)[-1][:200])
+        self.release_write_memory()
+        try:
+            self.conn.execute("CHECKPOINT")
+        except RuntimeError as e:  # still durable in the write-ahead log; the next open replays it
+            log.warning("the graph at %s could not checkpoint after opening again either: %s", self.path, e)
 
     def _rows(self, result, max_rows: int | None = None) -> list[dict]:
         try:
