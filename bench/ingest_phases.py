@@ -51,25 +51,33 @@ def by_kind(pid: int) -> dict[str, int]:
     return out
 
 
-def sample(corpus: Path, data: Path, every: float) -> list[dict]:
+def sample(corpus: Path, data: Path, every: float) -> tuple[list[dict], str]:
+    """Run `iopc-kg ingest --json` and sample it every `every` seconds; returns the samples (MiB;
+    the last row marks the end, with the seconds taken) and what the command printed."""
     cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", "--json", str(corpus)]
-    proc = subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    main = psutil.Process(proc.pid)
-    t0 = time.perf_counter()
-    rows = []
-    while proc.poll() is None:
-        try:
-            workers = main.children(recursive=True)
-            tree = sum(p.memory_full_info().pss for p in [main, *workers]) >> 20
-        except psutil.Error:
-            continue
-        rows.append({"t": time.perf_counter() - t0, "tree": tree, "workers": len(workers), **by_kind(proc.pid)})
-        time.sleep(every)
-    err = proc.stderr.read()
-    if proc.wait():
-        raise SystemExit(f"ingest failed: {err[-2000:]}")
-    rows.append({"t": time.perf_counter() - t0, "end": True})
-    return rows
+    with tempfile.TemporaryFile("w+") as out:  # a file, not a pipe: a long summary cannot block it
+        proc = subprocess.Popen(cli, stdout=out, stderr=subprocess.PIPE, text=True)
+        main = psutil.Process(proc.pid)
+        t0 = time.perf_counter()
+        rows = []
+        while proc.poll() is None:
+            # The tree as proportional set sizes: Whoosh's workers are forked, and their pages
+            # shared with the parent would be counted twice in a sum of resident sets.
+            try:
+                workers = main.children(recursive=True)
+                tree = sum(p.memory_full_info().pss for p in [main, *workers]) >> 20
+                rss = main.memory_info().rss >> 20
+            except psutil.Error:
+                continue
+            rows.append({"t": time.perf_counter() - t0, "tree": tree, "main": rss, "workers": len(workers),
+                         **by_kind(proc.pid)})
+            time.sleep(every)
+        err = proc.stderr.read()
+        if proc.wait():
+            raise SystemExit(f"ingest failed: {err[-2000:]}")
+        rows.append({"t": time.perf_counter() - t0, "end": True})
+        out.seek(0)
+        return rows, out.read()
 
 
 def phases(rows: list[dict]) -> dict[str, dict]:
@@ -100,7 +108,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data_dir or Path(tmp) / "data"
-        rows = sample(args.corpus, data, args.every)
+        rows, _ = sample(args.corpus, data, args.every)
     print(f"{machine()}; psutil {psutil.__version__}; `iopc-kg ingest` of {args.corpus}, "
           f"{rows[-1]['t']:.0f} s, sampled every {args.every} s")
     print("| phase | peak, process tree PSS MiB | at s | main: graph buffer pool MiB | main: heap MiB | main: files MiB |")

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ import psutil
 
 from api.settings import Settings
 from bench.graph_bench import QUERIES as GRAPH_QUERIES, machine, pct
+from bench.ingest_phases import sample
 from bench.search_bench import QUERIES as SEARCH_QUERIES, timed
 from graph.open import open_store
 from ingest.generator import generate
@@ -60,31 +59,16 @@ def write_corpus(size: int, directory: Path, chunk: int = 500) -> int:
 
 
 def ingest(data: Path, corpus: Path) -> dict:
-    """Run `iopc-kg ingest` and sample its process tree's memory."""
-    cli = [sys.executable, "-m", "api.cli", "--data-dir", str(data), "ingest", "--json", str(corpus)]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ps = psutil.Process(proc.pid)
-    peak_tree = peak_main = 0
-    while proc.poll() is None:
-        # The tree as proportional set sizes: Whoosh's workers are forked, and their pages shared
-        # with the parent would be counted twice in a sum of resident sets.
-        try:
-            main = ps.memory_info().rss
-            tree = sum(p.memory_full_info().pss for p in [ps, *ps.children(recursive=True)])
-        except psutil.Error:
-            main = tree = 0
-        peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
-        time.sleep(0.2)
-    out, err = proc.communicate()
-    if proc.returncode:
-        raise SystemExit(f"ingest failed: {err[-2000:]}")
+    """Run `iopc-kg ingest` and sample its process tree's memory every 0.2 s (`bench.ingest_phases`)."""
+    rows, out = sample(corpus, data, every=0.2)
     # The summary is indented JSON after any other output (its last line is a lone "}": parsing only
     # that lost a 45-minute 100k run's figures).
     summary, _ = json.JSONDecoder().raw_decode(out[out.index("{"):])
     if summary["failures"] or not summary["indexed"]:
         raise SystemExit(f"ingest failed: {summary['failures'][:3]}")
-    return {"seconds": time.perf_counter() - t0, "peak_tree": peak_tree, "peak_main": peak_main, "summary": summary}
+    samples = [r for r in rows if not r.get("end")]
+    return {"seconds": rows[-1]["t"], "peak_tree": max((r["tree"] for r in samples), default=0),
+            "peak_main": max((r["main"] for r in samples), default=0), "summary": summary}
 
 
 def tantivy_peer(corpus: Path, directory: Path):
@@ -131,7 +115,7 @@ def run(size: int, repeat: int, keep: Path | None, reuse: bool = False) -> list[
         else:
             r = ingest(data, corpus)
             lines.append(f"| {label} | ingest (`iopc-kg ingest`, one JSONL) | {r['seconds']:.0f} s | | "
-                         f"peak memory {r['peak_tree'] / 2**20:,.0f} MiB (process tree PSS; main process RSS {r['peak_main'] / 2**20:,.0f}) |")
+                         f"peak memory {r['peak_tree']:,} MiB (process tree PSS; main process RSS {r['peak_main']:,}) |")
         settings = Settings(data_dir=data, _env_file=None)
         index = SearchIndex(settings.index_dir)
         peer, peer_build = tantivy_peer(corpus, Path(tmp) / "tantivy")
