@@ -75,7 +75,10 @@ def sample(corpus: Path, data: Path, every: float) -> tuple[list[dict], str]:
         err = proc.stderr.read()
         if proc.wait():
             raise SystemExit(f"ingest failed: {err[-2000:]}")
-        rows.append({"t": time.perf_counter() - t0, "end": True})
+        # What the ingest logged as warnings (a batch retried, a checkpoint that failed) goes with
+        # the figures: a run that met them is not the same run.
+        warnings = [line for line in err.replace("\r", "\n").splitlines() if line.strip() and "%|" not in line]
+        rows.append({"t": time.perf_counter() - t0, "end": True, "warnings": warnings})
         out.seek(0)
         return rows, out.read()
 
@@ -111,6 +114,8 @@ def main() -> None:
         rows, _ = sample(args.corpus, data, args.every)
     print(f"{machine()}; psutil {psutil.__version__}; `iopc-kg ingest` of {args.corpus}, "
           f"{rows[-1]['t']:.0f} s, sampled every {args.every} s")
+    for line in rows[-1]["warnings"]:
+        print(f"<!-- the ingest logged: {line[:300]} -->")
     print("| phase | peak, process tree PSS MiB | at s | main: graph buffer pool MiB | main: heap MiB | main: files MiB |")
     print("|---|---|---|---|---|---|")
     for name, r in phases(rows).items():

@@ -66,6 +66,8 @@ def ingest(data: Path, corpus: Path) -> dict:
     summary, _ = json.JSONDecoder().raw_decode(out[out.index("{"):])
     if summary["failures"] or not summary["indexed"]:
         raise SystemExit(f"ingest failed: {summary['failures'][:3]}")
+    for line in rows[-1]["warnings"]:
+        print(f"<!-- the ingest logged: {line[:300]} -->", flush=True)
     samples = [r for r in rows if not r.get("end")]
     return {"seconds": rows[-1]["t"], "peak_tree": max((r["tree"] for r in samples), default=0),
             "peak_main": max((r["main"] for r in samples), default=0), "summary": summary}
