@@ -32,7 +32,7 @@ from tqdm import tqdm
 from graph.store import GraphStore
 from ingest.merge import HEADER_ONLY, merge_cases, merge_held, same_case
 from ingest.pipeline import Failure, ParseResult, parse_each
-from ingest.spool import Cases, Held, Spool
+from ingest.spool import Held, Spool
 from ontology.records import CaseRecord
 
 BATCH = 500
@@ -125,7 +125,6 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
             _index_pass(cases, store, index, summary, progress, batch_size, procs, wrote)
         return _finished(summary)
     bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
-    removed: set[str] = set()  # cases this write took out of the index
     with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
         cases = iter(cases)
         while chunk := list(islice(cases, batch_size)):
@@ -136,9 +135,8 @@ def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summ
                 gone = _superseded(supersedes, written.written)
                 if gone:
                     bulk.delete(gone)
-                    removed.update(gone)
-                summary.indexed += bulk.replace(_to_index(index, _in_graph(batch, written, set(gone)),
-                                                          set(written.written), removed))
+                summary.indexed += bulk.replace(_to_index(index, bulk, _in_graph(batch, written, set(gone)),
+                                                          set(written.written)))
             bar.update(len(batch))
     bar.close()
     return _finished(summary)
@@ -198,20 +196,19 @@ def _index_pass(cases, store: GraphStore, index, summary: IngestSummary, progres
         give_back_freed_memory()
         bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
         with index.bulk(procs=procs) as bulk:
-            # Taken out of the index in this writer (as the batch-by-batch write does, even those
-            # the graph wrote again later): `_to_index` must not skip them as already there.
-            removed = wrote.gone
-            if removed:
-                bulk.delete(sorted(removed))
+            # Taken out of the index (as the batch-by-batch write does), even those the graph wrote
+            # again later: they are indexed again from the version it holds.
+            if wrote.gone:
+                bulk.delete(sorted(wrote.gone))
             it = iter(cases)
             while batch := list(islice(it, batch_size)):
                 # By content, not only id: folding may have changed a listed case into one the graph refused.
                 mine = [c for c in batch if c.id not in wrote.from_graph and wrote.final.get(c.id) == c.content_hash()]
-                summary.indexed += bulk.replace(_to_index(index, mine, wrote.written, removed))
+                summary.indexed += bulk.replace(_to_index(index, bulk, mine, wrote.written))
                 bar.update(len(batch))
             it = iter(held.cases(refetched))
             while batch := list(islice(it, batch_size)):
-                summary.indexed += bulk.replace(_to_index(index, batch, wrote.written, removed))
+                summary.indexed += bulk.replace(_to_index(index, bulk, batch, wrote.written))
         bar.close()
     _collect()
 
@@ -252,13 +249,13 @@ def _in_graph(batch: list[CaseRecord], written, gone: set[str]) -> list[CaseReco
     return [c for c in batch if c.id in done or (c.id in written.unchanged and c.id not in gone)]
 
 
-def _to_index(index, batch: list[CaseRecord], written, removed: set[str]) -> list[CaseRecord]:
-    """The cases of `batch` whose documents are not already those of this version, or that this
-    write removed (the removal is not committed yet, so the index still shows them)."""
+def _to_index(index, bulk, batch: list[CaseRecord], written) -> list[CaseRecord]:
+    """The cases of `batch` whose documents are not already those of this version, or that `bulk`
+    removed (the removal is not committed yet, so the index still shows them)."""
     indexed = index.stored_hashes([c.id for c in batch])
     # The index holds recommendations: a header-only case has none, so it is only written there when
     # it replaced a case that had some (its old documents go).
-    return [c for c in batch if (indexed.get(c.id) != c.content_hash() or c.id in removed)
+    return [c for c in batch if (indexed.get(c.id) != c.content_hash() or c.id in bulk.removed)
             and (c.recommendations or c.id in written)]
 
 

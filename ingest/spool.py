@@ -70,11 +70,6 @@ class Spool:
         return Cases(self, held)
 
     @property
-    def on_disk(self) -> bool:
-        """Whether `get` gives a fresh copy (on disk) or the object put (in memory)."""
-        return self._file is not None
-
-    @property
     def bytes_on_disk(self) -> int:
         return self._end
 

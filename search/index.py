@@ -349,6 +349,9 @@ class _Bulk:
         self.pending = 0
         self.words: set[str] = set()
         self.added: set[str] = set()  # cases with documents in the uncommitted writer
+        # Cases deleted in the uncommitted writer: the committed index still shows them, so a caller
+        # that skips what the index already holds must not skip these.
+        self.removed: set[str] = set()
 
     def _writer_for(self, case_id: str):
         # Whoosh's writer deletes what is committed, not what it holds uncommitted: a case given
@@ -377,13 +380,14 @@ class _Bulk:
         """Remove cases another case superseded (a header-only case merged into its complete rendering)."""
         for cid in case_ids:
             self._writer_for(cid).delete_by_term("case_id", cid)
+            self.removed.add(cid)
 
     def commit(self) -> None:
         if self.writer is not None:
             self.index._commit(self.writer, self.words)
-        self.writer, self.pending, self.words, self.added = None, 0, set(), set()
+        self.writer, self.pending, self.words, self.added, self.removed = None, 0, set(), set(), set()
 
     def cancel(self) -> None:
         if self.writer is not None:
             self.writer.cancel()
-        self.writer, self.pending, self.words, self.added = None, 0, set(), set()
+        self.writer, self.pending, self.words, self.added, self.removed = None, 0, set(), set(), set()

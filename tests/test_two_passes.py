@@ -22,6 +22,17 @@ def state(store, index) -> tuple:
     return store.case_hashes(), store.counts(), index.case_hashes(), index.doc_count()
 
 
+def with_recs(store) -> dict[str, str]:
+    return {c.id: c.content_hash() for c in store.case_records() if c.recommendations}
+
+
+def assert_index_is_graph(store, index, documents: int) -> None:
+    """The index holds the graph's version of every case with recommendations, and nothing else;
+    one document per recommendation, as many as `documents`."""
+    assert index.case_hashes() == with_recs(store)
+    assert index.doc_count() == store.counts()["Recommendation"] == documents
+
+
 def test_two_passes_leave_what_the_interleaved_write_leaves(tmp_path):
     runs = {}
     for two_passes in (False, True):
@@ -160,9 +171,7 @@ def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, two_passes, sc
     try:
         write_cases(stored, store, index)
         summary = write_cases(incoming, store, index, batch_size=1, two_passes=two_passes)
-        with_recs = {c.id: c.content_hash() for c in store.case_records() if c.recommendations}
-        assert index.case_hashes() == with_recs
-        assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
+        assert_index_is_graph(store, index, summary.indexed)
         assert store.counts()["Case"] == 2
     finally:
         index.close()
@@ -183,10 +192,6 @@ def _retitled(case, **changes):
     return CaseRecord.from_dict(d, "test")
 
 
-def with_recs(store) -> dict[str, str]:
-    return {c.id: c.content_hash() for c in store.case_records() if c.recommendations}
-
-
 @pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
 def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_file(tmp_path, two_passes):
     # Page X republished under a new title, and in the same file a header-only page with X's old
@@ -205,8 +210,7 @@ def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_fil
                 f.write(json.dumps(c.to_dict()) + "\n")
         summary = ingest_paths([tmp_path / "in"], store, index, two_passes=two_passes)
         assert new.id in with_recs(store)
-        assert index.case_hashes() == with_recs(store)
-        assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
+        assert_index_is_graph(store, index, summary.indexed)
     finally:
         index.close()
         store.close()
@@ -228,8 +232,7 @@ def test_a_case_superseded_and_given_again_in_one_batch(tmp_path, two_passes, gi
         with Spool() as spool:
             cases = incoming if given_as == "list" else spool.cases([spool.put(c) for c in incoming])
             summary = write_cases(cases, store, index, batch_size=2, two_passes=two_passes)
-        assert index.case_hashes() == with_recs(store)
-        assert index.doc_count() == store.counts()["Recommendation"] == summary.indexed
+        assert_index_is_graph(store, index, summary.indexed)
     finally:
         index.close()
         store.close()
@@ -284,8 +287,7 @@ def test_one_case_given_twice(tmp_path, two_passes, batch_size, versions):
         summary = write_cases([_complete(), second], store, index, batch_size=batch_size, two_passes=two_passes)
         assert not summary.failures
         assert with_recs(store) == {second.id: second.content_hash()}
-        assert index.case_hashes() == with_recs(store)
-        assert index.doc_count() == store.counts()["Recommendation"] == len(second.recommendations)
+        assert_index_is_graph(store, index, len(second.recommendations))
     finally:
         index.close()
         store.close()
