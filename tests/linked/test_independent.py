@@ -1,13 +1,12 @@
 """Independent implementations agree with rdflib on every export: Oxigraph (Rust) parses each format
 to the same triples rdflib finds, the N-Triples export repeats no triple (rapper counted 4 twice),
-PyLD expands the JSON-LD with the published context to the same graph, and rapper (Raptor, C), where
-installed, counts the triples rdflib counts."""
+PyLD expands the JSON-LD with the published context to the same graph, and rapper (Raptor, C; installed
+in CI by tests/system.py) counts the triples rdflib counts."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -16,6 +15,7 @@ from rdflib.compare import isomorphic
 
 from graph.export import export
 from graph.rdf import FORMATS
+from tests import system
 
 pyoxigraph = pytest.importorskip("pyoxigraph")
 OXI = {"ttl": pyoxigraph.RdfFormat.TURTLE, "nt": pyoxigraph.RdfFormat.N_TRIPLES, "xml": pyoxigraph.RdfFormat.RDF_XML,
@@ -49,11 +49,10 @@ def test_pyld_expands_the_json_ld_to_the_same_graph(exported):
     assert isomorphic(Graph() + g, Graph().parse(data=exported["nt"], format="nt"))
 
 
-@pytest.mark.skipif(shutil.which("rapper") is None, reason="rapper (apt-get install raptor2-utils) is not installed")
 @pytest.mark.parametrize("fmt,syntax", [("nt", "ntriples"), ("ttl", "turtle"), ("xml", "rdfxml")])
 def test_rapper_counts_what_rdflib_counts(exported, tmp_path, fmt, syntax):
     path = tmp_path / f"export.{fmt}"
     path.write_text(exported[fmt])
-    done = subprocess.run(["rapper", "-i", syntax, "-c", str(path)], capture_output=True, text=True)
+    done = subprocess.run([system.require("rapper"), "-i", syntax, "-c", str(path)], capture_output=True, text=True)
     counted = int(re.search(r"returned (\d+) triples", done.stderr + done.stdout).group(1))
     assert counted == len(Graph().parse(data=exported["nt"], format="nt"))
