@@ -78,6 +78,8 @@ def install(app: FastAPI) -> None:
                 match, _ = route.matches({"type": "http", "path": request.url.path, "method": "GET"})
                 if match != Match.NONE and getattr(route, "methods", None):
                     methods |= route.methods
+            if "GET" in methods:  # HEAD is answered wherever GET is (app.HeadAsGet)
+                methods.add("HEAD")
             headers["Allow"] = ", ".join(sorted(methods))
         return error_response(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail),
                               headers=headers or None)

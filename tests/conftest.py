@@ -14,6 +14,9 @@
   (tests/neo4j_server.py). Without Java or Maven the Neo4j leg skips and says why, except in CI
   (CI=true), where it must run: the run fails with the reason instead.
 - `store_settings(kind, data_dir, request)`: Settings for a store of either kind.
+
+Tiers: `pytest` runs the fast tier (embedded store, no `slow` marker); `pytest --full`, and CI
+(CI=true), run everything: the slow tier and the Neo4j leg. In CI Hypothesis is derandomised.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import time
 from pathlib import Path
 
 import httpx
-
+import hypothesis
 import pytest
 
 from api.settings import Settings
@@ -100,11 +103,45 @@ def store_env(settings: Settings) -> dict:
             "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
 
 
-def pytest_collection_modifyitems(items):
+# -- tiers --------------------------------------------------------------------------------------------
+# `pytest` runs the fast tier: every behaviour on the embedded store at small sizes, for running often.
+# `pytest --full` (and CI, CI=true) adds the slow tier (`@pytest.mark.slow`: scale, soaks, kills, wide
+# property runs) and the Neo4j leg, the same tests on a Neo4j server.
+
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true", default=False,
+                     help="run every tier: the slow tests and the Neo4j leg (CI=true implies it)")
+
+
+def _full(config) -> bool:
+    return IN_CI or config.getoption("--full")
+
+
+def pytest_configure(config):
+    if IN_CI:
+        # CI means the same on every machine: property and fuzz tests are derandomised (seeded from
+        # each test's name); random exploration is for local runs and bench/.
+        hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+        hypothesis.settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(config, items):
     for item in items:
         spec = getattr(item, "callspec", None)
         if spec and "neo4j" in spec.params.values():
             item.add_marker(pytest.mark.neo4j)
+    if _full(config):
+        return
+    kept, left = [], []
+    for item in items:
+        (left if item.get_closest_marker("slow") or item.get_closest_marker("neo4j") else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+        _tier["left"] = len(left)
+
+
+_tier: dict[str, int] = {}
 
 
 _neo4j_outcomes: dict[str, list[str]] = {"passed": [], "failed": [], "skipped": []}
@@ -120,6 +157,9 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _tier.get("left"):
+        terminalreporter.write_line(f"Fast tier: {_tier['left']} tests of the slow tier and the Neo4j leg were not run; "
+                                    "`pytest --full` (or CI=true) runs every tier.")
     ran = {k: len(v) for k, v in _neo4j_outcomes.items()}
     if not any(ran.values()):
         return

@@ -43,7 +43,7 @@ def dump_name(suffix: str, issued: str | None = None, part: str | None = None) -
     return f"iopc-kg-{version()}-{issued or date.today().isoformat()}{f'-{part}' if part else ''}.{suffix}"
 
 
-@router.api_route("/export", methods=["GET", "HEAD"], summary="Export RDF", response_class=Response, responses=RDF_RESPONSE,
+@router.get("/export", summary="Export RDF", response_class=Response, responses=RDF_RESPONSE,
                   description="The whole graph, one force's cases, the cases reaching a programme, or the cases of a search's hits, "
                               "as RDF in standard vocabularies (W3C ORG, SKOS, Dublin Core, PROV-O, schema.org). Streamed case by case; "
                               "the whole graph ends with its DCAT and VoID description. The file name says the release and the date.")
@@ -64,14 +64,14 @@ def export(store: StoreDep, services: ServicesDep, engine: EngineDep,
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="JSON-LD context", response_class=Response,
+@router.get("/context.jsonld", summary="JSON-LD context", response_class=Response,
                   description="The published JSON-LD context: a short name for every term of the ontology.",
                   responses={200: {"content": {"application/ld+json": {}}}})
 def get_context():
     return Response(json.dumps(context(), indent=2), media_type="application/ld+json")
 
 
-@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology (OWL)", response_class=Response, responses=RDF_RESPONSE,
+@router.get("/ontology", summary="The ontology (OWL)", response_class=Response, responses=RDF_RESPONSE,
                   description="The iopc-kg ontology in OWL 2 DL, generated from the ontology's data files: Turtle by default, "
                               "or N-Triples, JSON-LD or RDF/XML by `Accept` or `format=`. Its terms (`https://w3id.org/iopc-kg/ontology#status`) "
                               "and the response statuses (`…#accepted`) resolve here.")
@@ -82,7 +82,7 @@ def get_ontology(request: Request):
     return rdf_response(g, fmt, headers(request))
 
 
-@router.api_route("/shapes", methods=["GET", "HEAD"], summary="SHACL shapes", response_class=Response,
+@router.get("/shapes", summary="SHACL shapes", response_class=Response,
                   description="SHACL shapes generated from the ontology; every export validates against them.",
                   responses={200: {"content": {"text/turtle": {}}}})
 def get_shapes():
@@ -137,7 +137,7 @@ def _cls(kind: str) -> URIRef:
     return URIRef(expand(model[kind].rdf))
 
 
-@router.api_route("/dataset", methods=["GET", "HEAD"], summary="The dataset (DCAT, VoID)", response_class=Response, responses=NEGOTIATED,
+@router.get("/dataset", summary="The dataset (DCAT, VoID)", response_class=Response, responses=NEGOTIATED,
                   description="The dataset described in DCAT and VoID, at its own IRI: triples, distinct subjects, properties, "
                               "entities per class, vocabularies, licence (the source pages are Open Government Licence v3.0), "
                               "release and date, the SPARQL endpoint and the dated dumps. JSON by default, RDF by conneg.")
@@ -146,19 +146,19 @@ def get_dataset(request: Request, store: StoreDep, services: ServicesDep):
                       lambda: _description(request, store, services), "/#/patterns")
 
 
-@router.api_route("/void", methods=["GET", "HEAD"], summary="VoID description", response_class=Response, responses=RDF_RESPONSE,
+@router.get("/void", summary="VoID description", response_class=Response, responses=RDF_RESPONSE,
                   description="The dataset's VoID and DCAT description as RDF (Turtle by default); the same as `/dataset` asked for RDF.")
 def get_void(request: Request, store: StoreDep, services: ServicesDep):
     fmt = wanted(request, default="ttl", html=False)
     return rdf_response(_description(request, store, services), "ttl" if fmt == "json" else fmt, headers(request))
 
 
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID, where VoID says to look", include_in_schema=False)
+@router.get("/.well-known/void", summary="VoID, where VoID says to look", include_in_schema=False)
 def well_known_void():
     return RedirectResponse("/void", status_code=303)
 
 
-@router.api_route("/dataset/{kind}", methods=["GET", "HEAD"], summary="A class partition of the dataset", response_class=Response,
+@router.get("/dataset/{kind}", summary="A class partition of the dataset", response_class=Response,
                   responses=NEGOTIATED, description="The entities of one class (`force`, `recommendation` …): how many, and where to list them.")
 def get_partition(request: Request, store: StoreDep, services: ServicesDep,
                   kind: Annotated[str, PathParam(description="A node kind, lower case.", examples=["force"])]):
@@ -185,7 +185,7 @@ def get_partition(request: Request, store: StoreDep, services: ServicesDep,
     return negotiated(request, body, graph, view)
 
 
-@router.api_route("/schemes/{name}", methods=["GET", "HEAD"], summary="A SKOS concept scheme", response_class=Response,
+@router.get("/schemes/{name}", summary="A SKOS concept scheme", response_class=Response,
                   responses=NEGOTIATED, description="The concept scheme of programmes or of themes, with its concepts.")
 def get_scheme(request: Request, store: StoreDep, services: ServicesDep,
                name: Annotated[str, PathParam(description="`programmes` or `themes`.", examples=["themes"])]):
@@ -285,7 +285,7 @@ def service_description(request: Request, services, triples: int | None) -> Grap
     return g
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD"], name="sparql_get", summary="SPARQL (GET)", response_class=Response,
+@router.get("/sparql", name="sparql_get", summary="SPARQL (GET)", response_class=Response,
                   responses=SPARQL_RESPONSES, description=SPARQL_DESCRIPTION,
                   openapi_extra={"parameters": [
                       {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20000},
