@@ -29,6 +29,8 @@ def wanted(request: Request, default: str = "json", html: bool = True) -> str:
     fmt = request.query_params.get("format")
     if fmt in FORMATS or fmt == "json":
         return fmt
+    if fmt is not None:  # a format asked for by name that we lack is refused, never another given instead
+        raise NotAcceptable(f"format={fmt!r} is not one of json, {', '.join(FORMATS)}", errors={"format": fmt[:50]})
     accept = request.headers.get("accept", "")
     if not accept.strip():
         return default
@@ -57,6 +59,16 @@ def alternates(path: str, html_view: str | None = None) -> str:
 
 def headers(request: Request, html_view: str | None = None) -> dict[str, str]:
     return {"Vary": "Accept", "Link": alternates(request.url.path, html_view)}
+
+
+def wanted_rdf(request: Request, default: str = "ttl") -> str:
+    """An RDF format for a resource that is RDF only (JSON asks for the default); a 406 says `Vary: Accept`."""
+    try:
+        fmt = wanted(request, default=default, html=False)
+    except NotAcceptable as e:
+        e.headers = headers(request)
+        raise
+    return default if fmt == "json" else fmt
 
 
 def rdf_response(g: Graph, fmt: str, extra_headers: dict | None = None) -> Response:

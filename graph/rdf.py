@@ -282,10 +282,9 @@ def dataset_graph(terms: Terms, tally: Tally, root: str, issued: str | None = No
     g.add((d, VOID.uriSpace, Literal(terms.base)))
     for prefix in ("iopc", "dcterms", "schema", "org", "skos", "prov"):
         g.add((d, VOID.vocabulary, URIRef(PREFIXES[prefix])))
-    g.add((d, VOID.triples, Literal(tally.triples, datatype=XSD.integer)))
-    g.add((d, VOID.distinctSubjects, Literal(len(tally.subjects), datatype=XSD.integer)))
-    g.add((d, VOID.properties, Literal(len(tally.properties), datatype=XSD.integer)))
-    g.add((d, VOID.classes, Literal(len(tally.classes), datatype=XSD.integer)))
+    sizes = (VOID.triples, VOID.distinctSubjects, VOID.properties, VOID.classes)
+    for prop in sizes:  # placeholders: the sizes count this description too, so they are set last
+        g.add((d, prop, Literal(0, datatype=XSD.integer)))
     g.add((d, VOID.entities, Literal(sum(tally.classes[URIRef(expand(s.rdf))] for s in model.schemas.values()), datatype=XSD.integer)))
     for schema in model.schemas.values():
         part = terms.partition(schema.name)
@@ -302,10 +301,18 @@ def dataset_graph(terms: Terms, tally: Tally, root: str, issued: str | None = No
         g.add((d, DCAT.distribution, dump))
         g.add((dump, RDF.type, DCAT.Distribution))
         g.add((dump, DCTERMS.title, Literal(f"{name}.{suffix}", lang=LANG)))
+        g.add((dump, DCAT.accessURL, dump))  # DCAT-AP 3: every distribution has an access URL
         g.add((dump, DCAT.downloadURL, dump))
         g.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media}")))
         g.add((dump, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
         g.add((dump, DCTERMS.license, OGL))
+    # The sizes are those of the dump this description ends: the data and the description itself.
+    own = Tally()
+    own.add(g)
+    whole = {VOID.triples: tally.triples + own.triples, VOID.distinctSubjects: len(tally.subjects | own.subjects),
+             VOID.properties: len(tally.properties | own.properties), VOID.classes: len(set(tally.classes) | set(own.classes))}
+    for prop, value in whole.items():
+        g.set((d, prop, Literal(value, datatype=XSD.integer)))
     return g
 
 

@@ -13,6 +13,7 @@ import io
 
 from rdflib import BNode, Literal, URIRef
 
+from graph.rdf import bind  # CONSTRUCT answers with the ontology's own prefixes (iopc:), not rdflib's ns1:
 from ontology.exc import NotAcceptable
 
 # name -> (media type, what the body is written with)
@@ -89,7 +90,7 @@ def serialise(result, fmt: str) -> tuple[str, bytes]:
     """Media type and body of a query result in the chosen format."""
     if result.type in ("CONSTRUCT", "DESCRIBE"):
         rdflib_format, media = GRAPH_FORMATS[fmt]
-        return media, result.graph.serialize(format=rdflib_format).encode("utf-8")
+        return media, bind(result.graph).serialize(format=rdflib_format).encode("utf-8")
     media = RESULT_FORMATS[fmt]
     if fmt == "tsv":
         return media, _tsv(result).encode("utf-8")

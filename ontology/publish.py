@@ -47,7 +47,7 @@ REUSED = {
                            SKOS.notation],
     OWL.AnnotationProperty: [SKOS.prefLabel, SKOS.altLabel, SKOS.definition, DCTERMS.title, DCTERMS.abstract,
                              DCTERMS.description, DCTERMS.license, DCTERMS.rights, DCTERMS.conformsTo, SCHEMA.url,
-                             DCAT.version, DCAT.distribution, DCAT.downloadURL, DCAT.mediaType, VOID.classPartition,
+                             DCAT.version, DCAT.distribution, DCAT.accessURL, DCAT.downloadURL, DCAT.mediaType, VOID.classPartition,
                              VOID["class"], VOID.entities, VOID.triples, VOID.distinctSubjects, VOID.properties,
                              VOID.classes, VOID.sparqlEndpoint, VOID.dataDump, VOID.uriSpace, VOID.vocabulary],
 }

@@ -180,6 +180,7 @@ def shapes() -> Graph:
     b.prop(part, "Partition", "entities", VOID.entities, datatype=XSD.integer, min_inclusive=0, min_count=1, max_count=1)
     dist = b.node("Distribution", target_class=DCAT.Distribution, label="Distribution shape")
     b.label(dist, "Distribution", DCTERMS.title, "title")
+    b.prop(dist, "Distribution", "access", DCAT.accessURL, node_kind=SH.IRI, min_count=1)  # DCAT-AP 3: mandatory
     b.prop(dist, "Distribution", "download", DCAT.downloadURL, node_kind=SH.IRI, min_count=1, max_count=1)
     b.prop(dist, "Distribution", "media_type", DCAT.mediaType, node_kind=SH.IRI, pattern=r"^https://www\.iana\.org/assignments/media-types/",
            min_count=1, max_count=1)

@@ -185,7 +185,7 @@ LISTS = [
 @click.option("--search", "query", help="Only the cases of this search's hits (the first max_page_size hits).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="File to write, or a directory to write the dump into under its dated name "
-                   "(iopc-kg-0.1.0-2026-11-29.ttl) (default: standard output).")
+                   "(iopc-kg-0.2.0-2026-11-29.ttl) (default: standard output).")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, force: str | None, programme: str | None, query: str | None, output: Path | None) -> None:
     """Export the graph, or part of it, as RDF in standard vocabularies (streamed). The dump names its

@@ -18,10 +18,10 @@ from rdflib import RDF, Graph, Literal as RdfLiteral, Namespace, URIRef
 from api.deps import EngineDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES
 from api.formats import safe_csv
-from api.negotiate import headers, negotiated, rdf_response, wanted
+from api.negotiate import headers, negotiated, rdf_response, wanted, wanted_rdf
 from graph.export import case_ids_for, context, data_tally, export as export_rdf
 from graph.rdf import FORMATS, SCHEMES, bind, dataset_graph, scheme_graph, version
-from graph.results import GRAPH_MEDIA, RESULT_MEDIA
+from graph.results import GRAPH_MEDIA, RESULT_MEDIA, ranked
 from ontology.exc import BadRequest, InvalidData, NotAcceptable, NotFound, UnsupportedMediaType
 from ontology.model import model
 from search.query import Search
@@ -35,11 +35,12 @@ NEGOTIATED = {200: {"content": {"application/json": {}, **{media: {} for _, medi
                     "description": "JSON by default; RDF by `Accept` or `format=`; a browser is sent to the explorer (303)."},
               303: {"description": "To the explorer's view, for a browser."}, 406: {"description": "No representation the request accepts."}}
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
 
 
 def dump_name(suffix: str, issued: str | None = None, part: str | None = None) -> str:
-    """`iopc-kg-0.1.0-2026-11-29.ttl`: dumps name the release that wrote them and their date."""
+    """`iopc-kg-0.2.0-2026-11-29.ttl`: dumps name the release that wrote them and their date."""
     return f"iopc-kg-{version()}-{issued or date.today().isoformat()}{f'-{part}' if part else ''}.{suffix}"
 
 
@@ -67,8 +68,14 @@ def export(store: StoreDep, services: ServicesDep, engine: EngineDep,
 @router.get("/context.jsonld", summary="JSON-LD context", response_class=Response,
                   description="The published JSON-LD context: a short name for every term of the ontology.",
                   responses={200: {"content": {"application/ld+json": {}}}})
-def get_context():
-    return Response(json.dumps(context(), indent=2), media_type="application/ld+json")
+def get_context(request: Request):
+    accept = request.headers.get("accept", "")
+    if accept.strip() and not any(m in ("application/ld+json", "application/json", "application/*", "*/*") for m in ranked(accept)):
+        refused = NotAcceptable("the context comes as application/ld+json only; the request accepts none of it",
+                                errors={"accept": accept[:200]})
+        refused.headers = {"Vary": "Accept"}
+        raise refused
+    return Response(json.dumps(context(), indent=2), media_type="application/ld+json", headers={"Vary": "Accept"})
 
 
 @router.get("/ontology", summary="The ontology (OWL)", response_class=Response, responses=RDF_RESPONSE,
@@ -76,17 +83,28 @@ def get_context():
                               "or N-Triples, JSON-LD or RDF/XML by `Accept` or `format=`. Its terms (`https://w3id.org/iopc-kg/ontology#status`) "
                               "and the response statuses (`…#accepted`) resolve here.")
 def get_ontology(request: Request):
-    fmt = wanted(request, default="ttl", html=False)
-    fmt = "ttl" if fmt == "json" else fmt
-    g = Graph().parse(ONTOLOGY / "iopc.ttl")
-    return rdf_response(g, fmt, headers(request))
+    fmt = wanted_rdf(request)
+    return rdf_response(Graph().parse(ONTOLOGY / "iopc.ttl"), fmt, headers(request))
+
+
+@router.get("/ontology/{release}", summary="A release of the ontology", response_class=Response, responses=RDF_RESPONSE,
+            description="The ontology at its version IRI (`owl:versionIRI`, `…/ontology/0.2.0`): this release's, as `/ontology` "
+                        "serves it; another release is 404.")
+def get_ontology_release(request: Request, release: Annotated[str, PathParam(description="A release, such as `0.2.0`.")]):
+    if release != version():
+        raise NotFound(f"this service publishes release {version()} of the ontology, not {release!r}", errors={"release": release[:50]})
+    return get_ontology(request)
 
 
 @router.get("/shapes", summary="SHACL shapes", response_class=Response,
-                  description="SHACL shapes generated from the ontology; every export validates against them.",
-                  responses={200: {"content": {"text/turtle": {}}}})
-def get_shapes():
-    return Response((ONTOLOGY / "shapes.ttl").read_text(), media_type="text/turtle")
+                  description="SHACL shapes generated from the ontology; every export validates against them. Turtle by default, "
+                              "or N-Triples, JSON-LD or RDF/XML by `Accept` or `format=`.",
+                  responses=RDF_RESPONSE)
+def get_shapes(request: Request):
+    fmt = wanted_rdf(request)
+    if fmt == "ttl":
+        return Response((ONTOLOGY / "shapes.ttl").read_text(), media_type="text/turtle", headers=headers(request))
+    return rdf_response(Graph().parse(ONTOLOGY / "shapes.ttl"), fmt, headers(request))
 
 
 # -- the dataset at its own IRI -------------------------------------------------------------------
@@ -117,11 +135,13 @@ def _dataset_json(request: Request, store, services) -> dict:
     tally = _tally(store, services.terms)
     root = _root(request)
     terms = services.terms
+    described = _description(request, store, services)  # the sizes as the RDF states them (the dump's own)
+    size = {p: int(described.value(terms.dataset, VOID[p])) for p in ("triples", "distinctSubjects", "properties")}
     return {
         "id": str(terms.dataset), "title": "iopc-kg: IOPC learning recommendations and force responses",
         "version": version(), "issued": date.today().isoformat(),
         "license": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-        "triples": tally.triples, "distinct_subjects": len(tally.subjects), "properties": len(tally.properties),
+        "triples": size["triples"], "distinct_subjects": size["distinctSubjects"], "properties": size["properties"],
         "entities": {s.name: tally.classes.get(_cls(s.name), 0) for s in model.schemas.values()},
         "sparql_endpoint": root + "sparql",
         "dumps": [{"url": f"{root}export?format={fmt}", "media_type": media, "name": dump_name(suffix)}
@@ -149,8 +169,8 @@ def get_dataset(request: Request, store: StoreDep, services: ServicesDep):
 @router.get("/void", summary="VoID description", response_class=Response, responses=RDF_RESPONSE,
                   description="The dataset's VoID and DCAT description as RDF (Turtle by default); the same as `/dataset` asked for RDF.")
 def get_void(request: Request, store: StoreDep, services: ServicesDep):
-    fmt = wanted(request, default="ttl", html=False)
-    return rdf_response(_description(request, store, services), "ttl" if fmt == "json" else fmt, headers(request))
+    fmt = wanted_rdf(request)
+    return rdf_response(_description(request, store, services), fmt, headers(request))
 
 
 @router.get("/.well-known/void", summary="VoID, where VoID says to look", include_in_schema=False)
@@ -197,8 +217,8 @@ def get_scheme(request: Request, store: StoreDep, services: ServicesDep,
 
     def graph():
         g = scheme_graph(terms, kind)
-        for c in concepts:
-            g.add((terms.scheme(kind), URIRef("http://www.w3.org/2004/02/skos/core#hasTopConcept"), terms.node(kind, c["id"])))
+        for c in concepts:  # what the dump says of each concept, and no more
+            g.add((terms.node(kind, c["id"]), URIRef("http://www.w3.org/2004/02/skos/core#inScheme"), terms.scheme(kind)))
         return g
 
     body = {"id": str(terms.scheme(kind)), "name": name, "count": len(concepts),
@@ -300,9 +320,9 @@ def service_description(request: Request, services, triples: int | None) -> Grap
 async def sparql_get(request: Request, services: ServicesDep):
     pairs = list(request.query_params.multi_items())
     if not pairs:
-        fmt = wanted(request, default="ttl", html=False)
+        fmt = wanted_rdf(request)
         triples = await services.sparql.triples()
-        return rdf_response(service_description(request, services, triples), "ttl" if fmt == "json" else fmt, headers(request))
+        return rdf_response(service_description(request, services, triples), fmt, headers(request))
     return await _run(request, services, _protocol_params(pairs))
 
 
