@@ -40,6 +40,7 @@ def test_a_store_dropped_unclosed_closes_itself(tmp_path):
     again.close()
 
 
+@pytest.mark.slow  # fills a small buffer pool with ~3,500 cases
 def test_a_write_committed_without_its_checkpoint_counts_as_written(tmp_path, caplog):
     # A 100k ingest with a 1 GiB buffer pool met "Transaction committed successfully, but the
     # post-commit checkpoint failed ... the buffer pool is full" at 75k cases. The batch was taken

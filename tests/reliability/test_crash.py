@@ -31,6 +31,8 @@ from ingest.load import PENDING
 from search.index import SearchIndex
 from tests.conftest import http, served
 
+pytestmark = pytest.mark.slow  # kills at random points of whole ingests: the slow tier
+
 ROUNDS = int(os.environ.get("IOPC_KG_CRASH_ROUNDS", "8"))
 HTTP_ROUNDS = int(os.environ.get("IOPC_KG_HTTP_CRASH_ROUNDS", "2"))
 HTTP_FILES = 6  # of the corpus's 15 (600 cases): each round starts a server twice, the cost that counts

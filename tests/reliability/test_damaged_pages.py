@@ -17,6 +17,8 @@ from ontology.exc import IopcKgError
 from search.index import SearchIndex
 from tests.goldens import SAMPLES
 
+pytestmark = pytest.mark.slow  # 10,000 damaged files; tests/test_real_patterns.py covers each pattern fast
+
 N = 10_000
 SOURCES = sorted(p for p in SAMPLES.rglob("*") if p.suffix in (".txt", ".html", ".jsonl") and p.is_file())
 LABEL = re.compile(r"^(IOPC reference|Date of recommendation|Date response due|Addressed to|Linked bodies|Recommendation|Response|Accepted|Tags)", re.I)

@@ -95,6 +95,7 @@ def test_every_view_fits_and_passes_axe_on_the_samples(viewed, samples_url, widt
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow  # builds and serves a 2,000-case corpus; the samples' tour above is the fast tier's
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_view_fits_and_passes_axe_on_a_2000_case_corpus(viewed, corpus_url, width):
     page = viewed(corpus_url, width)
