@@ -115,6 +115,12 @@ def figures(total: int, query: str | None = None, data_updated: str | None = Non
     return out | more
 
 
+def header_value(value) -> str:
+    """A figure as a header value: header values are Latin-1, so a query in any script is sent
+    percent-encoded (RFC 3986)."""
+    return quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
+
+
 def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
                     key: str = "data", empty: list[str] | None = None):
     """Every row, streamed as CSV, JSON lines or one JSON document, with `meta` (see `figures`) in
@@ -129,8 +135,7 @@ def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, c
     for name, header in HEADERS.items():
         value = meta.get(name)
         if value is not None:
-            # Header values are Latin-1: a query in any script is sent percent-encoded (RFC 3986).
-            headers[header] = quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
+            headers[header] = header_value(value)
     headers["Access-Control-Expose-Headers"] = ", ".join(HEADERS.values())
     from fastapi.responses import StreamingResponse
 

@@ -201,3 +201,11 @@ def test_generate_then_ingest_a_records_file_larger_than_a_page(tmp_path):
     ingested = invoke(tmp_path / "data", "ingest", str(out), "--format", "json")
     assert ingested.exit_code == 0, ingested.output
     assert json.loads(ingested.stdout)["cases"] == 5
+
+
+@pytest.mark.parametrize("query", ["Essex AND", "athena NOT", "year:[2020 TO", "force: athena"])
+def test_a_query_read_otherwise_says_so_on_stderr_only(data, query):
+    result = invoke(data, "search", query, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert "could not be read as written" in result.stderr and "could not be read" not in result.stdout
+    assert [json.loads(line) for line in result.stdout.splitlines()]  # the reading's hits

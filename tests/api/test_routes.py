@@ -96,6 +96,9 @@ def test_search_route_has_every_capability(client):
     dates = [h["date_recommended"] for h in newest if h["date_recommended"]]
     assert dates == sorted(dates, reverse=True)
     assert client.get("/search", params={"q": '"governance group'}).json()["notice"]
+    dangling = client.get("/search", params={"q": "Essex AND"})
+    assert dangling.json()["notice"] and "AND" in dangling.headers["X-Query-Notice"] and dangling.json()["total"] > 0
+    assert "X-Query-Notice" not in client.get("/search", params={"q": "Essex"}).headers
     rows = list(csv.DictReader(io.StringIO(client.get("/search", params={"q": "athena", "format": "csv"}).text)))
     assert rows and {"id", "reference", "force.id", "score"} <= set(rows[0])
 
