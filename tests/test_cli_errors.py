@@ -209,3 +209,9 @@ def test_a_query_read_otherwise_says_so_on_stderr_only(data, query):
     assert result.exit_code == 0, result.output
     assert "could not be read as written" in result.stderr and "could not be read" not in result.stdout
     assert [json.loads(line) for line in result.stdout.splitlines()]  # the reading's hits
+
+
+def test_cooccurrence_with_a_huge_min_count_is_a_clear_error(data):
+    result = invoke(data, "patterns", "cooccurrence", "--min-count", str(2**64))
+    assert result.exit_code in (1, 2) and "unexpected" not in result.output.lower(), result.output
+    assert "min" in result.output.lower()

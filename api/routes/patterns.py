@@ -16,6 +16,9 @@ from ontology.exc import InvalidData
 from ontology.model import model
 
 router = APIRouter(responses=ERROR_RESPONSES)
+# A count no corpus reaches, below what both stores take as an integer parameter (a 64-bit one
+# refused 2**63 with a 500).
+MAX_COUNT = 10_000_000
 NODE_REF = rf"^({'|'.join(s.key for s in model.schemas.values())}):.+$"
 
 GraphFormat = Annotated[Literal["json", "csv", "jsonl", "graphml", "gexf"], Query(
@@ -88,7 +91,7 @@ def similarity(store: StoreDep, settings: SettingsDep,
             description="Programme–programme or programme–theme pairs named in the same recommendation or its response, with counts.")
 def cooccurrence(store: StoreDep, settings: SettingsDep,
                  pair: Annotated[Literal["programme-programme", "programme-theme"], Query(title="Pair", description="Which pairs to count.")] = "programme-programme",
-                 min_count: Annotated[int, Query(ge=1, title="Minimum count", description="Keep pairs seen at least this often.")] = 1,
+                 min_count: Annotated[int, Query(ge=1, le=MAX_COUNT, title="Minimum count", description="Keep pairs seen at least this often.")] = 1,
                  limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most pairs to return.")] = 100,
                  format: GraphFormat = "json"):
     rows = store.cooccurrence(pair, min_count=min_count, limit=limit)
