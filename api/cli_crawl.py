@@ -109,14 +109,15 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
     from ingest.load import ingest_paths
     from search.index import SearchIndex
 
+    from api import running
+
     settings = ctx.obj["settings"]
     _check_since(since)
+    running.serving(settings.data_dir, settings.store)  # a store the server does not serve is refused before crawling
     started = _now()
     sources, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty() and verbose)
     ingested = None
-    from api import running
-
-    server = running.find(settings.data_dir)
+    server = running.serving(settings.data_dir, settings.store)
     if server is not None and (summary.fetched or not settings.index_dir.exists()):
         # `iopc-kg serve` holds the graph: it ingests the archive itself, so its answers update at once.
         ingested, moved = _update_through(ctx, server, settings, started)

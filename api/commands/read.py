@@ -86,7 +86,7 @@ def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort
     if result["notice"]:
         note(ctx, f"Note: {result['notice']}")
     if result["did_you_mean"]:
-        click.echo(f"Did you mean: {result['did_you_mean']}")
+        note(ctx, f"Did you mean: {result['did_you_mean']}")
     noun = "recommendation" if result["total"] == 1 else "recommendations"
     click.echo(f"{result['total']} {noun} (page {result['page']} of {result['pages']})")
     for n, hit in enumerate(result["hits"], start=(page - 1) * size + 1):
