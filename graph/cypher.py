@@ -110,6 +110,7 @@ SET_FINGERPRINT = f"MERGE (m:{META} {{id: 'schema'}}) SET m.fingerprint = $finge
 COUNTS = "MATCH (n:{label}) RETURN count(n) AS n"
 GET_NODE = "MATCH (n:{label} {{id: $id}}) RETURN n"
 GET_NODES = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n"
+DATES_OF = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n.id AS id, n.date_recommended AS date"
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
 CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"

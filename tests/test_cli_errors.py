@@ -215,3 +215,27 @@ def test_cooccurrence_with_a_huge_min_count_is_a_clear_error(data):
     result = invoke(data, "patterns", "cooccurrence", "--min-count", str(2**64))
     assert result.exit_code in (1, 2) and "unexpected" not in result.output.lower(), result.output
     assert "min" in result.output.lower()
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+@pytest.mark.parametrize("graph, extra", [("overview", []), ("cooccurrence", ["--pair", "programme-theme"]), ("spread", []),
+                                          ("similarity", ["--force", "Essex Police"]), ("neighbourhood", ["--node", "force:essex", "--depth", "2"])])
+def test_export_writes_every_network_whole(data, tmp_path, graph, extra, fmt):
+    import re
+
+    import networkx as nx
+
+    result = invoke(data, "export", "--format", fmt, "--graph", graph, *extra, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (path,) = tmp_path.glob(f"*.{fmt}")
+    g = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
+    said = re.search(r"(\d+) nodes and (\d+) edges \(all of them\)", result.stderr)
+    assert said and (int(said[1]), int(said[2])) == (g.number_of_nodes(), g.number_of_edges()) and g.number_of_edges() > 0
+    assert not result.stdout  # the file is the output; the note is on stderr
+    named = [a for _, a in g.nodes(data=True) if a.get("name")]
+    assert named and all(a["label"] == a["name"] for a in named)
+
+
+def test_export_of_a_neighbourhood_needs_its_node(data):
+    result = invoke(data, "export", "--format", "gexf", "--graph", "neighbourhood")
+    assert result.exit_code == 2 and "--node" in result.output

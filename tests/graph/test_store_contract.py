@@ -360,3 +360,44 @@ def test_force_copies_hold_when_a_writer_read_an_older_state(store, sample_cases
     assert {(e["source"], e["target"], e["type"]): e["weight"] for e in answer["edges"]} == dict(oracle.overview_weights(left))
     for force in ("kent", "essex", "suffolk"):
         assert {r["id"]: r["score"] for r in store.similar_forces(force, limit=50)} == oracle.similar(left, force), force
+
+
+def _essex_years(sample_cases, years):
+    """The seed case again under other references and dates (written by this test), so Essex's
+    neighbourhood holds more recommendations than a small cap keeps."""
+    import copy
+
+    seed = next(c for c in sample_cases if c.force and c.force.id == "essex")
+    out = []
+    for n, year in enumerate(years):
+        case = copy.deepcopy(seed)
+        case.reference = f"{year}/9{n:05d}"
+        case.date_recommended = f"{year}-03-0{1 + n % 9}"
+        case.response_due = None
+        case.source_url = f"https://example.org/essex-{year}-{n}"
+        case.sources = []
+        out.append(case)
+    return out
+
+
+@pytest.mark.parametrize("rank", ["recent", "weight", "id"])
+def test_a_cut_neighbourhood_keeps_what_its_rank_puts_first_and_says_how_many_there_are(empty_store, sample_cases, rank):
+    cases = _essex_years(sample_cases, [2014, 2015, 2016, 2019, 2021, 2023, 2024, 2026])
+    assert not empty_store.write_cases(sample_cases + cases).failed
+    full = empty_store.neighbourhood("Force", "essex", 1, None)
+    assert not full["truncated"] and full["total_nodes"] == len(full["nodes"]) and full["total_edges"] == len(full["edges"])
+    cut = empty_store.neighbourhood("Force", "essex", 1, 6, rank=rank)
+    assert cut["truncated"] and len(cut["nodes"]) == 6 and cut["rank"] == rank
+    assert (cut["total_nodes"], cut["total_edges"]) == (full["total_nodes"], full["total_edges"])
+    kept = {n["key"] for n in cut["nodes"]} - {"force:essex"}
+    dropped = [n for n in full["nodes"] if n["key"] not in kept and n["key"] != "force:essex"]
+    chosen = [n for n in full["nodes"] if n["key"] in kept]
+    if rank == "recent":
+        newest_dropped = max((n.get("date_recommended") or "" for n in dropped), default="")
+        assert all((n.get("date_recommended") or "") >= newest_dropped for n in chosen)
+        assert any(n["key"].startswith(("case:2026", "recommendation:2026")) for n in chosen)  # not the oldest, as by id
+    elif rank == "weight":
+        degree = Counter(k for e in full["edges"] for k in (e["source"], e["target"]) if "force:essex" in (e["source"], e["target"]))
+        assert min(degree[k] for k in kept) >= max(degree[n["key"]] for n in dropped)
+    else:
+        assert sorted(kept) == sorted(n["key"] for n in full["nodes"] if n["key"] != "force:essex")[:5]
