@@ -277,7 +277,7 @@ class Engine:
                     for other, om in masks.items():
                         if other != name:
                             m &= om
-                    out[name] = self._counts(tables.facets[name], m, filters.get(name, []))
+                    out[name] = self._counts(tables.facets[name], m, filters.get(name, []), chronological=name == "year")
                 return out
 
             # The same query and filters on another page or in another order count the same.
@@ -399,10 +399,13 @@ class Engine:
         return mask
 
     @staticmethod
-    def _counts(table: FacetTable, mask: np.ndarray, selected: list[str]) -> list[dict]:
+    def _counts(table: FacetTable, mask: np.ndarray, selected: list[str], chronological: bool = False) -> list[dict]:
+        """A facet's values with their counts, most frequent first; years newest first (a timeline)."""
         counts = np.bincount(table.vals[mask[table.docs]], minlength=len(table.values)) if len(table.values) else []
         rows = [{"value": v, "label": _LABELS[v], "count": int(c), "selected": v in selected}
                 for v, c in zip(table.values, counts) if c or v in selected]
+        if chronological:
+            return sorted(rows, key=lambda r: r["value"], reverse=True)
         return sorted(rows, key=lambda r: (-r["count"], r["value"]))
 
     def _hit(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:

@@ -239,3 +239,25 @@ def test_export_writes_every_network_whole(data, tmp_path, graph, extra, fmt):
 def test_export_of_a_neighbourhood_needs_its_node(data):
     result = invoke(data, "export", "--format", "gexf", "--graph", "neighbourhood")
     assert result.exit_code == 2 and "--node" in result.output
+
+
+@pytest.mark.parametrize("spelling", ["1 January 2000", "01/01/2000", "Jan 1 2000", "2000-01-01T00:00:00Z"])
+def test_changes_since_takes_any_usual_spelling_of_a_date(data, spelling):
+    iso = invoke(data, "changes", "--since", "2000-01-01", "--format", "json")
+    spelled = invoke(data, "changes", "--since", spelling, "--format", "json")
+    assert spelled.exit_code == iso.exit_code == 0, spelled.output
+    assert json.loads(spelled.stdout) == json.loads(iso.stdout)
+
+
+def test_a_profile_as_csv_has_no_json_in_its_cells_and_gives_each_table_with_section(data):
+    summary = invoke(data, "patterns", "force", "essex", "--format", "csv")
+    assert summary.exit_code == 0, summary.output
+    (row,) = list(csv.DictReader(io.StringIO(summary.stdout)))
+    assert row["name"] == "Essex Police" and not any(v.lstrip().startswith(("[", "{")) for v in row.values())
+    assert "--section" in summary.stderr and "by_year" in summary.stderr
+    years = list(csv.DictReader(io.StringIO(invoke(data, "patterns", "force", "essex", "--format", "csv", "--section", "by_year").stdout)))
+    assert years and {"year", "statuses.accepted"} <= set(years[0])
+    programmes = list(csv.DictReader(io.StringIO(invoke(data, "patterns", "force", "essex", "--format", "csv", "--section", "programmes").stdout)))
+    assert "athena" in {p["id"] for p in programmes} and all(not p["name"].startswith("[") for p in programmes)
+    wrong = invoke(data, "patterns", "force", "essex", "--section", "nope")
+    assert wrong.exit_code == 2 and "by_year" in wrong.output

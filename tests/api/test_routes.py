@@ -198,3 +198,22 @@ def test_openapi_documents_every_route_and_parameter(app):
             assert op.get("summary") and op.get("description"), f"{method.upper()} {path} lacks a summary or description"
             for p in op.get("parameters", []):
                 assert p.get("description"), f"{method.upper()} {path}: parameter {p['name']} has no description"
+
+
+def test_dates_in_any_usual_spelling_and_no_internal_names(client):
+    # Dates as people write them, read by the one parser the command line uses (api/dates.py).
+    iso = client.get("/changes", params={"since": "2000-01-01"}).json()
+    for spelling in ("01/01/2000", "1 January 2000", "1st January 2000"):
+        assert client.get("/changes", params={"since": spelling}).json() == iso
+    deadlines = client.get("/patterns/deadlines", params={"on": "1 June 2026"}).json()
+    assert deadlines["on"] == "2026-06-01" == client.get("/patterns/deadlines", params={"on": "01/06/2026"}).json()["on"]
+    bad = client.get("/changes", params={"since": "yesterdayish"})
+    assert bad.status_code == 422 and "1 January 2026" in bad.json()["message"]
+    # A parameter named as the client wrote it, with the value it gave (not `status.0`).
+    wrong = client.get("/search", params={"status": "yes"}).json()
+    assert set(wrong["details"]) == {"status"} and "'yes'" in wrong["details"]["status"] and ".0" not in wrong["message"]
+    everything = client.get("/search", params={"q": "*"}).json()
+    assert everything["parsed"] == "*" and "None" not in everything["parsed"]
+    # The year facet is a timeline: newest first.
+    years = [f["value"] for f in everything["facets"]["year"]]
+    assert years == sorted(years, reverse=True) and len(years) > 2
