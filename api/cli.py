@@ -299,7 +299,8 @@ def tqdm_bar(ctx: click.Context, total: int, unit: str = "case", desc: str | Non
 
 @main.command()
 @click.argument("cases", type=click.IntRange(min=1))
-@click.option("--seed", type=int, default=7, show_default=True, help="The same seed gives the same cases.")
+@click.option("--seed", type=click.IntRange(0, 99), default=7, show_default=True,
+              help="The same seed gives the same cases; two seeds never share a case (reference or source URL).")
 @click.option("--start-year", type=click.IntRange(1990, 2100), default=2016, show_default=True)
 @click.option("--end-year", type=click.IntRange(1990, 2100), default=2026, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
