@@ -261,3 +261,9 @@ def test_a_profile_as_csv_has_no_json_in_its_cells_and_gives_each_table_with_sec
     assert "athena" in {p["id"] for p in programmes} and all(not p["name"].startswith("[") for p in programmes)
     wrong = invoke(data, "patterns", "force", "essex", "--section", "nope")
     assert wrong.exit_code == 2 and "by_year" in wrong.output
+
+
+def test_patterns_compare_sorts_and_exports(data):
+    rows = list(csv.DictReader(io.StringIO(invoke(data, "patterns", "compare", "--format", "csv", "--sort", "name", "--asc").stdout)))
+    assert rows and [r["name"] for r in rows] == sorted((r["name"] for r in rows), key=str.lower)
+    assert {"accepted_share", "overdue", "median_days_to_respond", "top_programmes"} <= set(rows[0])

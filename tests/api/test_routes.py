@@ -217,3 +217,25 @@ def test_dates_in_any_usual_spelling_and_no_internal_names(client):
     # The year facet is a timeline: newest first.
     years = [f["value"] for f in everything["facets"]["year"]]
     assert years == sorted(years, reverse=True) and len(years) > 2
+
+
+def test_forces_side_by_side(client, services):
+    rows = client.get("/patterns/compare").json()
+    acceptance = {r["force"]: r for r in client.get("/patterns/acceptance").json() if r["force"]}
+    assert {r["id"] for r in rows} == {f for f, r in acceptance.items() if r["total"]}
+    overdue = {r["id"]: r["overdue"] for r in client.get("/patterns/deadlines").json()["per_force"]}
+    for r in rows:
+        a = acceptance[r["id"]]
+        assert r["recommendations"] == a["total"]
+        assert r["accepted_share"] == round(100 * a["accepted"] / a["total"], 1)
+        assert r["awaiting_share"] == round(100 * a["awaiting_response"] / a["total"], 1)
+        assert r["overdue"] == overdue.get(r["id"], 0)
+    essex = next(r for r in rows if r["id"] == "essex")
+    assert "Athena" in essex["top_programmes"] and len(essex["top_programmes"]) <= 3
+    by_share = client.get("/patterns/compare", params={"sort": "accepted_share", "order": "asc"}).json()
+    assert [r["accepted_share"] for r in by_share] == sorted(r["accepted_share"] for r in rows)
+    assert all(r["recommendations"] >= 3 for r in client.get("/patterns/compare", params={"min_recommendations": 3}).json())
+    table = list(csv.DictReader(io.StringIO(client.get("/patterns/compare", params={"format": "csv"}).text)))
+    assert [t["id"] for t in table] == [r["id"] for r in rows]
+    assert not any(v.startswith(("[", "{")) for t in table for v in t.values())
+    assert client.get("/patterns/compare", params={"sort": "loudest"}).status_code == 422
