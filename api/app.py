@@ -15,7 +15,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import __version__, errors
 from api.deps import Services, key_refusal, warm_in_background
-from api.routes import admin, changes, entities, linked, patterns, search, web
+from api.routes import admin, changes, compare, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import needs_repair, repair
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Outermost: a request whose Host is not this service's (DNS rebinding: a page on evil.example
     # whose name now resolves to 127.0.0.1) is refused before anything else runs.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts())
-    for module in (search, entities, patterns, changes, linked, admin, web):
+    for module in (search, entities, patterns, compare, changes, linked, admin, web):
         app.include_router(module.router)
     web.mount(app)
     _publish_limits(app, settings)

@@ -112,7 +112,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
     from api import running
 
     settings = _settings(ctx)
-    server = running.find(settings.data_dir)
+    server = running.serving(settings.data_dir, settings.store)
     if server is not None:
         answer = _ingest_through(ctx, server, paths)
         where = f"{server.describe()} ({settings.data_dir})"
@@ -299,7 +299,8 @@ def tqdm_bar(ctx: click.Context, total: int, unit: str = "case", desc: str | Non
 
 @main.command()
 @click.argument("cases", type=click.IntRange(min=1))
-@click.option("--seed", type=int, default=7, show_default=True, help="The same seed gives the same cases.")
+@click.option("--seed", type=click.IntRange(0, 99), default=7, show_default=True,
+              help="The same seed gives the same cases; two seeds never share a case (reference or source URL).")
 @click.option("--start-year", type=click.IntRange(1990, 2100), default=2016, show_default=True)
 @click.option("--end-year", type=click.IntRange(1990, 2100), default=2026, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -374,7 +375,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
         from api.app import create_app
 
         click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
-                   f"(the web explorer; API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.")
+                   f"(the web explorer; API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.", err=True)
         common = {"host": settings.host, "port": settings.port, "server_header": False, "log_level": "warning", "access_log": False}
         if workers == 1:
             uvicorn.run(create_app(settings, local_key=key), **common)

@@ -67,7 +67,7 @@ def _line(summary) -> str:
 _max_pages = click.option("--max-pages", type=click.IntRange(min=1), default=None,
                           help="Stop after this many page requests; the next run continues where this one stopped.")
 _since = click.option("--since", default=None, metavar="DATE",
-                      help="Skip pages whose sitemap <lastmod> is before DATE (YYYY-MM-DD); pages without one are fetched.")
+                      help="Skip pages whose sitemap <lastmod> is before DATE (2026-01-01, 01/01/2026 day first, '1 January 2026'); pages without one are fetched.")
 _json = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 
 
@@ -84,7 +84,7 @@ def crawl_command(ctx, max_pages, since, as_json) -> None:
     (or `iopc-kg update`) reads what it fetched.
     """
     settings = ctx.obj["settings"]
-    _check_since(since)
+    since = _check_since(since)
     _, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty())
     for url, message in summary.failures:
         click.echo(f"error: {url}: {message}", err=True)
@@ -109,14 +109,15 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
     from ingest.load import ingest_paths
     from search.index import SearchIndex
 
+    from api import running
+
     settings = ctx.obj["settings"]
-    _check_since(since)
+    since = _check_since(since)
+    running.serving(settings.data_dir, settings.store)  # a store the server does not serve is refused before crawling
     started = _now()
     sources, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty() and verbose)
     ingested = None
-    from api import running
-
-    server = running.find(settings.data_dir)
+    server = running.serving(settings.data_dir, settings.store)
     if server is not None and (summary.fetched or not settings.index_dir.exists()):
         # `iopc-kg serve` holds the graph: it ingests the archive itself, so its answers update at once.
         ingested, moved = _update_through(ctx, server, settings, started)
@@ -152,7 +153,8 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
 
 
 @click.command("changes")
-@click.option("--since", required=True, metavar="DATE", help="A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).")
+@click.option("--since", required=True, metavar="DATE", help="A date in any usual spelling (2026-01-01, 01/01/2026 day first, "
+              "'1 January 2026', today) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).")
 @_json
 @format_option
 @click.pass_context
@@ -160,7 +162,12 @@ def changes_command(ctx, since, as_json, fmt) -> None:
     """List what moved since DATE: recommendations first seen, and each change of status or response."""
     from api.commands.read import connected
 
-    _check_since(since, time=True)
+    from api.dates import parse_since
+
+    try:
+        since = parse_since(since)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--since") from None
     with connected(ctx) as api:  # the running server's API, or the API in this process
         rows = api.json("/changes", {"since": since, "limit": 10_000})
     for row in rows:
@@ -201,12 +208,16 @@ def _change_line(row: dict) -> str:
     return f"{row['seen'][:19]}Z  {row['rec_id']}  {row.get('force_id') or '-'}  {moved}"
 
 
-def _check_since(since: str | None, time: bool = False) -> None:
-    import re
+def _check_since(since: str | None) -> str | None:
+    """--since as YYYY-MM-DD, from any usual spelling of a day (`api.dates`)."""
+    from api.dates import parse_day
 
-    pattern = r"\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?" if time else r"\d{4}-\d{2}-\d{2}"
-    if since is not None and not re.fullmatch(pattern, since):
-        raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since")
+    if since is None:
+        return None
+    try:
+        return parse_day(since).isoformat()
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--since") from None
 
 
 def _now() -> str:

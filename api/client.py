@@ -154,7 +154,7 @@ def _present(params: dict) -> dict:
 
 def connect(settings: Settings, wait: float = 15.0) -> Client:
     """The running server of this data directory if there is one, else the API in this process."""
-    server = running.find(settings.data_dir)
+    server = running.serving(settings.data_dir, settings.store)
     if server is None:
         return LocalClient(settings)
     return RemoteClient(ready(server, settings.data_dir, wait))

@@ -59,12 +59,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
-        details = {}
+        details: dict[str, str] = {}
         for e in error.errors():
-            loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body", "header")]
-            details[".".join(loc) or "request"] = e.get("msg", "invalid")
+            # A parameter's name as the client wrote it: the position of a repeated value (`status.0`)
+            # is pydantic's, and says less than the value itself.
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body", "header") and not isinstance(x, int)]
+            name = ".".join(loc) or "request"
+            value = e.get("input")
+            said = f"{value!r}: {e.get('msg', 'invalid')}" if isinstance(value, (str, int, float)) else e.get("msg", "invalid")
+            details[name] = f"{details[name]}; {said}" if name in details else said
         names = ", ".join(details)
-        return error_response(422, "invalid_parameter", f"Invalid parameter: {names}", details)
+        first = next(iter(details.values()), "")
+        return error_response(422, "invalid_parameter", f"Invalid parameter {names}: {first}", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):

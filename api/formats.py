@@ -115,6 +115,12 @@ def figures(total: int, query: str | None = None, data_updated: str | None = Non
     return out | more
 
 
+def header_value(value) -> str:
+    """A figure as a header value: header values are Latin-1, so a query in any script is sent
+    percent-encoded (RFC 3986)."""
+    return quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
+
+
 def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
                     key: str = "data", empty: list[str] | None = None):
     """Every row, streamed as CSV, JSON lines or one JSON document, with `meta` (see `figures`) in
@@ -129,8 +135,7 @@ def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, c
     for name, header in HEADERS.items():
         value = meta.get(name)
         if value is not None:
-            # Header values are Latin-1: a query in any script is sent percent-encoded (RFC 3986).
-            headers[header] = quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
+            headers[header] = header_value(value)
     headers["Access-Control-Expose-Headers"] = ", ".join(HEADERS.values())
     from fastapi.responses import StreamingResponse
 
@@ -154,7 +159,7 @@ def to_networkx(graph: dict):
         # `label` is what Gephi shows: the node's name, not its kind (kept as `kind`).
         if node.get("label") is not None:
             attrs["kind"] = _cell(node["label"])
-        attrs["label"] = _cell(node.get("name") or node.get("id") or node["key"])
+        attrs["label"] = _cell(node_label(node))
         g.add_node(node["key"], **attrs)
     for edge in graph["edges"]:
         # GEXF's `type` is only directed/undirected/mutual (readers drop anything else): the
@@ -164,14 +169,55 @@ def to_networkx(graph: dict):
     return g
 
 
-def graph_response(graph: dict, fmt: str, filename: str):
+GRAPH_HEADERS = {"total_nodes": "X-Total-Nodes", "total_edges": "X-Total-Edges", "nodes": "X-Shown-Nodes",
+                 "edges": "X-Shown-Edges", "truncated": "X-Truncated"}
+
+
+def graph_figures(graph: dict) -> dict:
+    """What a graph file holds and what it leaves out: nodes and edges in it, and in the whole
+    answer (the same when nothing was cut)."""
+    shown = {"nodes": len(graph["nodes"]), "edges": len(graph["edges"])}
+    return {"total_nodes": graph.get("total_nodes", shown["nodes"]), "total_edges": graph.get("total_edges", shown["edges"]),
+            **shown, "truncated": bool(graph.get("truncated", False))}
+
+
+def graph_lines(graph: dict, fmt: str, name: str) -> Iterator[str]:
+    """A graph answer as GraphML or GEXF lines that say what they are: the figures of `graph_figures`
+    are graph attributes in GraphML and the description in GEXF's meta."""
     import networkx as nx
-    from fastapi.responses import Response
 
     g = to_networkx(graph)
-    lines = nx.generate_graphml(g) if fmt == "graphml" else nx.generate_gexf(g)
-    return Response("\n".join(lines), media_type=GRAPH_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
+    about = graph_figures(graph)
+    if fmt == "graphml":
+        g.graph.update(about, name=name)
+        yield from nx.generate_graphml(g)
+        return
+    g.graph["name"] = name
+    said = "; ".join(f"{k}={str(v).lower()}" for k, v in about.items())
+    for line in nx.generate_gexf(g):
+        yield line
+        if line.strip().startswith("<creator>"):
+            yield f"    <description>{name}: {said}</description>"
+
+
+def node_label(node: dict) -> str:
+    """What a viewer shows for a node: its name, a case's title, the start of a recommendation's
+    text; its id only when it has none of these."""
+    text = " ".join(str(node.get("text") or "").split())
+    if not (node.get("name") or node.get("title")) and len(text) > 80:
+        text = text[:80].rsplit(" ", 1)[0] + " …"
+    return node.get("name") or node.get("title") or text or node.get("id") or node["key"]
+
+
+def graph_response(graph: dict, fmt: str, filename: str):
+    """A graph answer as a GraphML or GEXF download, streamed, its figures in headers too."""
+    from fastapi.responses import StreamingResponse
+
+    about = graph_figures(graph)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
+               **{GRAPH_HEADERS[k]: str(v).lower() for k, v in about.items()},
+               "Access-Control-Expose-Headers": ", ".join(GRAPH_HEADERS.values())}
+    return StreamingResponse((line + "\n" for line in graph_lines(graph, fmt, filename)), media_type=GRAPH_TYPES[fmt], headers=headers)
 
 
 def _cell(value):

@@ -83,6 +83,20 @@ def find(data_dir: Path) -> RunningServer | None:
     return found
 
 
+def serving(data_dir: Path, store: str) -> RunningServer | None:
+    """The server serving `data_dir` (as `find`), refused when it serves another store than the one
+    asked for: the command would answer from the server's store while saying nothing of it."""
+    server = find(data_dir)
+    if server is not None and server.store != store:
+        from ontology.exc import StoreUnavailable
+
+        raise StoreUnavailable(
+            f"{server.describe()} serves {data_dir} from the {server.store} store, so the {store} store asked for "
+            f"(--store or IOPC_KG_STORE) cannot be used while it runs: leave --store out to use the server's store, "
+            f"give another --data-dir, or stop the server (kill {server.pid}) and run this again")
+    return server
+
+
 def _read(data_dir: Path) -> RunningServer | None:
     try:
         raw = json.loads((data_dir / STATE_FILE).read_text())

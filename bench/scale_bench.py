@@ -47,7 +47,7 @@ def write_corpus(size: int, directory: Path, chunk: int = 500) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     recs = 0
     for start in range(0, size, 5000):
-        cases = generate(min(5000, size - start), seed=7 + start)
+        cases = generate(min(5000, size - start), seed=7 + start // 5000, first=start)
         for first in range(0, len(cases), chunk):
             with open(directory / f"cases-{start + first:07d}.jsonl", "w") as f:
                 for i, case in enumerate(cases[first:first + chunk], start + first):

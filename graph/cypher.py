@@ -110,6 +110,7 @@ SET_FINGERPRINT = f"MERGE (m:{META} {{id: 'schema'}}) SET m.fingerprint = $finge
 COUNTS = "MATCH (n:{label}) RETURN count(n) AS n"
 GET_NODE = "MATCH (n:{label} {{id: $id}}) RETURN n"
 GET_NODES = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n"
+DATES_OF = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n.id AS id, n.date_recommended AS date"
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
 CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
@@ -239,7 +240,7 @@ MATCH (o:Observation) WHERE o.first_seen >= $since
 MATCH (o)-[:OBSERVATION_OF]->(r:Recommendation)
 OPTIONAL MATCH (o)-[:REVISION_OF]->(p:Observation)
 RETURN o.recommendation AS rec_id, r.case_id AS case_id, r.reference AS reference, r.force AS force_id,
-       o.first_seen AS seen, o.change AS change, o.status AS status, o.response AS response,
+       o.first_seen AS seen, o.change AS change, o.status AS status, o.response AS response, r.date_recommended AS date_recommended,
        p.status AS previous_status, p.response AS previous_response, o.archive AS archive
 ORDER BY seen, rec_id"""
 # Reads of whole case records or of unbounded text, streamed row by row on Neo4j (never collected

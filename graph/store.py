@@ -25,6 +25,11 @@ from ontology.records import CaseRecord, RecommendationRecord
 log = logging.getLogger(__name__)
 
 OPEN = ("awaiting_response", "unknown")
+# How a neighbourhood chooses the nodes it keeps when a ring holds more than it has room for:
+# `recent` (newest recommendations and cases first, then the most connected), `weight` (the most
+# connected first, then the newest) or `id` (lowest id first).
+NEIGHBOUR_RANKS = ("recent", "weight", "id")
+NEIGHBOUR_ROWS = 1_000_000  # neighbour rows read per ring and kind: every one, so the ranking sees them all
 
 
 _warming = threading.local()
@@ -494,7 +499,14 @@ class GraphStore(ABC):
         rows = [{"a": r["a"], "b": r["b"], "count": r["n"]}
                 for r in self._read(cypher.COOCCURRENCE[pair], {"min": min_count, "limit": limit})]
         rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
-        return rows[:limit]
+        b_label = "Programme" if pair == "programme-programme" else "Theme"
+        names = self._names({("Programme", r["a"]) for r in rows} | {(b_label, r["b"]) for r in rows})
+        return [dict(r, a_name=names.get(("Programme", r["a"]), r["a"]), b_name=names.get((b_label, r["b"]), r["b"])) for r in rows[:limit]]
+
+    def names_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(label, id) -> the node's name (its id if it has none), for the keys whose node exists:
+        what a graph file labels its nodes by."""
+        return self._names(keys)
 
     @memoised
     def _force_items(self, force_id: str) -> dict:
@@ -517,11 +529,11 @@ class GraphStore(ABC):
         return {(r["kind"], r["id"]): r["name"] or r["id"] for r in self._read(cypher.names_of(labels), params)}
 
     def overview(self, kinds: tuple[str, ...] = ("programme", "theme", "addressed_to"), min_weight: int = 1,
-                 max_edges: int = 150) -> dict:
+                 max_edges: int | None = 150) -> dict:
         """Forces linked to the programmes, themes and bodies their recommendations reach, each edge
         weighted by the number of recommendations (gazetteer edges weigh 1).
 
-        The heaviest `max_edges` edges of weight at least `min_weight` are returned with their nodes;
+        The heaviest `max_edges` edges (None: every one) of weight at least `min_weight` are returned with their nodes;
         `total_edges` and `total_nodes` count every edge and node that passed the filter, so a reader
         is told what was left out. Args: kinds: relation kinds, keys of `cypher.OVERVIEW`.
         """
@@ -565,40 +577,52 @@ class GraphStore(ABC):
 
     # -- 7-8: neighbourhood and paths --------------------------------------------------------------
 
-    def neighbourhood(self, kind: str, id: str, depth: int = 1, max_nodes: int = 200) -> dict:
-        """Nodes and edges within `depth` hops, breadth first, stopping at `max_nodes`."""
+    def neighbourhood(self, kind: str, id: str, depth: int = 1, max_nodes: int | None = 200, rank: str = "recent") -> dict:
+        """Nodes and edges within `depth` hops, breadth first, at most `max_nodes` (None: every one).
+
+        When a ring holds more nodes than there is room for, the ones kept are chosen by `rank`
+        (NEIGHBOUR_RANKS): the most recent recommendations and cases first, the most connected
+        first, or by id; `total_nodes` and `total_edges` count every node and edge found, kept or
+        not (the nodes of a ring that was cut are not followed further)."""
         if not 1 <= depth <= 3:
             raise QueryRefused("depth must be between 1 and 3", errors={"depth": depth})
+        if rank not in NEIGHBOUR_RANKS:
+            raise QueryRefused(f"rank must be one of {', '.join(NEIGHBOUR_RANKS)}, not {rank!r}", errors={"rank": rank})
         start = self.get_node(kind, id)
+        room = max_nodes if max_nodes is not None else float("inf")
         keys = {(kind, id)}
-        edges: dict[tuple, dict] = {}
+        seen = {(kind, id)}
+        found_edges: set[tuple] = set()
         frontier = [(kind, id)]
         truncated = False
         for _ in range(depth):
-            if len(keys) >= max_nodes:
+            if len(keys) >= room:
                 truncated = True  # full: the next ring could add edges among these nodes, not nodes
                 break
-            nxt = []
+            weight: Counter = Counter()  # new neighbour -> its edges to the nodes kept so far
             by_kind = defaultdict(list)
             for k, i in frontier:
                 by_kind[k].append(i)
             for k, ids in sorted(by_kind.items()):
                 for direction in ("out", "in"):
                     # Ids and labels only: whole nodes cost five times as much to read, and most are cut.
-                    rows = self._read(self.dialect.neighbours(k, direction), {"ids": ids, "limit": max_nodes * 5})
-                    for r in sorted(rows, key=lambda r: (r["type"], r["label"], r["id"], r["from_id"])):
+                    for r in self._read(self.dialect.neighbours(k, direction), {"ids": ids, "limit": NEIGHBOUR_ROWS}):
                         key = (r["label"], r["id"])
                         src, dst = ((k, r["from_id"]), key) if direction == "out" else (key, (k, r["from_id"]))
+                        found_edges.add((src, dst, r["type"]))
                         if key not in keys:
-                            if len(keys) >= max_nodes:
-                                truncated = True
-                                continue
-                            keys.add(key)
-                            nxt.append(key)
-                        edges[(src, dst, r["type"])] = {"source": _key(*src), "target": _key(*dst), "type": r["type"]}
-            frontier = nxt
+                            weight[key] += 1
+            seen |= set(weight)
+            chosen = list(weight)
+            if len(keys) + len(chosen) > room:
+                truncated = True
+                chosen = self._ranked_neighbours(weight, rank)[:int(room - len(keys))]
+            keys.update(chosen)
+            frontier = chosen
             if not frontier:
                 break
+        edges = {e: {"source": _key(*e[0]), "target": _key(*e[1]), "type": e[2]}
+                 for e in found_edges if e[0] in keys and e[1] in keys}
         nodes = {(kind, id): start}
         by_kind = defaultdict(list)
         for k, i in keys - {(kind, id)}:
@@ -608,7 +632,25 @@ class GraphStore(ABC):
                 nodes[(k, r["n"]["id"])] = r["n"]
         return {"nodes": [dict(nodes[key], key=_key(*key)) for key in sorted(nodes, key=lambda kv: (kv != (kind, id), kv))],
                 "edges": sorted(edges.values(), key=lambda e: (e["source"], e["target"], e["type"])),
-                "truncated": truncated}
+                "truncated": truncated, "rank": rank, "total_nodes": len(seen), "total_edges": len(found_edges)}
+
+    def _ranked_neighbours(self, weight: Counter, rank: str) -> list[tuple[str, str]]:
+        """Candidate neighbours in the order `rank` keeps them (see `neighbourhood`)."""
+        if rank == "id":
+            return sorted(weight)
+        dates: dict[tuple[str, str], str] = {}
+        for k in ("Case", "Recommendation"):
+            ids = sorted(i for kk, i in weight if kk == k)
+            if ids:
+                dates.update({(k, r["id"]): r["date"] or "" for r in self._read(cypher.DATES_OF.format(label=cypher.label(k)), {"ids": ids})})
+
+        def newest(key):  # descending date as an ascending key; undated last
+            d = dates.get(key, "")
+            return (0, tuple(-ord(c) for c in d)) if d else (1, ())
+
+        if rank == "weight":
+            return sorted(weight, key=lambda key: (-weight[key], newest(key), key))
+        return sorted(weight, key=lambda key: (newest(key), -weight[key], key))
 
     @abstractmethod
     def paths(self, a: tuple[str, str], b: tuple[str, str], max_length: int = 8, limit: int = 10) -> list[dict]:

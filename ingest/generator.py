@@ -1,15 +1,23 @@
 """A seeded generator of realistic synthetic cases, for tests and benchmarks.
 
-Skewed like the real corpus: programme popularity follows a Zipf-like law (Athena and a few others
-reach many forces, most reach few), Athena appears only for its consortium forces, every status
-occurs, and some responses are still awaited past their due date. Ids are the gazetteers' real ids;
-texts are generated and say so.
+Shaped like the real corpus, so cross-force views look at 2k cases as they will on real data: a
+few national programmes (`NATIONAL`) reach most forces, a shared system only its users (Athena its
+nine consortium forces), every other programme a handful of forces, the same ones whatever the seed
+(`programme_reach`); within what a force can name, popularity follows a Zipf-like law; each force
+leans towards a few themes, so forces are alike in parts, not all alike. Every status occurs, and
+some responses are still awaited past their due date. Ids are the gazetteers' real ids; texts are
+generated and say so.
+
+Independent seeds never share a case: the seed is part of each reference number and source URL
+(references YYYY/SSNNNNN: seed SS, case number NNNNN), so seeds are 0-99 and a corpus holds at most
+100,000 cases (`first` numbers a corpus written in parts).
 """
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ontology.gazetteer import gazetteer
 from ontology.records import CaseRecord, Deferral, Mention, ProgrammeRef, RecommendationRecord, Ref, SourceRecord
@@ -60,8 +68,44 @@ def _response_sentence(rng) -> str:
     return f"{rng.choice(RESPONDERS)} {rng.choice(RESPONSES)}{'' if tail == '.' else ' '}{tail}"
 
 
-def generate(n_cases: int, seed: int = 7, start_year: int = 2016, end_year: int = 2026) -> list[CaseRecord]:
-    """`n_cases` synthetic case records, the same for the same seed."""
+MAX_SEED = 99
+MAX_CASES = 100_000
+# Programmes every force names now and then: national systems, guidance and equipment.
+NATIONAL = ("app", "pnc", "bwv", "taser", "pace-code-c")
+FOCUS_THEMES = 5  # themes each force leans towards
+
+
+@lru_cache(maxsize=1)
+def programme_reach() -> dict[str, tuple[str, ...]]:
+    """The forces that can name each programme: every force for `NATIONAL`, the users of a shared
+    system, and for the rest a few forces (1 to 12, most 1 to 4), fixed for every seed."""
+    g = gazetteer()
+    forces = sorted(f.id for f in g.forces)
+    rng = random.Random("iopc-kg programme reach")
+    reach = {}
+    for p in sorted(g.programmes, key=lambda p: p.id):
+        if p.id in NATIONAL:
+            reach[p.id] = tuple(forces)
+        elif p.extra.get("users"):
+            reach[p.id] = tuple(sorted(p.extra["users"]))
+        else:
+            reach[p.id] = tuple(sorted(rng.sample(forces, min(12, 1 + int(rng.expovariate(1 / 2.5))))))
+    return reach
+
+
+def _theme_weights(force_id: str, themes: list) -> list[float]:
+    """A force's leaning: a Zipf-like popularity of themes (a few common everywhere, most rare), and a few
+    themes of its own it names often."""
+    focus = set(random.Random(f"iopc-kg themes {force_id}").sample(range(len(themes)), FOCUS_THEMES))
+    return [1 / (i + 1) ** 2 + (0.12 if i in focus else 0.0) for i in range(len(themes))]
+
+
+def generate(n_cases: int, seed: int = 7, start_year: int = 2016, end_year: int = 2026, first: int = 0) -> list[CaseRecord]:
+    """`n_cases` synthetic case records, the same for the same seed; numbered from `first`."""
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be 0 to {MAX_SEED}: it is part of every reference, so that two seeds never share a case")
+    if first < 0 or first + n_cases > MAX_CASES:
+        raise ValueError(f"a generated corpus holds at most {MAX_CASES:,} cases (numbers {first} to {first + n_cases - 1} asked for)")
     rng = random.Random(seed)
     g = gazetteer()
     forces = [f for f in g.forces]
@@ -71,15 +115,16 @@ def generate(n_cases: int, seed: int = 7, start_year: int = 2016, end_year: int 
     athena = g.get("Programme", "athena")
     programmes.remove(athena)
     programmes.insert(0, athena)
-    weights = [1 / (i + 1) ** 1.1 for i in range(len(programmes))]
-    themes = g.themes
+    popularity = {p.id: 1 / (i + 1) ** 1.1 for i, p in enumerate(programmes)}
+    reach = programme_reach()
+    themes = sorted(g.themes, key=lambda t: t.id)
     span = (date(end_year, 6, 30) - date(start_year, 1, 1)).days
     cases = []
-    for i in range(n_cases):
+    for number in range(first, first + n_cases):
         force = rng.choice(forces)
         made = date(start_year, 1, 1) + timedelta(days=rng.randrange(span))
         case = CaseRecord(
-            reference=f"{made.year - rng.randint(0, 2)}/{900000 + i:06d}",
+            reference=f"{made.year - rng.randint(0, 2)}/{seed:02d}{number:05d}",
             title=f"Recommendations - {force.name}, {made:%B %Y} (synthetic)",
             force=Ref(force.id, force.name),
             date_recommended=made.isoformat(),
@@ -87,21 +132,26 @@ def generate(n_cases: int, seed: int = 7, start_year: int = 2016, end_year: int 
         )
         case.derive_due_date()
         # A synthetic fetch time: the day after the recommendation, 09:00 UTC.
-        case.sources = [SourceRecord.make(f"https://example.org/synthetic/{i}", None, "JSON", f"{made + timedelta(days=1)}T09:00:00+00:00")]
+        case.sources = [SourceRecord.make(f"https://example.org/synthetic/{seed}/{number}", None, "JSON",
+                                          f"{made + timedelta(days=1)}T09:00:00+00:00")]
+        own = [p for p in programmes if force.id in reach[p.id]]
+        weights = [popularity[p.id] for p in own]
+        theme_weights = _theme_weights(force.id, themes)
         for n in range(1, rng.choice([1, 2, 3, 3, 4, 5]) + 1):
-            case.recommendations.append(_rec(rng, n, force, bodies, programmes, weights, themes, g))
+            case.recommendations.append(_rec(rng, n, force, bodies, own, weights, themes, theme_weights, g))
         cases.append(case)
     return cases
 
 
-def _rec(rng, n, force, bodies, programmes, weights, themes, g) -> RecommendationRecord:
+def _rec(rng, n, force, bodies, programmes, weights, themes, theme_weights, g) -> RecommendationRecord:
     chosen = []
-    for p in rng.choices(programmes, weights=weights, k=rng.choice([1, 1, 2, 3])):
-        if p.id == "athena" and force.id not in p.extra["users"]:
-            continue
+    for p in rng.choices(programmes, weights=weights, k=rng.choice([1, 1, 2, 3])) if programmes else []:
         if p not in chosen:
             chosen.append(p)
-    picked_themes = rng.sample(themes, rng.choice([1, 2, 2, 3]))
+    picked_themes = []
+    for t in rng.choices(themes, weights=theme_weights, k=rng.choice([1, 2, 2, 3])):
+        if t not in picked_themes:
+            picked_themes.append(t)
     verb = rng.choice(VERBS)
     names = " and ".join(p.name for p in chosen) or "its local procedures"
     extra = " ".join(_sentence(rng) for _ in range(rng.choice([1, 2, 2, 3, 4])))

@@ -27,7 +27,8 @@ from whoosh.spelling import ListCorrector
 from ontology.exc import InvalidData
 from ontology.gazetteer import fold, gazetteer
 from ontology.types import STATUSES
-from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS
+from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS, TEXT_ANALYZER
+from search.reading import describe, repair, with_compounds, without_empty_words
 from search.fastmatch import Evaluator, Lengths, SegmentPostings
 from search.index import SearchIndex
 from search.similar import build_vectors
@@ -179,6 +180,7 @@ class Engine:
         # Fallback for queries that do not parse: the words alone, every one required.
         self.plain = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=DEFAULT_FIELDS)
         self._parsed = LRU(1024)
+        self.text_fields = {f for f in DEFAULT_FIELDS if getattr(schema[f], "analyzer", None) == TEXT_ANALYZER}
 
     # -- parsing ---------------------------------------------------------------------------------
 
@@ -238,14 +240,21 @@ class Engine:
     def _parse(self, text: str) -> tuple[wq.Query, str | None]:
         if not text or text == "*":
             return wq.Every(), None
+        readable, notes = repair(text)
+        if not readable:
+            return wq.Every(), f"The query could not be read as written ({'; '.join(notes)}); searched for everything"
         try:
-            q = self.parser.parse(text)
-            problem = _syntax_problem(text, self.index.schema.names(), ALIASES) or _error(q)
-            if problem is None and q is wq.NullQuery:
-                problem = "nothing to search for"
+            q = self.parser.parse(readable)
+            problem = _syntax_problem(readable, self.index.schema.names(), ALIASES) or _error(q)
+            if problem is None:
+                q, dropped = without_empty_words(q, self.text_fields, TEXT_ANALYZER, set(DEFAULT_FIELDS) - self.text_fields)
+                if q is wq.NullQuery:
+                    return q, f"Nothing to search for: {', '.join(repr(w) for w in dropped) or 'the query'} is too common a word to search"
         except Exception as e:  # noqa: BLE001 - Whoosh raises assorted errors on malformed syntax
             q, problem = None, str(e) or e.__class__.__name__
         if problem is None and q is not None and q is not wq.NullQuery:
+            if notes:
+                return q, f"The query could not be read as written ({'; '.join(notes)}); searched for {readable!r}"
             return q, None
         words = [w for w in _WORD.findall(text) if w.lower() not in _OPERATORS]
         plain = self.plain.parse(" ".join(words)) if words else wq.NullQuery
@@ -268,7 +277,7 @@ class Engine:
                     for other, om in masks.items():
                         if other != name:
                             m &= om
-                    out[name] = self._counts(tables.facets[name], m, filters.get(name, []))
+                    out[name] = self._counts(tables.facets[name], m, filters.get(name, []), chronological=name == "year")
                 return out
 
             # The same query and filters on another page or in another order count the same.
@@ -287,7 +296,7 @@ class Engine:
             hits.append(self._hit(fields, score, terms, req.highlight))
         did_you_mean, suggestions = self._did_you_mean(s, q, req.q, total)
         return SearchResult(
-            query=req.q, parsed=str(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
+            query=req.q, parsed=describe(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
             pages=max(1, math.ceil(total / req.page_size)), sort=req.sort, hits=hits, facets=facets,
             did_you_mean=did_you_mean, suggestions=suggestions, took_ms=round((time.perf_counter() - t0) * 1000, 2),
         )
@@ -304,7 +313,7 @@ class Engine:
         _, _, _, total, top = ranked
         end = len(top) if limit is None else min(len(top), offset + limit)
         did_you_mean, suggestions = self._did_you_mean(s, q, req.q, total)
-        header = SearchResult(query=req.q, parsed=str(q), notice=notice, total=total, page=1, page_size=max(0, end - offset),
+        header = SearchResult(query=req.q, parsed=describe(q), notice=notice, total=total, page=1, page_size=max(0, end - offset),
                               pages=1, sort=req.sort, hits=[], facets={}, did_you_mean=did_you_mean, suggestions=suggestions,
                               took_ms=round((time.perf_counter() - t0) * 1000, 2))
         terms = _terms_by_field(q, s.reader()) if req.highlight else {}
@@ -327,6 +336,7 @@ class Engine:
             raise InvalidData("page and page_size start at 1", errors={"page": str(req.page), "page_size": str(req.page_size)})
         q, notice = self.parse(req.q)
         s = self.index.searcher()
+        q = with_compounds(q, s.reader(), TEXT_ANALYZER, self.text_fields)
         tables: Tables = self.index.cached("facets", facet_tables, searcher=s)
         n = tables.n
 
@@ -389,10 +399,13 @@ class Engine:
         return mask
 
     @staticmethod
-    def _counts(table: FacetTable, mask: np.ndarray, selected: list[str]) -> list[dict]:
+    def _counts(table: FacetTable, mask: np.ndarray, selected: list[str], chronological: bool = False) -> list[dict]:
+        """A facet's values with their counts, most frequent first; years newest first (a timeline)."""
         counts = np.bincount(table.vals[mask[table.docs]], minlength=len(table.values)) if len(table.values) else []
         rows = [{"value": v, "label": _LABELS[v], "count": int(c), "selected": v in selected}
                 for v, c in zip(table.values, counts) if c or v in selected]
+        if chronological:
+            return sorted(rows, key=lambda r: r["value"], reverse=True)
         return sorted(rows, key=lambda r: (-r["count"], r["value"]))
 
     def _hit(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:

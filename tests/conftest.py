@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 import hypothesis
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from api.settings import Settings
 from ingest.pipeline import parse_paths
@@ -51,6 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 STORES = ["embedded", "neo4j"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests find the same examples on every CI run (a random one found on a newcomer's machine
+# and not in CI is a failure CI never sees); explicit @settings keep their example counts.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    hypothesis_settings.load_profile("ci")
 
 
 # -- the Neo4j leg ------------------------------------------------------------------------------------

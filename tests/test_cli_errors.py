@@ -201,3 +201,69 @@ def test_generate_then_ingest_a_records_file_larger_than_a_page(tmp_path):
     ingested = invoke(tmp_path / "data", "ingest", str(out), "--format", "json")
     assert ingested.exit_code == 0, ingested.output
     assert json.loads(ingested.stdout)["cases"] == 5
+
+
+@pytest.mark.parametrize("query", ["Essex AND", "athena NOT", "year:[2020 TO", "force: athena"])
+def test_a_query_read_otherwise_says_so_on_stderr_only(data, query):
+    result = invoke(data, "search", query, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert "could not be read as written" in result.stderr and "could not be read" not in result.stdout
+    assert [json.loads(line) for line in result.stdout.splitlines()]  # the reading's hits
+
+
+def test_cooccurrence_with_a_huge_min_count_is_a_clear_error(data):
+    result = invoke(data, "patterns", "cooccurrence", "--min-count", str(2**64))
+    assert result.exit_code in (1, 2) and "unexpected" not in result.output.lower(), result.output
+    assert "min" in result.output.lower()
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+@pytest.mark.parametrize("graph, extra", [("overview", []), ("cooccurrence", ["--pair", "programme-theme"]), ("spread", []),
+                                          ("similarity", ["--force", "Essex Police"]), ("neighbourhood", ["--node", "force:essex", "--depth", "2"])])
+def test_export_writes_every_network_whole(data, tmp_path, graph, extra, fmt):
+    import re
+
+    import networkx as nx
+
+    result = invoke(data, "export", "--format", fmt, "--graph", graph, *extra, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (path,) = tmp_path.glob(f"*.{fmt}")
+    g = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
+    said = re.search(r"(\d+) nodes and (\d+) edges \(all of them\)", result.stderr)
+    assert said and (int(said[1]), int(said[2])) == (g.number_of_nodes(), g.number_of_edges()) and g.number_of_edges() > 0
+    assert not result.stdout  # the file is the output; the note is on stderr
+    named = [a for _, a in g.nodes(data=True) if a.get("name")]
+    assert named and all(a["label"] == a["name"] for a in named)
+
+
+def test_export_of_a_neighbourhood_needs_its_node(data):
+    result = invoke(data, "export", "--format", "gexf", "--graph", "neighbourhood")
+    assert result.exit_code == 2 and "--node" in result.output
+
+
+@pytest.mark.parametrize("spelling", ["1 January 2000", "01/01/2000", "Jan 1 2000", "2000-01-01T00:00:00Z"])
+def test_changes_since_takes_any_usual_spelling_of_a_date(data, spelling):
+    iso = invoke(data, "changes", "--since", "2000-01-01", "--format", "json")
+    spelled = invoke(data, "changes", "--since", spelling, "--format", "json")
+    assert spelled.exit_code == iso.exit_code == 0, spelled.output
+    assert json.loads(spelled.stdout) == json.loads(iso.stdout)
+
+
+def test_a_profile_as_csv_has_no_json_in_its_cells_and_gives_each_table_with_section(data):
+    summary = invoke(data, "patterns", "force", "essex", "--format", "csv")
+    assert summary.exit_code == 0, summary.output
+    (row,) = list(csv.DictReader(io.StringIO(summary.stdout)))
+    assert row["name"] == "Essex Police" and not any(v.lstrip().startswith(("[", "{")) for v in row.values())
+    assert "--section" in summary.stderr and "by_year" in summary.stderr
+    years = list(csv.DictReader(io.StringIO(invoke(data, "patterns", "force", "essex", "--format", "csv", "--section", "by_year").stdout)))
+    assert years and {"year", "statuses.accepted"} <= set(years[0])
+    programmes = list(csv.DictReader(io.StringIO(invoke(data, "patterns", "force", "essex", "--format", "csv", "--section", "programmes").stdout)))
+    assert "athena" in {p["id"] for p in programmes} and all(not p["name"].startswith("[") for p in programmes)
+    wrong = invoke(data, "patterns", "force", "essex", "--section", "nope")
+    assert wrong.exit_code == 2 and "by_year" in wrong.output
+
+
+def test_patterns_compare_sorts_and_exports(data):
+    rows = list(csv.DictReader(io.StringIO(invoke(data, "patterns", "compare", "--format", "csv", "--sort", "name", "--asc").stdout)))
+    assert rows and [r["name"] for r in rows] == sorted((r["name"] for r in rows), key=str.lower)
+    assert {"accepted_share", "overdue", "median_days_to_respond", "top_programmes"} <= set(rows[0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -150,28 +150,19 @@ def note(ctx: click.Context, message: str) -> None:
 
 # -- argument types ------------------------------------------------------------------------------
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%d %b %Y",
-                "%B %d %Y", "%b %d %Y", "%d/%m/%y")
-
-
 class DateParam(click.ParamType):
-    """A day in any usual spelling: 2026-01-01, 01/01/2026 (day first, as in the UK), 1 January 2026,
-    Jan 1 2026, today."""
+    """A day in any usual spelling (`api.dates.parse_day`): 2026-01-01, 01/01/2026 (day first, as in
+    the UK), 1 January 2026, Jan 1 2026, today."""
 
     name = "DATE"
 
     def convert(self, value, param, ctx) -> date:
-        if isinstance(value, date):
-            return value
-        text = " ".join(str(value).replace(",", " ").split())
-        if text.lower() == "today":
-            return date.today()
-        for fmt in DATE_FORMATS:
-            try:
-                return datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-        self.fail(f"{value!r} is not a date: give YYYY-MM-DD, DD/MM/YYYY (day first) or '1 January 2026'", param, ctx)
+        from api.dates import parse_day
+
+        try:
+            return parse_day(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
 
 
 DATE = DateParam()

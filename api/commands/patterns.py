@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import click
 
-from api.commands.base import DATE, Group
+from api.commands.base import DATE, Group, note
 from api.commands.output import chosen, emit, format_option, show_record, stream
 from api.commands.read import connected
 
@@ -20,16 +20,34 @@ def patterns() -> None:
     """
 
 
+def _tables(answer: dict) -> dict[str, list]:
+    """A profile's sections that are tables: lists of records (a year's statuses, the programmes reached)."""
+    return {k: v for k, v in answer.items() if isinstance(v, list) and any(isinstance(x, dict) for x in v)}
+
+
 def _profile(kind: str, collection: str, doc: str, with_on: bool = False):
     @click.argument("name")
+    @click.option("--section", default=None, metavar="TABLE",
+                  help="One table of the profile (by_year, programmes, themes, bodies, ...), as rows: one CSV per table.")
     @format_option
     @click.pass_context
-    def command(ctx, name: str, fmt, on=None) -> None:
+    def command(ctx, name: str, section, fmt, on=None) -> None:
         with connected(ctx) as api:
             answer = api.json(f"/{collection}/{quote(name, safe='')}", {"on": on.isoformat()} if on else None)
-        emit(answer, fmt)
+        tables = _tables(answer)
+        if section is not None:
+            if section not in tables:
+                raise click.BadParameter(f"{section!r} is not a table of this profile; its tables: {', '.join(tables) or 'none'}",
+                                         param_hint="--section")
+            emit(tables[section], fmt)
+        elif chosen(fmt) == "csv" and tables:
+            # A spreadsheet cell holds a value, not a table: the summary here, each table with --section.
+            emit({k: v for k, v in answer.items() if k not in tables}, fmt)
+            note(ctx, f"Tables of this profile, one each with --section: {', '.join(tables)}")
+        else:
+            emit(answer, fmt)
 
-    command.__doc__ = doc
+    command.__doc__ = doc + " Its tables one at a time with --section (one CSV per table)."
     if with_on:
         command = click.option("--on", type=DATE, default=None, help="Date for overdue responses (default today).")(command)
     return patterns.command(name=kind)(command)
@@ -122,3 +140,20 @@ def dependencies(ctx, min_forces, fmt) -> None:
     _rows(ctx, "/patterns/dependencies", {"min_forces": min_forces}, fmt)
 
 
+
+
+@patterns.command()
+@click.option("--sort", default="recommendations", show_default=True,
+              help="Column to sort by: recommendations, accepted_share, partly_share, not_accepted_share, awaiting_share, "
+                   "overdue, median_days_to_respond, name, ...")
+@click.option("--asc", is_flag=True, help="Smallest first (default: largest first).")
+@click.option("--min-recommendations", type=click.IntRange(0, 10_000_000), default=0, show_default=True,
+              help="Leave out forces with fewer recommendations.")
+@click.option("--on", type=DATE, default=None, help="Date for overdue responses (default today).")
+@format_option
+@click.pass_context
+def compare(ctx, sort, asc, min_recommendations, on, fmt) -> None:
+    """Forces side by side: recommendations, shares accepted / partly / not / awaiting, overdue now,
+    median days to respond, top programmes and themes; sortable, one force a row (csv for a spreadsheet)."""
+    _rows(ctx, "/patterns/compare", {"sort": sort, "order": "asc" if asc else "desc", "min_recommendations": min_recommendations,
+                                     "on": on.isoformat() if on else None}, fmt)

@@ -86,7 +86,7 @@ def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort
     if result["notice"]:
         note(ctx, f"Note: {result['notice']}")
     if result["did_you_mean"]:
-        click.echo(f"Did you mean: {result['did_you_mean']}")
+        note(ctx, f"Did you mean: {result['did_you_mean']}")
     noun = "recommendation" if result["total"] == 1 else "recommendations"
     click.echo(f"{result['total']} {noun} (page {result['page']} of {result['pages']})")
     for n, hit in enumerate(result["hits"], start=(page - 1) * size + 1):
@@ -177,22 +177,42 @@ LISTS = [
 ]
 
 
+GRAPH_FORMATS = ("graphml", "gexf")
+# Which route draws each graph `export --format graphml|gexf` writes, and the parameters it takes.
+GRAPHS = {"overview": "/graph/overview", "neighbourhood": "/graph/neighbourhood", "cooccurrence": "/patterns/cooccurrence",
+          "similarity": "/patterns/similarity", "spread": "/patterns/spread"}
+
+
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "xml"]), default="ttl", show_default=True,
-              help="Turtle, N-Triples, JSON-LD (with the published context) or RDF/XML.")
-@click.option("--force", help="Only this force's cases (id or name).")
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "xml", *GRAPH_FORMATS]), default="ttl", show_default=True,
+              help="Turtle, N-Triples, JSON-LD (with the published context) or RDF/XML; or a network for Gephi as GraphML or GEXF (see --graph).")
+@click.option("--graph", "graph", type=click.Choice(list(GRAPHS)), default="overview", show_default=True,
+              help="graphml/gexf: which network: forces and what they reach, a node's neighbourhood (--node), programme "
+                   "co-occurrence (--pair), the forces most like --force, or programme spread. Whole: every node and edge.")
+@click.option("--node", help="graphml/gexf --graph neighbourhood: the node, kind:id (force:essex, programme:athena).")
+@click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True, help="graphml/gexf --graph neighbourhood: hops.")
+@click.option("--pair", type=click.Choice(["programme-programme", "programme-theme"]), default="programme-programme", show_default=True,
+              help="graphml/gexf --graph cooccurrence: which pairs.")
+@click.option("--force", help="Only this force's cases (id or name); graphml/gexf --graph similarity: the force to compare.")
 @click.option("--programme", help="Only the cases whose recommendations reach this programme (id or name).")
 @click.option("--search", "query", help="Only the cases of this search's hits (the first max_page_size hits).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="File to write, or a directory to write the dump into under its dated name "
                    "(iopc-kg-0.2.0-2026-11-29.ttl) (default: standard output).")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, force: str | None, programme: str | None, query: str | None, output: Path | None) -> None:
+def export(ctx: click.Context, fmt: str, graph: str, node: str | None, depth: int, pair: str, force: str | None,
+           programme: str | None, query: str | None, output: Path | None) -> None:
     """Export the graph, or part of it, as RDF in standard vocabularies (streamed). The dump names its
     release and date (in its DCAT description, and in its file name when written into a directory).
 
+    With --format graphml or gexf, a network for Gephi (--graph): whole, every node labelled by its
+    name, the numbers of nodes and edges in the file and on standard error.
+
     RDF has its own formats: for tables of recommendations use `search --format csv`.
     """
+    if fmt in GRAPH_FORMATS:
+        _export_graph(ctx, fmt, graph, {"node": node, "depth": depth, "pair": pair, "force": force}, output)
+        return
     from datetime import date
 
     from api.routes.linked import dump_name
@@ -232,6 +252,37 @@ def export(ctx: click.Context, fmt: str, force: str | None, programme: str | Non
             if output:
                 out.close()
     click.echo(f"Exported iopc-kg {version()} of {issued} as {fmt}" + (f" to {output}" if output else ""), err=True)
+
+
+def _export_graph(ctx: click.Context, fmt: str, graph: str, options: dict, output: Path | None) -> None:
+    """One network of `GRAPHS` as GraphML or GEXF, streamed to `output` (a file, a directory to write
+    it into under its own name, or standard output)."""
+    needs = {"neighbourhood": "node", "similarity": "force"}.get(graph)
+    if needs and not options[needs]:
+        raise click.UsageError(f"--graph {graph} needs --{needs}")
+    wanted = {"neighbourhood": ("node", "depth"), "similarity": ("force",), "cooccurrence": ("pair",)}.get(graph, ())
+    params = {"format": fmt, **{k: options[k] for k in wanted}}
+    if graph == "similarity":
+        params["limit"] = 100  # every force
+    elif graph == "spread":
+        params["min_forces"] = 1
+    elif graph == "overview":
+        params["kinds"] = ["programme", "theme", "addressed_to", "linked_body"]
+    with connected(ctx) as api, api.stream(GRAPHS[graph], params) as response:
+        name = re.search(r'filename="([^"]+)"', response.headers.get("content-disposition", ""))
+        target = output / (name.group(1) if name else f"{graph}.{fmt}") if output is not None and output.is_dir() else output
+        out = target.open("wb") if target else sys.stdout.buffer
+        try:
+            for piece in response.iter_bytes():
+                out.write(piece)
+        finally:
+            out.flush()
+            if target:
+                out.close()
+        h = response.headers
+    cut = h.get("x-truncated") == "true"
+    note(ctx, f"Exported the {graph} network as {fmt}" + (f" to {target}" if target else "") + f": {h.get('x-shown-nodes')} nodes and "
+              f"{h.get('x-shown-edges')} edges" + (f" of {h.get('x-total-nodes')} and {h.get('x-total-edges')}" if cut else " (all of them)"))
 
 
 COMMANDS = [search, similar, clusters, cypher, export, *LISTS]

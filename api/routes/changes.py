@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api.dates import parse_since
 from api.deps import SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
 from api.routes.entities import CSV_RESPONSE, Format, rows_response
+from ontology.exc import InvalidData
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -19,11 +21,16 @@ router = APIRouter(responses=ERROR_RESPONSES)
                         "seen for the first time (`change: new`) or whose status or response changed, with the state before "
                         "and the archived record that shows it. Oldest first.")
 def changes(store: StoreDep, settings: SettingsDep,
-            since: Annotated[str, Query(title="Since", pattern=r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?$",
-                                        description="A date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).",
+            since: Annotated[str, Query(title="Since", max_length=40,
+                                        description="A date in any usual spelling (2026-01-01, 01/01/2026 day first, "
+                                                    "1 January 2026) or a UTC time (YYYY-MM-DDTHH:MM:SSZ).",
                                         examples=["2026-01-01"])],
             limit: Annotated[int, Query(ge=1, le=10000, title="Limit", description="Most rows to return.")] = 1000,
             format: Format = "json"):
+    try:
+        since = parse_since(since)
+    except ValueError as e:
+        raise InvalidData(f"since: {e}", errors={"since": since}) from None
     rows = store.changes(since, limit=limit)
     for r in rows:
         r["links"] = {"self": f"/recommendations/{r['rec_id']}", "case": f"/cases/{r['case_id']}"}

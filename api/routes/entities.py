@@ -32,8 +32,8 @@ Format = Annotated[Literal["json", "csv", "jsonl"], Query(
     title="Format", description="`json` (default, a page), or every item as `csv` (a spreadsheet) or `jsonl` (JSON lines).")]
 Page = Annotated[int, Query(ge=1, title="Page", description="Page number, from 1.")]
 Day = Annotated[str | None, Query(
-    title="On", pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD, for overdue checks; default today.",
-    json_schema_extra={"format": "date"}, examples=["2026-01-01"])]
+    title="On", max_length=40, description="A date for overdue checks, in any usual spelling (2026-01-01, 01/01/2026 day "
+    "first, 1 January 2026); default today.", examples=["2026-01-01"])]
 PageSize = Annotated[int, Query(ge=1, title="Page size", description="Items per page (at most the `max_page_size` setting).")]
 
 
@@ -57,12 +57,14 @@ class Entity(BaseModel):
 
 def as_date(value: str | None, name: str) -> date | None:
     """A query parameter as a date; not a calendar date is a 422 naming the parameter."""
+    from api.dates import parse_day
+
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidData(f"{name} is not a date (YYYY-MM-DD): {value!r}", errors={name: value}) from None
+        return parse_day(value)
+    except ValueError as e:
+        raise InvalidData(f"{name}: {e}", errors={name: value}) from None
 
 
 def check_page_size(page_size: int, settings) -> None:

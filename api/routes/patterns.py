@@ -16,6 +16,9 @@ from ontology.exc import InvalidData
 from ontology.model import model
 
 router = APIRouter(responses=ERROR_RESPONSES)
+# A count no corpus reaches, below what both stores take as an integer parameter (a 64-bit one
+# refused 2**63 with a 500).
+MAX_COUNT = 10_000_000
 NODE_REF = rf"^({'|'.join(s.key for s in model.schemas.values())}):.+$"
 
 GraphFormat = Annotated[Literal["json", "csv", "jsonl", "graphml", "gexf"], Query(
@@ -45,16 +48,17 @@ def _graph(nodes: dict[str, dict], edges: list[dict], directed: bool = False) ->
 def spread(store: StoreDep, settings: SettingsDep,
            kind: Annotated[Literal["programme", "theme"], Query(title="Kind", description="Rank programmes or themes.")] = "programme",
            min_forces: Annotated[int, Query(ge=1, le=100, title="Minimum forces", description="Keep items reached by at least this many forces.")] = 2,
-           limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most rows to return.")] = 100,
+           limit: Annotated[int | None, Query(ge=1, le=1000, title="Limit", description="Most rows to return: 100 by default; GraphML / GEXF every one by default.")] = None,
            format: GraphFormat = "json"):
-    rows = store.spread(kind, min_forces=min_forces, limit=limit)
+    rows = store.spread(kind, min_forces=min_forces, limit=limit or (MAX_COUNT if format in GRAPH_TYPES else 100))
 
     def graph(rows):
         nodes, edges = {}, []
+        names = store.names_of({("Force", f) for r in rows for f in r["force_ids"]})
         for r in rows:
             nodes[f"{kind}:{r['id']}"] = {"label": kind.capitalize(), "id": r["id"], "name": r["name"], "forces": r["forces"]}
             for f in r["force_ids"]:
-                nodes.setdefault(f"force:{f}", {"label": "Force", "id": f})
+                nodes.setdefault(f"force:{f}", {"label": "Force", "id": f, "name": names.get(("Force", f), f)})
                 edges.append({"source": f"force:{f}", "target": f"{kind}:{r['id']}", "type": "REACHES"})
         return _graph(nodes, edges)
 
@@ -73,7 +77,7 @@ def similarity(store: StoreDep, settings: SettingsDep,
     rows = store.similar_forces(force, limit=limit)
 
     def graph(rows):
-        nodes = {f"force:{force}": {"label": "Force", "id": force}}
+        nodes = {f"force:{force}": {"label": "Force", "id": force, "name": store.names_of({("Force", force)}).get(("Force", force), force)}}
         edges = []
         for r in rows:
             nodes[f"force:{r['id']}"] = {"label": "Force", "id": r["id"], "name": r["name"]}
@@ -88,21 +92,21 @@ def similarity(store: StoreDep, settings: SettingsDep,
             description="Programme–programme or programme–theme pairs named in the same recommendation or its response, with counts.")
 def cooccurrence(store: StoreDep, settings: SettingsDep,
                  pair: Annotated[Literal["programme-programme", "programme-theme"], Query(title="Pair", description="Which pairs to count.")] = "programme-programme",
-                 min_count: Annotated[int, Query(ge=1, title="Minimum count", description="Keep pairs seen at least this often.")] = 1,
-                 limit: Annotated[int, Query(ge=1, le=1000, title="Limit", description="Most pairs to return.")] = 100,
+                 min_count: Annotated[int, Query(ge=1, le=MAX_COUNT, title="Minimum count", description="Keep pairs seen at least this often.")] = 1,
+                 limit: Annotated[int | None, Query(ge=1, le=1000, title="Limit", description="Most pairs to return: 100 by default; GraphML / GEXF every one by default.")] = None,
                  format: GraphFormat = "json"):
-    rows = store.cooccurrence(pair, min_count=min_count, limit=limit)
+    rows = store.cooccurrence(pair, min_count=min_count, limit=limit or (MAX_COUNT if format in GRAPH_TYPES else 100))
     b_kind = pair.split("-")[1]
 
     def graph(rows):
         nodes, edges = {}, []
         for r in rows:
-            nodes.setdefault(f"programme:{r['a']}", {"label": "Programme", "id": r["a"]})
-            nodes.setdefault(f"{b_kind}:{r['b']}", {"label": b_kind.capitalize(), "id": r["b"]})
+            nodes.setdefault(f"programme:{r['a']}", {"label": "Programme", "id": r["a"], "name": r["a_name"]})
+            nodes.setdefault(f"{b_kind}:{r['b']}", {"label": b_kind.capitalize(), "id": r["b"], "name": r["b_name"]})
             edges.append({"source": f"programme:{r['a']}", "target": f"{b_kind}:{r['b']}", "type": "CO_OCCURS", "weight": r["count"]})
         return _graph(nodes, edges)
 
-    return _answer(rows, format, f"cooccurrence-{pair}", graph, settings, ["a", "b", "count"])
+    return _answer(rows, format, f"cooccurrence-{pair}", graph, settings, ["a", "a_name", "b", "b_name", "count"])
 
 
 class Deadlines(BaseModel):
@@ -173,21 +177,33 @@ def _node(ref: str, name: str) -> tuple[str, str]:
     return kind, id
 
 
-@router.get("/graph/neighbourhood", response_model=GraphAnswer, tags=["graph"], responses=GRAPH_RESPONSE,
+class NeighbourhoodAnswer(GraphAnswer):
+    rank: str = Field(description="How the nodes kept were chosen when a ring held more than `max_nodes` allows.")
+    total_nodes: int = Field(description="Nodes found within `depth` hops, kept or not (a cut ring's nodes are not followed).")
+    total_edges: int = Field(description="Edges found among and out of those nodes, kept or not.")
+
+
+@router.get("/graph/neighbourhood", response_model=NeighbourhoodAnswer, tags=["graph"], responses=GRAPH_RESPONSE,
             summary="A node's neighbourhood",
             description="Nodes and edges within `depth` hops of a node, breadth first, up to `max_nodes`, in a shape a graph "
-                        "viewer draws; GraphML or GEXF with `format`.")
+                        "viewer draws; when a ring holds more nodes than there is room for, `rank` chooses which are kept, and "
+                        "`total_nodes` / `total_edges` count them all. GraphML or GEXF with `format`: every node within `depth` "
+                        "unless `max_nodes` is given, the figures in the file and in `X-Total-Nodes`, `X-Total-Edges`, "
+                        "`X-Truncated` headers.")
 def neighbourhood(store: StoreDep, settings: SettingsDep,
                   node: Annotated[str, Query(title="Node", description="kind:id, e.g. force:essex or programme:athena.", examples=["force:essex"], pattern=NODE_REF)],
-                  depth: Annotated[int, Query(ge=1, title="Depth", description="Hops, 1 to the `max_depth` setting.")] = 1,
-                  max_nodes: Annotated[int, Query(ge=1, title="Most nodes", description="Cap on nodes (at most the `max_nodes` setting).")] = 200,
+                  depth: Annotated[int, Query(ge=1, le=MAX_COUNT, title="Depth", description="Hops, 1 to the `max_depth` setting.")] = 1,
+                  max_nodes: Annotated[int | None, Query(ge=1, le=MAX_COUNT, title="Most nodes", description="Cap on nodes: JSON 200 by default and at most the `max_nodes` setting; GraphML / GEXF every node by default.")] = None,
+                  rank: Annotated[Literal["recent", "weight", "id"], Query(title="Rank", description="Which nodes a cut keeps: `recent` (newest recommendations and cases first), `weight` (most connected first) or `id`.")] = "recent",
                   format: Annotated[Literal["json", "graphml", "gexf"], Query(title="Format", description="`json`, or `graphml` / `gexf` for Gephi.")] = "json"):
     if depth > settings.max_depth:
         raise InvalidData(f"depth may be at most {settings.max_depth}", errors={"depth": f"at most {settings.max_depth}"})
-    if max_nodes > settings.max_nodes:
-        raise InvalidData(f"max_nodes may be at most {settings.max_nodes}", errors={"max_nodes": f"at most {settings.max_nodes}"})
+    if format == "json":
+        max_nodes = 200 if max_nodes is None else max_nodes
+        if max_nodes > settings.max_nodes:
+            raise InvalidData(f"max_nodes may be at most {settings.max_nodes}", errors={"max_nodes": f"at most {settings.max_nodes}"})
     kind, id = _node(node, "node")
-    answer = store.neighbourhood(kind, id, depth=depth, max_nodes=max_nodes)
+    answer = store.neighbourhood(kind, id, depth=depth, max_nodes=max_nodes, rank=rank)
     if format in GRAPH_TYPES:
         return graph_response(answer, format, f"neighbourhood-{kind.lower()}-{id}")
     return answer
@@ -212,10 +228,12 @@ OVERVIEW_KINDS = Literal["programme", "theme", "addressed_to", "linked_body", "u
 def overview(store: StoreDep, settings: SettingsDep,
              kinds: Annotated[list[OVERVIEW_KINDS], Query(title="Relation kinds", description="Which relations to draw (repeat the parameter).")] = ["programme", "theme", "addressed_to"],  # noqa: B006 - FastAPI copies defaults
              min_weight: Annotated[int, Query(ge=1, title="Minimum weight", description="Keep edges of at least this many recommendations.")] = 1,
-             max_edges: Annotated[int, Query(ge=1, title="Most edges", description="The heaviest edges to return (at most the `max_nodes` setting).")] = 150,
+             max_edges: Annotated[int | None, Query(ge=1, le=MAX_COUNT, title="Most edges", description="The heaviest edges to return: JSON 150 by default and at most the `max_nodes` setting; GraphML / GEXF every edge by default (the figures in the file and its headers).")] = None,
              format: Annotated[Literal["json", "graphml", "gexf"], Query(title="Format", description="`json`, or `graphml` / `gexf` for Gephi.")] = "json"):
-    if max_edges > settings.max_nodes:
-        raise InvalidData(f"max_edges may be at most {settings.max_nodes}", errors={"max_edges": f"at most {settings.max_nodes}"})
+    if format == "json":
+        max_edges = 150 if max_edges is None else max_edges
+        if max_edges > settings.max_nodes:
+            raise InvalidData(f"max_edges may be at most {settings.max_nodes}", errors={"max_edges": f"at most {settings.max_nodes}"})
     answer = store.overview(tuple(sorted(set(kinds))), min_weight=min_weight, max_edges=max_edges)
     if format in GRAPH_TYPES:
         return graph_response(answer, format, "overview")

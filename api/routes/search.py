@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, IndexDep, SettingsDep
 from api.errors import ERROR_RESPONSES
-from api.formats import export_response, figures
+from api.formats import export_response, figures, header_value
 from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, check_page_size, data_updated, rows_response
 from search.query import Search
 from search.similar import clusters
@@ -39,7 +39,7 @@ class FacetValue(BaseModel):
 class SearchResponse(BaseModel):
     query: str
     parsed: str = Field(description="The query as the engine read it.")
-    notice: str | None = Field(description="Set when the query did not parse and was searched as plain words.")
+    notice: str | None = Field(description="Set when the query could not be read as written: how it was read instead (also in `X-Query-Notice`).")
     total: int
     page: int
     page_size: int
@@ -64,7 +64,7 @@ class SearchResponse(BaseModel):
         "`format=csv` or `format=jsonl` streams every hit (no page cap) as `/export/search` does."),
 )
 def search(
-    engine: EngineDep, settings: SettingsDep, request: Request,
+    engine: EngineDep, settings: SettingsDep, request: Request, response: Response,
     q: Annotated[str, Query(title="Query", description="The query; empty for everything.", max_length=1000, examples=["automated reminders"])] = "",
     force: Annotated[list[str], Query(title="Force", description="Force id or name (repeat for several).", examples=[["essex"]])] = [],  # noqa: B006
     body: Annotated[list[str], Query(title="Body", description="Body id or name the recommendation is addressed or linked to.")] = [],  # noqa: B006
@@ -85,6 +85,8 @@ def search(
     check_page_size(page_size, settings)
     result = engine.search(Search(q=q, filters=filters, sort=sort, page=page,
                                   page_size=page_size, facets=facets, highlight=highlight))
+    if result.notice:  # how the query was read, for a client that reads headers only (as the exports say it)
+        response.headers["X-Query-Notice"] = header_value(result.notice)
     for hit in result.hits:
         hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
                         "similar": f"/recommendations/{hit['id']}/similar"}

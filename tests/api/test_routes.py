@@ -96,6 +96,9 @@ def test_search_route_has_every_capability(client):
     dates = [h["date_recommended"] for h in newest if h["date_recommended"]]
     assert dates == sorted(dates, reverse=True)
     assert client.get("/search", params={"q": '"governance group'}).json()["notice"]
+    dangling = client.get("/search", params={"q": "Essex AND"})
+    assert dangling.json()["notice"] and "AND" in dangling.headers["X-Query-Notice"] and dangling.json()["total"] > 0
+    assert "X-Query-Notice" not in client.get("/search", params={"q": "Essex"}).headers
     rows = list(csv.DictReader(io.StringIO(client.get("/search", params={"q": "athena", "format": "csv"}).text)))
     assert rows and {"id", "reference", "force.id", "score"} <= set(rows[0])
 
@@ -195,3 +198,44 @@ def test_openapi_documents_every_route_and_parameter(app):
             assert op.get("summary") and op.get("description"), f"{method.upper()} {path} lacks a summary or description"
             for p in op.get("parameters", []):
                 assert p.get("description"), f"{method.upper()} {path}: parameter {p['name']} has no description"
+
+
+def test_dates_in_any_usual_spelling_and_no_internal_names(client):
+    # Dates as people write them, read by the one parser the command line uses (api/dates.py).
+    iso = client.get("/changes", params={"since": "2000-01-01"}).json()
+    for spelling in ("01/01/2000", "1 January 2000", "1st January 2000"):
+        assert client.get("/changes", params={"since": spelling}).json() == iso
+    deadlines = client.get("/patterns/deadlines", params={"on": "1 June 2026"}).json()
+    assert deadlines["on"] == "2026-06-01" == client.get("/patterns/deadlines", params={"on": "01/06/2026"}).json()["on"]
+    bad = client.get("/changes", params={"since": "yesterdayish"})
+    assert bad.status_code == 422 and "1 January 2026" in bad.json()["message"]
+    # A parameter named as the client wrote it, with the value it gave (not `status.0`).
+    wrong = client.get("/search", params={"status": "yes"}).json()
+    assert set(wrong["details"]) == {"status"} and "'yes'" in wrong["details"]["status"] and ".0" not in wrong["message"]
+    everything = client.get("/search", params={"q": "*"}).json()
+    assert everything["parsed"] == "*" and "None" not in everything["parsed"]
+    # The year facet is a timeline: newest first.
+    years = [f["value"] for f in everything["facets"]["year"]]
+    assert years == sorted(years, reverse=True) and len(years) > 2
+
+
+def test_forces_side_by_side(client, services):
+    rows = client.get("/patterns/compare").json()
+    acceptance = {r["force"]: r for r in client.get("/patterns/acceptance").json() if r["force"]}
+    assert {r["id"] for r in rows} == {f for f, r in acceptance.items() if r["total"]}
+    overdue = {r["id"]: r["overdue"] for r in client.get("/patterns/deadlines").json()["per_force"]}
+    for r in rows:
+        a = acceptance[r["id"]]
+        assert r["recommendations"] == a["total"]
+        assert r["accepted_share"] == round(100 * a["accepted"] / a["total"], 1)
+        assert r["awaiting_share"] == round(100 * a["awaiting_response"] / a["total"], 1)
+        assert r["overdue"] == overdue.get(r["id"], 0)
+    essex = next(r for r in rows if r["id"] == "essex")
+    assert "Athena" in essex["top_programmes"] and len(essex["top_programmes"]) <= 3
+    by_share = client.get("/patterns/compare", params={"sort": "accepted_share", "order": "asc"}).json()
+    assert [r["accepted_share"] for r in by_share] == sorted(r["accepted_share"] for r in rows)
+    assert all(r["recommendations"] >= 3 for r in client.get("/patterns/compare", params={"min_recommendations": 3}).json())
+    table = list(csv.DictReader(io.StringIO(client.get("/patterns/compare", params={"format": "csv"}).text)))
+    assert [t["id"] for t in table] == [r["id"] for r in rows]
+    assert not any(v.startswith(("[", "{")) for t in table for v in t.values())
+    assert client.get("/patterns/compare", params={"sort": "loudest"}).status_code == 422

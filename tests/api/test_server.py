@@ -26,9 +26,14 @@ def test_serve_answers_over_http(tmp_path):
         # An ingest while the server holds the embedded graph goes through the server (tests/test_cli_served.py).
         second = subprocess.run([*cli, "ingest", str(SAMPLES)], capture_output=True, text=True)
         assert second.returncode == 0 and "through the server" in second.stderr and json.loads(second.stdout)["written"] == 0
+        # A store the server does not serve is refused with the reason, not silently replaced by the server's.
+        for args in (["search", "athena"], ["ingest", str(SAMPLES)], ["patterns", "force", "essex"]):
+            other = subprocess.run([*cli, "--store", "neo4j", *args], capture_output=True, text=True)
+            assert other.returncode == 1 and not other.stdout, (args, other.stdout)
+            assert "from the embedded store" in other.stderr and "neo4j store asked for" in other.stderr and str(server.pid) in other.stderr
         port = base.rsplit(":", 1)[1]
-    first_line = server.stdout.read().splitlines()[0]
-    assert f"http://127.0.0.1:{port}/" in first_line
+    banner = next(line for line in server.stderr.read().splitlines() if line.startswith("Serving"))  # a note: stderr
+    assert f"http://127.0.0.1:{port}/" in banner and not server.stdout.read()
 
 
 @pytest.mark.parametrize("kind", STORES)

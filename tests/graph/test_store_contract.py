@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 
 import pytest
@@ -286,6 +286,46 @@ def test_generator_is_seeded_and_skewed():
     assert top >= 5 * bottom
 
 
+def test_generated_corpora_of_independent_seeds_never_share_a_case():
+    from ingest.generator import generate
+
+    a, b = generate(2000, seed=7), generate(2000, seed=8)
+    assert len({c.id for c in a}) == 2000  # and within one corpus, none twice
+    assert not {c.id for c in a} & {c.id for c in b}
+    assert not {s.url for c in a for s in c.sources} & {s.url for c in b for s in c.sources}
+    parts = generate(300, seed=9, first=0) + generate(300, seed=10, first=300)
+    assert len({c.id for c in parts}) == 600
+    with pytest.raises(ValueError):
+        generate(10, seed=100)
+
+
+def test_a_generated_corpus_is_shaped_like_the_real_one():
+    """At 2k cases: a few national programmes reach (nearly) every force, most programmes a handful,
+    Athena only its nine consortium forces; forces are alike in parts (Jaccard of what their
+    recommendations reach), not all alike as a corpus drawn from one pool was (0.86-0.91)."""
+    import itertools
+    import statistics
+
+    from ingest.generator import NATIONAL, generate
+    from ontology.gazetteer import gazetteer
+
+    cases = generate(2000, seed=7)
+    reach, reached = defaultdict(set), defaultdict(set)
+    for c in cases:
+        for r in c.recommendations:
+            for p in r.programmes:
+                reach[p.id].add(c.force.id)
+                reached[c.force.id].add(("programme", p.id))
+            reached[c.force.id].update(("theme", t) for t in r.themes)
+    n_forces = len(reached)
+    broad = {p for p, fs in reach.items() if len(fs) >= 0.9 * n_forces}
+    assert broad and broad <= set(NATIONAL)
+    assert statistics.median(len(fs) for fs in reach.values()) <= 5
+    assert reach["athena"] == set(gazetteer().get("Programme", "athena").extra["users"]) and len(reach["athena"]) == 9
+    jaccard = [len(reached[x] & reached[y]) / len(reached[x] | reached[y]) for x, y in itertools.combinations(sorted(reached), 2)]
+    assert 0.3 < statistics.median(jaccard) < 0.75 and min(jaccard) < 0.5
+
+
 @pytest.mark.parametrize("query", ["CREATE (n:Force {id: 'x'})", "MATCH (n:Force) SET n.name = 'x'", "MATCH (n:Force) DETACH DELETE n"])
 def test_the_store_read_only_mode_refuses_writes_without_the_keyword_guard(store, query):
     # The keyword check is the first line of defence; the store's read-only transaction is the second.
@@ -360,3 +400,44 @@ def test_force_copies_hold_when_a_writer_read_an_older_state(store, sample_cases
     assert {(e["source"], e["target"], e["type"]): e["weight"] for e in answer["edges"]} == dict(oracle.overview_weights(left))
     for force in ("kent", "essex", "suffolk"):
         assert {r["id"]: r["score"] for r in store.similar_forces(force, limit=50)} == oracle.similar(left, force), force
+
+
+def _essex_years(sample_cases, years):
+    """The seed case again under other references and dates (written by this test), so Essex's
+    neighbourhood holds more recommendations than a small cap keeps."""
+    import copy
+
+    seed = next(c for c in sample_cases if c.force and c.force.id == "essex")
+    out = []
+    for n, year in enumerate(years):
+        case = copy.deepcopy(seed)
+        case.reference = f"{year}/9{n:05d}"
+        case.date_recommended = f"{year}-03-0{1 + n % 9}"
+        case.response_due = None
+        case.source_url = f"https://example.org/essex-{year}-{n}"
+        case.sources = []
+        out.append(case)
+    return out
+
+
+@pytest.mark.parametrize("rank", ["recent", "weight", "id"])
+def test_a_cut_neighbourhood_keeps_what_its_rank_puts_first_and_says_how_many_there_are(empty_store, sample_cases, rank):
+    cases = _essex_years(sample_cases, [2014, 2015, 2016, 2019, 2021, 2023, 2024, 2026])
+    assert not empty_store.write_cases(sample_cases + cases).failed
+    full = empty_store.neighbourhood("Force", "essex", 1, None)
+    assert not full["truncated"] and full["total_nodes"] == len(full["nodes"]) and full["total_edges"] == len(full["edges"])
+    cut = empty_store.neighbourhood("Force", "essex", 1, 6, rank=rank)
+    assert cut["truncated"] and len(cut["nodes"]) == 6 and cut["rank"] == rank
+    assert (cut["total_nodes"], cut["total_edges"]) == (full["total_nodes"], full["total_edges"])
+    kept = {n["key"] for n in cut["nodes"]} - {"force:essex"}
+    dropped = [n for n in full["nodes"] if n["key"] not in kept and n["key"] != "force:essex"]
+    chosen = [n for n in full["nodes"] if n["key"] in kept]
+    if rank == "recent":
+        newest_dropped = max((n.get("date_recommended") or "" for n in dropped), default="")
+        assert all((n.get("date_recommended") or "") >= newest_dropped for n in chosen)
+        assert any(n["key"].startswith(("case:2026", "recommendation:2026")) for n in chosen)  # not the oldest, as by id
+    elif rank == "weight":
+        degree = Counter(k for e in full["edges"] for k in (e["source"], e["target"]) if "force:essex" in (e["source"], e["target"]))
+        assert min(degree[k] for k in kept) >= max(degree[n["key"]] for n in dropped)
+    else:
+        assert sorted(kept) == sorted(n["key"] for n in full["nodes"] if n["key"] != "force:essex")[:5]

@@ -65,7 +65,7 @@ def test_cli_search_prints_ranked_json_lines(tmp_path, samples_dir):
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
     text = run("--data-dir", data, "search", "soteira", "--format", "table")
-    assert "Did you mean: soteria" in text.stdout
+    assert "Did you mean: soteria" in text.stderr and "Did you mean" not in text.stdout  # a note, on stderr in every format
     assert "Did you mean: soteria" in run("--data-dir", data, "search", "soteira").stderr  # a pipe gets JSON lines
     missing = run("--data-dir", str(tmp_path / "nothing"), "search", "athena")
     assert missing.returncode == 1 and "iopc-kg ingest" in missing.stderr

@@ -318,8 +318,8 @@ export async function graphView(params) {
         h("h2", {}, "Downloads"),
         screenDownloads(start ? `graph-${start.replace(/[^\w-]+/g, "-")}` : "graph-overview"),
         h("p", { class: "downloads" }, h("span", { class: "muted" }, start ? "The node's whole neighbourhood:" : "Every connection of these kinds:"),
-          h("a", { class: "button", download: "", href: start ? `/graph/neighbourhood?${qs({ node: start, max_nodes: state.limits.max_nodes, format: "graphml" })}`
-            : `/graph/overview?${qs({ kinds: chosenKinds, min_weight: minWeight, max_edges: state.limits.max_nodes, format: "graphml" })}` }, "GraphML")),
+          h("a", { class: "button", download: "", href: start ? `/graph/neighbourhood?${qs({ node: start, format: "graphml" })}`
+            : `/graph/overview?${qs({ kinds: chosenKinds, min_weight: minWeight, format: "graphml" })}` }, "GraphML")),
         h("h2", { id: "graph-nodes-h" }, "Nodes in view"), h("div", { class: "node-list-wrap" }, list))));
 
   offerKnown();
@@ -370,7 +370,7 @@ export async function graphView(params) {
     fill(more);
     if (start) {
       fill(count, `Showing ${plural(shownN, "node")} and ${plural(shownE, "connection")} around ${cy.getElementById(start).data("name") || start}.`,
-        answer && answer.truncated ? " It has more neighbours than these." : "");
+        answer && answer.truncated ? ` It has ${plural(answer.total_nodes - 1, "neighbour")} in all; these are the most recent.` : "");
       if (answer && answer.truncated && n < state.limits.max_nodes) more.append(h("a", { class: "button", href: `#/graph?${qs({ ...here, n: Math.min(state.limits.max_nodes, n * 2) })}` }, `Show up to ${Math.min(state.limits.max_nodes, n * 2)} nodes`));
     } else if (answer) {
       const all = !answer.truncated;
