@@ -206,13 +206,14 @@ def connect(settings: Settings, wait: float = 15.0) -> Client:
 
 def ready(server: running.RunningServer, data_dir, wait: float = 15.0) -> running.RunningServer:
     """The server, once it answers: one that is starting (opening the graph, rebuilding the index)
-    answers soon."""
+    says so (`api.starting`) and answers soon."""
     import httpx
 
     deadline = time.monotonic() + wait
     while True:
         try:
-            if httpx.get(f"{server.url}/health", timeout=2).status_code in (200, 503):
+            answer = httpx.get(f"{server.url}/health", timeout=2)
+            if answer.status_code == 200 or (answer.status_code == 503 and not _starting(answer)):
                 return server
         except httpx.TransportError:
             pass
@@ -220,3 +221,10 @@ def ready(server: running.RunningServer, data_dir, wait: float = 15.0) -> runnin
             raise StoreUnavailable(f"{server.describe()} serves {data_dir} but does not answer; "
                                    f"wait for it to start, or stop it (kill {server.pid}) and run the command again")
         time.sleep(0.3)
+
+
+def _starting(answer) -> bool:
+    try:
+        return answer.json().get("status") == "starting"
+    except ValueError:
+        return False
