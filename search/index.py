@@ -9,6 +9,7 @@ import os
 import pickle
 import shutil
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +76,7 @@ class SearchIndex:
             self.ix = whoosh_index.create_in(str(self.directory), self.schema)
         self._local = threading.local()
         self._caches: dict[str, OrderedDict] = {}  # family -> (name, commit) -> value, least recently used first
+        self._family_commit: dict[str, tuple] = {}  # family -> the commit its last value was made for
         self._cache_lock = threading.Lock()
         self._segment_values: dict[tuple, object] = {}  # (name, segment id) -> value, see per_segment
 
@@ -141,11 +143,18 @@ class SearchIndex:
             self._vocab = (self._vocab_path.stat().st_mtime_ns, known | words)
 
     def vocabulary(self) -> set[str]:
+        """The words, read again when the file changes; looked at once a second at most (a search
+        that suggests asks every time, and the file changes only by an ingest, which in this
+        process updates the words at once)."""
+        cached = getattr(self, "_vocab", None)
+        now = time.monotonic()
+        if cached and now - getattr(self, "_vocab_checked", 0.0) < 1.0:
+            return cached[1]
         try:
             stamp = self._vocab_path.stat().st_mtime_ns
         except FileNotFoundError:
             return set()
-        cached = getattr(self, "_vocab", None)
+        self._vocab_checked = now
         if cached and cached[0] == stamp:
             return cached[1]
         words = set(self._vocab_path.read_text(encoding="utf-8").split())
@@ -212,10 +221,12 @@ class SearchIndex:
         with self._cache_lock:
             # Per family, so that keeping a family to its size never walks the others' values.
             mine = self._caches.setdefault(family, OrderedDict())
+            if self._family_commit.get(family) != generation:  # a new commit: the family's older values go
+                for k in [k for k in mine if k[1] != generation]:
+                    del mine[k]
+                self._family_commit[family] = generation
             mine[key] = value
             mine.move_to_end(key)
-            for k in [k for k in mine if k[1] != generation]:
-                del mine[k]
             while len(mine) > keep:
                 mine.popitem(last=False)
         return value
@@ -306,6 +317,7 @@ class SearchIndex:
         """Drop the cached values of one family (benchmarks measure the cold path with it)."""
         with self._cache_lock:
             self._caches.pop(family, None)
+            self._family_commit.pop(family, None)
 
     def stored_hashes(self, case_ids: list[str]) -> dict[str, str]:
         """Case id -> the content hash its documents were indexed from (absent: not indexed)."""
