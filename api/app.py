@@ -51,6 +51,30 @@ def _warm_store(store) -> None:
         log.exception("warming the graph's questions failed")
 
 
+def open_services(settings: Settings) -> Services:
+    """Open the store and the index for a starting app, put right what an interrupted ingest left,
+    and start warming both in the background."""
+    store = open_store(settings, read_only=settings.read_only)
+    if not settings.read_only:
+        store.ensure_schema()
+    index = SearchIndex(settings.index_dir)
+    if not settings.read_only:
+        # An ingest that died (SIGKILL mid-upload) left its uploads and maybe an index behind the
+        # graph; an index lost or built by an older release is empty. Both are put right here,
+        # before the first request, and logged.
+        clean_uploads(settings.uploads_dir)
+        repair(store, index)
+    elif reason := needs_repair(store, index):
+        log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
+                    "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", reason)
+    services = Services(settings, store, index, Engine(index))
+    services.sandbox.start()
+    quiet_collector()
+    warm_in_background(services.engine)
+    threading.Thread(target=_warm_store, args=(store,), name="iopc-kg-warm-store", daemon=True).start()
+    return services
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None, local_key: str | None = None) -> FastAPI:
     """The app. Pass `services` to share an open store and index (tests); otherwise they are opened
     from `settings` when the app starts and closed when it stops. `local_key` is the key `serve`
@@ -70,31 +94,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # them with another store and cold query workers.
             yield
             return
-        store = open_store(settings, read_only=settings.read_only)
-        if not settings.read_only:
-            store.ensure_schema()
-        index = SearchIndex(settings.index_dir)
-        if not settings.read_only:
-            # An ingest that died (SIGKILL mid-upload) left its uploads and maybe an index behind the
-            # graph; an index lost or built by an older release is empty. Both are put right here,
-            # before the first request, and logged.
-            clean_uploads(settings.uploads_dir)
-            repair(store, index)
-        elif reason := needs_repair(store, index):
-            log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
-                        "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", reason)
-        app.state.services = Services(settings, store, index, Engine(index))
-        app.state.services.sandbox.start()
-        quiet_collector()
-        warm_in_background(app.state.services.engine)
-        threading.Thread(target=_warm_store, args=(store,), name="iopc-kg-warm-store", daemon=True).start()
+        # Opened in a worker thread: the event loop goes on answering (`/health` says the server is
+        # starting) while the graph opens and the index is repaired.
+        app.state.services = await anyio.to_thread.run_sync(open_services, settings)
+        services_ = app.state.services
         try:
             yield
         finally:
-            app.state.services.sparql.close()
-            app.state.services.sandbox.close()
-            index.close()
-            store.close()
+            services_.sparql.close()
+            services_.sandbox.close()
+            services_.index.close()
+            services_.store.close()
             app.state.services = None  # a later start opens its own again
 
     # /docs and /redoc are served by api/routes/web.py from vendored files, under a CSP (FastAPI's

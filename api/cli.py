@@ -372,19 +372,31 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     try:
         import uvicorn
 
-        from api.app import create_app
+        from api.starting import Starting
 
         click.echo(f"Serving the {settings.store} graph in {settings.data_dir} at http://{settings.host}:{settings.port}/ "
                    f"(the web explorer; API docs at http://{settings.host}:{settings.port}/docs); Ctrl-C to stop.", err=True)
         common = {"host": settings.host, "port": settings.port, "server_header": False, "log_level": "warning", "access_log": False}
         if workers == 1:
-            uvicorn.run(create_app(settings, local_key=key), **common)
+            # Listening at once: the app is imported and opened behind it (`api.starting`).
+            starting = Starting(lambda: _app(settings, key))
+            try:
+                uvicorn.run(starting, **common)
+            finally:
+                if starting.failed is not None:
+                    raise click.ClickException(f"the server did not start: {starting.failed}")
             return
         # Worker processes build the app from the environment: hand them these settings that way.
         os.environ.update({"IOPC_KG_DATA_DIR": str(settings.data_dir), "IOPC_KG_STORE": settings.store, "IOPC_KG_READ_ONLY": "true"})
-        uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **common)
+        uvicorn.run("api.starting:from_environment", factory=True, workers=workers, **common)
     finally:
         running.withdraw(settings.data_dir)
+
+
+def _app(settings, key):
+    from api.app import create_app
+
+    return create_app(settings, local_key=key)
 
 
 def _register() -> None:

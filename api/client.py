@@ -3,21 +3,24 @@
 Every read command asks the API, so the command line answers exactly what the server answers, in
 the same shapes and with the same validation. When `iopc-kg serve` serves the data directory, the
 request goes to it over HTTP (`api.running` explains why the graph is not opened a second time);
-otherwise the app is built in this process over the graph opened read-only, and called without a
-socket (httpx's ASGI transport).
+otherwise the questions asked most are answered in this process by the functions the routes call
+(`api.direct`), and any other is asked of the app, built in this process over the graph opened
+read-only when first needed and called without a socket (httpx's ASGI transport). The graph, the
+index and the app are each opened when a request first needs them: a search opens the index only.
 """
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
-
-import httpx
+from typing import TYPE_CHECKING, Any, Iterator
 
 from api import running
 from api.settings import Settings
 from ontology.exc import IopcKgError, StoreUnavailable
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ApiError(IopcKgError):
@@ -76,12 +79,16 @@ class RemoteClient(Client):
     remote = True
 
     def __init__(self, server: running.RunningServer):
+        import httpx
+
         self.server = server
         self.where = server.describe()
         headers = {"X-API-Key": server.key} if server.key else {}
         self.http = httpx.Client(base_url=server.url, headers=headers, timeout=httpx.Timeout(600, connect=5))
 
     def _send(self, method, path, **kwargs):
+        import httpx
+
         try:
             return self.http.request(method, path, **kwargs)
         except httpx.TransportError as e:
@@ -90,6 +97,8 @@ class RemoteClient(Client):
 
     @contextmanager
     def stream(self, path, params=None):
+        import httpx
+
         try:
             with self.http.stream("GET", path, params=_present(params or {})) as response:
                 if response.status_code >= 400:
@@ -104,15 +113,9 @@ class RemoteClient(Client):
 
 
 class LocalClient(Client):
-    """The app in this process, over the graph opened read-only and the search index."""
+    """The API in this process, over the graph opened read-only and the search index."""
 
     def __init__(self, settings: Settings):
-        from api.app import create_app
-        from api.deps import Services
-        from graph.open import open_store
-        from search.index import SearchIndex
-        from search.query import Engine
-
         if settings.store == "embedded":
             if not settings.graph_path.exists():
                 raise StoreUnavailable(f"no graph in {settings.data_dir}: run `iopc-kg ingest PATH` first "
@@ -123,18 +126,57 @@ class LocalClient(Client):
                                        f"(an `iopc-kg ingest`?); wait for it to finish and run the command again")
         if not settings.index_dir.exists():
             raise StoreUnavailable(f"no search index in {settings.data_dir}: run `iopc-kg ingest PATH` first")
-        settings = settings.model_copy(update={"read_only": True})
-        self.store = open_store(settings, read_only=settings.store == "embedded")
-        self.index = SearchIndex(settings.index_dir)
-        self.settings = settings
-        self.app = create_app(settings, Services(settings, self.store, self.index, Engine(self.index)))
+        self.settings = settings.model_copy(update={"read_only": True})
         self.base = f"http://{settings.host}:{settings.port}"
+        self._store = self._index = self._engine = self._app = None
+
+    @property
+    def store(self):
+        if self._store is None:
+            from graph.open import open_store
+
+            self._store = open_store(self.settings, read_only=self.settings.store == "embedded")
+        return self._store
+
+    @property
+    def index(self):
+        if self._index is None:
+            from search.index import SearchIndex
+
+            self._index = SearchIndex(self.settings.index_dir)
+        return self._index
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from search.query import Engine
+
+            self._engine = Engine(self.index)
+        return self._engine
+
+    @property
+    def app(self):
+        """The web app over this client's store and index, built when a request first needs it."""
+        if self._app is None:
+            from api.app import create_app
+            from api.deps import Services
+
+            self._app = create_app(self.settings, Services(self.settings, self.store, self.index, self.engine))
+        return self._app
 
     def _send(self, method, path, **kwargs):
+        from api.direct import answer
+
+        found = answer(self, method, path, kwargs.get("params"))
+        if found is not None:
+            return found
         import anyio
+        import httpx
+
+        app = self.app
 
         async def call():
-            transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url=self.base) as http:
                 response = await http.request(method, path, **kwargs)
                 await response.aread()
@@ -143,8 +185,10 @@ class LocalClient(Client):
         return anyio.run(call)
 
     def close(self):
-        self.index.close()
-        self.store.close()
+        if self._index is not None:
+            self._index.close()
+        if self._store is not None:
+            self._store.close()
 
 
 def _present(params: dict) -> dict:
@@ -162,11 +206,14 @@ def connect(settings: Settings, wait: float = 15.0) -> Client:
 
 def ready(server: running.RunningServer, data_dir, wait: float = 15.0) -> running.RunningServer:
     """The server, once it answers: one that is starting (opening the graph, rebuilding the index)
-    answers soon."""
+    says so (`api.starting`) and answers soon."""
+    import httpx
+
     deadline = time.monotonic() + wait
     while True:
         try:
-            if httpx.get(f"{server.url}/health", timeout=2).status_code in (200, 503):
+            answer = httpx.get(f"{server.url}/health", timeout=2)
+            if answer.status_code == 200 or (answer.status_code == 503 and not _starting(answer)):
                 return server
         except httpx.TransportError:
             pass
@@ -174,3 +221,10 @@ def ready(server: running.RunningServer, data_dir, wait: float = 15.0) -> runnin
             raise StoreUnavailable(f"{server.describe()} serves {data_dir} but does not answer; "
                                    f"wait for it to start, or stop it (kill {server.pid}) and run the command again")
         time.sleep(0.3)
+
+
+def _starting(answer) -> bool:
+    try:
+        return answer.json().get("status") == "starting"
+    except ValueError:
+        return False

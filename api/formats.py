@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import quote
 
 from api import __version__
@@ -121,10 +121,18 @@ def header_value(value) -> str:
     return quote(str(value), safe=" !\"#$&'()*+,/:;<=>?@[]^`{|}~")
 
 
-def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
-                    key: str = "data", empty: list[str] | None = None):
-    """Every row, streamed as CSV, JSON lines or one JSON document, with `meta` (see `figures`) in
-    the headers (and, for JSON, in the document)."""
+class Export(NamedTuple):
+    """An export before it is a response: its pieces of text, its headers and its media type."""
+
+    body: Iterator[str]
+    headers: dict[str, str]
+    media_type: str
+
+
+def export_parts(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
+                 key: str = "data", empty: list[str] | None = None) -> Export:
+    """Every row as CSV, JSON lines or one JSON document, with `meta` (see `figures`) in the
+    headers (and, for JSON, in the document)."""
     if fmt == "csv":
         body = csv_text(rows, columns, empty)
     elif fmt == "jsonl":
@@ -137,9 +145,20 @@ def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, c
         if value is not None:
             headers[header] = header_value(value)
     headers["Access-Control-Expose-Headers"] = ", ".join(HEADERS.values())
+    return Export(body, headers, EXPORT_TYPES[fmt])
+
+
+def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, columns: list[str] | None = None,
+                    key: str = "data", empty: list[str] | None = None):
+    """Every row, streamed (see `export_parts`)."""
+    return streamed(export_parts(rows, fmt, filename, meta, columns, key, empty))
+
+
+def streamed(export: Export):
+    """An export as a streaming response."""
     from fastapi.responses import StreamingResponse
 
-    return StreamingResponse((piece.encode("utf-8") for piece in body), media_type=EXPORT_TYPES[fmt], headers=headers)
+    return StreamingResponse((piece.encode("utf-8") for piece in export.body), media_type=export.media_type, headers=export.headers)
 
 
 def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None, meta: dict | None = None):

@@ -309,6 +309,10 @@ class GraphStore(ABC):
 
     # -- lookups ---------------------------------------------------------------------------------
 
+    def ping(self) -> None:
+        """Raise if the store does not answer: one constant query, whatever the size of the graph (`/health`)."""
+        self._read("RETURN 1 AS n")
+
     def counts(self) -> dict[str, int]:
         return {k: self._read(cypher.COUNTS.format(label=cypher.label(k)))[0]["n"] for k in model.schemas}
 

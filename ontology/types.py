@@ -9,7 +9,18 @@ import json
 import re
 from datetime import date, datetime, timezone
 
-from rdflib import XSD, Literal, URIRef
+
+class _Xsd:
+    """A type's XSD datatype, as rdflib's term, made when first read: rdflib is imported by what
+    writes RDF, not by every command that reads a type's name (a search imports this module)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, obj, owner):
+        from rdflib import XSD
+
+        return XSD[self.name]
 
 STATUSES = ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")
 # The ontology's own namespace (ontology/model.py PREFIXES["iopc"]); statuses are SKOS concepts in it.
@@ -42,7 +53,7 @@ class PropertyType:
 
     name = "string"
     ladybug = "STRING"
-    xsd = XSD.string
+    xsd = _Xsd("string")
 
     def clean(self, raw):
         if raw is None:
@@ -51,6 +62,8 @@ class PropertyType:
         return text or None
 
     def rdf(self, value):
+        from rdflib import XSD, Literal
+
         return Literal(value, datatype=self.xsd) if self.xsd != XSD.string else Literal(value)
 
 
@@ -70,7 +83,7 @@ class TextType(PropertyType):
 class IntegerType(PropertyType):
     name = "integer"
     ladybug = "INT64"
-    xsd = XSD.integer
+    xsd = _Xsd("integer")
 
     def clean(self, raw):
         if raw is None or isinstance(raw, bool):
@@ -84,7 +97,7 @@ class IntegerType(PropertyType):
 class BooleanType(PropertyType):
     name = "boolean"
     ladybug = "BOOLEAN"
-    xsd = XSD.boolean
+    xsd = _Xsd("boolean")
 
     def clean(self, raw):
         if isinstance(raw, bool):
@@ -103,7 +116,7 @@ class DateType(PropertyType):
     """Dates as ISO strings. Accepts `1 May 2025`, `1st May 2025`, `2025-05-01`, `01/05/2025` (UK order)."""
 
     name = "date"
-    xsd = XSD.date
+    xsd = _Xsd("date")
 
     def clean(self, raw):
         if raw is None:
@@ -136,7 +149,7 @@ class DateTimeType(PropertyType):
     """Instants as ISO 8601 strings in UTC (`2026-11-29T07:20:15.121873Z`): when a page was fetched."""
 
     name = "datetime"
-    xsd = XSD.dateTime
+    xsd = _Xsd("dateTime")
 
     def clean(self, raw):
         if raw is None:
@@ -165,7 +178,7 @@ class ReferenceType(PropertyType):
 
 class UrlType(PropertyType):
     name = "url"
-    xsd = XSD.anyURI
+    xsd = _Xsd("anyURI")
 
     def clean(self, raw):
         text = super().clean(raw)
@@ -174,6 +187,8 @@ class UrlType(PropertyType):
         return None
 
     def rdf(self, value):
+        from rdflib import URIRef
+
         return URIRef(value)
 
 
@@ -185,6 +200,8 @@ class StatusType(PropertyType):
     values = STATUSES
 
     def rdf(self, value):
+        from rdflib import URIRef
+
         return URIRef(ONTOLOGY_NS + value)
 
     _LABELS = [

@@ -9,6 +9,7 @@ import os
 import pickle
 import shutil
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,7 +75,8 @@ class SearchIndex:
         else:
             self.ix = whoosh_index.create_in(str(self.directory), self.schema)
         self._local = threading.local()
-        self._caches: OrderedDict = OrderedDict()
+        self._caches: dict[str, OrderedDict] = {}  # family -> (name, commit) -> value, least recently used first
+        self._family_commit: dict[str, tuple] = {}  # family -> the commit its last value was made for
         self._cache_lock = threading.Lock()
         self._segment_values: dict[tuple, object] = {}  # (name, segment id) -> value, see per_segment
 
@@ -141,11 +143,18 @@ class SearchIndex:
             self._vocab = (self._vocab_path.stat().st_mtime_ns, known | words)
 
     def vocabulary(self) -> set[str]:
+        """The words, read again when the file changes; looked at once a second at most (a search
+        that suggests asks every time, and the file changes only by an ingest, which in this
+        process updates the words at once)."""
+        cached = getattr(self, "_vocab", None)
+        now = time.monotonic()
+        if cached and now - getattr(self, "_vocab_checked", 0.0) < 1.0:
+            return cached[1]
         try:
             stamp = self._vocab_path.stat().st_mtime_ns
         except FileNotFoundError:
             return set()
-        cached = getattr(self, "_vocab", None)
+        self._vocab_checked = now
         if cached and cached[0] == stamp:
             return cached[1]
         words = set(self._vocab_path.read_text(encoding="utf-8").split())
@@ -201,20 +210,25 @@ class SearchIndex:
         generation = (str(id(self.ix)), s.reader().generation())
         key = (name, generation)
         with self._cache_lock:
-            if key in self._caches:
-                self._caches.move_to_end(key)
-                return self._caches[key]
+            mine = self._caches.get(family)
+            if mine is not None and key in mine:
+                mine.move_to_end(key)
+                return mine[key]
         if name in self.PERSISTED:
             value = self._load_or_build(name, build, s)
         else:
             value = build(s)
         with self._cache_lock:
-            self._caches[key] = value
-            mine = [k for k in self._caches if _family(k[0]) == family]
-            stale = [k for k in mine if k[1] != generation]
-            fresh = [k for k in mine if k[1] == generation]
-            for k in stale + fresh[:-keep]:
-                del self._caches[k]
+            # Per family, so that keeping a family to its size never walks the others' values.
+            mine = self._caches.setdefault(family, OrderedDict())
+            if self._family_commit.get(family) != generation:  # a new commit: the family's older values go
+                for k in [k for k in mine if k[1] != generation]:
+                    del mine[k]
+                self._family_commit[family] = generation
+            mine[key] = value
+            mine.move_to_end(key)
+            while len(mine) > keep:
+                mine.popitem(last=False)
         return value
 
     # -- per-commit tables kept on disk ------------------------------------------------------------
@@ -297,13 +311,13 @@ class SearchIndex:
     def has_cached(self, name, searcher: Searcher) -> bool:
         """Whether `cached(name, ...)` holds a value for the commit `searcher` reads."""
         with self._cache_lock:
-            return (name, (str(id(self.ix)), searcher.reader().generation())) in self._caches
+            return (name, (str(id(self.ix)), searcher.reader().generation())) in self._caches.get(_family(name), {})
 
     def forget(self, family: str) -> None:
         """Drop the cached values of one family (benchmarks measure the cold path with it)."""
         with self._cache_lock:
-            for k in [k for k in self._caches if _family(k[0]) == family]:
-                del self._caches[k]
+            self._caches.pop(family, None)
+            self._family_commit.pop(family, None)
 
     def stored_hashes(self, case_ids: list[str]) -> dict[str, str]:
         """Case id -> the content hash its documents were indexed from (absent: not indexed)."""

@@ -41,6 +41,9 @@ _FUZZY_WORD = re.compile(r"\w+~[\d.]*")
 _FIELD_VALUE = re.compile(r"\w+:(?:\"[^\"]*\"|\[[^\]]*\]|\S+)")
 _SPACE = re.compile(r"\s+")
 SNIPPET_CHARS = 240
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
+_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+_MISSING = object()
 MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
 QUERY_CACHES = ("matches", "facet-counts", "suggestions", "stored")
 
@@ -181,6 +184,7 @@ class Engine:
         self.plain = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=DEFAULT_FIELDS)
         self._parsed = LRU(1024)
         self.text_fields = {f for f in DEFAULT_FIELDS if getattr(schema[f], "analyzer", None) == TEXT_ANALYZER}
+        self._words = LRU(50_000)  # plain word -> its parse (see `_parse`)
 
     # -- parsing ---------------------------------------------------------------------------------
 
@@ -191,6 +195,16 @@ class Engine:
         found = self._parsed.get(text)
         if found is None:
             found = self._parsed[text] = self._parse(text)
+        return found
+
+    def _word(self, word: str) -> wq.Query | None:
+        """One plain word as the parser reads it alone (kept for many words); None if it searches nothing."""
+        found = self._words.get(word, _MISSING)
+        if found is _MISSING:
+            q = self.parser.parse(word)
+            if q is not wq.NullQuery and not _error(q):  # a word too common to search is no required term
+                q, _ = without_empty_words(q, self.text_fields, TEXT_ANALYZER, set(DEFAULT_FIELDS) - self.text_fields)
+            found = self._words[word] = None if q is wq.NullQuery or _error(q) else q
         return found
 
     def warm(self, search_only: bool = False) -> None:
@@ -233,6 +247,7 @@ class Engine:
         """Drop everything kept per query or per hit: parsed queries, matches, facet counts,
         suggestions, stored fields and snippets (benchmarks time a never-seen query with it)."""
         self._parsed.clear()
+        self._words.clear()
         for family in QUERY_CACHES:
             self.index.forget(family)
         _snippet.cache_clear()
@@ -240,6 +255,14 @@ class Engine:
     def _parse(self, text: str) -> tuple[wq.Query, str | None]:
         if not text or text == "*":
             return wq.Every(), None
+        words = text.split()
+        if 1 < len(words) <= 12 and all(_PLAIN_WORD.fullmatch(w) and w not in _OPERATOR_WORDS for w in words):
+            # Plain words, every one required: the parser's answer is the AND of each word's own
+            # parse (tests/search/test_parse_words.py holds them equal), and a word's parse is
+            # kept, so a query never asked whose words have been costs no parsing.
+            parts = [self._word(w) for w in words]
+            if all(p is not None for p in parts):
+                return wq.And(parts).normalize(), None
         readable, notes = repair(text)
         if not readable:
             return wq.Every(), f"The query could not be read as written ({'; '.join(notes)}); searched for everything"
@@ -401,7 +424,7 @@ class Engine:
     @staticmethod
     def _counts(table: FacetTable, mask: np.ndarray, selected: list[str], chronological: bool = False) -> list[dict]:
         """A facet's values with their counts, most frequent first; years newest first (a timeline)."""
-        counts = np.bincount(table.vals[mask[table.docs]], minlength=len(table.values)) if len(table.values) else []
+        counts = _count_values(table, mask).tolist() if len(table.values) else []  # Python ints: no numpy scalar per value
         rows = [{"value": v, "label": _LABELS[v], "count": int(c), "selected": v in selected}
                 for v, c in zip(table.values, counts) if c or v in selected]
         if chronological:
@@ -549,10 +572,30 @@ class LRU(OrderedDict):
                 pass
 
 
+def _count_values(table: FacetTable, mask: np.ndarray) -> np.ndarray:
+    """How many of the documents in `mask` have each value of the facet: the values of the matched
+    documents gathered from the table's pairs ordered by document (built once per commit), so a
+    count costs what the matches hold, not a pass over every pair of the corpus."""
+    by_doc = table.__dict__.get("_by_doc")
+    if by_doc is None:  # not kept with the table on disk: made on the first count of a commit
+        order = np.argsort(table.docs, kind="stable")
+        by_doc = table.__dict__["_by_doc"] = (np.searchsorted(table.docs[order], np.arange(len(mask) + 1)), table.vals[order])
+    offsets, vals = by_doc
+    matched = np.flatnonzero(mask)
+    starts = offsets[matched]
+    lengths = offsets[matched + 1] - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(len(table.values), dtype=np.int64)
+    at = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    return np.bincount(vals[at], minlength=len(table.values))
+
+
 @lru_cache(maxsize=50_000)
 def _snippet(doc_id: str, field: str, text: str, terms: frozenset) -> str:
-    # One line: a page's line breaks inside a snippet showed as raw newlines in the explorer and CSV.
-    return _one_line(make_snippet(text, terms, SNIPPET_CHARS))
+    # One line (`make_snippet` makes every run of white space one space): a page's line breaks
+    # inside a snippet showed as raw newlines in the explorer and CSV.
+    return make_snippet(text, terms, SNIPPET_CHARS).strip()
 
 
 def _one_line(text: str) -> str:

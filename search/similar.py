@@ -4,6 +4,8 @@ TF-IDF over the recommendation texts (words and word pairs, English stop words r
 term frequency) with cosine similarity, from scikit-learn. The recommending force's own name is
 taken out of each text first: "The IOPC recommends that Kent Police ..." would otherwise make every
 Kent recommendation look alike and every other force's look different. Built once per index commit.
+scikit-learn and scipy are imported when vectors are first built: a search never needs them, and
+importing them is most of a command's start-up.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
 from whoosh.searching import Searcher
 
 from ontology.exc import InvalidData, NotFound
 from search.index import SearchIndex
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 _BOILERPLATE = re.compile(r"\b(the\s+)?iopc\s+recommends?\s+that\b", re.I)
 
@@ -41,6 +45,9 @@ def _clean(doc: dict) -> str:
 
 
 def build_vectors(searcher: Searcher) -> Vectors:
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     docs = sorted(searcher.all_stored_fields(), key=lambda d: d["id"])
     vectoriser = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), sublinear_tf=True, min_df=1,
                                  max_df=0.5 if len(docs) > 20 else 1.0, strip_accents="unicode")
@@ -88,6 +95,9 @@ def clusters(index: SearchIndex, threshold: float = 0.5, min_forces: int = 3, li
     """
     if not 0 < threshold <= 1:
         raise InvalidData("threshold must be in (0, 1]", errors={"threshold": str(threshold)})
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
     v: Vectors = index.cached("vectors", build_vectors)
     n = len(v.ids)
     if n == 0:

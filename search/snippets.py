@@ -15,7 +15,7 @@ from functools import lru_cache
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
-_TOKEN = re.compile(r"\w+(\.?\w+)*", re.UNICODE)  # whoosh.analysis.RegexTokenizer's default
+_TOKEN = re.compile(r"\w+(?:\.?\w+)*", re.UNICODE)  # whoosh.analysis.RegexTokenizer's default
 _SPACES = re.compile(r"\s+")
 
 
@@ -27,7 +27,7 @@ def normal(word: str) -> str:
 def snippet(text: str, terms: frozenset[str], chars: int = 240, fragments: int = 2) -> str:
     """Up to `fragments` windows of about `chars` characters with the most matched terms, joined by
     " … ", HTML-escaped, with each match in <mark class="hit">. Empty when nothing matches."""
-    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text) if normal(m.group()) in terms]
+    spans = matches(text, terms)
     if not spans:
         return ""
     chosen: list[tuple[int, int]] = []
@@ -60,6 +60,45 @@ def snippet(text: str, terms: frozenset[str], chars: int = 240, fragments: int =
         out.append(("… " if lo > 0 else "") + "".join(parts).strip() + (" …" if hi < len(text) else ""))
     # A snippet is one line: the page's line breaks inside a window are spaces.
     return _SPACES.sub(" ", " ".join(out).replace("… …", "…"))
+
+
+def matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Where the words of `text` whose normal form is one of `terms` are, in order.
+
+    Each distinct word is normalised once (most words of a text are not matched), and only the
+    few matched words are then found, as whole tokens, with `str.find`: a page of hits took 40%
+    of a never-asked search's CPU walking every token of every text through a match object."""
+    hits = [w for w in set(_TOKEN.findall(text)) if normal(w) in terms]
+    if not hits:
+        return []
+    spans = []
+    for word in hits:
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if _token_at(text, at, end):
+                spans.append((at, end))
+            at = text.find(word, at + 1)
+    spans.sort()
+    return spans
+
+
+def _word(c: str) -> bool:
+    return c.isalnum() or c == "_"  # the re module's \w
+
+
+def _token_at(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a whole token as `_TOKEN` splits the text: no word character
+    (or a dot joining one) on either side."""
+    if start > 0:
+        c = text[start - 1]
+        if _word(c) or (c == "." and start > 1 and _word(text[start - 2])):
+            return False
+    if end < len(text):
+        c = text[end]
+        if _word(c) or (c == "." and end + 1 < len(text) and _word(text[end + 1])):
+            return False
+    return True
 
 
 def _word_start(text: str, i: int) -> int:

@@ -242,7 +242,7 @@ def export(ctx: click.Context, fmt: str, graph: str, node: str | None, depth: in
                 if force or programme:
                     case_ids = case_ids_for(api.store, force=params["force"], programme=params["programme"])
                 elif query is not None:
-                    found = api.app.state.services.engine.search(
+                    found = api.engine.search(
                         Search(q=query, page_size=api.settings.max_page_size, facets=False, highlight=False))
                     case_ids = [h["case_id"] for h in found.hits]
                 for piece in export_rdf(api.store, fmt, Terms(api.settings.base_iri), case_ids, issued=issued):

@@ -25,27 +25,32 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class Health(BaseModel):
-    status: str = Field(description="`ok` when both the store and the index answer, else `unavailable`.")
+    status: str = Field(description="`ok` when both the store and the index answer, else `unavailable`; `starting` (503) "
+                                    "while a server that has just started opens them.")
     store: str
     index: str
-    warm: bool = Field(False, description="Whether the search index's tables for the current commit are built (after a start or an ingest they are built in the background; until then the first requests are slower).")
+    ready: bool = Field(False, description="Whether searches run at full speed: the search tables of the index's current commit are built (as `/health/ready`).")
+    warm: bool = Field(False, description="Whether the similarity vectors are built too (after a start or an ingest they are built in the background; until then the first requests are slower).")
 
 
 @router.get("/health", response_model=Health, tags=["service"], summary="Health",
-            description="Whether the graph store and the search index are reachable.",
-            responses={503: {"model": Health, "description": "Something is unreachable."}})
+            description="Whether the graph store and the search index answer, and how warm the search is. As cheap "
+                        "whatever the size of the data (a constant query to the store, the index's current commit): "
+                        "ask it as often as you like.",
+            responses={503: {"model": Health, "description": "Something is unreachable, or the server is starting."}})
 def health(services: ServicesDep):
     store_ok = index_ok = "ok"
     try:
-        services.store.counts()
+        services.store.ping()
     except Exception as e:  # noqa: BLE001 - report, do not raise: this route exists to say what is down
         store_ok = f"unavailable: {type(e).__name__}"
     try:
-        services.index.doc_count()
+        services.index.searcher()
     except Exception as e:  # noqa: BLE001
         index_ok = f"unavailable: {type(e).__name__}"
+    ready = index_ok == "ok" and services.engine.is_ready()
     body = Health(status="ok" if store_ok == index_ok == "ok" else "unavailable", store=store_ok, index=index_ok,
-                  warm=services.engine.is_warm() if index_ok == "ok" else False)
+                  ready=ready, warm=ready and services.engine.is_warm())
     return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import IndexDep, SettingsDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.formats import export_response, figures
+from api.answers import BODY_COLUMNS, FORCE_COLUMNS, bodies, check_page_size, data_updated, forces, reach, rows_export  # noqa: F401 - data_updated: the routes' import
+from api.formats import streamed
 from api.negotiate import entity_response, explorer, negotiated, subject_graph
 from api.resolve import resolve
 from graph import cypher
@@ -67,22 +68,9 @@ def as_date(value: str | None, name: str) -> date | None:
         raise InvalidData(f"{name}: {e}", errors={name: value}) from None
 
 
-def check_page_size(page_size: int, settings) -> None:
-    if page_size > settings.max_page_size:
-        raise InvalidData(f"page_size may be at most {settings.max_page_size}", errors={"page_size": f"at most {settings.max_page_size}"})
-
-
-def data_updated(settings) -> str | None:
-    """When the data last changed: the end of the last ingest into this data directory."""
-    from ingest.load import last_ingest
-
-    return (last_ingest(settings.ingest_log) or {}).get("finished")
-
-
 def rows_response(rows: list[dict], fmt: str, name: str, settings, columns: list[str] | None = None, **meta):
-    """Every row as CSV or JSON lines, with the figures in headers (`api.formats.export_response`)."""
-    total = meta.pop("total", len(rows))
-    return export_response(rows, fmt, name, figures(total, data_updated=data_updated(settings), **meta), empty=columns)
+    """Every row as CSV or JSON lines, with the figures in headers (`api.answers.rows_export`)."""
+    return streamed(rows_export(rows, fmt, name, settings, columns, **meta))
 
 
 def listing(request: Request, rows: list[dict], page: int, page_size: int, fmt: str, name: str, settings, columns: list[str] | None = None):
@@ -241,12 +229,7 @@ def get_similar(index: IndexDep, settings: SettingsDep, rec_id: Annotated[str, P
 @router.get("/forces", response_model=Listing, tags=["resources"], summary="Forces", responses=CSV_RESPONSE,
             description="Every police force of England and Wales (and BTP, MDP, CNC), with its number of recommendations.")
 def list_forces(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
-    totals = {r["force"]: r["total"] for r in store.acceptance("force")}
-    rows = [{"id": f["id"], "name": f.get("name"), "kind": f.get("kind"), "country": f.get("country"),
-             "police_uk_id": f.get("police_uk_id"), "recommendations": totals.get(f["id"], 0),
-             "links": {"self": f"/forces/{f['id']}"}} for f in store.list_nodes("Force", 0, 10_000)]
-    return listing(request, rows, page, page_size, format, "forces", settings,
-                   ["id", "name", "kind", "country", "police_uk_id", "recommendations", "links.self"])
+    return listing(request, forces(store), page, page_size, format, "forces", settings, FORCE_COLUMNS)
 
 
 @router.get("/forces/{force_id}", response_model=Entity, tags=["resources"], summary="A force's profile",
@@ -267,9 +250,7 @@ def get_force(request: Request, store: StoreDep, settings: SettingsDep, force_id
 @router.get("/bodies", response_model=Listing, tags=["resources"], summary="Bodies", responses=CSV_RESPONSE,
             description="National bodies, local policing bodies and shared governance groups.")
 def list_bodies(request: Request, store: StoreDep, settings: SettingsDep, page: Page = 1, page_size: PageSize = 50, format: Format = "json"):
-    rows = [{"id": b["id"], "name": b.get("name"), "kind": b.get("kind"), "links": {"self": f"/bodies/{b['id']}"}}
-            for b in store.list_nodes("Body", 0, 10_000)]
-    return listing(request, rows, page, page_size, format, "bodies", settings, ["id", "name", "kind", "links.self"])
+    return listing(request, bodies(store), page, page_size, format, "bodies", settings, BODY_COLUMNS)
 
 
 @router.get("/bodies/{body_id}", response_model=Entity, tags=["resources"], summary="A body's profile",
@@ -281,18 +262,7 @@ def get_body(request: Request, store: StoreDep, settings: SettingsDep, body_id: 
 
 
 def _reach_listing(request, store, settings, kind: str, page, page_size, fmt):
-    spread = {r["id"]: r for r in store.spread(kind, min_forces=1, limit=100_000)}
-    rows = []
-    for n in store.list_nodes(kind.capitalize(), 0, 100_000):
-        s = spread.get(n["id"], {})
-        rows.append({"id": n["id"], "name": n.get("name"), "kind": n.get("kind") if kind == "programme" else None,
-                     "forces": s.get("forces", 0), "recommendations": s.get("recommendations", 0),
-                     "links": {"self": f"/{kind}s/{n['id']}"}})
-    if kind == "theme":
-        for r in rows:
-            r.pop("kind")
-    rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
-    columns = ["id", "name", *(["kind"] if kind == "programme" else []), "forces", "recommendations", "links.self"]
+    rows, columns = reach(store, kind)
     return listing(request, rows, page, page_size, fmt, f"{kind}s", settings, columns)
 
 

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, IndexDep, SettingsDep
 from api.errors import ERROR_RESPONSES
-from api.formats import export_response, figures, header_value
-from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, check_page_size, data_updated, rows_response
+from api.answers import SEARCH_COLUMNS, search_export, search_filters as _filters, search_page  # noqa: F401 - SEARCH_COLUMNS: the routes' import
+from api.formats import header_value, streamed
+from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, rows_response
 from search.query import Search
 from search.similar import clusters
 
@@ -20,9 +21,6 @@ router = APIRouter(tags=["search"], responses=ERROR_RESPONSES)
 Multi = Annotated[list[str], Query()]
 ExportFormat = Annotated[Literal["csv", "jsonl", "json"], Query(
     title="Format", description="`csv` (a spreadsheet), `jsonl` (JSON lines) or `json` (one document with the figures and every hit).")]
-# The columns of a search export, in order: a spreadsheet's columns do not depend on the hits.
-SEARCH_COLUMNS = ["id", "case_id", "reference", "number", "title", "force.id", "force.name", "status", "date_recommended",
-                  "response_due", "year", "programmes", "themes", "bodies", "text", "response", "source_url", "url", "score"]
 EXPORT_RESPONSE = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}, "application/json": {}},
                          "description": "Every hit, streamed. Headers: `X-Total-Count` (hits), `X-Query`, `X-Generated-At`, "
                                         "`X-IOPC-KG-Version`, `X-Data-Updated` (the last ingest), and `X-Query-Notice` / "
@@ -82,37 +80,15 @@ def search(
     filters = _filters(force, body, status, year, programme, theme)
     if format != "json":  # a spreadsheet wants every hit, not a page
         return _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False), format, None, 0)
-    check_page_size(page_size, settings)
-    result = engine.search(Search(q=q, filters=filters, sort=sort, page=page,
-                                  page_size=page_size, facets=facets, highlight=highlight))
-    if result.notice:  # how the query was read, for a client that reads headers only (as the exports say it)
-        response.headers["X-Query-Notice"] = header_value(result.notice)
-    for hit in result.hits:
-        hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
-                        "similar": f"/recommendations/{hit['id']}/similar"}
-    return result.as_dict()
-
-
-def _filters(force, body, status, year, programme, theme) -> dict[str, list[str]]:
-    filters = {"force": force, "body": body, "status": list(status), "year": [str(y) for y in year],
-               "programme": programme, "theme": theme}
-    return {k: v for k, v in filters.items() if v}
+    answer = search_page(engine, settings, Search(q=q, filters=filters, sort=sort, page=page,
+                                                  page_size=page_size, facets=facets, highlight=highlight))
+    if answer.get("notice"):  # how the query was read, for a client that reads headers only (as the exports say it)
+        response.headers["X-Query-Notice"] = header_value(answer["notice"])
+    return answer
 
 
 def _export(engine, settings, request: Request, req: Search, fmt: str, limit: int | None, offset: int):
-    header, rows = engine.export(req, limit=limit, offset=offset)
-    base = str(request.base_url).rstrip("/")
-
-    def shaped():
-        for row in rows:
-            row["url"] = f"{base}/recommendations/{row['id']}"
-            if fmt == "csv":
-                row.pop("snippets", None)
-            yield row
-
-    meta = figures(header.total, header.query, data_updated(settings), filters=req.filters, sort=req.sort,
-                   notice=header.notice, did_you_mean=header.did_you_mean, returned=header.page_size)
-    return export_response(shaped(), fmt, "search", meta, columns=SEARCH_COLUMNS if fmt == "csv" else None, key="hits")
+    return streamed(search_export(engine, settings, req, fmt, limit, offset, str(request.base_url).rstrip("/")))
 
 
 @router.get(
