@@ -33,6 +33,11 @@ def repair(text: str) -> tuple[str, list[str]]:
     return _joined(tokens), notes
 
 
+def _range_shaped(inner: list[str]) -> bool:
+    """`a TO b`, `a TO` or `TO b`: a range Whoosh reads as one."""
+    return inner.count("TO") == 1 and (inner.index("TO") == 1 if len(inner) == 3 else len(inner) == 2)
+
+
 def _joined(tokens: list[tuple[str, str]]) -> str:
     out, before = [], "open"
     for kind, t in tokens:
@@ -83,7 +88,16 @@ def _tokens(text: str) -> tuple[list[tuple[str, str]], list[str]]:
                     out.append(("word", word + body + close))
                     j = n
                 else:
-                    out.append(("word", word + text[j:end + 1]))
+                    body = text[j:end + 1]
+                    inner = body[1:-1].split()
+                    if not _range_shaped(inner):
+                        # not `a TO b`, `a TO` or `TO b` (`year:[2020 2022]`): the range its outer ends say
+                        ends = [t for t in inner if t != "TO"]
+                        body = f"{body[0]}{ends[0]} TO{' ' + ends[-1] if len(ends) > 1 else ''}{body[-1]}" if ends else ""
+                        notes.append(f"the range after {word!r} was not 'from TO to', so it was "
+                                     + (f"read as {word + body!r}" if body else "left out"))
+                    if body:
+                        out.append(("word", word + body))
                     j = end + 1
             elif field and field.end() == len(word) and j < n and text[j] == "(":
                 out.append(("open", word + "("))
