@@ -107,7 +107,7 @@ class LocalClient(Client):
     """The app in this process, over the graph opened read-only and the search index."""
 
     def __init__(self, settings: Settings):
-        from api.app import create_app
+        from api.app import create_app, search_caps
         from api.deps import Services
         from graph.open import open_store
         from search.index import SearchIndex
@@ -127,7 +127,7 @@ class LocalClient(Client):
         self.store = open_store(settings, read_only=settings.store == "embedded")
         self.index = SearchIndex(settings.index_dir)
         self.settings = settings
-        self.app = create_app(settings, Services(settings, self.store, self.index, Engine(self.index)))
+        self.app = create_app(settings, Services(settings, self.store, self.index, Engine(self.index, search_caps(settings))))
         self.base = f"http://{settings.host}:{settings.port}"
 
     def _send(self, method, path, **kwargs):

@@ -134,7 +134,9 @@ def export_response(rows: Iterable[dict], fmt: str, filename: str, meta: dict, c
     headers["Access-Control-Expose-Headers"] = ", ".join(HEADERS.values())
     from fastapi.responses import StreamingResponse
 
-    return StreamingResponse((piece.encode("utf-8") for piece in body), media_type=EXPORT_TYPES[fmt], headers=headers)
+    from api import lanes
+
+    return StreamingResponse(lanes.stream(body), media_type=EXPORT_TYPES[fmt], headers=headers)
 
 
 def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None, meta: dict | None = None):
