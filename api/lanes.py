@@ -7,7 +7,9 @@ spreadsheet) runs on the heavy lane instead, a limiter of its own (`search_threa
 default): however many heavy requests arrive, they wait for each other, never for the threads
 /health needs, and the event loop only awaits them. One heavy thread also leaves the interpreter
 lock to the light lane and the event loop most of the time; more throughput comes from processes. An export's body is pulled from its iterator on the heavy lane in
-batches (`stream`), not a row per hop.
+batches (`stream`), not a row per hop, with the cycle collector paused while a batch is made and
+its young generations collected after it: an RDF export makes cyclic garbage (rdflib graphs) fast
+enough to set off full collections, each a walk of the whole heap that stops every thread.
 
 One limiter per event loop (an anyio limiter belongs to the loop it first waits on; tests start
 several).
@@ -16,12 +18,15 @@ several).
 from __future__ import annotations
 
 import asyncio
+import gc
 import weakref
 from functools import partial
 from typing import AsyncIterator, Callable, Iterable, TypeVar
 
 import anyio
 import anyio.to_thread
+
+from search.fastmatch import no_cycle_collection
 
 T = TypeVar("T")
 BATCH_BYTES = 64 * 1024  # what one hop to the heavy lane reads of an export's body
@@ -57,12 +62,14 @@ async def stream(pieces: Iterable[str | bytes]) -> AsyncIterator[bytes]:
 
     def batch() -> bytes:
         out, size = [], 0
-        for piece in it:
-            data = piece.encode("utf-8") if isinstance(piece, str) else piece
-            out.append(data)
-            size += len(data)
-            if size >= BATCH_BYTES:
-                break
+        with no_cycle_collection():
+            for piece in it:
+                data = piece.encode("utf-8") if isinstance(piece, str) else piece
+                out.append(data)
+                size += len(data)
+                if size >= BATCH_BYTES:
+                    break
+        gc.collect(1)  # the batch's own cycles (an RDF export's graphs): a walk of what it made, not of the heap
         return b"".join(out)
 
     try:

@@ -321,6 +321,9 @@ def _no_cycle_collection():
                 gc.enable()
 
 
+# Public for other batch work that makes many short-lived objects (api/lanes.py, an export's batches).
+no_cycle_collection = _no_cycle_collection
+
 def _positions(values: list[bytes], fmt) -> tuple[np.ndarray, np.ndarray]:
     """The positions of many postings of Whoosh's Positions format: how many each has, and all of
     them in one array, posting after posting.

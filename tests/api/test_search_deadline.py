@@ -4,6 +4,7 @@ and the routes run their work on the heavy lane (api/lanes.py), not the event lo
 
 from __future__ import annotations
 
+import gc
 import itertools
 from urllib.parse import unquote
 
@@ -77,3 +78,4 @@ def test_search_work_runs_on_the_heavy_lane(client, monkeypatch):
     assert client.get("/export", params={"force": "essex"}).status_code == 200
     assert "search" in ran and "export" in ran and "cases" in ran  # the ranking, the export's ranking, /export's part
     assert ran.count("batch") >= 2  # the bodies of both exports were read on the heavy lane
+    assert gc.isenabled()  # paused while a batch is made, and given back
