@@ -18,7 +18,6 @@ from rdflib import RDF, Graph, Literal as RdfLiteral, Namespace, URIRef
 from api import lanes
 from api.deps import EngineDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.formats import safe_csv
 from api.negotiate import headers, negotiated, rdf_response, wanted
 from graph.export import case_ids_for, context, data_tally, export as export_rdf
 from graph.rdf import FORMATS, SCHEMES, bind, dataset_graph, scheme_graph, version
@@ -257,8 +256,7 @@ async def _run(request: Request, services, params: dict[str, list[str]], query: 
     except NotAcceptable as e:
         e.headers = {"Vary": "Accept"}
         raise
-    if media.startswith("text/csv"):  # cells from the data: none may run as a spreadsheet formula
-        body = safe_csv(body)
+    # CSV and TSV cells are neutralised for spreadsheets where they are written (graph/results.py).
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
