@@ -27,6 +27,7 @@ import anyio
 import anyio.to_thread
 
 from search.fastmatch import no_cycle_collection
+from search.limits import Deadline
 
 T = TypeVar("T")
 BATCH_BYTES = 64 * 1024  # what one hop to the heavy lane reads of an export's body
@@ -50,9 +51,19 @@ def _limiter() -> anyio.CapacityLimiter:
     return found
 
 
-async def run(fn: Callable[..., T], *args, **kwargs) -> T:
+async def run(fn: Callable[..., T], /, *args, **kwargs) -> T:
     """`fn(*args, **kwargs)` on the heavy lane."""
     return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=_limiter())
+
+
+async def run_until(deadline: Deadline, fn: Callable[..., T], /, *args, **kwargs) -> T:
+    """`fn(*args, **kwargs)` on the heavy lane, given up with QueryTimeout if no thread is free by
+    `deadline` (a search's: `fn` checks it itself once it runs)."""
+    with anyio.move_on_after(deadline.remaining()) as scope:
+        return await run(fn, *args, **kwargs)
+    assert scope.cancelled_caught
+    deadline.check(late=True)
+    raise AssertionError("unreachable: the deadline has passed")
 
 
 async def stream(pieces: Iterable[str | bytes]) -> AsyncIterator[bytes]:

@@ -47,8 +47,13 @@ class Deadline:
         self.ms = ms
         self.at = None if not ms else monotonic() + ms / 1000
 
-    def check(self) -> None:
-        if self.at is not None and monotonic() > self.at:
+    def remaining(self) -> float:
+        """Seconds left (infinity without a limit)."""
+        return float("inf") if self.at is None else max(0.0, self.at - monotonic())
+
+    def check(self, late: bool = False) -> None:
+        """QueryTimeout if the deadline has passed (or `late`: the caller knows it has)."""
+        if self.at is not None and (late or monotonic() > self.at):
             raise QueryTimeout(f"the search ran past its limit of {self.ms} ms: narrow the query "
                                "(fewer words, fewer wildcards) or add filters",
                                errors={"q": "took too long", "timeout_ms": self.ms})

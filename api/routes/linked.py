@@ -63,7 +63,7 @@ async def export(store: StoreDep, services: ServicesDep, engine: EngineDep,
             return [h["case_id"] for h in hits]
         return None
 
-    case_ids = await lanes.run(cases)  # the heavy lane, as the serialisation below (api/lanes.py)
+    case_ids = await lanes.run_until(deadline, cases)  # the heavy lane, as the serialisation below (api/lanes.py)
     _, media, suffix = FORMATS[format]
     name = dump_name(suffix, part=force or programme or ("search" if q is not None else None))
     return StreamingResponse(lanes.stream(export_rdf(store, format, services.terms, case_ids)), media_type=media,

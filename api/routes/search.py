@@ -92,7 +92,7 @@ async def search(
     if format != "json":  # a spreadsheet wants every hit, not a page
         return await _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False), format, None, 0, deadline)
     check_page_size(page_size, settings)
-    result = await lanes.run(engine.search, Search(q=q, filters=filters, sort=sort, page=page, page_size=page_size,
+    result = await lanes.run_until(deadline, engine.search, Search(q=q, filters=filters, sort=sort, page=page, page_size=page_size,
                                                    facets=facets, highlight=highlight), deadline)
     for hit in result.hits:
         hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
@@ -108,7 +108,7 @@ def _filters(force, body, status, year, programme, theme) -> dict[str, list[str]
 
 async def _export(engine, settings, request: Request, req: Search, fmt: str, limit: int | None, offset: int, deadline: Deadline):
     """The ranking on the heavy lane to the deadline, then the rows streamed from it (api/lanes.py)."""
-    header, rows = await lanes.run(engine.export, req, limit=limit, offset=offset, deadline=deadline)
+    header, rows = await lanes.run_until(deadline, engine.export, req, limit=limit, offset=offset, deadline=deadline)
     base = str(request.base_url).rstrip("/")
 
     def shaped():
