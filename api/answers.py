@@ -11,6 +11,7 @@ from typing import Iterator
 
 from api.formats import Export, export_parts, figures
 from ontology.exc import InvalidData
+from search.limits import Deadline
 from search.query import Engine, Search
 
 # The columns of a search export, in order: a spreadsheet's columns do not depend on the hits.
@@ -50,20 +51,21 @@ def search_filters(force=(), body=(), status=(), year=(), programme=(), theme=()
     return {k: v for k, v in filters.items() if v}
 
 
-def search_page(engine: Engine, settings, req: Search) -> dict:
-    """A page of hits with facets and snippets: what `GET /search` answers."""
+def search_page(engine: Engine, settings, req: Search, deadline: Deadline | None = None) -> dict:
+    """A page of hits with facets and snippets: what `GET /search` answers (by `deadline` or a QueryTimeout)."""
     check_page_size(req.page_size, settings)
-    result = engine.search(req)
+    result = engine.search(req, deadline)
     for hit in result.hits:
         hit["links"] = {"self": f"/recommendations/{hit['id']}", "case": f"/cases/{hit['case_id']}",
                         "similar": f"/recommendations/{hit['id']}/similar"}
     return result.as_dict()
 
 
-def search_export(engine: Engine, settings, req: Search, fmt: str, limit: int | None, offset: int, base: str) -> Export:
+def search_export(engine: Engine, settings, req: Search, fmt: str, limit: int | None, offset: int, base: str,
+                  deadline: Deadline | None = None) -> Export:
     """Every hit of a search (no page cap) as CSV, JSON lines or one JSON document: what
     `GET /export/search` answers; `base` is the service's URL the rows link to."""
-    header, rows = engine.export(req, limit=limit, offset=offset)
+    header, rows = engine.export(req, limit=limit, offset=offset, deadline=deadline)  # the ranking, by the deadline
 
     def shaped() -> Iterator[dict]:
         for row in rows:

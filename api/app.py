@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import logging
 import threading
 
@@ -13,13 +14,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from api import __version__, errors
+from api import __version__, errors, lanes
 from api.deps import Services, key_refusal, warm_in_background
 from api.routes import admin, changes, compare, entities, linked, patterns, search, web
 from api.settings import Settings
 from graph.open import open_store
 from ingest.load import needs_repair, repair
 from search.index import SearchIndex
+from search.limits import Caps
 from search.query import Engine
 
 log = logging.getLogger("iopc_kg.api")
@@ -67,7 +69,7 @@ def open_services(settings: Settings) -> Services:
     elif reason := needs_repair(store, index):
         log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
                     "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", reason)
-    services = Services(settings, store, index, Engine(index))
+    services = Services(settings, store, index, Engine(index, search_caps(settings)))
     services.sandbox.start()
     quiet_collector()
     warm_in_background(services.engine)
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Routes are CPU-bound Python: a few threads per process keep the GIL from thrashing
         # (anyio's default is 40). More throughput comes from `serve --workers`.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        lanes.configure(settings.search_threads)  # searches and exports have their own (api/lanes.py)
         if services is not None:
             app.state.services = services
         if getattr(app.state, "services", None) is not None:
@@ -198,6 +201,9 @@ def quiet_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+    # A thread waiting for the interpreter lock gets it after at most this long: with searches and
+    # exports busy in other threads, /health waits for the lock at each step, 5 ms each by default.
+    sys.setswitchinterval(0.001)
 
 
 WRITE_PATHS = {"/ingest"}
@@ -280,6 +286,11 @@ class BodyLimit:
         response = errors.error_response(413, "too_large", f"The request body is larger than {limit:,} bytes",
                                          {"body": f"at most {limit} bytes"}, headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+def search_caps(settings: Settings) -> Caps:
+    """How far a search may fan out, from the settings (search/limits.py)."""
+    return Caps(expansions=settings.search_max_expansions, suggest_words=settings.search_suggest_words)
 
 
 def app_from_environment() -> FastAPI:

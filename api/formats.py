@@ -12,6 +12,7 @@ from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import quote
 
 from api import __version__
+from ontology.cells import safe_cell  # every cell of every CSV: no spreadsheet runs it as a formula
 
 # networkx and the web framework are imported where used: the command line uses this module's CSV
 # writer and starts faster without them.
@@ -45,19 +46,6 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
-# OWASP, "CSV Injection": a cell that begins with one of these is read by Excel, LibreOffice and
-# Google Sheets as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3+cmd|...`). Text from the pages and
-# uploads reaches these cells, so such a cell gets a leading apostrophe and is shown as text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A CSV cell that no spreadsheet runs as a formula; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def columns_of(flat_rows: list[dict], empty: list[str] | None = None) -> list[str]:
     """The columns the rows have, in order of first appearance; for no rows, `empty`: the columns a row
     of this answer would have, so an empty answer is still its header row."""
@@ -82,16 +70,6 @@ def csv_text(rows: Iterable[dict], columns: list[str] | None = None, empty: list
         buf.seek(0)
         buf.truncate()
     yield buf.getvalue()
-
-
-def safe_csv(body: str | bytes) -> str:
-    """CSV written by someone else (SPARQL results from rdflib) with every cell neutralised."""
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")  # SPARQL 1.1 CSV results: CRLF line ends
-    for row in csv.reader(io.StringIO(text, newline="")):
-        writer.writerow([safe_cell(cell) for cell in row])
-    return buf.getvalue()
 
 
 def jsonl_text(rows: Iterable[dict]) -> Iterator[str]:
@@ -158,7 +136,9 @@ def streamed(export: Export):
     """An export as a streaming response."""
     from fastapi.responses import StreamingResponse
 
-    return StreamingResponse((piece.encode("utf-8") for piece in export.body), media_type=export.media_type, headers=export.headers)
+    from api import lanes
+
+    return StreamingResponse(lanes.stream(export.body), media_type=export.media_type, headers=export.headers)
 
 
 def csv_response(rows: list[dict], filename: str, columns: list[str] | None = None, meta: dict | None = None):

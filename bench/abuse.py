@@ -1,23 +1,35 @@
-"""Abuse benchmark: the hostile query corpus driven at a live server while /health and /search are timed.
+"""Abuse benchmark: six heavy loops driven at a live server at once while /health is timed.
 
-Usage: python -m bench.abuse [--size 10000] [--duration 120] [--attackers 4] [--data DIR]
+Usage: python -m bench.abuse [--size 10000] [--duration 120] [--data DIR] [--timeout-ms 5000]
 
 Builds `--size` generated cases in a temporary data directory (or uses `--data`, built earlier by this
 script or `bench.api_bench`), starts `iopc-kg serve` as its own process and waits until its SPARQL view
-is built. Then, for `--duration` seconds, `--attackers` threads send the queries of
-tests/hostile/queries.yaml round and round (Cypher to /query/cypher, SPARQL to /sparql), while one
-thread asks /health every 50 ms and one asks /search every 200 ms. One thread samples the memory
-(PSS) of the server and every process under it (query workers, the children they fork, the SPARQL
-view's builder) every 100 ms from the server's start: the peak before the attack and during it are
-reported apart. Prints a Markdown table for docs/BENCHMARKS.md.
+is built. Then, for `--duration` seconds, six loops each send one request after another:
+
+- Cypher: the Cypher queries of tests/hostile/queries.yaml, round and round, to /query/cypher;
+- SPARQL: the SPARQL queries of the same corpus, to /sparql;
+- wildcard search: `/search` for patterns that reach most of the index's words (`*a*`, `*e* *o*`);
+- nonsense search: `/search` for 120 made-up words, a different set each time (spelling suggestions);
+- two RDF exports: the whole graph as Turtle and as N-Triples, read to the end, again and again.
+
+/health is asked every 50 ms by a separate process (a prober in this one would share its interpreter
+lock with six client threads and time itself). One thread samples the memory of the server and every
+process under it (query workers, the children they fork, the SPARQL view's builder) every 100 ms:
+resident (RSS, the sum over the tree, which counts pages shared after a fork once per process) and
+proportional (PSS, which shares them out). Prints a Markdown table for docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
+import os
+import random
 import socket
+import string
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,14 +42,13 @@ from bench.api_bench import build, serve
 from bench.graph_bench import machine, pct
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "hostile" / "queries.yaml"
-SEARCHES = ["automated reminders", "body worn video", "custody", "mental health", "training", "domestic abuse"]
+WILDCARDS = ["*a*", "*e* *o*", "*i*", "s*", "*n* OR *t*"]
+LOOPS = ("cypher", "sparql", "wildcard search", "nonsense search", "export ttl", "export nt")
 
 
-def tree_pss(pid: int) -> dict[str, float]:
-    """Memory of a process and all its descendants (the sandbox workers, the children they fork for
-    each SPARQL query, the SPARQL view's builder), in MiB by kind of process: proportional set sizes,
-    so pages a forked child shares with its worker count once (resident sizes would count them twice)."""
-    kinds: collections.Counter = collections.Counter()
+def tree_memory(pid: int) -> dict[str, dict[str, float]]:
+    """Memory of a process and all its descendants, in MiB by kind of process: {"rss": ..., "pss": ...}."""
+    kinds: dict[str, dict[str, float]] = {"rss": collections.Counter(), "pss": collections.Counter()}
     todo, seen = [pid], set()
     while todo:
         p = todo.pop()
@@ -47,71 +58,96 @@ def tree_pss(pid: int) -> dict[str, float]:
         try:
             cmd = Path(f"/proc/{p}/cmdline").read_text()
             kind = ("server" if p == pid else "SPARQL view builder" if "graph.view" in cmd
-                    else "SPARQL worker and its children" if "graph.jail\0sparql" in cmd else "Cypher workers")
+                    else "SPARQL worker and its children" if "sparql" in cmd else "query workers")
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    kinds[kind] += int(line.split()[1]) / 1024
+                    kinds["pss"][kind] += int(line.split()[1]) / 1024
+                elif line.startswith("Rss:"):
+                    kinds["rss"][kind] += int(line.split()[1]) / 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             pass
-    return dict(kinds)
+    return {k: dict(v) for k, v in kinds.items()}
+
+
+def tree_pss(pid: int) -> dict[str, float]:
+    """Proportional set sizes of a process tree by kind (for the other benches that import it)."""
+    return tree_memory(pid)["pss"]
+
+
+def nonsense(rng: random.Random) -> str:
+    words = ("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(6, 12))) for _ in range(120))
+    return " ".join(words)[:1000]
 
 
 class Runner:
-    def __init__(self, base: str, pid: int, port: int, timeout_ms: int):
-        self.base, self.pid, self.port, self.timeout_ms = base, pid, port, timeout_ms
+    def __init__(self, base: str, pid: int, queries: list[tuple[str, str]]):
+        self.base, self.pid, self.queries = base, pid, queries
         self.stop = threading.Event()
-        self.health: list[float] = []
-        self.search: list[float] = []
-        self.peak = 0.0
-        self.peak_start = 0.0
-        self.peak_kinds: dict[str, float] = {}
-        self.peak_start_kinds: dict[str, float] = {}
         self.attacking = threading.Event()
-        self.attacks: collections.Counter = collections.Counter()
-        self.slowest_attack = 0.0
-        self.late = 0
-        self.cases = 0
+        self.statuses: dict[str, collections.Counter] = {k: collections.Counter() for k in LOOPS}
+        self.slowest: dict[str, float] = collections.defaultdict(float)
+        self.peak = {"rss": 0.0, "pss": 0.0}
+        self.peak_kinds: dict[str, dict[str, float]] = {"rss": {}, "pss": {}}
 
-    def attacker(self, queries: list[tuple[str, str]], offset: int) -> None:
-        with httpx.Client(timeout=60) as client:
-            i = offset
-            while not self.stop.is_set():
-                kind, text = queries[i % len(queries)]
-                i += 1
-                start = time.monotonic()
-                if kind == "cypher":
-                    r = client.post(f"{self.base}/query/cypher", json={"query": text})
-                else:
-                    r = client.post(f"{self.base}/sparql", content=text.encode(), headers={"content-type": "application/sparql-query"})
-                took = time.monotonic() - start
-                self.slowest_attack = max(self.slowest_attack, took)
-                self.late += took > self.timeout_ms / 1000 + 1
-                self.attacks[r.status_code] += 1
-                self.cases += 1
-
-    def prober(self, path_of, every: float, into: list[float]) -> None:
-        with httpx.Client(timeout=60) as client:
+    def loop(self, kind: str) -> None:
+        rng = random.Random(LOOPS.index(kind))
+        of_kind = [q for k, q in self.queries if k == kind]
+        with httpx.Client(timeout=600) as client:
             n = 0
             while not self.stop.is_set():
                 start = time.monotonic()
-                client.get(f"{self.base}{path_of(n)}").raise_for_status()
-                into.append((time.monotonic() - start) * 1000)
+                try:
+                    status = self._send(client, kind, of_kind, n, rng)
+                except httpx.HTTPError as e:
+                    status = type(e).__name__
+                self.slowest[kind] = max(self.slowest[kind], time.monotonic() - start)
+                self.statuses[kind][status] += 1
                 n += 1
-                self.stop.wait(max(0.0, every - (time.monotonic() - start)))
+
+    def _send(self, client: httpx.Client, kind: str, of_kind: list[str], n: int, rng: random.Random):
+        if kind == "cypher":
+            return client.post(f"{self.base}/query/cypher", json={"query": of_kind[n % len(of_kind)]}).status_code
+        if kind == "sparql":
+            return client.post(f"{self.base}/sparql", content=of_kind[n % len(of_kind)].encode(),
+                               headers={"content-type": "application/sparql-query"}).status_code
+        if kind == "wildcard search":
+            return client.get(f"{self.base}/search", params={"q": WILDCARDS[n % len(WILDCARDS)]}).status_code
+        if kind == "nonsense search":
+            return client.get(f"{self.base}/search", params={"q": nonsense(rng)}).status_code
+        with client.stream("GET", f"{self.base}/export", params={"format": kind.split()[-1]}) as r:
+            for _ in r.iter_bytes():
+                if self.stop.is_set():
+                    break
+            return r.status_code
 
     def sampler(self) -> None:
-        """The peak before the attack (start-up, warm-up and the SPARQL view's build) and during it."""
         while not self.stop.is_set():
-            kinds = tree_pss(self.pid)
-            mib = sum(kinds.values())
             if self.attacking.is_set():
-                if mib > self.peak:
-                    self.peak, self.peak_kinds = mib, kinds
-            elif mib > self.peak_start:
-                self.peak_start, self.peak_start_kinds = mib, kinds
+                found = tree_memory(self.pid)
+                for measure in ("rss", "pss"):
+                    mib = sum(found[measure].values())
+                    if mib > self.peak[measure]:
+                        self.peak[measure], self.peak_kinds[measure] = mib, found[measure]
             self.stop.wait(0.1)
+
+
+def probe(base: str, seconds: float, out: Path) -> None:
+    """/health every 50 ms for `seconds` (run as its own process); the times in ms, to `out`."""
+    times, failures = [], 0
+    end = time.monotonic() + seconds
+    with httpx.Client(timeout=60) as client:
+        while time.monotonic() < end:
+            start = time.monotonic()
+            try:
+                ok = client.get(f"{base}/health").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            times.append((time.monotonic() - start) * 1000)
+            failures += not ok
+            time.sleep(max(0.0, 0.05 - (time.monotonic() - start)))
+    out.write_text(json.dumps({"times": times, "failures": failures}))
 
 
 def corpus(port: int, tmp: Path) -> list[tuple[str, str]]:
@@ -127,12 +163,14 @@ def corpus(port: int, tmp: Path) -> list[tuple[str, str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--size", type=int, default=10_000)
+    ap.add_argument("--size", type=int, default=10_000, help="Generated cases to build (without --data).")
     ap.add_argument("--duration", type=int, default=120)
-    ap.add_argument("--attackers", type=int, default=4)
     ap.add_argument("--data", type=Path, help="A data directory built earlier (skips the build).")
     ap.add_argument("--timeout-ms", type=int, default=5000)
+    ap.add_argument("--probe", nargs=3, metavar=("BASE", "SECONDS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.probe:
+        return probe(args.probe[0], float(args.probe[1]), Path(args.probe[2]))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         data = args.data or tmp / "data"
@@ -140,20 +178,13 @@ def main() -> None:
             t = time.perf_counter()
             build(args.size, data)
             print(f"built {args.size:,} cases in {time.perf_counter() - t:.0f} s")
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        listener.settimeout(0.2)
-        lport = listener.getsockname()[1]
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        import os
-
         os.environ["IOPC_KG_QUERY_TIMEOUT_MS"] = str(args.timeout_ms)
         proc = serve(data, port, workers=1)
         base = f"http://127.0.0.1:{port}"
-        runner = Runner(base, proc.pid, lport, args.timeout_ms)
+        runner = Runner(base, proc.pid, corpus(port, tmp))
         sampler = threading.Thread(target=runner.sampler)
         sampler.start()
         try:
@@ -163,28 +194,14 @@ def main() -> None:
                 time.sleep(1)
             view_s = time.perf_counter() - t
             time.sleep(5)  # the first query's child gone, the server's warm-up done
-            baseline_kinds = tree_pss(proc.pid)
-            baseline = sum(baseline_kinds.values())
+            quiet = tree_memory(proc.pid)
             runner.attacking.set()
-            queries = corpus(lport, tmp)
-            connections = collections.Counter()
-
-            def accept():
-                while not runner.stop.is_set():
-                    try:
-                        conn, _ = listener.accept()
-                        connections["in"] += 1
-                        conn.close()
-                    except OSError:
-                        pass
-
-            threads = [threading.Thread(target=runner.attacker, args=(queries, i * 13)) for i in range(args.attackers)]
-            threads += [threading.Thread(target=runner.prober, args=(lambda n: "/health", 0.05, runner.health)),
-                        threading.Thread(target=runner.prober, args=(lambda n: f"/search?q={SEARCHES[n % len(SEARCHES)].replace(' ', '+')}", 0.2, runner.search)),
-                        threading.Thread(target=accept)]
+            out = tmp / "health.json"
+            prober = subprocess.Popen([sys.executable, "-m", "bench.abuse", "--probe", base, str(args.duration), str(out)])
+            threads = [threading.Thread(target=runner.loop, args=(kind,)) for kind in LOOPS]
             for th in threads:
                 th.start()
-            time.sleep(args.duration)
+            prober.wait()
             runner.stop.set()
             for th in threads:
                 th.join()
@@ -197,29 +214,28 @@ def main() -> None:
             except subprocess.TimeoutExpired:  # a request still in flight holds uvicorn's graceful stop
                 proc.kill()
                 proc.wait()
-            listener.close()
+        health = json.loads(out.read_text())
         written = (tmp / "out.csv").exists()
-    h, s = runner.health, runner.search
+    h = health["times"]
     corpus_name = f"data from {args.data}" if args.data else f"{args.size:,} generated cases"
-    print(f"{machine()}; {corpus_name}; {args.attackers} attackers for {args.duration} s; "
-          f"query_timeout_ms {args.timeout_ms}; SPARQL view built in {view_s:.0f} s; memory before the attack {baseline:.0f} MiB")
+    print(f"{machine()}; {corpus_name}; six loops for {args.duration} s; query_timeout_ms {args.timeout_ms}; "
+          f"SPARQL view built in {view_s:.0f} s")
     print()
     print("| measure | value |")
     print("|---|---|")
-    print(f"| hostile queries sent | {runner.cases:,} ({len(queries)} distinct, round and round) |")
-    print(f"| answers by status | {', '.join(f'{k}: {v:,}' for k, v in sorted(runner.attacks.items()))} |")
-    print(f"| slowest answer to a hostile query | {runner.slowest_attack:.2f} s (limit + 1 s = {args.timeout_ms / 1000 + 1:.0f} s; {runner.late} later) |")
-    print(f"| /health p50 / p95 / p99 / max | {pct(h, .5):.1f} / {pct(h, .95):.1f} / {pct(h, .99):.1f} / {max(h):.1f} ms ({len(h):,} asked) |")
-    print(f"| /search p50 / p95 / p99 / max | {pct(s, .5):.1f} / {pct(s, .95):.1f} / {pct(s, .99):.1f} / {max(s):.1f} ms ({len(s):,} asked) |")
+    print(f"| /health p50 / p95 / p99 / max | {pct(h, .5):.1f} / {pct(h, .95):.1f} / {pct(h, .99):.1f} / {max(h):.1f} ms "
+          f"({len(h):,} asked, {health['failures']} not 200) |")
+    for kind in LOOPS:
+        statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(runner.statuses[kind].items(), key=str))
+        print(f"| {kind}: answers by status; slowest | {statuses or 'none finished'}; {runner.slowest[kind]:.2f} s |")
+
     def parts(kinds: dict[str, float]) -> str:
         return ", ".join(f"{k} {v:.0f}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
-    print(f"| memory (PSS) at rest before the attack | {baseline:.0f} MiB ({parts(baseline_kinds)}) |")
-    print(f"| peak memory (PSS) from the start to the attack (start-up, warm-up, the SPARQL view's build) | "
-          f"{runner.peak_start:.0f} MiB ({parts(runner.peak_start_kinds)}) |")
-    print(f"| peak memory (PSS) during the attack, server + query workers and their children | "
-          f"{runner.peak:.0f} MiB ({parts(runner.peak_kinds)}) |")
-    print(f"| connections to the loopback listener | {connections['in']} |")
+    for measure in ("rss", "pss"):
+        print(f"| {measure.upper()} before the loops, server and every process under it | "
+              f"{sum(quiet[measure].values()):.0f} MiB ({parts(quiet[measure])}) |")
+        print(f"| peak {measure.upper()} during the loops | {runner.peak[measure]:.0f} MiB ({parts(runner.peak_kinds[measure])}) |")
     print(f"| file written at the `{{out}}` path | {'yes' if written else 'no'} |")
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 
-from rdflib import BNode, Literal, URIRef
+from rdflib import XSD, BNode, Literal, URIRef
 
 from graph.rdf import bind  # CONSTRUCT answers with the ontology's own prefixes (iopc:), not rdflib's ns1:
+from ontology.cells import safe_cell
 from ontology.exc import NotAcceptable
 
 # name -> (media type, what the body is written with)
@@ -46,6 +47,9 @@ _GRAPH_NAMES = {
     "json-ld": "jsonld", "jsonld": "jsonld", "json": "jsonld", "application/ld+json": "jsonld",
     "application/x-json+ld": "jsonld", "application/json": "jsonld",
 }
+_NUMERIC = frozenset(XSD[t] for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
+                                     "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
+                                     "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 RESULT_MEDIA = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values")
 GRAPH_MEDIA = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
 
@@ -103,18 +107,29 @@ def serialise(result, fmt: str) -> tuple[str, bytes]:
 
 
 def _csv(result) -> str:
+    """SPARQL 1.1 CSV: plain values, every cell safe for a spreadsheet (`ontology.cells`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    names = [str(v) for v in result.vars]
+    names = [safe_cell(str(v)) for v in result.vars]
     writer.writerow(names)
     for row in result.bindings:
-        writer.writerow(["" if row.get(v) is None else (f"_:{row[v]}" if isinstance(row[v], BNode) else str(row[v]))
+        writer.writerow(["" if row.get(v) is None else (f"_:{row[v]}" if isinstance(row[v], BNode) else _text(row[v]))
                          for v in result.vars])
     return buf.getvalue()
 
 
+def _text(value) -> str:
+    """A value's text as a spreadsheet may show it: a well-formed number as it is (it can only be a
+    number), any other text through `safe_cell`."""
+    text = str(value)
+    if isinstance(value, Literal) and value.datatype in _NUMERIC and value.value is not None and not value.ill_typed:
+        return text
+    return safe_cell(text)
+
+
 def _tsv(result) -> str:
-    """SPARQL 1.1 TSV: `?var` headers, values in Turtle syntax, unbound as empty."""
+    """SPARQL 1.1 TSV: `?var` headers, values in Turtle syntax, unbound as empty. A spreadsheet drops
+    the quotes of a literal, so a literal's text is neutralised inside them (`"'=1+1"`)."""
     if result.type == "ASK":
         return f"?boolean\n{'true' if result.askAnswer else 'false'}\n"
     lines = ["\t".join(f"?{v}" for v in result.vars)]
@@ -131,7 +146,7 @@ def _term(value) -> str:
     if isinstance(value, BNode):
         return f"_:{value}"
     if isinstance(value, Literal):
-        text = (str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        text = (_text(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
                 .replace("\r", "\\r").replace("\t", "\\t"))
         if value.language:
             return f'"{text}"@{value.language}'

@@ -25,6 +25,8 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 
+from search.limits import check
+
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64))
 
 
@@ -190,7 +192,8 @@ class Evaluator:
     # -- evaluation ------------------------------------------------------------------------------
 
     def run(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted unique document numbers and their scores."""
+        """Sorted unique document numbers and their scores (QueryTimeout past the search's deadline)."""
+        check()
         if isinstance(q, wq.Term):
             field = self.s.schema[q.fieldname] if q.fieldname in self.s.schema else None
             if field is None:
@@ -317,6 +320,9 @@ def _no_cycle_collection():
             if _gc_holders == 0 and _gc_was_enabled:
                 gc.enable()
 
+
+# Public for other batch work that makes many short-lived objects (api/lanes.py, an export's batches).
+no_cycle_collection = _no_cycle_collection
 
 def _positions(values: list[bytes], fmt) -> tuple[np.ndarray, np.ndarray]:
     """The positions of many postings of Whoosh's Positions format: how many each has, and all of

@@ -31,6 +31,7 @@ from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, RELATION_KINDS, TEXT_
 from search.reading import describe, repair, with_compounds, without_empty_words
 from search.fastmatch import Evaluator, Lengths, SegmentPostings
 from search.index import SearchIndex
+from search.limits import Caps, Deadline, capped, check, expansion_notice, recording
 from search.similar import build_vectors
 from search.snippets import snippet as make_snippet
 
@@ -44,6 +45,7 @@ SNIPPET_CHARS = 240
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
 _OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 _MISSING = object()
+MAX_SPELT = 40  # longer words are not spelt out: no word of the corpus is that long, and the automaton grows with it
 MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
 QUERY_CACHES = ("matches", "facet-counts", "suggestions", "stored")
 
@@ -154,6 +156,8 @@ class _Recording(ScoredCollector):
         self.scores: list[float] = []
 
     def _collect(self, global_docnum, score):
+        if len(self.matched) % 4096 == 0:
+            check()
         self.matched.append(global_docnum)
         self.scores.append(score)
         return 0 - score
@@ -173,8 +177,9 @@ def _whoosh_matches(searcher: Searcher, q: wq.Query) -> tuple[np.ndarray, np.nda
 class Engine:
     """Runs `Search` requests against a `SearchIndex`."""
 
-    def __init__(self, index: SearchIndex):
+    def __init__(self, index: SearchIndex, caps: Caps = Caps()):
         self.index = index
+        self.caps = caps  # how far a query may fan out (search.limits)
         schema = index.schema
         self.parser = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=DEFAULT_FIELDS)
         self.parser.add_plugin(qparser.FuzzyTermPlugin())
@@ -276,16 +281,21 @@ class Engine:
         except Exception as e:  # noqa: BLE001 - Whoosh raises assorted errors on malformed syntax
             q, problem = None, str(e) or e.__class__.__name__
         if problem is None and q is not None and q is not wq.NullQuery:
-            if notes:
-                return q, f"The query could not be read as written ({'; '.join(notes)}); searched for {readable!r}"
-            return q, None
+            q, left_out = capped(q, self.caps)
+            read = f"The query could not be read as written ({'; '.join(notes)}); searched for {readable!r}" if notes else None
+            return q, _joined(read, " ".join(left_out) or None)
         words = [w for w in _WORD.findall(text) if w.lower() not in _OPERATORS]
         plain = self.plain.parse(" ".join(words)) if words else wq.NullQuery
         return plain, f"The query could not be read as written ({problem}); searched for the words alone: {' '.join(words)!r}"
 
     # -- searching -------------------------------------------------------------------------------
 
-    def search(self, req: Search) -> SearchResult:
+    def search(self, req: Search, deadline: Deadline | None = None) -> SearchResult:
+        """One page of hits with facet counts and suggestions; QueryTimeout past `deadline`."""
+        with (deadline or Deadline(None)).active():
+            return self._search(req)
+
+    def _search(self, req: Search) -> SearchResult:
         t0 = time.perf_counter()
         q, notice, s, ranked = self._rank(req, req.page * req.page_size)
         filters, masks, base, total, top = ranked
@@ -317,29 +327,32 @@ class Engine:
             if fields is None:
                 fields = stored[docnum] = s.stored_fields(docnum)
             hits.append(self._hit(fields, score, terms, req.highlight))
-        did_you_mean, suggestions = self._did_you_mean(s, q, req.q, total)
+        did_you_mean, suggestions, spelt = self._did_you_mean(s, q, req.q, total)
         return SearchResult(
-            query=req.q, parsed=describe(q), notice=notice, total=total, page=req.page, page_size=req.page_size,
+            query=req.q, parsed=describe(q), notice=_joined(notice, spelt), total=total, page=req.page, page_size=req.page_size,
             pages=max(1, math.ceil(total / req.page_size)), sort=req.sort, hits=hits, facets=facets,
             did_you_mean=did_you_mean, suggestions=suggestions, took_ms=round((time.perf_counter() - t0) * 1000, 2),
         )
 
-    def export(self, req: Search, limit: int | None = None, offset: int = 0) -> tuple[SearchResult, Iterator[dict]]:
+    def export(self, req: Search, limit: int | None = None, offset: int = 0,
+               deadline: Deadline | None = None) -> tuple[SearchResult, Iterator[dict]]:
         """Every hit of a search (no page cap), in order, as full records for a spreadsheet: the whole
         recommendation and response text, no HTML. Returns the result's figures (total, notice, did
         you mean; no hits, no facets) and an iterator of rows, read from the one searcher the
-        ranking used, so an ingest that commits meanwhile cannot mix two versions into one export."""
+        ranking used, so an ingest that commits meanwhile cannot mix two versions into one export.
+        The ranking runs to `deadline`; the rows, bounded by the corpus, are not timed."""
         t0 = time.perf_counter()
         if offset < 0 or (limit is not None and limit < 0):
             raise InvalidData("limit and offset are not negative", errors={"limit": str(limit), "offset": str(offset)})
-        q, notice, s, ranked = self._rank(req, None)
-        _, _, _, total, top = ranked
-        end = len(top) if limit is None else min(len(top), offset + limit)
-        did_you_mean, suggestions = self._did_you_mean(s, q, req.q, total)
-        header = SearchResult(query=req.q, parsed=describe(q), notice=notice, total=total, page=1, page_size=max(0, end - offset),
+        with (deadline or Deadline(None)).active():
+            q, notice, s, ranked = self._rank(req, None)
+            _, _, _, total, top = ranked
+            end = len(top) if limit is None else min(len(top), offset + limit)
+            did_you_mean, suggestions, spelt = self._did_you_mean(s, q, req.q, total)
+            terms = _terms_by_field(q, s.reader()) if req.highlight else {}
+        header = SearchResult(query=req.q, parsed=describe(q), notice=_joined(notice, spelt), total=total, page=1, page_size=max(0, end - offset),
                               pages=1, sort=req.sort, hits=[], facets={}, did_you_mean=did_you_mean, suggestions=suggestions,
                               took_ms=round((time.perf_counter() - t0) * 1000, 2))
-        terms = _terms_by_field(q, s.reader()) if req.highlight else {}
 
         def rows() -> Iterator[dict]:
             for score, docnum in top[offset:end]:
@@ -374,7 +387,8 @@ class Engine:
         # Every match of the query, with its score, in one pass (a phrase is matched once), kept per
         # commit for the queries asked most recently: choosing a facet, a page or a sort then costs
         # numpy operations only, not another pass over the postings.
-        matched, scores = self._matches(s, q, req.q)
+        matched, scores, reached = self._matches(s, q, req.q)
+        notice = _joined(notice, expansion_notice(reached, self.caps.expansions))
         base = np.zeros(n, dtype=bool)
         base[matched] = True
         final = base & allowed
@@ -393,25 +407,29 @@ class Engine:
             top = [(None, int(d)) for d in order[final[order]][:limit]]
         return q, notice, s, (filters, masks, base, total, top)
 
-    def _did_you_mean(self, s: Searcher, q: wq.Query, text: str, total: int) -> tuple[str | None, dict[str, list[str]]]:
-        did_you_mean, suggestions = self.index.cached(("suggestions", text), lambda _: self._suggest(s, q, text),
-                                                      keep=MATCH_CACHE, searcher=s)
-        return did_you_mean, {k: list(v) for k, v in suggestions.items()}
+    def _did_you_mean(self, s: Searcher, q: wq.Query, text: str, total: int) -> tuple[str | None, dict[str, list[str]], str | None]:
+        """The corrected query, the suggestions by word, and a notice if some words were not spelt out."""
+        did_you_mean, suggestions, spelt = self.index.cached(("suggestions", text, self.caps.suggest_words),
+                                                             lambda _: self._suggest(s, q, text), keep=MATCH_CACHE, searcher=s)
+        return did_you_mean, {k: list(v) for k, v in suggestions.items()}, spelt
 
-    def _matches(self, s: Searcher, q: wq.Query, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and scores of every match of `q` (cached per commit, a few queries)."""
+    def _matches(self, s: Searcher, q: wq.Query, text: str) -> tuple[np.ndarray, np.ndarray, frozenset]:
+        """Document numbers and scores of every match of `q`, and the expansions that reached
+        their cap (cached per commit, a few queries)."""
         if isinstance(q, wq.Every):
             tables = self.index.cached("facets", facet_tables, searcher=s)
             ids = np.flatnonzero(tables.live)
-            return ids, np.zeros(len(ids))
+            return ids, np.zeros(len(ids)), frozenset()
         if q is wq.NullQuery:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return np.zeros(0, np.int64), np.zeros(0), frozenset()
 
         def run(searcher):
             lengths = self.index.cached("lengths", field_lengths, searcher=searcher)
-            return Evaluator(searcher, lengths, _whoosh_matches, self.segment_postings).run(q)
+            with recording() as reached:
+                docs, scores = Evaluator(searcher, lengths, _whoosh_matches, self.segment_postings).run(q)
+            return docs, scores, frozenset(reached)
 
-        return self.index.cached(("matches", str(q)), run, keep=MATCH_CACHE, searcher=s)
+        return self.index.cached(("matches", str(q), self.caps.expansions), run, keep=MATCH_CACHE, searcher=s)
 
     @staticmethod
     def _filter_mask(n: int, table: FacetTable, values: list[str]) -> np.ndarray:
@@ -478,37 +496,52 @@ class Engine:
 
     # -- did you mean ----------------------------------------------------------------------------
 
-    def _suggest(self, s: Searcher, q: wq.Query, text: str) -> tuple[str | None, dict[str, list[str]]]:
-        """Words of the query that appear nowhere in the corpus, with the nearest words that do."""
+    def _suggest(self, s: Searcher, q: wq.Query, text: str) -> tuple[str | None, dict[str, list[str]], str | None]:
+        """Words of the query that appear nowhere in the corpus, with the nearest words that do: for
+        the first `caps.suggest_words` of them in the query (a notice says when more were left)."""
         words = {t.decode() if isinstance(t, bytes) else t for f, t in _plain_terms(q)}
         # A word the reader marked fuzzy (custdy~) already matches its near spellings: offering
         # "custody~" above good fuzzy hits reads as an error. Field names and their values
         # (foo:bar) are not words of the text: correcting them gave "for:part".
         plain = _FIELD_VALUE.sub(" ", _FUZZY_WORD.sub(" ", text or ""))
-        raw_words = {w for w in _WORD.findall(plain) if w.lower() not in _OPERATORS}
+        raw_words = dict.fromkeys(w for w in _WORD.findall(plain) if w.lower() not in _OPERATORS)
         vocabulary = self.index.vocabulary()
         if not vocabulary:
-            return None, {}
+            return None, {}, None
         corrector = self.index.cached("corrector", lambda _: ListCorrector(sorted(vocabulary)), searcher=s)
         suggestions: dict[str, list[str]] = {}
-        for word in sorted(raw_words):
+        spelt, left = 0, 0
+        for word in raw_words:  # in the query's order: the cap keeps its first words
             low = fold(word).lower()
-            if low in vocabulary or low.isdigit() or len(low) < 3:
+            if low in vocabulary or low.isdigit() or len(low) < 3 or len(low) > MAX_SPELT:
                 continue
             if not any(low.startswith(w[:3]) for w in words):
                 continue  # a field value or operator, not a word searched in the text
             if _indexed(s, low):
                 continue  # in the corpus in another form ("rouse" finds "rousing"): nothing to correct,
                 # and the spelling automaton was a quarter of a first search where it ran
+            if spelt >= self.caps.suggest_words:
+                left += 1
+                continue
+            check()
+            spelt += 1
             found = [x for x in corrector.suggest(low, limit=3, maxdist=2) if x != low]
             if found:
                 suggestions[word] = found
+        notice = (f"Spelling suggestions cover the first {self.caps.suggest_words} unknown words of the query; "
+                  f"{left} more were not looked up (the search_suggest_words setting)") if left else None
         if not suggestions:
-            return None, {}
+            return None, {}, notice
+        suggestions = dict(sorted(suggestions.items()))
         corrected = text
         for word, found in suggestions.items():
             corrected = re.sub(rf"\b{re.escape(word)}\b", found[0], corrected)
-        return corrected, suggestions
+        return corrected, suggestions, notice
+
+
+def _joined(*notices: str | None) -> str | None:
+    """Several notices as one (the `notice` field and the X-Query-Notice header hold one)."""
+    return " ".join(n for n in notices if n) or None
 
 
 def _indexed(s: Searcher, word: str) -> bool:
@@ -525,6 +558,7 @@ def _plain_terms(q: wq.Query):
     """(field, text) of the terms of `q` searched in the free-text fields."""
     out = []
     for leaf in q.leaves() if q.children() else [q]:
+        leaf = getattr(leaf, "inner", leaf)  # an Expansion: the prefix or fuzzy term it caps
         if isinstance(leaf, (wq.Term, wq.FuzzyTerm, wq.Prefix)) and leaf.fieldname in DEFAULT_FIELDS:
             out.append((leaf.fieldname, leaf.text))
         elif isinstance(leaf, wq.Phrase) and leaf.fieldname in DEFAULT_FIELDS:
@@ -610,6 +644,7 @@ def _terms_by_field(q: wq.Query, reader) -> dict[str, frozenset]:
     def walk(node):
         if isinstance(node, wq.Not):
             return
+        check()
         if node.is_leaf():
             for field, text in node.expanded_terms(reader):
                 out.setdefault(field, set()).add(text.decode() if isinstance(text, bytes) else text)

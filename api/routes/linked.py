@@ -15,15 +15,16 @@ from fastapi import APIRouter, Path as PathParam, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from rdflib import RDF, Graph, Literal as RdfLiteral, Namespace, URIRef
 
+from api import lanes
 from api.deps import EngineDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.formats import safe_csv
 from api.negotiate import headers, negotiated, rdf_response, wanted, wanted_rdf
 from graph.export import case_ids_for, context, data_tally, export as export_rdf
 from graph.rdf import FORMATS, SCHEMES, bind, dataset_graph, scheme_graph, version
 from graph.results import GRAPH_MEDIA, RESULT_MEDIA, ranked
 from ontology.exc import BadRequest, InvalidData, NotAcceptable, NotFound, UnsupportedMediaType
 from ontology.model import model
+from search.limits import Deadline
 from search.query import Search
 
 router = APIRouter(tags=["linked data"], responses=ERROR_RESPONSES)
@@ -48,20 +49,25 @@ def dump_name(suffix: str, issued: str | None = None, part: str | None = None) -
                   description="The whole graph, one force's cases, the cases reaching a programme, or the cases of a search's hits, "
                               "as RDF in standard vocabularies (W3C ORG, SKOS, Dublin Core, PROV-O, schema.org). Streamed case by case; "
                               "the whole graph ends with its DCAT and VoID description. The file name says the release and the date.")
-def export(store: StoreDep, services: ServicesDep, engine: EngineDep,
+async def export(store: StoreDep, services: ServicesDep, engine: EngineDep,
            format: RdfFormat = "ttl",
            force: Annotated[str | None, Query(title="Force", description="Only this force's cases.", min_length=1)] = None,
            programme: Annotated[str | None, Query(title="Programme", description="Only cases whose recommendations reach this programme (when no force is given).", min_length=1)] = None,
            q: Annotated[str | None, Query(title="Search", description="Only the cases of this search's hits, up to the page-size limit (when no force or programme is given).", max_length=1000)] = None):
-    case_ids = None  # force, else programme, else q: the first given chooses the part
-    if force or programme:
-        case_ids = case_ids_for(store, force=force, programme=programme)
-    elif q is not None:
-        hits = engine.search(Search(q=q, page_size=services.settings.max_page_size, facets=False, highlight=False)).hits
-        case_ids = [h["case_id"] for h in hits]
+    deadline = Deadline(services.settings.search_timeout_ms)
+
+    def cases() -> list[str] | None:  # force, else programme, else q: the first given chooses the part
+        if force or programme:
+            return case_ids_for(store, force=force, programme=programme)
+        if q is not None:
+            hits = engine.search(Search(q=q, page_size=services.settings.max_page_size, facets=False, highlight=False), deadline).hits
+            return [h["case_id"] for h in hits]
+        return None
+
+    case_ids = await lanes.run_until(deadline, cases)  # the heavy lane, as the serialisation below (api/lanes.py)
     _, media, suffix = FORMATS[format]
     name = dump_name(suffix, part=force or programme or ("search" if q is not None else None))
-    return StreamingResponse(export_rdf(store, format, services.terms, case_ids), media_type=media,
+    return StreamingResponse(lanes.stream(export_rdf(store, format, services.terms, case_ids)), media_type=media,
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -270,8 +276,7 @@ async def _run(request: Request, services, params: dict[str, list[str]], query: 
     except NotAcceptable as e:
         e.headers = {"Vary": "Accept"}
         raise
-    if media.startswith("text/csv"):  # cells from the data: none may run as a spreadsheet formula
-        body = safe_csv(body)
+    # CSV and TSV cells are neutralised for spreadsheets where they are written (graph/results.py).
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 

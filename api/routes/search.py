@@ -8,11 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from api import lanes
 from api.deps import EngineDep, IndexDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.answers import SEARCH_COLUMNS, search_export, search_filters as _filters, search_page  # noqa: F401 - SEARCH_COLUMNS: the routes' import
 from api.formats import header_value, streamed
 from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, rows_response
+from search.limits import Deadline
 from search.query import Search
 from search.similar import clusters
 
@@ -37,7 +39,10 @@ class FacetValue(BaseModel):
 class SearchResponse(BaseModel):
     query: str
     parsed: str = Field(description="The query as the engine read it.")
-    notice: str | None = Field(description="Set when the query could not be read as written: how it was read instead (also in `X-Query-Notice`).")
+    notice: str | None = Field(description="Set when the query could not be read as written (how it was read instead), when a "
+                                            "wildcard, prefix or fuzzy term reached more words than the search_max_expansions setting "
+                                            "(the first ones were searched), or when more unknown words than search_suggest_words "
+                                            "were left without suggestions; also in `X-Query-Notice`.")
     total: int
     page: int
     page_size: int
@@ -59,9 +64,12 @@ class SearchResponse(BaseModel):
         "(`date:[2023-01-01 TO 2023-12-31]`, `year:[2020 TO 2022]`). A query that does not parse is searched as plain words "
         "and `notice` says so. Filters combine: values of one facet with OR, facets with AND. Each facet is counted "
         "for the current query with every filter but its own. Snippets mark matched terms with `<mark>`. "
-        "`format=csv` or `format=jsonl` streams every hit (no page cap) as `/export/search` does."),
+        "`format=csv` or `format=jsonl` streams every hit (no page cap) as `/export/search` does. A search has a time "
+        "limit (the search_timeout_ms setting): past it the answer is 504 `query_timeout`. A wildcard, prefix or fuzzy term "
+        "searches at most search_max_expansions words per field and spelling suggestions cover at most search_suggest_words "
+        "words: past either, the answer is still given, and `notice` says what was left out."),
 )
-def search(
+async def search(
     engine: EngineDep, settings: SettingsDep, request: Request, response: Response,
     q: Annotated[str, Query(title="Query", description="The query; empty for everything.", max_length=1000, examples=["automated reminders"])] = "",
     force: Annotated[list[str], Query(title="Force", description="Force id or name (repeat for several).", examples=[["essex"]])] = [],  # noqa: B006
@@ -77,18 +85,21 @@ def search(
     facets: Annotated[bool, Query(title="Facets", description="Count force, body, status, year, programme and theme values.")] = True,
     format: Format = "json",
 ):
+    deadline = Deadline(settings.search_timeout_ms)  # from now: waiting for a thread counts
     filters = _filters(force, body, status, year, programme, theme)
     if format != "json":  # a spreadsheet wants every hit, not a page
-        return _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False), format, None, 0)
-    answer = search_page(engine, settings, Search(q=q, filters=filters, sort=sort, page=page,
-                                                  page_size=page_size, facets=facets, highlight=highlight))
+        return await _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False), format, None, 0, deadline)
+    answer = await lanes.run_until(deadline, search_page, engine, settings, Search(
+        q=q, filters=filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight), deadline)
     if answer.get("notice"):  # how the query was read, for a client that reads headers only (as the exports say it)
         response.headers["X-Query-Notice"] = header_value(answer["notice"])
     return answer
 
 
-def _export(engine, settings, request: Request, req: Search, fmt: str, limit: int | None, offset: int):
-    return streamed(search_export(engine, settings, req, fmt, limit, offset, str(request.base_url).rstrip("/")))
+async def _export(engine, settings, request: Request, req: Search, fmt: str, limit: int | None, offset: int, deadline: Deadline):
+    """The ranking on the heavy lane to the deadline, then the rows streamed from it (api/lanes.py)."""
+    base = str(request.base_url).rstrip("/")
+    return streamed(await lanes.run_until(deadline, search_export, engine, settings, req, fmt, limit, offset, base, deadline))
 
 
 @router.get(
@@ -98,9 +109,10 @@ def _export(engine, settings, request: Request, req: Search, fmt: str, limit: in
         "one JSON document: the whole recommendation and response text, the source page's URL and this service's URL "
         "of the recommendation, in relevance or date order. No HTML: a CSV or JSON lines row holds plain text; JSON "
         "hits add `snippets` with matched terms in `<mark>` when `highlight` is set. The figures (total, query, date, "
-        "version, data date) are in headers, and in the JSON document."),
+        "version, data date) are in headers, and in the JSON document. The search's time limit and caps are `/search`'s; "
+        "the rows, once ranked, are not timed."),
 )
-def export_search(
+async def export_search(
     engine: EngineDep, settings: SettingsDep, request: Request,
     q: Annotated[str, Query(title="Query", description="The query (as `/search`); empty for everything.", max_length=1000)] = "",
     force: Annotated[list[str], Query(title="Force", description="Force id or name (repeat for several).")] = [],  # noqa: B006
@@ -115,8 +127,9 @@ def export_search(
     offset: Annotated[int, Query(ge=0, title="Offset", description="Skip this many hits first.")] = 0,
     highlight: Annotated[bool, Query(title="Highlight", description="JSON only: add `snippets` with matched terms in `<mark>`.")] = False,
 ):
+    deadline = Deadline(settings.search_timeout_ms)
     req = Search(q=q, filters=_filters(force, body, status, year, programme, theme), sort=sort, highlight=highlight and format == "json")
-    return _export(engine, settings, request, req, format, limit, offset)
+    return await _export(engine, settings, request, req, format, limit, offset, deadline)
 
 
 @router.get("/clusters", response_model=list[dict[str, Any]], summary="Recurring learning", responses=CSV_RESPONSE,
