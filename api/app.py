@@ -69,7 +69,7 @@ def open_services(settings: Settings) -> Services:
     elif reason := needs_repair(store, index):
         log.warning("the search index and the graph disagree (%s); this read-only server cannot repair it: "
                     "start one writing server (`iopc-kg serve`) or run `iopc-kg reindex`", reason)
-    services = Services(settings, store, index, Engine(index, search_caps(settings)))
+    services = Services(settings, store, index, Engine(index, Caps.of(settings)))
     services.sandbox.start()
     quiet_collector()
     warm_in_background(services.engine)
@@ -287,10 +287,6 @@ class BodyLimit:
                                          {"body": f"at most {limit} bytes"}, headers={"Connection": "close"})
         await response(scope, receive, send)
 
-
-def search_caps(settings: Settings) -> Caps:
-    """How far a search may fan out, from the settings (search/limits.py)."""
-    return Caps(expansions=settings.search_max_expansions, suggest_words=settings.search_suggest_words)
 
 
 def app_from_environment() -> FastAPI:

@@ -149,10 +149,10 @@ class LocalClient(Client):
     @property
     def engine(self):
         if self._engine is None:
-            from api.app import search_caps
+            from search.limits import Caps
             from search.query import Engine
 
-            self._engine = Engine(self.index, search_caps(self.settings))
+            self._engine = Engine(self.index, Caps.of(self.settings))
         return self._engine
 
     @property

@@ -39,6 +39,11 @@ class Caps:
     suggest_words: int = 10
     max_edits: int = 2
 
+    @classmethod
+    def of(cls, settings) -> "Caps":
+        """The caps the settings give (api.settings.Settings, or anything with those fields)."""
+        return cls(expansions=settings.search_max_expansions, suggest_words=settings.search_suggest_words)
+
 
 class Deadline:
     """When the search of one request must have finished; `ms` None for no limit."""

@@ -194,13 +194,18 @@ def with_compounds(q: wq.Query, reader, analyzer, text_fields: set[str]) -> wq.Q
     splits "body-worn" into "body" and "worn", so `body-wor*` and `bodywor*` are read as the
     phrase of a whole word then a prefix ("body" "wor*"), beside the prefix as written."""
 
+    def prefix(node):  # a prefix, or a prefix capped by search.limits.Expansion (it widens as its prefix)
+        inner = getattr(node, "inner", node)
+        return inner if isinstance(inner, wq.Prefix) and inner.fieldname in text_fields else None
+
     def widen(node):
-        if not (isinstance(node, wq.Prefix) and node.fieldname in text_fields):
+        found = prefix(node)
+        if found is None:
             return node
-        phrases = _compound_phrases(node.fieldname, node.text, reader, analyzer)
+        phrases = _compound_phrases(found.fieldname, found.text, reader, analyzer)
         return wq.Or([node, *phrases]) if phrases else node
 
-    return _rewrite(q, widen) if q.children() or isinstance(q, wq.Prefix) else q
+    return _rewrite(q, widen) if q.children() or prefix(q) is not None else q
 
 
 def _compound_phrases(field: str, prefix: str, reader, analyzer) -> list[wq.Query]:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import lanes
-from api.app import create_app, search_caps
+from api.app import create_app
 from api.deps import Services
 from search import limits
 from search.limits import Caps
@@ -41,7 +41,7 @@ def test_a_search_past_its_deadline_answers_504_in_the_error_shape(client, servi
 def capped(api_settings, services):
     """The sample corpus behind an app whose searches reach 2 words a wildcard and spell out 1."""
     settings = api_settings.model_copy(update={"search_max_expansions": 2, "search_suggest_words": 1})
-    engine = Engine(services.index, search_caps(settings))
+    engine = Engine(services.index, Caps.of(settings))
     with TestClient(create_app(settings, Services(settings, services.store, services.index, engine)),
                     base_url="http://127.0.0.1") as c:
         yield c
@@ -49,7 +49,7 @@ def capped(api_settings, services):
 
 def test_caps_come_from_the_settings(api_settings):
     settings = api_settings.model_copy(update={"search_max_expansions": 7, "search_suggest_words": 3})
-    assert search_caps(settings) == Caps(expansions=7, suggest_words=3)
+    assert Caps.of(settings) == Caps(expansions=7, suggest_words=3)
 
 
 def test_a_capped_search_answers_with_a_notice(capped, client):
@@ -76,6 +76,6 @@ def test_search_work_runs_on_the_heavy_lane(client, monkeypatch):
     assert client.get("/search", params={"q": "custody"}).status_code == 200
     assert client.get("/export/search", params={"q": "custody"}).status_code == 200
     assert client.get("/export", params={"force": "essex"}).status_code == 200
-    assert "search" in ran and "export" in ran and "cases" in ran  # the ranking, the export's ranking, /export's part
+    assert "search_page" in ran and "search_export" in ran and "cases" in ran  # the ranking, the export's ranking, /export's part
     assert ran.count("batch") >= 2  # the bodies of both exports were read on the heavy lane
     assert gc.isenabled()  # paused while a batch is made, and given back
