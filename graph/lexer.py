@@ -207,11 +207,77 @@ def algebra_nodes(node):
             yield from algebra_nodes(value)
 
 
-_SPARQL_SKIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                          r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
-_SPARQL_WORD = re.compile(r"(?<![\w:?$])[A-Za-z]+(?![\w:])")
 _SPARQL_REFUSED = {"SERVICE": "SERVICE"} | {w: f"SPARQL Update ({w})" for w in (
     "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")}
+_IRI_STOP = frozenset('<>"{}|^`\\')
+_NAME_CHARS = frozenset("_-.:%\\")
+
+
+def sparql_tokens(text: str) -> list[Token]:
+    """The tokens of a (normalised) SPARQL query in one pass, each character read at most twice:
+    keywords (`word`), prefixed names and blank nodes (`name`), variables, IRIs, strings, numbers
+    and punctuation; comments and whitespace dropped. A string literal of any of the four quote
+    kinds that is not closed is refused here, naming the quote and where it opens."""
+    out: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _SPACE:
+            i += 1
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(quote)
+            while True:
+                if j >= n or (len(quote) == 1 and text[j] == "\n"):
+                    raise QueryRefused(f"a string literal opened with {quote} at character {i} is not closed",
+                                       errors={"query": "unterminated string"})
+                if text[j] == "\\":
+                    j += 2
+                elif text.startswith(quote, j):
+                    break
+                else:
+                    j += 1
+            j += len(quote)
+            out.append(Token("string", text[i:j], i))
+            i = j
+        elif c == "<":
+            j = i + 1
+            while j < n and text[j] not in _IRI_STOP and text[j] > " ":
+                j += 1
+            if j < n and text[j] == ">":  # an IRI; otherwise `<` is a comparison (the scan stopped at the next `<`)
+                out.append(Token("iri", text[i:j + 1], i))
+                i = j + 1
+            else:
+                out.append(Token("punct", c, i))
+                i += 1
+        elif c in "?$":
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            out.append(Token("param", text[i:j], i))
+            i = j
+        elif c.isdigit():
+            j = i + 1
+            while j < n and (text[j].isdigit() or text[j] in ".eE" or (text[j] in "+-" and text[j - 1] in "eE")):
+                j += 1
+            out.append(Token("number", text[i:j], i))
+            i = j
+        elif c.isalpha() or c in "_:":
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] in _NAME_CHARS):
+                j += 2 if text[j] == "\\" else 1
+            while j > i + 1 and text[j - 1] == ".":  # a name never ends with a dot: that one ends a triple
+                j -= 1
+            word = text[i:j]
+            out.append(Token("name" if ":" in word else "word", word, i))
+            i = j
+        else:
+            out.append(Token("punct", c, i))
+            i += 1
+    return out
 
 
 def normalise_sparql(text: str) -> str:
@@ -235,15 +301,34 @@ def normalise_sparql(text: str) -> str:
 _ESCAPE = re.compile(r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}")
 
 
-def scan_sparql(text: str, allow_service: bool = False) -> None:
-    """A quick look before the query is sent to a worker: keywords that are refused whatever follows
-    (outside strings, IRIs and comments; a prefixed name such as ex:service is a name). The parse in
-    the worker (`check_sparql`) is the real check; this only saves a worker for the common refusals."""
-    bare = _SPARQL_SKIP.sub(" ", text)
-    for m in _SPARQL_WORD.finditer(bare):
-        word = m.group().upper()
+def scan_sparql(text: str, allow_service: bool = False) -> list[Token]:
+    """The tokens of a normalised query, after a quick look for keywords that are refused whatever
+    follows (outside strings, IRIs and comments; a prefixed name such as ex:service is a name). The
+    parse in the worker (`check_sparql`) is the real check; this only saves a worker for the common
+    refusals and for text no parser would take."""
+    toks = sparql_tokens(text)
+    for t in toks:
+        word = t.text.upper() if t.kind == "word" else ""
         if word in _SPARQL_REFUSED and not (word == "SERVICE" and allow_service):
-            what = _SPARQL_REFUSED[word]
-            raise QueryRefused(f"read-only endpoint: {what} is not allowed" + (
+            raise QueryRefused(f"read-only endpoint: {_SPARQL_REFUSED[word]} is not allowed" + (
                 " (federated queries are off; IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)" if word == "SERVICE" else ""),
                 errors={"query": word})
+    return toks
+
+
+def first_word(toks: list[Token]) -> str:
+    """The first keyword after the prologue (PREFIX p: <…>, BASE <…>): `PREFIX x: <…> INSERT DATA …` is Update too."""
+    k = 0
+    while k < len(toks) and toks[k].kind == "word" and toks[k].text.upper() in ("PREFIX", "BASE"):
+        k += 3 if toks[k].text.upper() == "PREFIX" else 2
+    return toks[k].text.upper() if k < len(toks) and toks[k].kind == "word" else ""
+
+
+def selects_all(toks: list[Token]) -> bool:
+    """Whether the outermost SELECT is `SELECT *` (or `SELECT DISTINCT *`, `SELECT REDUCED *`)."""
+    words = [t.text.upper() if t.kind == "word" else t.text for t in toks]
+    if "SELECT" not in words:
+        return False
+    k = words.index("SELECT") + 1
+    k += k < len(words) and words[k] in ("DISTINCT", "REDUCED")
+    return k < len(words) and words[k] == "*"

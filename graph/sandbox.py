@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from graph.jail import MAX_ANSWER_BYTES
-from graph.lexer import check_cypher, normalise_sparql, scan_sparql
+from graph.lexer import check_cypher, normalise_sparql, scan_sparql, sparql_tokens
 from graph.store import GraphStore
 from graph.view import DIRECTORY as VIEWS, Views
 from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
@@ -303,13 +303,17 @@ class Sandbox:
                                  timeout_ms, self.store.version)
         return {"rows": reply["rows"], "truncated": reply["truncated"]}
 
-    def sparql(self, text: str, result_format: str = "json", timeout_ms: int | None = None, max_rows: int | None = None,
+    def sparql(self, text: str, result_format="json", timeout_ms: int | None = None, max_rows: int | None = None,
                endpoints: frozenset[str] = frozenset(), default_graphs: list[str] | None = None,
                named_graphs: list[str] | None = None) -> tuple[str, bytes]:
-        """Media type and body of a SPARQL query's answer (`result_format` a name of graph/results.py)."""
+        """Media type and body of a SPARQL query's answer. `result_format` is a name of
+        graph/results.py, or a function from the query's kind (SELECT, ASK, CONSTRUCT, DESCRIBE) to one."""
+        from graph.sparql import kind_of
+
         text = normalise_sparql(text)
-        if self.check_text:
-            scan_sparql(text, allow_service=bool(endpoints))
+        toks = scan_sparql(text, allow_service=bool(endpoints)) if self.check_text else sparql_tokens(text)
+        if callable(result_format):
+            result_format = result_format(kind_of(toks))
         reply = self._pool("sparql").ask({"kind": "sparql", "query": text, "format": result_format,
                                   "max_rows": max_rows or self.settings.max_rows, "endpoints": sorted(endpoints),
                                   "default_graphs": default_graphs or [], "named_graphs": named_graphs or []},

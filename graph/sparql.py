@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -30,7 +29,7 @@ from rdflib.query import Result
 
 from graph import results
 from graph.export import export
-from graph.lexer import _SPARQL_SKIP, check_graph_names, check_sparql, normalise_sparql, scan_sparql
+from graph.lexer import check_graph_names, check_sparql, first_word, normalise_sparql, selects_all, sparql_tokens
 from graph.rdf import Terms
 from graph.store import GraphStore
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
@@ -81,7 +80,7 @@ def prepare(text: str, endpoints: frozenset[str] = frozenset(), base: str | None
     try:
         query = prepareQuery(text)
     except Exception as e:  # noqa: BLE001 - pyparsing and rdflib raise several kinds
-        word = _first_word(text)
+        word = first_word(sparql_tokens(text))
         if word in UPDATE_WORDS:
             raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
         raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
@@ -89,19 +88,10 @@ def prepare(text: str, endpoints: frozenset[str] = frozenset(), base: str | None
     return query
 
 
-def _first_word(text: str) -> str:
-    # The first word after any PREFIX/BASE lines and comments: `PREFIX x: <…> INSERT DATA …` is Update too.
-    # IRIs first (a `#` inside one is no comment), then comments, then the prologue.
-    bare = re.sub(r"<[^<>\s]*>", "<>", text)
-    bare = re.sub(r"#[^\n]*", " ", bare)
-    bare = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<>|BASE\s*<>)\s*)*", "", bare)
-    return bare.strip().split(None, 1)[0].upper() if bare.strip() else ""
-
-
-def kind_of(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the text (the parse happens in the worker: the
+def kind_of(toks) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the tokens (the parse happens in the worker: the
     answer's format is chosen, and a 406 given, before the query is sent)."""
-    word = _first_word(text)
+    word = first_word(toks)
     return word if word in KINDS else "SELECT"
 
 
@@ -155,7 +145,7 @@ def _result(query, text: str, answer, max_rows: int) -> Result:
     names = [v.value for v in answer.variables]
     # The columns in the order the query names them; for SELECT * Oxigraph's own order, which is
     # stable (rdflib's projection of * is a set: its order changed with every worker's hash seed).
-    stated = [] if _selects_all(text) else [str(v) for v in query.algebra.get("PV") or []]
+    stated = [] if selects_all(sparql_tokens(text)) else [str(v) for v in query.algebra.get("PV") or []]
     order = [n for n in stated if n in names] + [n for n in names if n not in stated]
     result.vars = [Variable(n) for n in order]
     rows = []
@@ -170,17 +160,6 @@ def _result(query, text: str, answer, max_rows: int) -> Result:
         rows.append(row)
     result.bindings = rows
     return result
-
-
-_SELECT_ALL = re.compile(r"(?i)\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*")
-_FIRST_SELECT = re.compile(r"(?i)\bSELECT\b")
-
-
-def _selects_all(text: str) -> bool:
-    """Whether the outermost SELECT is `SELECT *` (read past strings, IRIs and comments)."""
-    bare = _SPARQL_SKIP.sub(" ", text)
-    first = _FIRST_SELECT.search(bare)
-    return bool(first and _SELECT_ALL.match(bare, first.start()))
 
 
 def _term(value):
@@ -217,12 +196,11 @@ class Sparql:
                   default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> tuple[str, bytes]:
         """Media type and body of the answer, in the format named (`formats`) or accepted (`accept`).
 
-        Parsing too happens in the worker: rdflib's parser takes seconds over deeply nested
-        expressions, and would hold this process's interpreter meanwhile."""
-        text = normalise_sparql(text)
-        scan_sparql(text, allow_service=bool(self.endpoints))
-        result_format = results.choose(kind_of(text), formats or [], accept)
-        return await self.sandbox.sparql_async(text, result_format, timeout_ms=self.timeout_ms, max_rows=self.max_rows,
+        Every look at the text, parsing too, happens off the event loop: the text pre-check in the
+        sandbox's own thread, the parse in the worker (rdflib's parser takes seconds over deeply
+        nested expressions, and would hold this process's interpreter meanwhile)."""
+        return await self.sandbox.sparql_async(text, lambda kind: results.choose(kind, formats or [], accept),
+                                               timeout_ms=self.timeout_ms, max_rows=self.max_rows,
                                                endpoints=self.endpoints, default_graphs=default_graphs,
                                                named_graphs=named_graphs)
 
