@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path)
     args = parser.parse_args()
 
-    from graph.lexer import check_cypher, normalise_sparql, scan_sparql
+    from graph.sandbox.text import check_cypher, normalise_sparql, scan_sparql
     from ontology.exc import QueryRefused
 
     print("| query | pre-check alone, ms (max of 20) | HTTP refusal median ms | p95 | max | status |")
