@@ -24,7 +24,7 @@ from rdflib.query import Result
 
 from graph import results
 from graph.export import export
-from graph.sandbox.text import first_word, selects_all, sparql_tokens
+from graph.sandbox.text import Token, first_word, sparql_tokens
 from graph.rdf import Terms
 from graph.store import GraphStore
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
@@ -141,6 +141,16 @@ def _result(query, text: str, answer, max_rows: int) -> Result:
         rows.append(row)
     result.bindings = rows
     return result
+
+
+def selects_all(toks: list[Token]) -> bool:
+    """Whether the outermost SELECT is `SELECT *` (or `SELECT DISTINCT *`, `SELECT REDUCED *`)."""
+    words = [t.text.upper() if t.kind == "word" else t.text for t in toks]
+    if "SELECT" not in words:
+        return False
+    k = words.index("SELECT") + 1
+    k += k < len(words) and words[k] in ("DISTINCT", "REDUCED")
+    return k < len(words) and words[k] == "*"
 
 
 def _term(value):

@@ -6,11 +6,11 @@ CLI, which calls them) goes through `Sandbox.cypher` or `Sandbox.sparql`, on bot
 | the text is one statement the engines read alike (one linear pass, off the event loop; a quick refusal) | `text.check_cypher`, `text.scan_sparql`, run by `Sandbox.precheck_cypher` / `Sandbox.precheck_sparql` |
 | the engine decides what a query is: read-only plan operators, no table function or procedure but an allow-list; SPARQL parsed to algebra, no Update, SERVICE or outside graph | `plan.classify_cypher`, `plan.parse_sparql` (in the worker) |
 | read-only handle (LadybugDB `read_only=True`; Neo4j READ access mode; the SPARQL view opened read-only) | `jail.Worker.open`, `jail.Worker.view` |
-| OS confinement, files: read only Python, the code and the graph's or the view's files; write nothing | `jail.lock` (Landlock, RLIMIT_FSIZE 0) |
-| OS confinement, network: no TCP but the Neo4j port (Cypher on Neo4j) and allow-listed SERVICE ports | `jail.lock` (Landlock ABI 4+) |
+| OS confinement, files: read only Python, the code and the graph's or the view's files; write nothing (the engine opened again after the lock, so its threads are bound too) | `jail.Worker.lock` (Landlock, RLIMIT_FSIZE 0), `jail.Worker.start` |
+| OS confinement, network: no TCP but the Neo4j port (Cypher on Neo4j) and allow-listed SERVICE ports | `jail.Worker.lock` (Landlock ABI 4+) |
 | OS confinement, memory: the address space grows by `query_memory_mb` at most | `jail.cap_memory` (RLIMIT_AS) |
 | OS confinement, CPU: below the server in the scheduler, and only until the deadline | `jail.main` (niceness 10) and the deadline |
-| deadline: the client has its 504 at `query_timeout_ms`; a worker silent GRACE after it is killed | `pool.Pool.ask` |
+| deadline, one for both languages: the client has its 504 at `query_timeout_ms`; a worker silent GRACE after it is killed (within it, the engine stops at the same deadline: LadybugDB's timeout, the SPARQL child killed) | `pool.Pool.ask` |
 | answer size: no reply above MAX_ANSWER_BYTES leaves a worker | `jail.encode` |
 | a crash is a refusal: the query that killed its worker is a 400, and its text is refused at once for QUARANTINE s | `pool.Pool.ask` |
 | one translation of engine errors into 400 / 504 | `jail.failure` |
@@ -33,7 +33,7 @@ from graph.sandbox.pool import Pool
 from graph.sandbox.text import Token, check_cypher, normalise_sparql, scan_sparql
 from graph.store import GraphStore
 from graph.view import DIRECTORY as VIEWS, Views
-from ontology.exc import IopcKgError, QueryRefused
+from ontology.exc import QueryRefused
 
 
 class Sandbox:
@@ -142,8 +142,3 @@ def _check_params(params: dict) -> None:
         json.dumps(params)
     except (TypeError, ValueError, RecursionError) as e:
         raise QueryRefused(f"parameters must be JSON values: {e}", errors={"params": str(e)}) from None
-
-
-def describe(error: IopcKgError) -> str:
-    """One line for the CLI: the code and the message."""
-    return f"{error.code}: {error.message}"

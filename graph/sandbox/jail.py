@@ -319,14 +319,12 @@ def _graph_files(graph: Path) -> list[str]:
 
 
 def failure(e: Exception, memory_mb: int) -> dict:
-    """The one translation of what a query raised into a reply: our own errors as they are, the
-    engines' memory errors (MemoryError, LadybugDB's std::bad_alloc and full buffer pool) as a
-    refusal naming the limit, anything else as a refusal naming it."""
+    """The one translation of what a query raised into a reply: the engines' memory errors
+    (MemoryError, LadybugDB's std::bad_alloc and full buffer pool) as a refusal naming the limit, our
+    own errors as they are, anything else as a refusal naming it."""
     from ontology.exc import IopcKgError
 
     text = str(e)
-    if isinstance(e, IopcKgError) and e.code != "query_refused":
-        return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
     if isinstance(e, MemoryError) or any(w in text.lower() for w in ("bad_alloc", "buffer pool", "out of memory")):
         return {"ok": False, "code": "query_refused", "errors": {"memory_mb": memory_mb},
                 "message": f"the query needed more than its memory limit of {memory_mb} MiB (the server's query_memory_mb "

@@ -115,7 +115,6 @@ class Pool:
         self.config, self.size, self.name = config, size, name
         self.views = views  # the SPARQL views on disk (graph/view.py), for a pool of SPARQL workers
         self._idle: list[Worker] = []
-        self._workers: set[Worker] = set()  # every live one, idle or busy
         self._live = 0  # idle, busy and starting
         self._cond = threading.Condition()
         self._closed = False
@@ -163,10 +162,8 @@ class Pool:
         with self._cond:
             if worker.alive and not self._closed:
                 self._idle.append(worker)
-                self._workers.add(worker)
             else:
                 self._live -= 1
-                self._workers.discard(worker)
                 if worker.alive:
                     worker.kill()
             self._cond.notify_all()

@@ -302,13 +302,3 @@ def first_word(toks: list[Token]) -> str:
     while k < len(toks) and toks[k].kind == "word" and toks[k].text.upper() in ("PREFIX", "BASE"):
         k += 3 if toks[k].text.upper() == "PREFIX" else 2
     return toks[k].text.upper() if k < len(toks) and toks[k].kind == "word" else ""
-
-
-def selects_all(toks: list[Token]) -> bool:
-    """Whether the outermost SELECT is `SELECT *` (or `SELECT DISTINCT *`, `SELECT REDUCED *`)."""
-    words = [t.text.upper() if t.kind == "word" else t.text for t in toks]
-    if "SELECT" not in words:
-        return False
-    k = words.index("SELECT") + 1
-    k += k < len(words) and words[k] in ("DISTINCT", "REDUCED")
-    return k < len(words) and words[k] == "*"

@@ -450,7 +450,7 @@ def _busy_worker(server_pid: int) -> int:
             if b"graph.sandbox.jail\0cypher" in Path(f"/proc/{child}/cmdline").read_bytes():
                 workers.append(int(child))
     before = {pid: cpu(pid) for pid in workers}
-    time.sleep(0.4)
+    time.sleep(0.25)
     return max(workers, key=lambda pid: cpu(pid) - before[pid])
 
 
@@ -462,14 +462,17 @@ def test_a_query_that_kills_its_worker_is_a_400_and_quarantined(server):
         pytest.skip("the Cypher worker on Neo4j waits on the server: no engine of its own to crash")
     import signal
 
-    ready(server, "cypher")
     query = "UNWIND range(1, 100000) AS x UNWIND range(1, 100000) AS y RETURN sum(x * y) AS crash_me"
     answers = {}
-    thread = threading.Thread(target=lambda: answers.update(first=httpx.post(f"{server}/query/cypher", json={"query": query}, timeout=30)))
-    thread.start()
-    time.sleep(0.3)
-    os.kill(_busy_worker(SERVERS[server]["pid"]), signal.SIGSEGV)
-    thread.join()
+    for _ in range(3):  # the kill must land before the deadline: on a loaded machine it may not, the first time
+        ready(server, "cypher")
+        thread = threading.Thread(target=lambda: answers.update(first=httpx.post(f"{server}/query/cypher", json={"query": query}, timeout=30)))
+        thread.start()
+        time.sleep(0.1)
+        os.kill(_busy_worker(SERVERS[server]["pid"]), signal.SIGSEGV)
+        thread.join()
+        if answers["first"].status_code != 504:
+            break
     first = answers["first"]
     assert first.status_code == 400 and "stopped its worker" in first.json()["message"], first.text
 
