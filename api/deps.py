@@ -29,7 +29,7 @@ class Services:
     engine: Engine
     started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     sparql: Sparql | None = None
-    sandbox: Sandbox | None = None  # the one gate for users' Cypher and SPARQL (graph/sandbox.py)
+    sandbox: Sandbox | None = None  # the one gate for users' Cypher and SPARQL (graph/sandbox/)
 
     def __post_init__(self):
         self.terms = Terms(self.settings.base_iri)

@@ -1,45 +1,36 @@
-"""Read-only SPARQL over the RDF view of the graph, run through the sandbox.
+"""Read-only SPARQL over the RDF view of the graph: the endpoint (`Sparql`, which hands every query
+to the gate, graph/sandbox/), the evaluation the gate's SPARQL worker runs (`evaluate`, on a query
+the gate has parsed and checked) and Oxigraph's answers as rdflib results.
 
-The query is checked here (Update and SERVICE are refused with a 400 that names them), then parsed
-(rdflib: the checks below walk its algebra) and evaluated in the sandbox's jailed SPARQL worker
-(`graph/jail.py`). The view is the export's N-Triples in an Oxigraph store (pyoxigraph), which
-evaluates SPARQL in Rust: on disk, built once per store version by a process of the server's own
-and opened read-only by the worker (`graph/view.py`; about 40 MiB in the worker at 10k cases, where
-the view in memory took 0.45 GiB and rdflib's in-memory dataset 1.6 GiB: docs/BENCHMARKS.md).
-`view()` below builds the same view in memory, for the benches. The view is an RDF dataset: the
-data is the named graph `{base}dataset` and the default graph is the union of the named graphs, so
-GRAPH, FROM and FROM NAMED work (and never fetch anything: a graph name is only looked up in the
-view). REGEX and REPLACE run on Rust's `regex` (linear time, no backtracking). Each query runs in a
-child forked from the worker (graph/jail.py), killed at the deadline or past its memory cap, so no
-query can stall or swell the server. rdflib and Oxigraph read a query's text alike only after
-`normalise_sparql`.
+The view is the export's N-Triples in an Oxigraph store (pyoxigraph), which evaluates SPARQL in
+Rust: on disk, built once per store version by a process of the server's own and opened read-only
+by the worker (`graph/view.py`; about 40 MiB in the worker at 10k cases, where the view in memory
+took 0.45 GiB and rdflib's in-memory dataset 1.6 GiB: docs/BENCHMARKS.md). `view()` below builds
+the same view in memory, for the benches. The view is an RDF dataset: the data is the named graph
+`{base}dataset` and the default graph is the union of the named graphs, so GRAPH, FROM and FROM
+NAMED work (and never fetch anything: a graph name is only looked up in the view). REGEX and
+REPLACE run on Rust's `regex` (linear time, no backtracking).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
-import rdflib.plugins.sparql
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.query import Result
 
 from graph import results
 from graph.export import export
-from graph.lexer import _SPARQL_SKIP, check_graph_names, check_sparql, normalise_sparql, scan_sparql
+from graph.sandbox.text import Token, first_word, sparql_tokens
 from graph.rdf import Terms
 from graph.store import GraphStore
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
 RESULT_TYPES = results.RESULT_FORMATS
 GRAPH_TYPES = results.GRAPH_FORMATS
-# The parse that checks a query never loads a graph (FROM is looked up in the view, never fetched).
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 KINDS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -76,46 +67,26 @@ def view(store: GraphStore, terms: Terms) -> ox.Store:
     return dataset
 
 
-def prepare(text: str, endpoints: frozenset[str] = frozenset(), base: str | None = None):
-    """The parsed query, or QueryRefused naming what is wrong (Update, SERVICE, a graph elsewhere, syntax)."""
-    try:
-        query = prepareQuery(text)
-    except Exception as e:  # noqa: BLE001 - pyparsing and rdflib raise several kinds
-        word = _first_word(text)
-        if word in UPDATE_WORDS:
-            raise QueryRefused(f"read-only endpoint: SPARQL Update ({word}) is not allowed", errors={"query": word}) from None
-        raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
-    check_sparql(query, endpoints, base)
-    return query
-
-
-def _first_word(text: str) -> str:
-    # The first word after any PREFIX/BASE lines and comments: `PREFIX x: <…> INSERT DATA …` is Update too.
-    # IRIs first (a `#` inside one is no comment), then comments, then the prologue.
-    bare = re.sub(r"<[^<>\s]*>", "<>", text)
-    bare = re.sub(r"#[^\n]*", " ", bare)
-    bare = re.sub(r"(?is)^\s*((PREFIX\s+\S*\s*<>|BASE\s*<>)\s*)*", "", bare)
-    return bare.strip().split(None, 1)[0].upper() if bare.strip() else ""
-
-
-def kind_of(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the text (the parse happens in the worker: the
+def kind_of(toks) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the tokens (the parse happens in the worker: the
     answer's format is chosen, and a 406 given, before the query is sent)."""
-    word = _first_word(text)
+    word = first_word(toks)
     return word if word in KINDS else "SELECT"
 
 
-def evaluate(dataset: ox.Store, text: str, result_format: str, max_rows: int,
-             endpoints: frozenset[str] = frozenset(), default_graphs: list[str] | None = None,
-             named_graphs: list[str] | None = None, base: str | None = None) -> tuple[str, bytes]:
-    """Media type and body of the answer (in the worker: parsed and checked again, then evaluated).
+def evaluate(dataset: ox.Store, text: str, result_format: str, max_rows: int, query=None,
+             default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+             base: str | None = None) -> tuple[str, bytes]:
+    """Media type and body of the answer to `text` (normalised), parsed as `query` by the gate
+    (graph/sandbox/plan.py: parsed here when not given, for the benches).
 
     `default_graphs` and `named_graphs` are the protocol's default-graph-uri and named-graph-uri:
     they replace the query's own FROM and FROM NAMED (SPARQL 1.1 Protocol, 2.1.4). Without either,
     the default graph is the union of the view's graphs."""
-    text = normalise_sparql(text)  # what rdflib checks is what Oxigraph runs
-    query = prepare(text, endpoints, base)
-    check_graph_names([*(default_graphs or []), *(named_graphs or [])], base)
+    if query is None:
+        from graph.sandbox.plan import parse_sparql
+
+        query = parse_sparql(text, base=base)
     options: dict = {"base_iri": base} if base else {}
     if default_graphs or named_graphs:
         options["default_graph"] = [_graph_name(g) for g in default_graphs or []] or [ox.DefaultGraph()]
@@ -155,7 +126,7 @@ def _result(query, text: str, answer, max_rows: int) -> Result:
     names = [v.value for v in answer.variables]
     # The columns in the order the query names them; for SELECT * Oxigraph's own order, which is
     # stable (rdflib's projection of * is a set: its order changed with every worker's hash seed).
-    stated = [] if _selects_all(text) else [str(v) for v in query.algebra.get("PV") or []]
+    stated = [] if selects_all(sparql_tokens(text)) else [str(v) for v in query.algebra.get("PV") or []]
     order = [n for n in stated if n in names] + [n for n in names if n not in stated]
     result.vars = [Variable(n) for n in order]
     rows = []
@@ -172,15 +143,14 @@ def _result(query, text: str, answer, max_rows: int) -> Result:
     return result
 
 
-_SELECT_ALL = re.compile(r"(?i)\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*")
-_FIRST_SELECT = re.compile(r"(?i)\bSELECT\b")
-
-
-def _selects_all(text: str) -> bool:
-    """Whether the outermost SELECT is `SELECT *` (read past strings, IRIs and comments)."""
-    bare = _SPARQL_SKIP.sub(" ", text)
-    first = _FIRST_SELECT.search(bare)
-    return bool(first and _SELECT_ALL.match(bare, first.start()))
+def selects_all(toks: list[Token]) -> bool:
+    """Whether the outermost SELECT is `SELECT *` (or `SELECT DISTINCT *`, `SELECT REDUCED *`)."""
+    words = [t.text.upper() if t.kind == "word" else t.text for t in toks]
+    if "SELECT" not in words:
+        return False
+    k = words.index("SELECT") + 1
+    k += k < len(words) and words[k] in ("DISTINCT", "REDUCED")
+    return k < len(words) and words[k] == "*"
 
 
 def _term(value):
@@ -210,19 +180,15 @@ class Sparql:
         self.endpoints = frozenset(endpoints)
         self._triples: tuple[int, int] | None = None  # (store version, triples in the view)
 
-    def prepare(self, text: str):
-        return prepare(text, self.endpoints, self.terms.base)
-
     async def run(self, text: str, formats: list[str] | None = None, accept: str | None = None,
                   default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> tuple[str, bytes]:
         """Media type and body of the answer, in the format named (`formats`) or accepted (`accept`).
 
-        Parsing too happens in the worker: rdflib's parser takes seconds over deeply nested
-        expressions, and would hold this process's interpreter meanwhile."""
-        text = normalise_sparql(text)
-        scan_sparql(text, allow_service=bool(self.endpoints))
-        result_format = results.choose(kind_of(text), formats or [], accept)
-        return await self.sandbox.sparql_async(text, result_format, timeout_ms=self.timeout_ms, max_rows=self.max_rows,
+        Every look at the text, parsing too, happens off the event loop: the text pre-check in the
+        sandbox's own thread, the parse in the worker (rdflib's parser takes seconds over deeply
+        nested expressions, and would hold this process's interpreter meanwhile)."""
+        return await self.sandbox.sparql_async(text, lambda kind: results.choose(kind, formats or [], accept),
+                                               timeout_ms=self.timeout_ms, max_rows=self.max_rows,
                                                endpoints=self.endpoints, default_graphs=default_graphs,
                                                named_graphs=named_graphs)
 

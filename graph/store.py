@@ -775,7 +775,7 @@ class GraphStore(ABC):
 
         In this process: users' queries reach it through `graph.sandbox.Sandbox`, which runs it in a
         jailed worker (embedded) or checks the text first (both)."""
-        from graph.lexer import check_cypher
+        from graph.sandbox.text import check_cypher
 
         check_cypher(query)
         rows = self._read_only(query, params or {}, max_rows + 1, timeout_ms)

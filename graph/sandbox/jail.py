@@ -1,18 +1,19 @@
-"""The process that runs untrusted queries (`python -m graph.jail`); `graph/sandbox.py` starts and kills it.
+"""The process that runs untrusted queries (`python -m graph.sandbox.jail`); `pool.py` starts and kills it.
 
 A Cypher worker opens the graph read-only; a SPARQL worker opens nothing yet (it reads the view on
 disk the server has built, graph/view.py, read-only). Each loads everything it will need, and then
 locks itself in before it reads its first query:
-- Landlock (Linux 5.13+): no file may be written anywhere, and only the Python installation and
-  the data directory (a SPARQL worker: only its views) may be read; no TCP connection or listening
+- Landlock (Linux 5.13+): no file may be written anywhere, and only the Python installation, the
+  code and the graph's files (a SPARQL worker: only the views) may be read: not the server's key,
+  the uploads, the crawl's WARCs or the search index; no TCP connection or listening
   socket (but the Neo4j port, to a Cypher worker when the store is Neo4j: it reads the graph through it);
 - RLIMIT_AS: the address space may grow by at most `memory_mb` past what the open store and the
   SPARQL view take, so a query that builds a huge list fails with an out-of-memory error here;
   RLIMIT_FSIZE 0 and no core dumps;
 - niceness 10: the server's own requests come first when the cores are busy;
-- SPARQL is evaluated by Oxigraph, whose REGEX and REPLACE match in linear time (no catastrophic
-  backtracking), each query in a child forked from this worker and killed at its deadline (the
-  worker's view survives any query).
+- each Cypher query is classified by the engine before it runs (`plan.classify_cypher`); SPARQL is
+  parsed and checked (`plan.parse_sparql`), then evaluated by Oxigraph (linear-time REGEX) in a
+  child forked from this worker, so that a query past its memory cap costs the child, not the view.
 Landlock's network rules need ABI 4 (Linux 6.7+). Where Landlock is missing the worker says so in its hello; the other lines still hold.
 
 Protocol: one JSON object a line. The parent sends the config first, then requests; each reply is
@@ -30,10 +31,7 @@ import sysconfig
 import time
 from pathlib import Path
 
-# The largest answer a query may give, as JSON: each copy of it (the child's, the worker's, the
-# server's) is memory the caps do not bound. A SELECT is cut at `max_rows` well before; a CONSTRUCT
-# of much of the graph is refused (the export is the way to have all of it).
-MAX_ANSWER_BYTES = 16 * 2**20
+from graph.sandbox.pool import MAX_ANSWER_BYTES
 
 # -- Landlock, through the raw system calls (numbers are the same on x86_64 and arm64) -------------
 
@@ -117,12 +115,18 @@ def uncap_memory() -> None:
 
 # -- the worker ---------------------------------------------------------------------------------------
 
+class StaleWorker(Exception):
+    """The graph has a file this worker's Landlock rules do not cover (the WAL appeared after it locked
+    itself in): it cannot reopen the graph, and is replaced."""
+
+
 class Worker:
     def __init__(self, config: dict):
         self.config = config
         self.version = None
         self.store = None
         self.sparql = None  # (version, graph)
+        self.readable: set[str] | None = None  # the graph's files this worker may read, once locked
 
     def open(self, version) -> None:
         from api.settings import Settings
@@ -130,15 +134,35 @@ class Worker:
 
         if self.store is not None and self.version == version:
             return
+        settings = dict(self.config["settings"])
+        graph = Path(settings.pop("graph_path"))
+        if self.readable is not None and settings.get("store") != "neo4j" and set(_graph_files(graph)) - self.readable:
+            raise StaleWorker()
         uncap_memory()
         if self.store is not None:
             self.store.close()
             self.store = None
-        settings = Settings(**self.config["settings"], _env_file=None)
-        self.store = open_store(settings, read_only=True)
+        self.store = open_store(Settings(**settings, _env_file=None), read_only=True)
         self.store.memoise = False
         self.version = version
         cap_memory(self.config["memory_mb"])
+
+    def start(self) -> str:
+        """Load everything, lock the process in, and open the graph again: Landlock binds the thread
+        that locks and the threads it starts later, not threads the engine started before, so the
+        engine's threads are started after the lock. The hello line: what holds."""
+        if self.config.get("role") != "sparql":  # a SPARQL worker reads the view on disk, not the graph
+            self.open(None)
+        self.warm()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        jail = self.lock()
+        if self.config.get("role") != "sparql":
+            self.open(None)
+        else:
+            cap_memory(self.config["memory_mb"])
+        return jail
 
     def view(self, version=None, path: str | None = None):
         """The SPARQL view named (graph/view.py: the store on disk the server had built), opened
@@ -162,51 +186,26 @@ class Worker:
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
+        from graph.sandbox.plan import classify_cypher
+
         try:
-            kind = request["kind"]
-            if kind != "sparql":
-                self.open(request.get("version"))
-            if kind == "cypher":
-                args = (request["query"], request.get("params") or {}, request["max_rows"] + 1, request["timeout_ms"])
-                if self.config.get("check_text", True):
-                    from graph.lexer import check_cypher
-
-                    check_cypher(request["query"])
-                # Tests of the jail turn the text check off to show the engine and the jail hold alone.
-                rows = self.store._read_only(*args)
-                return {"ok": True, "rows": rows[:request["max_rows"]], "truncated": len(rows) > request["max_rows"]}
-            if kind == "sparql":
+            if request["kind"] == "sparql":
                 return self.run_sparql(self.view(request.get("view"), request.get("path")), request)
-            return {"ok": False, "code": "query_refused", "message": f"unknown request {kind!r}", "errors": {}}
-        except RuntimeError as e:  # LadybugDB reports std::bad_alloc and buffer-pool exhaustion this way
-            text = str(e)
-            if "alloc" in text.lower() or "buffer pool" in text.lower() or "memory" in text.lower():
-                return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                        "message": f"the query needed more than its memory limit ({text[:200]}); the server's "
-                                   "query_buffer_mb and query_memory_mb settings set it"}
-            return {"ok": False, "code": "query_refused", "message": f"query failed: {text[:500]}", "errors": {"query": text[:300]}}
+            self.open(request.get("version"))
+            query, params, max_rows = request["query"], request.get("params") or {}, request["max_rows"]
+            classify_cypher(self.store, query, params)
+            rows = self.store._read_only(query, params, max_rows + 1, request["timeout_ms"])
+            return {"ok": True, "rows": rows[:max_rows], "truncated": len(rows) > max_rows}
+        except StaleWorker:
+            return {"ok": False, "code": "worker_stale", "message": "the graph has files this worker may not read", "errors": {}}
         except Exception as e:  # noqa: BLE001 - whatever a query raises is its answer; the worker lives on
-            return self._failure(e, "query failed")
-
-    def _failure(self, e: Exception, what: str) -> dict:
-        """The reply for a query that raised `e`: its own error if it is ours, else a refusal naming it."""
-        from ontology.exc import IopcKgError
-
-        if isinstance(e, IopcKgError):
-            return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
-        if isinstance(e, MemoryError):
-            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                    "message": f"the query needed more than its memory limit of {self.config['memory_mb']} MiB "
-                               "(the server's query_memory_mb setting)"}
-        return {"ok": False, "code": "query_refused", "message": f"{what}: {type(e).__name__}: {str(e)[:500]}",
-                "errors": {"query": type(e).__name__}}
+            return failure(e, self.config["memory_mb"])
 
     def run_sparql(self, dataset, request: dict) -> dict:
         """Evaluate a SPARQL query in a child forked from this worker, which shares the view (copy on
-        write). The child is killed at the deadline, or dies past the memory cap it inherits; either
-        way this worker and its view live on, so a runaway query costs its own time and no rebuild.
-        (Oxigraph computes a COUNT, an ASK or a sort before handing back anything: there is nowhere
-        inside it to stop a query but this.)"""
+        write) and dies past the memory cap it inherits. Oxigraph computes a COUNT, an ASK or a sort
+        before handing back anything, so the child is how it stops at the deadline the pool set (as
+        LadybugDB's query timeout is for Cypher): killed then, while this worker and its view live on."""
         import select
         import signal
 
@@ -216,44 +215,28 @@ class Worker:
         if pid == 0:  # the child: answer, write the reply, and leave without any cleanup of the parent's
             os.close(read_fd)
             try:
-                reply = self._evaluate(dataset, request)
-                data = (json.dumps(reply, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-                view = memoryview(data)
+                view = memoryview(encode(self._evaluate(dataset, request)).encode("utf-8"))
                 while view:
                     view = view[os.write(write_fd, view):]
             finally:
                 os._exit(0)
         os.close(write_fd)
-        chunks, size, outcome = [], 0, None
+        chunks, done = [], False
         try:
-            while outcome is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    outcome = "timeout"
-                    break
-                ready, _, _ = select.select([read_fd], [], [], left)
-                if not ready:
-                    continue
-                chunk = os.read(read_fd, 1 << 20)
-                if not chunk:
-                    outcome = "done"
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_ANSWER_BYTES - 8192:
-                    outcome = "too large"
+            while not done and (left := deadline - time.monotonic()) > 0:
+                if select.select([read_fd], [], [], left)[0]:
+                    chunk = os.read(read_fd, 1 << 20)
+                    chunks.append(chunk)
+                    done = not chunk
         finally:
             os.close(read_fd)
-            if outcome != "done":
+            if not done:
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-        if outcome == "timeout":
+        if not done:
             return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
                     "errors": {"timeout_ms": request["timeout_ms"]}}
-        if outcome == "too large":
-            return {"ok": False, "code": "query_refused", "message": f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB",
-                    "errors": {"query": "too large"}}
-        if not chunks:
+        if not b"".join(chunks):
             return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
                     "message": f"the query stopped before answering (past its memory limit of {self.config['memory_mb']} MiB, "
                                "or it crashed the engine)"}
@@ -261,54 +244,65 @@ class Worker:
 
     def _evaluate(self, dataset, request: dict) -> dict:
         from graph.rdf import Terms
+        from graph.sandbox.plan import check_graph_names, parse_sparql
         from graph.sparql import evaluate
 
         try:
-            media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"],
-                                   frozenset(request.get("endpoints") or ()),
-                                   request.get("default_graphs"), request.get("named_graphs"),
-                                   Terms(self.config["settings"]["base_iri"]).base)
+            base = Terms(self.config["settings"]["base_iri"]).base
+            query = parse_sparql(request["query"], frozenset(request.get("endpoints") or ()), base)
+            check_graph_names([*(request.get("default_graphs") or []), *(request.get("named_graphs") or [])], base)
+            media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"], query,
+                                   request.get("default_graphs"), request.get("named_graphs"), base)
             return {"ok": True, "media": media, "body": body.decode("utf-8")}
         except Exception as e:  # noqa: BLE001 - a SERVICE the jail refused (PermissionError), an engine error
-            return self._failure(e, "the SPARQL query failed")
+            return failure(e, self.config["memory_mb"])
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""
+        from graph.sandbox.plan import classify_cypher
+
         if self.store is not None:
-            self.store.read_only_query("RETURN 1 AS one", {}, 1, 1000)
+            classify_cypher(self.store, "RETURN 1 AS one", {})
+            self.store._read_only("RETURN 1 AS one", {}, 1, 1000)
         if self.config.get("role") != "sparql":
             return
         import pyoxigraph as ox
 
+        from graph.sandbox.plan import parse_sparql
         from graph.sparql import GRAPH_TYPES, RESULT_TYPES, evaluate
 
         dataset = ox.Store()
         dataset.load(b'<urn:a> <urn:b> "ccc" .', ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:g"))
+        select = "SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o"
         for fmt in RESULT_TYPES:
-            evaluate(dataset, "SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o", fmt, 10)
+            evaluate(dataset, select, fmt, 10, parse_sparql(select))
         for fmt in GRAPH_TYPES:
             evaluate(dataset, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", fmt, 10)
         evaluate(dataset, "ASK { ?s ?p ?o }", "json", 10)
         evaluate(dataset, "DESCRIBE <urn:a>", "ttl", 10)
 
     def lock(self) -> str:
+        """Landlock: read the Python installation, the code, and the graph's files (Cypher on the
+        embedded store) or the views (SPARQL), nothing else of the data directory; write nothing."""
         settings = self.config["settings"]
         reads = [Path(p) for p in {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
                                    sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}]
-        here = Path(__file__).resolve().parent.parent
+        here = Path(__file__).resolve().parents[2]  # the project: its packages, not its data
         reads += [here / "graph", here / "ontology", here / "api", Path("/proc/self/statm")]
         ports = []
         if self.config.get("role") == "sparql":
             from graph.view import DIRECTORY as VIEWS
 
-            reads.append(Path(settings["data_dir"]).resolve() / VIEWS)  # the views on disk, nothing else of the data
+            reads.append(Path(settings["data_dir"]).resolve() / VIEWS)
         elif settings.get("store") == "neo4j":
             from urllib.parse import urlsplit
 
             ports = [urlsplit(settings.get("NEO4J_URI") or "").port or 7687]
             reads += [Path("/etc")]  # name resolution and CA certificates for the driver's reconnects
         else:
-            reads.append(Path(settings["data_dir"]).resolve())
+            files = _graph_files(Path(settings["graph_path"]))
+            self.readable = set(files)
+            reads += [Path(f) for f in files]
         for iri in self.config.get("endpoints") or []:  # SERVICE targets the operator allow-listed
             from urllib.parse import urlsplit
 
@@ -317,6 +311,40 @@ class Worker:
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         return landlock(sorted(set(reads)), ports)
+
+
+def _graph_files(graph: Path) -> list[str]:
+    """The embedded graph's files: the database and its siblings (`graph.lbug.wal` …)."""
+    return sorted(str(p) for p in graph.parent.glob(graph.name + "*")) if graph.parent.is_dir() else []
+
+
+def failure(e: Exception, memory_mb: int) -> dict:
+    """The one translation of what a query raised into a reply: the engines' memory errors
+    (MemoryError, LadybugDB's std::bad_alloc and full buffer pool) as a refusal naming the limit, our
+    own errors as they are, anything else as a refusal naming it."""
+    from ontology.exc import IopcKgError
+
+    text = str(e)
+    if isinstance(e, MemoryError) or any(w in text.lower() for w in ("bad_alloc", "buffer pool", "out of memory")):
+        return {"ok": False, "code": "query_refused", "errors": {"memory_mb": memory_mb},
+                "message": f"the query needed more than its memory limit of {memory_mb} MiB (the server's query_memory_mb "
+                           "and query_buffer_mb settings)"}
+    if isinstance(e, IopcKgError):
+        return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
+    return {"ok": False, "code": "query_refused", "message": f"query failed: {type(e).__name__}: {text[:500]}",
+            "errors": {"query": type(e).__name__}}
+
+
+def encode(reply: dict) -> str:
+    """The reply as one JSON line, or a refusal if it is larger than MAX_ANSWER_BYTES: the one size check."""
+    try:
+        text = json.dumps(reply, ensure_ascii=False, default=str)
+    except MemoryError:
+        text = None
+    if text is None or (len(text) > (MAX_ANSWER_BYTES - 4096) // 4 and len(text.encode("utf-8")) > MAX_ANSWER_BYTES - 4096):
+        text = json.dumps({"ok": False, "code": "query_refused", "message": f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB",
+                           "errors": {"query": "too large"}, "view": reply.get("view")})
+    return text
 
 
 def _plain(value):
@@ -331,12 +359,7 @@ def main() -> None:
     # slow /health or /search, which the server answers meanwhile.
     os.nice(10)
     worker = Worker(config)
-    if config.get("role") != "sparql":  # a SPARQL worker reads the view on disk, not the graph
-        worker.open(config.get("version"))
-    else:
-        cap_memory(config["memory_mb"])
-    worker.warm()
-    jail = worker.lock() if config.get("jail", True) else "not jailed (tests of the jail itself)"
+    jail = worker.start()
     out.write(json.dumps({"ok": True, "hello": jail, "pid": os.getpid()}) + "\n")
     out.flush()
     for line in sys.stdin:
@@ -345,15 +368,7 @@ def main() -> None:
         reply["ms"] = round((time.monotonic() - started) * 1000, 1)
         if worker.sparql is not None:
             reply["view"] = worker.sparql[0]  # which view is open: the pool keeps it until the worker moves on
-        try:
-            text = json.dumps(reply, ensure_ascii=False, default=str)
-        except MemoryError:
-            text = json.dumps({"ok": False, "code": "query_refused", "message": "the answer is larger than the memory limit",
-                               "errors": {"memory_mb": config["memory_mb"]}})
-        if len(text) > (MAX_ANSWER_BYTES - 4096) // 4 and len(text.encode("utf-8")) > MAX_ANSWER_BYTES - 4096:  # refused here, so that the server need not kill this worker
-            text = json.dumps({"ok": False, "code": "query_refused", "message": f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB",
-                               "errors": {"query": "too large"}, "view": reply.get("view")})
-        out.write(text + "\n")
+        out.write(encode(reply) + "\n")
         out.flush()
 
 

@@ -1,13 +1,17 @@
-"""Reading untrusted query text: a Cypher tokenizer with an allow-list of read clauses, and the checks
-on a parsed SPARQL query (no SERVICE, no FROM). The second line of `graph/sandbox.py`: the first is
-the engine itself (a read-only database in a jailed process, or Neo4j's READ access mode).
+"""The text pre-check of the gate: one linear pass over a query's text, in the sandbox's own thread
+(never on the event loop), that refuses at once what no read-only query holds. The engine decides
+what a query is (`plan.py`, in the worker); this check is a quick refusal that must read the text
+as the engines do, never a different way:
 
-The tokenizer reads text the way both engines' grammars do (openCypher; LadybugDB's Cypher.g4):
-strings in '…' or "…" with backslash escapes, identifiers in backticks with `` for a backtick,
-comments `// … end of line` and `/* … */` (not nested). A quote inside a comment starts nothing,
-which is how the word scan this replaces was bypassed (issue 14: `/* ' */ LOAD FROM …`).
-Characters the grammars treat as whitespace but a reader might not (NBSP, U+2028, vertical tab …)
-are refused outside strings and comments, and everything outside them must be ASCII.
+Cypher: strings in '…' or "…" with backslash escapes, names in backticks with `` for a backtick,
+comments `// …` and `/* … */` (not nested), numbers as the grammars read them (`1`, `1.5`, `1e3`),
+and a number glued to a word (`LIMIT 1CALL`, `0x1F` on LadybugDB, which has no hex literals) is
+refused: the engines end the number where the word starts. Characters an engine may read as
+whitespace where a reader does not (NBSP, U+2028, vertical tab …) are refused outside strings and
+comments, and everything outside them must be ASCII. One keyword list: READ_WORDS are allowed, any
+other clause word is refused by name. SPARQL: `sparql_tokens` (strings of the four quote kinds,
+IRIs, comments, prefixed names) and one list of refused words (Update, SERVICE); an unclosed
+literal of any kind is refused where it opens.
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ EXTENSION CSV PERIODIC CONSTRAINT INDEX MACRO PROJECT GRAPH FINISH FROM TO INSER
 # call is refused; plain built-in functions (count, size, toLower …) do not reach outside the graph.
 BUILTIN_NAMESPACES = frozenset({"point", "date", "datetime", "localdatetime", "time", "localtime", "duration", "vector"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"\d[\dA-Za-z_.]*")
 _SPACE = " \t\n\r"
 # Line ends an engine could see inside a `//` comment where a reader sees none.
 _LINE_ENDS = {"\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
@@ -78,7 +81,7 @@ def tokens(text: str) -> list[Token]:
             while j < n and text[j] != c:
                 j += 2 if text[j] == "\\" else 1
             if j >= n:
-                raise refuse("a string is not closed", "string")
+                raise refuse(f"a string opened with {c} at character {i} is not closed", "unterminated string")
             out.append(Token("string", text[i:j + 1], i))
             i = j + 1
         elif c == "`":
@@ -86,7 +89,7 @@ def tokens(text: str) -> list[Token]:
             while True:
                 j = text.find("`", j)
                 if j < 0:
-                    raise refuse("a `quoted name` is not closed", "backtick")
+                    raise refuse(f"a `quoted name` opened at character {i} is not closed", "unterminated backtick")
                 if text.startswith("``", j):
                     j += 2
                     continue
@@ -94,23 +97,51 @@ def tokens(text: str) -> list[Token]:
             out.append(Token("quoted", text[i:j + 1], i))
             i = j + 1
         elif c == "$":
-            m = _IDENT.match(text, i + 1) or re.compile(r"\d+").match(text, i + 1)
-            if not m:
+            m = _IDENT.match(text, i + 1)
+            end = m.end() if m else i + 1
+            while not m and end < n and text[end].isdigit():
+                end += 1
+            if end == i + 1:
                 raise refuse("a $ is not followed by a parameter name", "$")
-            out.append(Token("param", text[i:m.end()], i))
-            i = m.end()
+            if end < n and (text[end].isalnum() or text[end] == "_"):
+                raise refuse(f"a parameter runs into a word ({text[i:end + 1]}…)", text[i:end + 1])
+            out.append(Token("param", text[i:end], i))
+            i = end
         elif (m := _IDENT.match(text, i)):
             out.append(Token("word", m.group(), i))
             i = m.end()
-        elif (m := _NUMBER.match(text, i)):
-            out.append(Token("number", m.group(), i))
-            i = m.end()
+        elif c.isdigit():
+            j = _number_end(text, i)
+            if j < n and (text[j].isalnum() or text[j] == "_"):
+                raise refuse(f"a number runs into a word ({text[i:j + 1]}…): the engines read two tokens there; "
+                             "put a space between them", text[i:j + 1])
+            out.append(Token("number", text[i:j], i))
+            i = j
         elif c.isascii() and c.isprintable():
             out.append(Token("punct", c, i))
             i += 1
         else:
             raise refuse(f"the character {_name(c)} is allowed only inside strings and comments", _name(c))
     return out
+
+
+def _number_end(text: str, i: int) -> int:
+    """Where the number at `i` ends as the grammars read it: digits, `.digits`, an exponent."""
+    n = len(text)
+    j = i
+    while j < n and text[j].isdigit():
+        j += 1
+    if j + 1 < n and text[j] == "." and text[j + 1].isdigit():
+        j += 1
+        while j < n and text[j].isdigit():
+            j += 1
+    if j < n and text[j] in "eE":
+        k = j + 1 + (j + 1 < n and text[j + 1] in "+-")
+        if k < n and text[k].isdigit():
+            j = k
+            while j < n and text[j].isdigit():
+                j += 1
+    return j
 
 
 def check_cypher(text: str) -> None:
@@ -155,63 +186,78 @@ def _name(c: str) -> str:
 
 # -- SPARQL ---------------------------------------------------------------------------------------
 
-_FETCHABLE = re.compile(r"(?i)^(https?|file|ftp)://")
+# The one list of SPARQL words refused wherever they stand (the query grammar has none of them).
+SPARQL_REFUSED = {"SERVICE": "SERVICE"} | {w: f"SPARQL Update ({w})" for w in (
+    "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")}
+_IRI_STOP = frozenset('<>"{}|^`\\')
+_NAME_CHARS = frozenset("_-.:%\\")
 
 
-def check_graph_names(iris: list[str], base: str | None = None) -> None:
-    """FROM, FROM NAMED, default-graph-uri and named-graph-uri name graphs of this dataset (its base
-    IRI) or names that are not addresses (`urn:…`, an empty graph); a web or file address is refused."""
-    for iri in iris:
-        if _FETCHABLE.match(iri) and not (base and iri.startswith(base)):
-            raise QueryRefused(f"read-only endpoint: FROM / FROM NAMED <{iri}> is not a graph of this dataset; the endpoint "
-                               "never loads graphs from the web or from files", errors={"query": "FROM"})
-
-
-def check_sparql(query, allowed_endpoints: frozenset[str] = frozenset(), base: str | None = None) -> None:
-    """Refuse a parsed SPARQL query that names a graph elsewhere (FROM / FROM NAMED of a web or file
-    address outside this dataset's base) or calls a remote endpoint (SERVICE, unless its IRI is
-    allow-listed), or uses a regular expression the linear-time engine cannot run. Graph loading is
-    off, so nothing would be fetched; the refusal says so clearly."""
-    from rdflib import Literal
-
-    check_graph_names([str(d["default"] if "default" in d else d["named"]) for d in query.algebra.get("datasetClause") or []], base)
-
-    for node in algebra_nodes(query.algebra):
-        if node.name == "ServiceGraphPattern":
-            iri = str(node.get("term"))
-            if iri not in allowed_endpoints:
-                raise QueryRefused(f"read-only endpoint: SERVICE <{iri}> is not allowed (federated queries are off; "
-                                   "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", errors={"query": "SERVICE"})
-        elif node.name in ("Builtin_REGEX", "Builtin_REPLACE"):
-            pattern = node.get("pattern")
-            if isinstance(pattern, Literal) and _NOT_LINEAR.search(str(pattern).replace("\\\\", "")):
-                raise QueryRefused(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
-                                   "which the linear-time engine does not support", errors={"query": "regex"})
-
-
-# What XPath regular expressions allow and a linear-time engine cannot do: backreferences and
-# lookaround. Refused by name rather than left to make a FILTER silently false.
-_NOT_LINEAR = re.compile(r"\\[1-9]|\(\?<?[=!]")
-
-
-def algebra_nodes(node):
-    """Every CompValue of a parsed query's algebra, depth first."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if isinstance(node, CompValue):
-        yield node
-        for value in node.values():
-            yield from algebra_nodes(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from algebra_nodes(value)
-
-
-_SPARQL_SKIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                          r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*")
-_SPARQL_WORD = re.compile(r"(?<![\w:?$])[A-Za-z]+(?![\w:])")
-_SPARQL_REFUSED = {"SERVICE": "SERVICE"} | {w: f"SPARQL Update ({w})" for w in (
-    "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")}
+def sparql_tokens(text: str) -> list[Token]:
+    """The tokens of a (normalised) SPARQL query in one pass, each character read at most twice:
+    keywords (`word`), prefixed names and blank nodes (`name`), variables, IRIs, strings, numbers
+    and punctuation; comments and whitespace dropped. A string literal of any of the four quote
+    kinds that is not closed is refused here, naming the quote and where it opens."""
+    out: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _SPACE:
+            i += 1
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(quote)
+            while True:
+                if j >= n or (len(quote) == 1 and text[j] == "\n"):
+                    raise QueryRefused(f"a string literal opened with {quote} at character {i} is not closed",
+                                       errors={"query": "unterminated string"})
+                if text[j] == "\\":
+                    j += 2
+                elif text.startswith(quote, j):
+                    break
+                else:
+                    j += 1
+            j += len(quote)
+            out.append(Token("string", text[i:j], i))
+            i = j
+        elif c == "<":
+            j = i + 1
+            while j < n and text[j] not in _IRI_STOP and text[j] > " ":
+                j += 1
+            if j < n and text[j] == ">":  # an IRI; otherwise `<` is a comparison (the scan stopped at the next `<`)
+                out.append(Token("iri", text[i:j + 1], i))
+                i = j + 1
+            else:
+                out.append(Token("punct", c, i))
+                i += 1
+        elif c in "?$":
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            out.append(Token("param", text[i:j], i))
+            i = j
+        elif c.isdigit():
+            j = i + 1
+            while j < n and (text[j].isdigit() or text[j] in ".eE" or (text[j] in "+-" and text[j - 1] in "eE")):
+                j += 1
+            out.append(Token("number", text[i:j], i))
+            i = j
+        elif c.isalpha() or c in "_:":
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] in _NAME_CHARS):
+                j += 2 if text[j] == "\\" else 1
+            while j > i + 1 and text[j - 1] == ".":  # a name never ends with a dot: that one ends a triple
+                j -= 1
+            word = text[i:j]
+            out.append(Token("name" if ":" in word else "word", word, i))
+            i = j
+        else:
+            out.append(Token("punct", c, i))
+            i += 1
+    return out
 
 
 def normalise_sparql(text: str) -> str:
@@ -235,15 +281,24 @@ def normalise_sparql(text: str) -> str:
 _ESCAPE = re.compile(r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}")
 
 
-def scan_sparql(text: str, allow_service: bool = False) -> None:
-    """A quick look before the query is sent to a worker: keywords that are refused whatever follows
-    (outside strings, IRIs and comments; a prefixed name such as ex:service is a name). The parse in
-    the worker (`check_sparql`) is the real check; this only saves a worker for the common refusals."""
-    bare = _SPARQL_SKIP.sub(" ", text)
-    for m in _SPARQL_WORD.finditer(bare):
-        word = m.group().upper()
-        if word in _SPARQL_REFUSED and not (word == "SERVICE" and allow_service):
-            what = _SPARQL_REFUSED[word]
-            raise QueryRefused(f"read-only endpoint: {what} is not allowed" + (
+def scan_sparql(text: str, allow_service: bool = False) -> list[Token]:
+    """The tokens of a normalised query, after a quick look for keywords that are refused whatever
+    follows (outside strings, IRIs and comments; a prefixed name such as ex:service is a name). The
+    parse in the worker (`check_sparql`) is the real check; this only saves a worker for the common
+    refusals and for text no parser would take."""
+    toks = sparql_tokens(text)
+    for t in toks:
+        word = t.text.upper() if t.kind == "word" else ""
+        if word in SPARQL_REFUSED and not (word == "SERVICE" and allow_service):
+            raise QueryRefused(f"read-only endpoint: {SPARQL_REFUSED[word]} is not allowed" + (
                 " (federated queries are off; IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)" if word == "SERVICE" else ""),
                 errors={"query": word})
+    return toks
+
+
+def first_word(toks: list[Token]) -> str:
+    """The first keyword after the prologue (PREFIX p: <…>, BASE <…>): `PREFIX x: <…> INSERT DATA …` is Update too."""
+    k = 0
+    while k < len(toks) and toks[k].kind == "word" and toks[k].text.upper() in ("PREFIX", "BASE"):
+        k += 3 if toks[k].text.upper() == "PREFIX" else 2
+    return toks[k].text.upper() if k < len(toks) and toks[k].kind == "word" else ""
