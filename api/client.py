@@ -126,6 +126,10 @@ class LocalClient(Client):
         settings = settings.model_copy(update={"read_only": True})
         self.store = open_store(settings, read_only=settings.store == "embedded")
         self.index = SearchIndex(settings.index_dir)
+        if self.index.damaged:  # it could not be read: rebuilt from the graph, said on one line
+            from ingest.load import repair
+
+            repair(self.store, self.index)
         self.settings = settings
         self.app = create_app(settings, Services(settings, self.store, self.index, Engine(self.index)))
         self.base = f"http://{settings.host}:{settings.port}"

@@ -67,7 +67,11 @@ class SearchIndex:
         # Why the index was started again empty (it could not be read), until a repair refills it.
         self.damaged: str | None = None
         self._local = threading.local()
-        if whoosh_index.exists_in(str(self.directory)):
+        try:
+            exists = whoosh_index.exists_in(str(self.directory))  # reads the table of contents, which may be damaged
+        except Exception:  # noqa: BLE001 - opened below, and rebuilt if it cannot be
+            exists = True
+        if exists:
             try:
                 self.ix = whoosh_index.open_dir(str(self.directory))
                 self.ix.doc_count_all()  # reads the segments' files: a lost or damaged one fails here
