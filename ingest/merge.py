@@ -36,7 +36,7 @@ SAME_TITLE = 0.8
 HEADER_ONLY = "header only:"
 SAME_TEXT = 0.6
 # A text key shared by more renderings than this is boilerplate (a templated sentence), not evidence.
-CROWDED = 64
+CROWDED = 16
 
 
 def similarity(a: str, b: str) -> float:
@@ -52,9 +52,8 @@ def _jaccard(wa: frozenset, wb: frozenset) -> float:
 
 def rank(case: CaseRecord) -> tuple:
     """The fixed order renderings are merged in, from the rendering alone: complete first, then the
-    better layout, then by id, pages and content (so no two renderings tie)."""
-    return (case.incomplete, LAYOUT_RANK.get(case.layout or "", 99), case.id, tuple(sorted(s.id for s in case.sources)),
-            case.content_hash())
+    better layout, then by id and pages (two renderings tie only when they are one page given twice)."""
+    return (case.incomplete, LAYOUT_RANK.get(case.layout or "", 99), case.id, tuple(sorted(s.id for s in case.sources)))
 
 
 def merge_renderings(renderings: list[CaseRecord]) -> CaseRecord:
@@ -94,8 +93,9 @@ def group(sigs: list[Signature], ranks: list[tuple], load: Callable[[int], CaseR
 
     def strength(pair):
         a, b = sigs[pair[0]], sigs[pair[1]]
-        kind = 0 if a.reference and a.reference == b.reference else 1 if a.emits & b.emits & _ids(a) else 2
-        return (kind, *sorted((ranks[pair[0]], ranks[pair[1]])))
+        kind = 0 if a.reference and a.reference == b.reference else 1 if a.id == b.id else 2
+        ra, rb = ranks[pair[0]], ranks[pair[1]]
+        return (kind, ra, rb) if ra <= rb else (kind, rb, ra)
 
     parent = list(range(len(sigs)))
     facts = [Facts.of(s) for s in sigs]
@@ -114,7 +114,7 @@ def group(sigs: list[Signature], ranks: list[tuple], load: Callable[[int], CaseR
             cache[i] = (case, [words(r.text) for r in case.recommendations])
         return cache[i]
 
-    for i, j in sorted(pairs, key=strength):
+    for i, j in sorted((p for p in pairs if not facts[p[0]].contradicts(facts[p[1]])), key=strength):
         ri, rj = find(i), find(j)
         if ri == rj or facts[ri].contradicts(facts[rj]):
             continue
@@ -127,10 +127,6 @@ def group(sigs: list[Signature], ranks: list[tuple], load: Callable[[int], CaseR
     for i in sorted(range(len(sigs)), key=lambda i: ranks[i]):
         groups[find(i)].append(i)
     return list(groups.values())
-
-
-def _ids(s: Signature) -> frozenset[str]:
-    return frozenset(k for k in s.emits if k.startswith("i:"))
 
 
 def merge_cases(cases: Iterable[CaseRecord]) -> list[CaseRecord]:
@@ -196,10 +192,18 @@ def merge_with_stored(batch: list[list[CaseRecord]], store) -> tuple[list[CaseRe
     return cases, dict(supersedes)
 
 
+def _shared(wa: list, wb: list) -> int:
+    """How many recommendations of the side with fewer have a like text on the other (Jaccard >= 0.6).
+    Renderings of one case share at least half of them; two cases of one force and month whose
+    templated sentences happen to meet share one of several (found by bench/parse_bench's pages)."""
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return sum(1 for x in small if any(_jaccard(x, y) >= SAME_TEXT for y in large))
+
+
 def same_case(a: CaseRecord, b: CaseRecord) -> bool:
     """Two renderings are of one case: they state no contradicting fact (reference, force, date, the
-    years their titles name), and they have the same reference, or the same id, or a recommendation in
-    common, or, when one is header-only, the same force and title."""
+    years their titles name), and they have the same reference, or the same id, or at least half the
+    recommendations of the one with fewer in common, or, when one is header-only, the same force and title."""
     if Facts.of(signature(a)).contradicts(Facts.of(signature(b))):
         return False
     return _same(a, [words(r.text) for r in a.recommendations], b, [words(r.text) for r in b.recommendations])
@@ -212,7 +216,7 @@ def _same(a: CaseRecord, wa: list, b: CaseRecord, wb: list) -> bool:
         return False
     if a.id == b.id:
         return True
-    if any(_jaccard(x, y) >= SAME_TEXT for x in wa for y in wb):
+    if wa and wb and _shared(wa, wb) * 2 >= min(len(wa), len(wb)):
         return True
     if (a.incomplete or b.incomplete) and a.force and b.force and a.title and b.title:
         return similarity(a.title, b.title) >= SAME_TITLE

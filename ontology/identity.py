@@ -30,6 +30,16 @@ _rng = np.random.default_rng(20261207)
 _A = _rng.integers(1, 2**63, size=_HASHES, dtype=np.uint64) | np.uint64(1)
 _B = _rng.integers(0, 2**63, size=_HASHES, dtype=np.uint64)
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(19[89]\d|20\d\d)\b", re.I)
+
+
+def _periods(title: str | None) -> frozenset[str]:
+    """The years a title names, and the months (`2024-01`) it names with a year."""
+    text = title or ""
+    months = {f"{y}-{_MONTHS.index(m.lower()) + 1:02d}" for m, y in _MONTH_YEAR.findall(text)}
+    return frozenset(_YEAR.findall(text)) | months
 
 
 def words(text: str | None) -> frozenset[str]:
@@ -55,12 +65,13 @@ def _bands(ws: frozenset[str], bands: int, rows: int, prefix: str) -> list[str]:
 class Signature:
     """What finding and checking candidates need of one rendering, computed once."""
 
+    id: str  # the id it has alone
     emits: frozenset[str]  # keys others find it by
     probes: frozenset[str]  # keys it looks others up by
     reference: str | None
     force: str | None
     date: str | None
-    years: frozenset[str]  # years its title names
+    years: frozenset[str]  # years its title names, and months with their year (`2024-01`)
     incomplete: bool
 
 
@@ -86,8 +97,8 @@ def signature(case: CaseRecord) -> Signature:
         emits, probes = emits | header, probes | header | complete
     else:
         emits, probes = emits | complete, probes | header
-    return Signature(frozenset(emits), frozenset(probes), case.reference, case.force.id if case.force else None,
-                     case.date_recommended, frozenset(_YEAR.findall(case.title or "")), case.incomplete)
+    return Signature(case.id, frozenset(emits), frozenset(probes), case.reference, case.force.id if case.force else None,
+                     case.date_recommended, _periods(case.title), case.incomplete)
 
 
 def case_keys(case: CaseRecord) -> list[str]:
@@ -114,7 +125,12 @@ class Facts:
         return cls({s.reference} - {None}, {s.force} - {None}, {s.date} - {None}, s.years or None)
 
     def contradicts(self, other: Facts) -> bool:
-        years = self.years is not None and other.years is not None and not (self.years & other.years)
+        years = False
+        if self.years is not None and other.years is not None:
+            # Years must meet; months, where both titles name one, too ("June 2021" is not "March 2021").
+            mine, theirs = {y for y in self.years if len(y) == 4}, {y for y in other.years if len(y) == 4}
+            months, their_months = self.years - mine, other.years - theirs
+            years = not (mine & theirs) or bool(months and their_months and not (months & their_months))
         return (len(self.references | other.references) > 1 or len(self.forces | other.forces) > 1
                 or len(self.dates | other.dates) > 1 or years)
 
