@@ -101,7 +101,8 @@ def _ingest(groups: Iterable[list[CaseRecord]], store: GraphStore, index, summar
         bar.close()
         summary.cases = len(store.case_state(sorted(final)))  # less any a later batch merged into another
         if index is not None:
-            store.release_write_memory()
+            if _alone():  # closing the graph for a moment is safe only where no other thread reads it (not a server)
+                store.release_write_memory()
             give_back_freed_memory()
             summary.indexed += sync(store, index, sorted(touched), progress=progress)["documents"]
     return _finished(summary)
@@ -139,14 +140,19 @@ def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BAT
     return {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
 
 
+def _alone() -> bool:
+    """Whether this process runs no other thread (the command line's ingest, not a server's)."""
+    import threading
+
+    return threading.active_count() == 1
+
+
 def _procs() -> int:
     """Worker processes for writing the index: the cores there are, at most two; one (no fork) when
     this process runs other threads (a server, or a command called inside a test or a notebook),
     since a child forked beside running threads can die on a lock they held (a segfault under pytest
     with the Neo4j driver's and the sandbox's threads)."""
-    import threading
-
-    if threading.active_count() > 1:
+    if not _alone():
         return 1
     return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
