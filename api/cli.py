@@ -143,7 +143,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], strict: bool, as_json: b
 
 def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     from graph.open import open_store
-    from ingest.load import give_back_freed_memory, ingest_paths, repair
+    from ingest.load import give_back_freed_memory, ingest_paths
     from ontology.sources import load_sources
     from search.index import SearchIndex
 
@@ -151,12 +151,8 @@ def _ingest_here(ctx: click.Context, settings, paths) -> dict:
     with open_store(settings) as store:
         index = SearchIndex(settings.index_dir)
         try:
-            # An earlier ingest that died (a marker left) or a graph and index that disagree: put the
-            # index right first, as a server start would (logged on stderr).
-            store.ensure_schema()
-            repair(store, index)
-            summary = ingest_paths(list(paths), store, index, progress=progress(ctx), log_path=settings.ingest_log,
-                                   procs=_procs(), sources=sources)
+            summary = ingest_paths(list(paths), store, index, log_path=settings.ingest_log, sources=sources,
+                                   progress=progress(ctx))
             counts = store.counts()
         except BaseException:
             index.close()
@@ -225,9 +221,15 @@ def _refuse_while_served(settings, what: str) -> None:
 def _keep_search_tables(index) -> None:
     """Build the new commit's search tables and keep them beside the index, so the next server
     start is ready at once (about a second at 10k cases, here rather than in the server)."""
+    import logging
+
     from search.query import Engine
 
-    Engine(index).warm(search_only=True)
+    try:
+        Engine(index).warm(search_only=True)
+    except Exception as e:  # noqa: BLE001 - an optimisation: the server builds them at start if this fails
+        logging.getLogger("iopc_kg").warning("could not build the search tables ahead (%s: %s); the server builds them at start",
+                                             type(e).__name__, e)
 
 
 @main.command()
@@ -243,24 +245,11 @@ def reindex(ctx: click.Context) -> None:
     with open_store(settings) as store:
         index = SearchIndex(settings.index_dir)
         try:
-            n = rebuild(store, index, procs=_procs(), progress=progress(ctx))
+            n = rebuild(store, index, progress=progress(ctx))
             _keep_search_tables(index)
         finally:
             index.close()
     click.echo(f"Indexed {n} recommendations from the {settings.store} store into {settings.index_dir}.")
-
-
-def _procs() -> int:
-    """Worker processes for indexing from the command line: the cores there are, at most two; one
-    (no fork) when this process already runs other threads (the command called inside a test or a
-    notebook), since a child forked beside running threads can die on a lock they held (a segfault
-    under pytest with the Neo4j driver's and the sandbox's threads)."""
-    import os
-    import threading
-
-    if threading.active_count() > 1:
-        return 1
-    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
 @main.command("graph-copy")

@@ -126,7 +126,8 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
             with open_store(settings) as store:
                 index = SearchIndex(settings.index_dir)
                 try:
-                    ingested = ingest_paths([settings.warc_dir], store, index, log_path=settings.ingest_log, sources=sources)
+                    ingested = ingest_paths([settings.warc_dir], store, index, log_path=settings.ingest_log, sources=sources,
+                                            progress=sys.stderr.isatty() and verbose)
                 finally:
                     index.close()
                 moved = store.changes(started)

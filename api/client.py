@@ -144,6 +144,10 @@ class LocalClient(Client):
             from search.index import SearchIndex
 
             self._index = SearchIndex(self.settings.index_dir)
+            if self._index.damaged:  # it could not be read: rebuilt from the graph, said on one line
+                from ingest.load import repair
+
+                repair(self.store, self._index)
         return self._index
 
     @property

@@ -92,7 +92,7 @@ def build(size: int, data: Path) -> None:
     settings = Settings(data_dir=data, _env_file=None)
     store = open_store(settings)
     index = SearchIndex(settings.index_dir)
-    write_cases(generate(size, seed=7), store, index, procs=2)
+    write_cases(generate(size, seed=7), store, index)
     index.close()
     store.close()
 

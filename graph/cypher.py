@@ -46,7 +46,8 @@ DELETE_BY_CASE = (DELETE_OBSERVATIONS, DELETE_RESPONSES, DELETE_RECOMMENDATIONS,
 # Stored state of the cases about to be written: unchanged ones are skipped, changed ones replaced.
 CASE_STATE = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.record AS record"
 # Every case's content hash (the search index is checked against it at start) and records by id.
-CASE_HASHES = "MATCH (c:`Case`) RETURN c.id AS id, c.content_hash AS hash"
+CASE_HASHES = "MATCH (c:`Case`) RETURN c.id AS id, c.content_hash AS hash, c.incomplete AS incomplete"
+CASE_HASHES_BY_ID = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.incomplete AS incomplete"
 CASE_RECORDS_BY_ID = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.record AS record"
 # Source pages no case is derived from any more (a re-upload under another name, a merged rendering
 # dropped): shared nodes, so removed by this check after a case is replaced rather than with it.
@@ -101,6 +102,18 @@ def merge_edges(edge: Edge, src: str, dst: str) -> str:
 # A node outside the ontology records which schema wrote the graph, so that an upgrade that changes
 # tables or what is written rebuilds the graph from its stored case records instead of failing.
 META = "IopcKgMeta"
+# The keys cases are found by when a rendering arrives (ontology/identity.py): a table the store keeps
+# for itself, as it keeps META, outside the ontology (never exported or counted). A key is a node whose
+# primary key is the key, so finding the cases of a batch's keys is an index seek in both stores.
+KEY, HAS_KEY = "IopcKgKey", "IOPC_KG_HAS_KEY"
+KEY_SCHEMA_LADYBUG = (f"CREATE NODE TABLE IF NOT EXISTS {KEY}(id STRING PRIMARY KEY)",
+                      f"CREATE REL TABLE IF NOT EXISTS {HAS_KEY}(FROM `Case` TO {KEY})")
+EXISTING_KEYS = f"UNWIND $ids AS i MATCH (k:{KEY} {{id: i}}) RETURN k.id AS id"
+CREATE_KEYS = f"UNWIND $rows AS r CREATE (k:{KEY} {{id: r.id}})"
+MERGE_KEYS = f"UNWIND $rows AS r MERGE (k:{KEY} {{id: r.id}})"
+LINK_KEYS = f"UNWIND $rows AS r MATCH (c:`Case` {{id: r.src}}) MATCH (k:{KEY} {{id: r.dst}}) CREATE (c)-[:{HAS_KEY}]->(k)"
+CASES_BY_KEYS = f"UNWIND $keys AS key MATCH (:{KEY} {{id: key}})<-[:{HAS_KEY}]-(c:`Case`) RETURN DISTINCT c.id AS id"
+CASE_WITH_RENDERINGS = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.record AS record, c.renderings AS renderings ORDER BY c.id"
 GET_FINGERPRINT = f"MATCH (m:{META} {{id: 'schema'}}) RETURN m.fingerprint AS fingerprint"
 SET_FINGERPRINT = f"MERGE (m:{META} {{id: 'schema'}}) SET m.fingerprint = $fingerprint"
 
@@ -114,11 +127,6 @@ DATES_OF = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n.id AS id, n.da
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
 CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
-# Stored cases an incoming batch may merge with: the same ids, the same titles, and every header-only case.
-RELATED_CASES = (
-    "MATCH (c:`Case`) WHERE c.id IN $ids OR c.title IN $titles OR c.incomplete = true "
-    "RETURN c.record AS record ORDER BY c.id"
-)
 CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_SOURCE = "MATCH (s:Source {id: $id})<-[:DERIVED_FROM]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_PROGRAMME = "MATCH (r:Recommendation) WHERE $id IN r.programmes RETURN DISTINCT r.case_id AS id ORDER BY id"
@@ -245,7 +253,7 @@ RETURN o.recommendation AS rec_id, r.case_id AS case_id, r.reference AS referenc
 ORDER BY seen, rec_id"""
 # Reads of whole case records or of unbounded text, streamed row by row on Neo4j (never collected
 # into one value: see Neo4jStore._read).
-STREAMED = frozenset({CASE_RECORDS, CASE_RECORDS_BY_ID, RELATED_CASES, CASE_RECORD, REC_CASE, CASE_STATE, CHANGES})
+STREAMED = frozenset({CASE_RECORDS, CASE_RECORDS_BY_ID, CASE_WITH_RENDERINGS, CASE_RECORD, REC_CASE, CASE_STATE, CHANGES})
 HISTORY = """
 MATCH (o:Observation)-[:OBSERVATION_OF]->(r:Recommendation {id: $id})
 OPTIONAL MATCH (o)-[:OBSERVED_IN]->(s:Source)
@@ -365,7 +373,7 @@ NEO4J = Dialect(
 )
 
 LADYBUG_TYPES = {"string": "STRING", "text": "STRING", "integer": "INT64", "boolean": "BOOLEAN", "date": "STRING", "datetime": "STRING",
-                 "reference": "STRING", "url": "STRING", "status": "STRING", "json": "STRING", "layout": "STRING",
+                 "reference": "STRING", "url": "STRING", "case_id": "STRING", "status": "STRING", "json": "STRING", "layout": "STRING",
                  "programme_kind": "STRING", "datetime": "STRING"}
 
 
@@ -383,12 +391,14 @@ def ladybug_schema() -> list[str]:
         props = [f"{p} {LADYBUG_TYPES[prop.type.name]}" for p, prop in edge.properties.items()]
         out.append(f"CREATE REL TABLE IF NOT EXISTS {edge.type}({', '.join(pairs + props)})")
     out.append(f"CREATE NODE TABLE IF NOT EXISTS {META}(id STRING PRIMARY KEY, fingerprint STRING)")
+    out += KEY_SCHEMA_LADYBUG
     return out
 
 
 def ladybug_drop() -> list[str]:
     """Drop every table (relationship tables first): the graph is rebuilt from its stored records."""
     return ([f"DROP TABLE IF EXISTS {e.type}" for e in model.edges.values()]
+            + [f"DROP TABLE IF EXISTS {HAS_KEY}", f"DROP TABLE IF EXISTS {KEY}"]
             + [f"DROP TABLE IF EXISTS {label(s)}" for s in model.schemas])
 
 
@@ -399,6 +409,7 @@ def neo4j_schema() -> list[str]:
         for s in model.schemas.values()
     ]
     out.append(f"CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (n:{META}) REQUIRE n.id IS UNIQUE")
+    out.append(f"CREATE CONSTRAINT key_id IF NOT EXISTS FOR (n:{KEY}) REQUIRE n.id IS UNIQUE")
     out += [
         "CREATE INDEX recommendation_force IF NOT EXISTS FOR (n:Recommendation) ON (n.force)",
         "CREATE INDEX recommendation_status IF NOT EXISTS FOR (n:Recommendation) ON (n.status)",

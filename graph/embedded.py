@@ -217,8 +217,9 @@ class EmbeddedStore(GraphStore):
     def clear(self) -> None:
         from ontology.model import model
 
-        for edge in model.edges.values():
-            self._execute_write([(f"MATCH ()-[e:{edge.type}]->() DELETE e", {})])
+        for edge_type in [cypher.HAS_KEY, *(e.type for e in model.edges.values())]:
+            self._execute_write([(f"MATCH ()-[e:{edge_type}]->() DELETE e", {})])
+        self._execute_write([(f"MATCH (k:{cypher.KEY}) DELETE k", {})])
         for kind in model.schemas:
             self._execute_write([(f"MATCH (n:{cypher.label(kind)}) DELETE n", {})])
 

@@ -118,7 +118,8 @@ def rows_to_graph(rows: Rows, terms: Terms, g: Graph | None = None) -> Graph:
                         continue
                     if prop.rdf == "skos:altLabel" and v == row.get("name"):
                         continue  # SKOS S13: a prefLabel is never also an altLabel
-                    g.add((s, URIRef(expand(prop.rdf)), _literal(prop, v)))
+                    obj = terms.node(kind, v) if prop.type.name == "case_id" else _literal(prop, v)
+                    g.add((s, URIRef(expand(prop.rdf)), obj))
             if kind in SCHEMES:
                 g.add((s, SKOS.inScheme, terms.scheme(kind)))
             if kind == "Force":

@@ -10,7 +10,7 @@ from ontology.model import model
 from ontology.records import CaseRecord
 
 # Bump when `case_rows` changes what it writes: stores written by an older version are rebuilt.
-ROWS_VERSION = 3
+ROWS_VERSION = 4
 
 # Kinds a case owns: deleted and re-created when the case is rewritten. The rest are shared.
 OWNED = ("Case", "Recommendation", "Response", "Observation")
@@ -54,8 +54,9 @@ def case_rows(case: CaseRecord) -> Rows:
     rows.node("Case", id=cid, reference=case.reference, title=case.title, summary=case.summary,
               date_recommended=case.date_recommended, response_due=case.response_due,
               response_due_derived=case.response_due_derived, published=case.published,
-              warnings=case.warnings, incomplete=case.incomplete, aliases=case.aliases,
-              content_hash=case.content_hash(), record=case.to_dict())
+              warnings=case.warnings, incomplete=case.incomplete, aliases=case.aliases, replaces=case.replaces,
+              content_hash=case.content_hash(), record=case.to_dict(),
+              renderings=[r.to_dict() for r in case.renderings] if case.renderings else None)
     if case.force:
         rows.node("Force", id=case.force.id, name=case.force.name)
         rows.edge("concerns", "Case", cid, "Force", case.force.id)

@@ -19,6 +19,7 @@ from datetime import date
 from graph import cypher
 from graph.rows import OWNED, Rows, case_rows, gazetteer_rows
 from ontology.exc import IopcKgError, NotFound, QueryRefused
+from ontology.identity import case_keys
 from ontology.model import model
 from ontology.records import CaseRecord, RecommendationRecord
 
@@ -260,7 +261,20 @@ class GraphStore(ABC):
         forces = {r["force"] for r in rows.nodes.get("Recommendation", []) if r["force"]}
         forces |= old_forces if old_forces is not None else {r["id"] for r in self._read(cypher.ALL_FORCES)}
         case_ids = [c.id for c in cases] + [p["id"] for p in previous]
-        self._execute_write(self._keeping_reach(forces, case_ids, deletes + self._statements(rows) + self._orphaned_sources(previous)))
+        self._execute_write(self._keeping_reach(forces, case_ids, deletes + self._statements(rows) + self._keys(cases)
+                                                + self._orphaned_sources(previous)))
+
+    def _keys(self, cases: list[CaseRecord]) -> list[tuple[str, dict]]:
+        """The key table's rows for these cases (cypher.KEY): the keys they are found by when another
+        rendering arrives. Key nodes are shared (two cases may share a text band); links go with the case."""
+        links = [{"src": c.id, "dst": k} for c in cases for k in case_keys(c)]
+        keys = sorted({r["dst"] for r in links})
+        if self.merge_is_seek:
+            make = [(cypher.MERGE_KEYS, {"rows": [{"id": k} for k in keys]})]
+        else:
+            found = {r["id"] for r in self._read(cypher.EXISTING_KEYS, {"ids": keys})} if keys else set()
+            make = [(cypher.CREATE_KEYS, {"rows": [{"id": k} for k in keys if k not in found]})]
+        return [*make, (cypher.LINK_KEYS, {"rows": links})]
 
     @staticmethod
     def _keeping_reach(forces: set[str], case_ids: list[str], statements: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
@@ -334,15 +348,34 @@ class GraphStore(ABC):
         """Every case id -> the content hash of the version stored (the index is checked against it)."""
         return {r["id"]: r["hash"] for r in self._read(cypher.CASE_HASHES)}
 
+    def case_state(self, ids: list[str] | None = None, page: int = 5000) -> dict[str, tuple[str, bool]]:
+        """Case id -> (content hash, header-only) of the version stored, for these ids (every case when None)."""
+        if ids is None:
+            return {r["id"]: (r["hash"], bool(r["incomplete"])) for r in self._read(cypher.CASE_HASHES)}
+        return {r["id"]: (r["hash"], bool(r["incomplete"])) for start in range(0, len(ids), page)
+                for r in self._read(cypher.CASE_HASHES_BY_ID, {"ids": ids[start:start + page]})}
+
     def case_records_by_id(self, ids: list[str]) -> list[CaseRecord]:
         rows = self._read(cypher.CASE_RECORDS_BY_ID, {"ids": ids})
         return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
 
-    def related_cases(self, cases: list[CaseRecord]) -> list[CaseRecord]:
-        """Stored cases that incoming `cases` may be renderings of: the same ids or titles, and every
-        header-only case (they wait for a complete rendering to merge with)."""
-        params = {"ids": [c.id for c in cases], "titles": [c.title for c in cases if c.title]}
-        return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in self._read(cypher.RELATED_CASES, params)]
+    def cases_by_keys(self, keys: list[str], page: int = 5000) -> list[CaseRecord]:
+        """Stored cases found by any of these keys (ontology/identity.py), each with its renderings."""
+        ids = sorted({r["id"] for start in range(0, len(keys), page)
+                      for r in self._read(cypher.CASES_BY_KEYS, {"keys": keys[start:start + page]})})
+        out = []
+        for start in range(0, len(ids), page):
+            for r in self._read(cypher.CASE_WITH_RENDERINGS, {"ids": ids[start:start + page]}):
+                case = CaseRecord.from_dict(json.loads(r["record"]), "graph")
+                if r["renderings"]:
+                    case.renderings = [CaseRecord.from_dict(d, "graph") for d in json.loads(r["renderings"])]
+                out.append(case)
+        return out
+
+    def case_replacing(self, case_id: str) -> str | None:
+        """The id of the case that `case_id` (an id one of its renderings has alone) was merged into."""
+        found = sorted(r["id"] for r in self._read(cypher.CASES_BY_KEYS, {"keys": [f"i:{case_id}"]}) if r["id"] != case_id)
+        return found[0] if found else None
 
     def case_record(self, case_id: str) -> CaseRecord:
         rows = self._read(cypher.CASE_RECORD, {"id": case_id})

@@ -1,9 +1,11 @@
-"""Ingest: parse sources, write the merged cases to the graph store and the search index.
+"""Ingest: parse sources, write the merged cases to the graph store, then bring the search index to it.
 
-The graph is written first, then the index: batch by batch, or (the command line) the whole graph,
-then the whole index. Either way the index is given only what the graph has committed. A case the
-graph already holds unchanged is still re-indexed if the index lacks it or holds an older version: after a crash
-between the two writes, re-running the ingest brings them back into agreement.
+One write path (`_ingest`), which every entry point reaches through `ingest_paths` with the same
+options: the graph is written in batches (merged with what it holds, ingest/merge.py), its write
+memory given back, then the index is brought to the graph for the cases touched (`sync`, by content
+hash). The index is a projection of the graph: given only what the graph has committed, and a case
+the graph holds unchanged is still indexed again if the index lacks it or holds an older version, so
+after a crash between the two writes, re-running the ingest brings them back into agreement.
 
 Whatever the ingest (command line or HTTP), a marker file in the index directory says one is under
 way; it is removed once the index has committed. A process that opens the data and finds a marker
@@ -20,8 +22,8 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Sized
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
@@ -30,7 +32,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from graph.store import GraphStore
-from ingest.merge import HEADER_ONLY, merge_cases, merge_held, same_case
+from ingest.merge import group_held, merge_renderings, merge_with_stored
 from ingest.pipeline import Failure, ParseResult, parse_each
 from ingest.spool import Held, Spool
 from ontology.records import CaseRecord
@@ -62,155 +64,97 @@ class IngestSummary:
         }
 
 
-def fold_in_stored(batch: list[CaseRecord], store: GraphStore) -> tuple[list[CaseRecord], dict[str, list[str]]]:
-    """Merge incoming cases with stored renderings of the same case where one side is header-only.
-
-    A complete rendering arriving for a stored header-only case takes its header fields and replaces
-    it (under the complete case's id); a header-only page arriving for a stored complete case adds
-    what it carries without losing the recommendations. Returns the batch to write and, per case id,
-    the stored ids it supersedes. Two complete renderings are not merged here: a changed page replaces
-    its case wholly.
-    """
-    stored = store.related_cases(batch)
-    if not stored:
-        return batch, {}
-    out: list[CaseRecord] = []
-    supersedes: dict[str, list[str]] = {}
-    for case in batch:
-        for old in stored:
-            if old.incomplete == case.incomplete or not same_case(old, case):
-                continue
-            if old.id == case.id and old.content_hash() == case.content_hash():
-                continue
-            stored_id = old.id  # merging may change `old` in place (found by review: then nothing was superseded)
-            [merged] = merge_cases([old, case])
-            merged.warnings = [w for w in merged.warnings if not (merged.recommendations and w.startswith(HEADER_ONLY))]
-            if stored_id != merged.id:
-                supersedes.setdefault(merged.id, []).append(stored_id)
-            stored = [s for s in stored if s is not old]
-            case = merged
-            break
-        out.append(case)
-    return out, supersedes
-
-
 def write_cases(cases: Iterable[CaseRecord], store: GraphStore, index=None, summary: IngestSummary | None = None,
-                progress: bool = False, batch_size: int = BATCH, procs: int = 1,
-                two_passes: bool = False) -> IngestSummary:
-    """Write records to the graph and, if given, the search index (`search.index.SearchIndex`).
+                progress: bool = False, batch_size: int = BATCH) -> IngestSummary:
+    """Write records (renderings: those of one case are merged) to the graph, then bring the index
+    to it; for callers that hold records (tests, benchmarks). `ingest_paths` is the ingest."""
+    with Spool(on_disk=False) as spool:
+        groups = group_held(cases, spool)
+        return _ingest(([spool.get(h) for h in g] for g in groups), store, index, summary or IngestSummary(), progress,
+                       batch_size)
 
-    `cases` may be a list or any iterable (an ingest reads them back from its spool a batch at a
-    time); the progress bar's total is `summary.cases`, or the list's length. `procs` > 1 indexes
-    in worker processes: for the command line, not inside the API server.
 
-    By default each batch goes to the graph, then to the index. `two_passes` (a command-line load)
-    writes the whole graph, gives back LadybugDB's write memory, then writes the whole index; `cases`
-    must then be a collection that can be iterated twice (a list, or `Spool.cases`; folding changes a
-    list's cases in place, as the batch-by-batch write does). Interleaved, LadybugDB's write memory
-    (1.2 GB at 30k cases) and Whoosh's workers (forked from that process) were held at once: 2.4 GB
-    at 30k (docs/BENCHMARKS.md, "Ingest memory and scale").
-
-    Either way the index is given only versions the graph has committed, so a process that dies
-    leaves the index behind the graph: lacking cases, holding older versions, or still holding cases
-    the graph deleted as superseded, never a case the graph was not given. The pending marker makes
-    the next start repair it.
-    """
-    summary = summary or IngestSummary(cases=len(cases) if isinstance(cases, Sized) else 0)
+def _ingest(groups: Iterable[list[CaseRecord]], store: GraphStore, index, summary: IngestSummary, progress: bool,
+            batch_size: int) -> IngestSummary:
+    """The one write path. Groups of renderings, a batch at a time, are merged with what the graph holds
+    (ingest/merge.py) and written, each batch in one transaction; then the graph's write memory is given
+    back, and the index is brought to the graph for the cases touched (`sync`), so the graph's and the
+    index writers' memory are never held at once. The index is given only what the graph committed: a
+    process that dies leaves it behind the graph, never ahead, and the pending marker makes the next
+    command repair it."""
     store.ensure_schema()
-    if two_passes and index is not None:
-        if iter(cases) is cases:
-            raise TypeError("write_cases(two_passes=True) iterates the cases twice: give a collection, not an iterator")
-        with pending(index):
-            wrote = _graph_pass(cases, store, summary, progress, batch_size)
-            _index_pass(cases, store, index, summary, progress, batch_size, procs, wrote)
-        return _finished(summary)
-    bar = tqdm(total=summary.cases, unit="case", desc="write", disable=not progress)
-    with pending(index), index.bulk(procs=procs) if index is not None else nullcontext() as bulk:
-        cases = iter(cases)
-        while chunk := list(islice(cases, batch_size)):
-            batch, supersedes = fold_in_stored(chunk, store)
-            written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
+    touched: set[str] = set()
+    final: set[str] = set()
+    bar = tqdm(total=summary.cases or None, unit="case", desc="graph", disable=not progress)
+    with pending(index):
+        it = iter(groups)
+        while chunk := list(islice(it, batch_size)):
+            cases, supersedes = merge_with_stored(chunk, store)
+            written = store.write_cases(cases, batch_size=batch_size, supersedes=supersedes)
             _count(summary, written)
-            if bulk is not None:
-                gone = _superseded(supersedes, written.written)
-                if gone:
-                    bulk.delete(gone)
-                summary.indexed += bulk.replace(_to_index(index, bulk, _in_graph(batch, written, set(gone)),
-                                                          set(written.written)))
-            bar.update(len(batch))
-    bar.close()
+            done = {c.id for c in cases} - set(written.failed)
+            summary.recommendations += sum(len(c.recommendations) for c in cases if c.id in done)
+            summary.warnings += sum(len(c.warnings) for c in cases if c.id in done)
+            final |= done
+            touched |= done | {old for cid, olds in supersedes.items() if cid in done for old in olds}
+            bar.update(len(chunk))
+        bar.close()
+        summary.cases = len(store.case_state(sorted(final)))  # less any a later batch merged into another
+        if index is not None:
+            if _alone():  # closing the graph for a moment is safe only where no other thread reads it (not a server)
+                store.release_write_memory()
+            give_back_freed_memory()
+            summary.indexed += sync(store, index, sorted(touched), progress=progress)["documents"]
     return _finished(summary)
 
 
-@dataclass
-class _Wrote:
-    """What the graph pass of a two-pass write left, for the index pass."""
-    final: dict[str, str] = field(default_factory=dict)  # case id -> the version the graph now holds
-    written: set[str] = field(default_factory=set)  # ids written (not found unchanged)
-    gone: set[str] = field(default_factory=set)  # stored cases superseded by a written one
-    # Ids whose version in the graph is not a case as given: folded with a stored rendering, or
-    # written twice. The index pass takes these from the graph.
-    from_graph: set[str] = field(default_factory=set)
-
-
-def _graph_pass(cases, store: GraphStore, summary: IngestSummary, progress: bool, batch_size: int) -> _Wrote:
-    wrote = _Wrote()
-    given: dict[str, str] = {}  # id -> the version of the case given, before folding
-    bar = tqdm(total=summary.cases, unit="case", desc="graph", disable=not progress)
-    it = iter(cases)
-    while chunk := list(islice(it, batch_size)):
-        for c in chunk:
-            if c.id in given:
-                wrote.from_graph.add(c.id)
-            given[c.id] = c.content_hash()
-        batch, supersedes = fold_in_stored(chunk, store)
-        written = store.write_cases(batch, batch_size=batch_size, supersedes=supersedes)
-        _count(summary, written)
-        # Superseded first: a case written again in the batch that supersedes it stays (the graph
-        # deletes the old version, then writes the new); one found unchanged there is deleted.
-        gone = set(_superseded(supersedes, written.written))
-        wrote.gone |= gone
-        for old in gone:
-            wrote.final.pop(old, None)
-        for c in _in_graph(batch, written, gone):
-            if c.id in wrote.final:
-                wrote.from_graph.add(c.id)
-            wrote.final[c.id] = c.content_hash()
-        wrote.written.update(written.written)
-        bar.update(len(batch))
-    bar.close()
-    wrote.from_graph |= {cid for cid, h in wrote.final.items() if given.get(cid) != h}
-    wrote.from_graph &= set(wrote.final)
-    return wrote
-
-
-def _index_pass(cases, store: GraphStore, index, summary: IngestSummary, progress: bool, batch_size: int,
-                procs: int, wrote: _Wrote) -> None:
-    """The index written from what the graph pass committed: each case as given where the graph holds
-    that version, the rest (folded with a stored rendering, or written twice) read back from it."""
-    with Spool(directory=index.directory) as held:
-        ids = sorted(wrote.from_graph)
-        refetched = [held.put(c) for start in range(0, len(ids), batch_size)
-                     for c in store.case_records_by_id(ids[start:start + batch_size])]
-        store.release_write_memory()
-        give_back_freed_memory()
-        bar = tqdm(total=summary.cases, unit="case", desc="index", disable=not progress)
-        with index.bulk(procs=procs) as bulk:
-            # Taken out of the index (as the batch-by-batch write does), even those the graph wrote
-            # again later: they are indexed again from the version it holds.
-            if wrote.gone:
-                bulk.delete(sorted(wrote.gone))
-            it = iter(cases)
-            while batch := list(islice(it, batch_size)):
-                # By content, not only id: folding may have changed a listed case into one the graph refused.
-                mine = [c for c in batch if c.id not in wrote.from_graph and wrote.final.get(c.id) == c.content_hash()]
-                summary.indexed += bulk.replace(_to_index(index, bulk, mine, wrote.written))
-                bar.update(len(batch))
-            it = iter(held.cases(refetched))
-            while batch := list(islice(it, batch_size)):
-                summary.indexed += bulk.replace(_to_index(index, bulk, batch, wrote.written))
+def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BATCH, progress: bool = False) -> dict[str, int]:
+    """Bring the index to the graph for these cases (every case when `ids` is None): the index is a
+    projection of the graph, compared by content hash. A case the graph holds with recommendations and
+    the index lacks or holds in another version is indexed again from the graph's record; a case the
+    graph does not hold, or holds header-only, leaves the index. Streams, a page of cases at a time."""
+    if ids is None:
+        ids = sorted(set(store.case_state()) | set(index.case_hashes()))
+    stale, gone = [], []
+    for start in range(0, len(ids), page):
+        chunk = ids[start:start + page]
+        graph = store.case_state(chunk)
+        indexed = index.stored_hashes(chunk)
+        for cid in chunk:
+            held = graph.get(cid)
+            if held is None or held[1]:  # absent, or header-only (the index holds recommendations)
+                if cid in indexed:
+                    gone.append(cid)
+            elif indexed.get(cid) != held[0]:
+                stale.append(cid)
+    written = 0
+    if stale or gone:
+        bar = tqdm(total=len(stale), unit="case", desc="index", disable=not progress)
+        with index.bulk(procs=_procs() if len(stale) > page else 1) as bulk:
+            if gone:
+                bulk.delete(gone)
+            for start in range(0, len(stale), page):
+                written += bulk.replace(store.case_records_by_id(stale[start:start + page]))
+                bar.update(min(page, len(stale) - start))
         bar.close()
-    _collect()
+    return {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
+
+
+def _alone() -> bool:
+    """Whether this process runs no other thread (the command line's ingest, not a server's)."""
+    import threading
+
+    return threading.active_count() == 1
+
+
+def _procs() -> int:
+    """Worker processes for writing the index: the cores there are, at most two; one (no fork) when
+    this process runs other threads (a server, or a command called inside a test or a notebook),
+    since a child forked beside running threads can die on a lock they held (a segfault under pytest
+    with the Neo4j driver's and the sandbox's threads)."""
+    if not _alone():
+        return 1
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
 def give_back_freed_memory() -> None:
@@ -237,28 +181,6 @@ def _count(summary: IngestSummary, written) -> None:
         summary.failures.append(Failure(case_id, f"case {case_id}: not written: {message}"))
 
 
-def _superseded(supersedes: dict[str, list[str]], written) -> list[str]:
-    """The stored cases that the written ones among these replace under other ids."""
-    return [old for cid, olds in supersedes.items() if cid in written for old in olds if old != cid]
-
-
-def _in_graph(batch: list[CaseRecord], written, gone: set[str]) -> list[CaseRecord]:
-    """The cases of a batch the graph holds as given after writing it: written, or found unchanged
-    and not deleted by another case of the batch that supersedes it."""
-    done = set(written.written)
-    return [c for c in batch if c.id in done or (c.id in written.unchanged and c.id not in gone)]
-
-
-def _to_index(index, bulk, batch: list[CaseRecord], written) -> list[CaseRecord]:
-    """The cases of `batch` whose documents are not already those of this version, or that `bulk`
-    removed (the removal is not committed yet, so the index still shows them)."""
-    indexed = index.stored_hashes([c.id for c in batch])
-    # The index holds recommendations: a header-only case has none, so it is only written there when
-    # it replaced a case that had some (its old documents go).
-    return [c for c in batch if (indexed.get(c.id) != c.content_hash() or c.id in bulk.removed)
-            and (c.recommendations or c.id in written)]
-
-
 def _collect() -> None:
     # The index writer and the readers it opened form reference cycles that hold their buffers and
     # mapped segment files; free them now rather than whenever the collector next runs a full pass
@@ -268,30 +190,28 @@ def _collect() -> None:
 
 
 def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progress: bool = False,
-                 batch_size: int = BATCH, log_path: Path | None = None, procs: int = 1, sources=None,
-                 names: dict[Path, str] | None = None, logged_as: list[str] | None = None,
-                 two_passes: bool | None = None) -> IngestSummary:
-    """Parse every file under `paths` and write the cases; failing files (and records) are reported,
-    not fatal.
-
-    `two_passes` (default: when `procs` > 1, a command-line load) writes the whole graph, then the
-    whole index (`write_cases`), so the two writers' memory is never held at once.
+                 batch_size: int = BATCH, log_path: Path | None = None, sources=None,
+                 names: dict[Path, str] | None = None, logged_as: list[str] | None = None) -> IngestSummary:
+    """The ingest every entry point calls (`iopc-kg ingest`, `iopc-kg update`, `POST /ingest`, `POST
+    /ingest/paths`): parse every file under `paths`, group the renderings into cases, and write them
+    (`_ingest`); failing files (and records) are reported, not fatal.
 
     `sources` (ontology.sources.Sources) tells the pages of web archives from the rest. `names` gives
     the name a file is reported and stored under (HTTP: the upload's name); `logged_as` what the
     ingest log records as its input (default: the names of the paths given).
     """
-    if two_passes is None:
-        two_passes = procs > 1
+    if index is not None:
+        # An earlier ingest that died (a marker left), an index that cannot be read, or a graph and
+        # index that disagree: the index is put right first (said on stderr, in the log).
+        store.ensure_schema()
+        repair(store, index)
     result = ParseResult([], [], 0)
     # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py); beside
     # the index, on the data's disk, rather than in a temporary directory that may be memory (tmpfs).
     with Spool(directory=index.directory if index is not None else None) as spool:
-        held, conflicts = _one_per_id(merge_held(parse_each(paths, result, sources, names, progress), spool), spool)
-        summary = IngestSummary(files=result.files, cases=len(held), failures=list(result.failures) + conflicts)
-        summary.recommendations = sum(h.recommendations for h in held)
-        summary.warnings = sum(h.warnings for h in held)
-        write_cases(spool.cases(held), store, index, summary, progress, batch_size, procs, two_passes=two_passes)
+        groups, conflicts = _one_per_id(group_held(parse_each(paths, result, sources, names, progress), spool), spool)
+        summary = IngestSummary(files=result.files, cases=len(groups), failures=list(result.failures) + conflicts)
+        _ingest(([spool.get(h) for h in g] for g in groups), store, index, summary, progress, batch_size)
     if log_path is not None:
         record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary
@@ -312,77 +232,70 @@ def pending(index):
 
 
 def needs_repair(store: GraphStore, index) -> str | None:
-    """Why graph and index may disagree (an ingest died, or the counts differ), or None."""
+    """Why graph and index may disagree (an ingest died, the index could not be read, or the counts
+    differ), or None."""
     markers = list(index.directory.glob(f"{PENDING}*"))
     if markers:
         return f"an ingest did not finish ({len(markers)} marker{'s' if len(markers) > 1 else ''} left in the index directory)"
+    if getattr(index, "damaged", None):
+        return index.damaged
     in_graph = store.counts().get("Recommendation", 0)
-    in_index = index.doc_count()
+    try:
+        in_index = index.doc_count()
+    except Exception as e:  # noqa: BLE001 - a segment file lost or damaged: rebuilt from the graph
+        index.recreate(f"it cannot be read ({type(e).__name__}: {e})")
+        return index.damaged
     if in_graph != in_index:
         return f"the graph holds {in_graph:,} recommendations and the index {in_index:,}"
     return None
 
 
 def repair(store: GraphStore, index, page: int = BATCH) -> dict[str, int] | None:
-    """Bring the index into agreement with the graph if `needs_repair` says so; the graph is the
-    reference (it is written first, a batch of cases in one transaction). Returns what was done."""
+    """Bring the index into agreement with the graph if `needs_repair` says so (`sync` of every case);
+    the graph is the reference. Says why on one line, and what it did on another."""
     reason = needs_repair(store, index)
     if reason is None:
         return None
     log.warning("repairing the search index: %s", reason)
     markers = list(index.directory.glob(f"{PENDING}*"))
-    graph = store.case_hashes()
-    indexed = index.case_hashes()
-    stale = sorted(cid for cid, h in graph.items() if indexed.get(cid) != h)
-    gone = sorted(cid for cid in indexed if cid not in graph)
-    if gone:
-        index.delete(gone)
-    written = 0
-    with index.bulk() as bulk:
-        for start in range(0, len(stale), page):
-            written += bulk.replace(store.case_records_by_id(stale[start:start + page]))
+    done = sync(store, index, page=page)
     for marker in markers:
         marker.unlink(missing_ok=True)
-    done = {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
+    index.damaged = None
     log.warning("repaired the search index: %(reindexed_cases)d cases re-indexed (%(documents)d documents), "
                 "%(removed_cases)d cases removed that the graph does not hold", done)
     return done
 
 
-def _one_per_id(held: list[Held], spool: Spool) -> tuple[list[Held], list[Failure]]:
-    """Pages the merge could not join but that give the same reference: the first is kept and each
-    other is reported by name (found by tests/reliability/test_damaged_pages.py: the last one
-    silently replaced the first)."""
-    kept: dict[str, Held] = {}
+def _one_per_id(groups: list[list[Held]], spool: Spool) -> tuple[list[list[Held]], list[Failure]]:
+    """Renderings the merge kept apart (they contradict each other) that would still be one case id:
+    the first in the merge's order is kept and each other is reported by name (found by
+    tests/reliability/test_damaged_pages.py: the last one silently replaced the first)."""
+    kept: dict[str, tuple[list[Held], CaseRecord | None]] = {}
     conflicts = []
-    for h in held:
-        first = kept.get(h.id)
+    for g in groups:
+        case = merge_renderings([spool.get(h) for h in g]) if len(g) > 1 else None
+        cid = case.id if case is not None else g[0].id
+        first = kept.get(cid)
         if first is None:
-            kept[h.id] = h
+            kept[cid] = (g, case)
             continue
-        case, first = spool.get(h), spool.get(first)
+        case = case or spool.get(g[0])
+        other_case = first[1] or spool.get(first[0][0])
         where = next((s.path or s.url for s in case.sources if s.path or s.url), case.id)
-        other = next((s.path or s.url for s in first.sources if s.path or s.url), first.id)
+        other = next((s.path or s.url for s in other_case.sources if s.path or s.url), other_case.id)
         conflicts.append(Failure(str(where), f"{where}: gives the reference {case.reference or case.id} of {other} with other "
                                              f"recommendations; not ingested (the first page read is kept)"))
-    return list(kept.values()), conflicts
+    return [g for g, _ in kept.values()], conflicts
 
 
-def reindex(store: GraphStore, index, page: int = 2000, procs: int = 1, progress: bool = False) -> int:
-    """Rebuild the search index from the graph's stored case records; returns documents written."""
+def reindex(store: GraphStore, index, progress: bool = False) -> int:
+    """Rebuild the search index from the graph: emptied, then `sync` of every case; returns documents written."""
     index.clear()
-    n, skip = 0, 0
-    bar = tqdm(total=store.counts().get("Case", 0) if progress else 0, unit="case", desc="index", disable=not progress)
-    with pending(index), index.bulk(procs=procs) as bulk:
-        while True:
-            cases = store.case_records(skip=skip, limit=page)
-            if not cases:
-                break
-            n += bulk.replace(cases)
-            skip += page
-            bar.update(len(cases))
-    bar.close()
-    return n
+    with pending(index):
+        done = sync(store, index, progress=progress)
+    index.damaged = None
+    return done["documents"]
 
 
 def record_ingest(path: Path, summary: IngestSummary, sources: list[str]) -> None:

@@ -1,17 +1,29 @@
-"""Merging the same case seen in several renderings (IOPC page, mirror, force site) into one record.
+"""Merging the renderings of one case (IOPC page, mirror, force site, our records) into one record: the
+one place where cases are merged, in a batch and with what the graph already holds.
 
-Deduplication is on reference plus recommendation text, never on URL (FORMATS.md, quirk 5).
+Deduplication is on reference plus recommendation text, never on URL (FORMATS.md, quirk 5). Which
+renderings are one case is decided from the set of renderings alone, never from the order they came
+in: candidates come from keys (ontology/identity.py: linear, never every case against every case),
+a candidate pair must agree on what each page states (reference, force, date, the years its title
+names) and a group never joins a group it contradicts; pairs are taken strongest first, ties in a
+fixed order. A group is merged in a fixed order too (`rank`), and the case keeps the renderings it
+came from (the graph stores them), so a rendering that arrives in a later ingest is merged with them
+as if they had come together: the same graph whatever the batches and their order. The case's id is
+its strongest key's (the reference); the ids its renderings have alone are kept in `replaces`.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from ingest.extract import NO_DATE_WARNING
 from ingest.layouts import BOILERPLATE, CUT_MARKER
 from ingest.lines import title_like
 from ingest.spool import Held, Spool
+from ontology.identity import Facts, Signature, signature, words
 from ontology.records import CaseRecord, RecommendationRecord, fingerprint
 
 # Which rendering's fields win when two disagree: our own records, then the mirror (the only source of
@@ -23,18 +35,102 @@ LAYOUT_RANK = {
 SAME_TITLE = 0.8
 HEADER_ONLY = "header only:"
 SAME_TEXT = 0.6
+# A text key shared by more renderings than this is boilerplate (a templated sentence), not evidence.
+CROWDED = 16
 
 
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of the two texts' word sets."""
-    wa, wb = set(fingerprint(a).split()), set(fingerprint(b).split())
+    return _jaccard(words(a), words(b))
+
+
+def _jaccard(wa: frozenset, wb: frozenset) -> float:
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / len(wa | wb)
 
 
+def rank(case: CaseRecord) -> tuple:
+    """The fixed order renderings are merged in, from the rendering alone: complete first, then the
+    better layout, then by id and pages (two renderings tie only when they are one page given twice)."""
+    return (case.incomplete, LAYOUT_RANK.get(case.layout or "", 99), case.id, tuple(sorted(s.id for s in case.sources)))
+
+
+def merge_renderings(renderings: list[CaseRecord]) -> CaseRecord:
+    """One case from renderings of it, the same whatever their order; the renderings are not changed."""
+    ordered = sorted(renderings, key=rank)
+    if len(ordered) == 1 and not ordered[0].renderings:
+        return ordered[0]
+    flat = [r for c in ordered for r in (c.renderings or [c])]
+    merged = copy.deepcopy(flat[0])
+    merged.renderings = None
+    for other in flat[1:]:
+        merged = _merge(merged, copy.deepcopy(other))
+    lone = {r.id for r in flat} | {x for r in flat for x in r.replaces}
+    merged.replaces = sorted(lone - {merged.id})
+    merged.renderings = flat if len(flat) > 1 else None
+    return merged
+
+
+def group(sigs: list[Signature], ranks: list[tuple], load: Callable[[int], CaseRecord]) -> list[list[int]]:
+    """Which renderings are one case: lists of indexes into `sigs`, each in `ranks` order, the lists in
+    the order of their first rendering's rank.
+
+    Candidates share a key; a candidate pair is checked (`same_case`) and joins its two groups unless
+    their facts contradict. Pairs are taken by strength (same reference, same id, then by text or title),
+    then by their renderings' ranks, so the groups depend only on the set of renderings."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sigs):
+        for key in s.emits:
+            index[key].append(i)
+    pairs = set()
+    for i, s in enumerate(sigs):
+        for key in s.probes:
+            bucket = index.get(key, ())
+            if len(bucket) > CROWDED and key[0] != "r" and key[0] != "i":
+                continue
+            pairs.update((min(i, j), max(i, j)) for j in bucket if j != i)
+
+    def strength(pair):
+        a, b = sigs[pair[0]], sigs[pair[1]]
+        kind = 0 if a.reference and a.reference == b.reference else 1 if a.id == b.id else 2
+        ra, rb = ranks[pair[0]], ranks[pair[1]]
+        return (kind, ra, rb) if ra <= rb else (kind, rb, ra)
+
+    parent = list(range(len(sigs)))
+    facts = [Facts.of(s) for s in sigs]
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    cache: dict[int, tuple] = {}
+
+    def texts(i):
+        if i not in cache:
+            case = load(i)
+            cache[i] = (case, [words(r.text) for r in case.recommendations])
+        return cache[i]
+
+    for i, j in sorted((p for p in pairs if not facts[p[0]].contradicts(facts[p[1]])), key=strength):
+        ri, rj = find(i), find(j)
+        if ri == rj or facts[ri].contradicts(facts[rj]):
+            continue
+        if not _same(*texts(i), *texts(j)):
+            continue
+        keep, gone = sorted((ri, rj), key=lambda r: ranks[r])
+        parent[gone] = keep
+        facts[keep] = facts[keep].join(facts[gone])
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in sorted(range(len(sigs)), key=lambda i: ranks[i]):
+        groups[find(i)].append(i)
+    return list(groups.values())
+
+
 def merge_cases(cases: Iterable[CaseRecord]) -> list[CaseRecord]:
-    """Merge records of the same case; order follows first appearance."""
+    """Merge records of the same case."""
     spool = Spool(on_disk=False)
     return [spool.get(held) for held in merge_held(cases, spool)]
 
@@ -42,49 +138,85 @@ def merge_cases(cases: Iterable[CaseRecord]) -> list[CaseRecord]:
 def merge_held(cases: Iterable[CaseRecord], spool: Spool) -> list[Held]:
     """`merge_cases` over a spool: each case is held as it comes, so the cases need not all be in
     memory at once (an ingest passes them on disk, ingest/spool.py)."""
-    merged: dict[str, Held] = {}
-    unreferenced: list[Held] = []
+    return [spool.put(merge_renderings([spool.get(h) for h in g])) for g in group_held(cases, spool)]
+
+
+def group_held(cases: Iterable[CaseRecord], spool: Spool) -> list[list[Held]]:
+    """The renderings, held in `spool`, grouped into cases (`group`)."""
+    held, sigs, ranks = [], [], []
     for case in cases:
-        if case.reference:
-            merged[case.id] = spool.put(_merge(spool.get(merged[case.id]), case) if case.id in merged else case)
-        else:
-            unreferenced.append(spool.put(case))
-    for held in unreferenced:
-        case = spool.get(held)
-        # The merged case stays under the key it was found by, even when merging changes its id (a
-        # case without a reference is named by its force and first text, and the other rendering
-        # may supply either): under a new key the old one kept a stale copy, written twice or
-        # reported as conflicting with itself.
-        key, target = _match(case, merged.items(), spool)
-        if target is not None:
-            merged[key] = spool.put(_merge(target, case))
-        elif case.id in merged:
-            merged[case.id] = spool.put(_merge(spool.get(merged[case.id]), case))
-        else:
-            merged[case.id] = held
-    return list(merged.values())
+        held.append(spool.put(case))
+        sigs.append(signature(case))
+        ranks.append(rank(case))
+    return [[held[i] for i in g] for g in group(sigs, ranks, lambda i: spool.get(held[i]))]
 
 
-def _match(case: CaseRecord, candidates: Iterable[tuple[str, Held]], spool: Spool) -> tuple[str | None, CaseRecord | None]:
-    for key, held in candidates:
-        # same_case's first refusal, read from what is held, so that a case on disk is only read
-        # back when its force allows a match (the case has no reference: it is not compared by one).
-        if case.force and held.force and case.force.id != held.force:
+def merge_with_stored(batch: list[list[CaseRecord]], store) -> tuple[list[CaseRecord], dict[str, list[str]]]:
+    """The cases to write for groups of incoming renderings, merged with what the graph holds: the
+    stored cases sharing a key with them (and with those, until no new one is found) are taken apart
+    into their renderings, a page given again replaces its earlier rendering, and the whole is grouped
+    again. Returns the cases and, per case id, the stored cases it takes the place of (deleted with it)."""
+    incoming = [r for g in batch for r in g]
+    pages = {s.id for r in incoming for s in r.sources}
+    stored: dict[str, CaseRecord] = {}
+    probes = set().union(*(signature(r).probes for r in incoming)) if incoming else set()
+    asked: set[str] = set()
+    while probes - asked:
+        ask = sorted(probes - asked)
+        asked |= probes
+        for case in store.cases_by_keys(ask):
+            if case.id in stored:
+                continue
+            stored[case.id] = case
+            for r in case.renderings or [case]:
+                probes |= signature(r).probes
+    if not stored:
+        return [merge_renderings(g) for g in batch], {}
+    kept = [r for c in stored.values() for r in (c.renderings or [c]) if not ({s.id for s in r.sources} & pages)]
+    renderings = incoming + kept
+    sigs = [signature(r) for r in renderings]
+    ranks = [rank(r) for r in renderings]
+    cases = [merge_renderings([renderings[i] for i in g]) for g in group(sigs, ranks, renderings.__getitem__)]
+    final = {c.id for c in cases}
+    # A stored case found (it shares a key) but left as it was is not written again.
+    cases = [c for c in cases if c.id not in stored or c.content_hash() != stored[c.id].content_hash()
+             or any(s.id in pages for s in c.sources)]
+    supersedes: dict[str, list[str]] = defaultdict(list)
+    for sid, old in stored.items():
+        if sid in final:
             continue
-        other = spool.get(held)
-        if same_case(case, other):
-            return key, other
-    return None, None
+        mine = {s.id for s in old.sources}
+        home = next((c for c in cases if mine & {s.id for s in c.sources}), None)
+        if home is not None:
+            supersedes[home.id].append(sid)
+    return cases, dict(supersedes)
+
+
+def _shared(wa: list, wb: list) -> int:
+    """How many recommendations of the side with fewer have a like text on the other (Jaccard >= 0.6).
+    Renderings of one case share at least half of them; two cases of one force and month whose
+    templated sentences happen to meet share one of several (found by bench/parse_bench's pages)."""
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return sum(1 for x in small if any(_jaccard(x, y) >= SAME_TEXT for y in large))
 
 
 def same_case(a: CaseRecord, b: CaseRecord) -> bool:
-    """Two records are renderings of one case: same reference; or, for different or missing forces
-    aside, a recommendation in common; or, when one is header-only, the same force and title."""
+    """Two renderings are of one case: they state no contradicting fact (reference, force, date, the
+    years their titles name), and they have the same reference, or the same id, or at least half the
+    recommendations of the one with fewer in common, or, when one is header-only, the same force and title."""
+    if Facts.of(signature(a)).contradicts(Facts.of(signature(b))):
+        return False
+    return _same(a, [words(r.text) for r in a.recommendations], b, [words(r.text) for r in b.recommendations])
+
+
+def _same(a: CaseRecord, wa: list, b: CaseRecord, wb: list) -> bool:
     if a.reference and b.reference:
         return a.reference == b.reference
     if a.force and b.force and a.force.id != b.force.id:
         return False
-    if any(_find(r, b.recommendations) for r in a.recommendations):
+    if a.id == b.id:
+        return True
+    if wa and wb and _shared(wa, wb) * 2 >= min(len(wa), len(wb)):
         return True
     if (a.incomplete or b.incomplete) and a.force and b.force and a.title and b.title:
         return similarity(a.title, b.title) >= SAME_TITLE

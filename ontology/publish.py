@@ -95,12 +95,14 @@ def owl() -> Graph:
         for name, prop in schema.properties.items():
             if not prop.rdf:
                 continue
-            kind = OWL.ObjectProperty if prop.type.name == "status" else OWL.DatatypeProperty
+            kind = OWL.ObjectProperty if prop.type.name in ("status", "case_id") else OWL.DatatypeProperty
             p = _declare(g, prop.rdf, kind, prop.label,
                          prop.description or f"{prop.label} of a {schema.label.lower()}.", reused)
             if p is not None:
                 if prop.type.name == "status":
                     g.add((p, RDFS.range, SKOS.Concept))
+                elif prop.type.name == "case_id":
+                    g.add((p, RDFS.range, cls))
                 elif prop.lang:
                     g.add((p, RDFS.range, RDF.PlainLiteral))
                 elif _OWL_RANGE.get(prop.type.name, prop.type.xsd) is not None:

@@ -135,6 +135,12 @@ class CaseRecord:
     sources: list[SourceRecord] = field(default_factory=list)
     # Other references the case is known by (a force's own, such as IX/462/21 on its FOI page).
     aliases: list[str] = field(default_factory=list)
+    # The ids its renderings have alone, other than its own (a page without the reference is named by
+    # its force and first text): they stay resolvable, redirecting to this case.
+    replaces: list[str] = field(default_factory=list)
+    # The renderings it was merged from, when more than one (kept by the graph, so that a rendering
+    # arriving later merges with them and the case is the same whatever the order; ingest/merge.py).
+    renderings: list["CaseRecord"] | None = field(default=None, compare=False, repr=False)
 
     @property
     def incomplete(self) -> bool:
@@ -185,6 +191,7 @@ class CaseRecord:
             "layout": self.layout,
             "incomplete": self.incomplete,
             "aliases": list(self.aliases),
+            **({"replaces": list(self.replaces)} if self.replaces else {}),
             "warnings": list(self.warnings),
             "recommendations": [],
             "sources": [s.as_dict() for s in self.sources],
@@ -256,6 +263,7 @@ class CaseRecord:
             recommendations=recs,
             sources=sources,
             aliases=[str(a) for a in data.get("aliases") or []],
+            replaces=[str(a) for a in data.get("replaces") or []],
         )
         return case
 

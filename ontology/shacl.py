@@ -89,6 +89,8 @@ def _value_facets(prop) -> dict:
         facets = {"datatype": RDF.langString, "languages": (prop.lang,), "min_length": 1}
     elif t == "url":  # written as IRIs (types.UrlType.rdf), not literals
         facets = {"node_kind": SH.IRI}
+    elif t == "case_id":  # another case's IRI (graph/rdf.py), one that is no longer a node of its own
+        facets = {"node_kind": SH.IRI}
     elif t == "status":
         facets = {"node_kind": SH.IRI, "values": [URIRef(IOPC + s) for s in STATUSES]}
     elif t in ("layout", "programme_kind"):

@@ -192,6 +192,16 @@ class UrlType(PropertyType):
         return URIRef(value)
 
 
+class CaseIdType(PropertyType):
+    """The id of another case: an IRI in RDF (graph/rdf.py makes it under the configured base)."""
+
+    name = "case_id"
+
+    def clean(self, raw):
+        text = super().clean(raw)
+        return text if text and re.fullmatch(r"[A-Za-z0-9-]+", text) else None
+
+
 class StatusType(PropertyType):
     """Normalised response status; `clean` reads a status *label* as pages print it. In RDF a status
     is a SKOS concept of the ontology's `iopc:statuses` scheme (`iopc:accepted` ...), not a string."""
@@ -252,7 +262,7 @@ TYPES: dict[str, PropertyType] = {
     t.name: t
     for t in (
         PropertyType(), TextType(), IntegerType(), BooleanType(), DateType(), DateTimeType(), ReferenceType(),
-        UrlType(), StatusType(), JsonType(), ChoiceType("layout", LAYOUTS),
+        UrlType(), CaseIdType(), StatusType(), JsonType(), ChoiceType("layout", LAYOUTS),
         ChoiceType("programme_kind", PROGRAMME_KINDS),
     )
 }

@@ -65,16 +65,27 @@ class SearchIndex:
         self.write_timeout = write_timeout
         self.schema = build_schema()
         self.directory.mkdir(parents=True, exist_ok=True)
-        if whoosh_index.exists_in(str(self.directory)):
-            self.ix = whoosh_index.open_dir(str(self.directory))
-            if set(self.ix.schema.names()) != set(self.schema.names()):
-                # Built by a release with other fields: start empty; the next ingest or
-                # `iopc-kg reindex` refills it from the graph.
-                log.warning("search index at %s has other fields than this release; rebuilding it empty", self.directory)
-                self.ix = whoosh_index.create_in(str(self.directory), self.schema)
+        # Why the index was started again empty (it could not be read), until a repair refills it.
+        self.damaged: str | None = None
+        self._local = threading.local()
+        try:
+            exists = whoosh_index.exists_in(str(self.directory))  # reads the table of contents, which may be damaged
+        except Exception:  # noqa: BLE001 - opened below, and rebuilt if it cannot be
+            exists = True
+        if exists:
+            try:
+                self.ix = whoosh_index.open_dir(str(self.directory))
+                self.ix.doc_count_all()  # reads the segments' files: a lost or damaged one fails here
+            except Exception as e:  # noqa: BLE001 - the index is a projection of the graph: rebuilt, never fatal
+                self.recreate(f"it cannot be read ({type(e).__name__}: {e})")
+            else:
+                if set(self.ix.schema.names()) != set(self.schema.names()):
+                    # Built by a release with other fields: start empty; the next command that
+                    # writes refills it from the graph.
+                    log.warning("search index at %s has other fields than this release; rebuilding it empty", self.directory)
+                    self.ix = whoosh_index.create_in(str(self.directory), self.schema)
         else:
             self.ix = whoosh_index.create_in(str(self.directory), self.schema)
-        self._local = threading.local()
         self._caches: dict[str, OrderedDict] = {}  # family -> (name, commit) -> value, least recently used first
         self._family_commit: dict[str, tuple] = {}  # family -> the commit its last value was made for
         self._cache_lock = threading.Lock()
@@ -170,6 +181,22 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
+
+    def recreate(self, why: str) -> None:
+        """Start the index again empty because it is damaged (`why`); the repair (ingest/load.py) then
+        refills it from the graph. Its files are removed, the pending markers of ingests kept."""
+        try:
+            ix = getattr(self, "ix", None)
+            if ix is not None:
+                ix.close()
+        except Exception:  # noqa: BLE001 - closing a damaged index
+            pass
+        for path in self.directory.iterdir():
+            if not path.name.startswith(".ingest-pending-"):
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        self.ix = whoosh_index.create_in(str(self.directory), self.schema)
+        self._local = threading.local()
+        self.damaged = f"the index could not be read and was started again empty ({why})"
 
     def clear(self) -> None:
         """Empty the index (for `reindex`)."""

@@ -126,13 +126,27 @@ def facet_tables(searcher: Searcher) -> Tables:
                                   np.concatenate(vals) if vals else np.zeros(0, np.int64))
     if n == 0:
         return Tables(0, live, facets, np.zeros(0, np.int64))
-    column = reader.column_reader("date_recommended")
-    dates = np.array([(column[i] or b"") for i in range(n)], dtype=object)
+    dates = np.array(_column_values(reader, "date_recommended", n), dtype=object)
     dated = np.array([bool(d) for d in dates], dtype=bool)
     keys = np.array([d.decode() if isinstance(d, bytes) else d for d in dates], dtype="U10")
     newest = np.lexsort((np.arange(n), keys))[::-1]  # descending date; ties by docnum
     order = np.concatenate([newest[dated[newest]], newest[~dated[newest]]])
     return Tables(n, live, facets, order[live[order]])
+
+
+def _column_values(reader, name: str, n: int) -> list:
+    """A column's value for every document number, segment by segment. Not Whoosh's multi-segment
+    column reader: it leaves out the segments that lack the column (no document of theirs has a
+    value) and then reads the next segment's values at the wrong offsets, past its end (an IndexError
+    once an ingest of pages without dates was followed by one with dates)."""
+    values: list = [b""] * n
+    for leaf, offset in reader.leaf_readers():
+        if not leaf.has_column(name):
+            continue
+        column = leaf.column_reader(name)
+        for i in range(leaf.doc_count_all()):
+            values[offset + i] = column[i] or b""
+    return values
 
 
 def field_lengths(searcher: Searcher) -> Lengths:

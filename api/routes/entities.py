@@ -115,7 +115,14 @@ def case_links(case: CaseRecord) -> dict:
             description="A case (one IOPC reference) with every recommendation, its response and the source pages. "
                         "Also as RDF: `Accept: text/turtle` or `application/ld+json`.")
 def get_case(request: Request, store: StoreDep, settings: SettingsDep, case_id: Annotated[str, Path(description='Case id: the IOPC reference with / as -.', examples=['2022-178839'])]):
-    case = store.case_record(case_id)
+    try:
+        case = store.case_record(case_id)
+    except NotFound:
+        # An id a rendering of a case had alone (a page without the reference): the case it merged into.
+        moved = store.case_replacing(case_id)
+        if moved is None:
+            raise
+        return _moved(request, f"/cases/{moved}")
     body = case.to_dict() | {"links": case_links(case)}
     for rec, out in zip(case.recommendations, body["recommendations"]):
         out["id"] = case.recommendation_id(rec)
@@ -128,7 +135,13 @@ def get_case(request: Request, store: StoreDep, settings: SettingsDep, case_id: 
                         "the status and response each crawl of its pages found, first seen, each change, last seen.")
 def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep, rec_id: Annotated[str, Path(description="Recommendation id: the case id and the recommendation's number.", examples=['2022-178839-3'])],
                        on: Day = None):
-    case, rec = store.recommendation(rec_id)
+    try:
+        case, rec = store.recommendation(rec_id)
+    except NotFound:
+        moved = _replaced_recommendation(store, rec_id)
+        if moved is None:
+            raise
+        return _moved(request, f"/recommendations/{moved}")
     day = (as_date(on, "on") or date.today()).isoformat()
     overdue = bool(case.response_due) and case.response_due < day and (not rec.response or rec.status == "awaiting_response")
     data = case.to_dict()
@@ -158,6 +171,32 @@ def get_recommendation(request: Request, store: StoreDep, settings: SettingsDep,
         },
     }
     return entity_response(request, body, "Recommendation", rec_id, store, settings)
+
+
+def _moved(request: Request, path: str):
+    """301 to where a merged case's resource now is, keeping the query (a format, a date)."""
+    from fastapi.responses import RedirectResponse
+
+    query = request.url.query
+    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=301)
+
+
+def _replaced_recommendation(store, rec_id: str) -> str | None:
+    """A recommendation id under a case id that was merged into another case (`{case id}-{number}`, or
+    `-{number}-p{position}`): the same recommendation's id under the case, when it has one so numbered."""
+    parts = rec_id.split("-")
+    for cut in (1, 2):
+        old, tail = "-".join(parts[:-cut]), "-".join(parts[-cut:])
+        moved = store.case_replacing(old) if old else None
+        if moved is None:
+            continue
+        new = f"{moved}-{tail}"
+        try:
+            store.get_node("Recommendation", new)
+        except NotFound:
+            return None
+        return new
+    return None
 
 
 def _label(rec) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from ingest.load import write_cases
 from ingest.pipeline import parse_paths, parse_text
 from search.index import SearchIndex
@@ -27,29 +25,29 @@ def header_only():
     return case
 
 
-@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
-def test_header_only_case_is_stored_incomplete_and_replaced_by_its_complete_rendering(empty_store, tmp_path, two_passes):
+def test_header_only_case_is_stored_incomplete_and_replaced_by_its_complete_rendering(empty_store, tmp_path):
     index = SearchIndex(tmp_path / "index")
     try:
         header = header_only()
-        write_cases([header], empty_store, index, two_passes=two_passes)
+        write_cases([header], empty_store, index)
         stored = empty_store.case_record(header.id)
         assert stored.incomplete and stored.to_dict()["incomplete"] is True
         assert empty_store.get_node("Case", header.id)["incomplete"] is True
 
         complete = parse_text(COMPLETE, "complete.txt")
         assert complete.id != header.id  # neither has a reference: ids differ, the title and force match
-        summary = write_cases([complete], empty_store, index, two_passes=two_passes)
+        summary = write_cases([complete], empty_store, index)
         assert not summary.failures
         assert empty_store.counts()["Case"] == 1
         merged = empty_store.case_record(complete.id)
+        assert header.id in merged.replaces  # the header-only page's id redirects to the case
         assert not merged.incomplete and len(merged.recommendations) == 1 and len(merged.sources) == 2
         assert not any(w.startswith("header only") for w in merged.warnings)
         assert empty_store.get_node("Case", complete.id)["incomplete"] is False
         assert index.case_hashes() == {complete.id: empty_store.case_hashes()[complete.id]}
 
         # The header-only page again changes nothing; the complete page again changes nothing.
-        again = write_cases([header_only()], empty_store, index, two_passes=two_passes)
+        again = write_cases([header_only()], empty_store, index)
         assert again.written == 0 and again.indexed == 0 and empty_store.counts()["Case"] == 1
         assert index.case_hashes() == {complete.id: empty_store.case_hashes()[complete.id]}
     finally:

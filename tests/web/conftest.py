@@ -33,7 +33,7 @@ settings = Settings(data_dir=Path(sys.argv[1]), _env_file=None)
 store = open_store(settings)
 store.ensure_schema()
 index = SearchIndex(settings.index_dir)
-write_cases(generate(int(sys.argv[2]), seed=7), store, index, procs=2)
+write_cases(generate(int(sys.argv[2]), seed=7), store, index)
 index.close()
 store.close()
 """

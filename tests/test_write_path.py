@@ -1,6 +1,8 @@
-"""A command-line load writes the whole graph, then the whole index (`write_cases(two_passes=True)`),
-so that LadybugDB's write memory and Whoosh's forked workers are never held at once. It must leave
-exactly what the interleaved write leaves, and give the index only what the graph has committed."""
+"""The one write path (ingest/load.py `_ingest`): the whole graph in batches, then the index brought to
+it, so LadybugDB's write memory and Whoosh's writers are never held at once; the index is given only
+what the graph has committed, and ends holding exactly the graph's version of every case with
+recommendations, whatever merges with what the graph held. (These were the two write modes' tests, an
+interleaved one and a two-pass one; one path is left, and each scenario found by their reviews is kept.)"""
 
 from pathlib import Path
 
@@ -33,32 +35,16 @@ def assert_index_is_graph(store, index, documents: int) -> None:
     assert index.doc_count() == store.counts()["Recommendation"] == documents
 
 
-def test_two_passes_leave_what_the_interleaved_write_leaves(tmp_path):
-    runs = {}
-    for two_passes in (False, True):
-        store, index = opened(tmp_path / str(two_passes))
-        try:
-            first = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7, two_passes=two_passes)
-            again = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7, two_passes=two_passes)
-            runs[two_passes] = (first.as_dict() | {"finished": None}, again.as_dict() | {"finished": None},
-                                 state(store, index))
-            graph, _, indexed, docs = runs[two_passes][2]
-            assert indexed == {cid: h for cid, h in graph.items() if cid in indexed}
-            assert docs == store.counts()["Recommendation"] and first.indexed == docs
-            assert again.written == 0 and again.indexed == 0 and again.unchanged == first.cases
-        finally:
-            index.close()
-            store.close()
-    assert runs[True] == runs[False]
-    assert not list((tmp_path / "True" / "index").glob(".ingest-pending-*"))
-
-
-def test_two_passes_need_cases_it_can_read_twice(tmp_path, sample_cases):
+def test_an_ingest_twice_leaves_the_index_as_the_graph_and_changes_nothing(tmp_path):
     store, index = opened(tmp_path)
     try:
-        with pytest.raises(TypeError, match="twice"):
-            write_cases(iter(sample_cases), store, index, two_passes=True)
-        assert store.counts()["Case"] == 0 and index.doc_count() == 0
+        first = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7)
+        again = ingest_paths([SAMPLES, PAGES], store, index, batch_size=7)
+        graph, _, indexed, docs = state(store, index)
+        assert indexed == {cid: h for cid, h in graph.items() if cid in indexed}
+        assert_index_is_graph(store, index, first.indexed)
+        assert again.written == 0 and again.indexed == 0 and again.unchanged == first.cases
+        assert not list((tmp_path / "index").glob(".ingest-pending-*"))
     finally:
         index.close()
         store.close()
@@ -77,7 +63,7 @@ def test_the_index_pass_starts_when_the_graph_holds_every_case(tmp_path, sample_
 
     index = Watched(tmp_path / "index")
     try:
-        summary = write_cases(list(sample_cases), store, index, batch_size=3, two_passes=True)
+        summary = write_cases(list(sample_cases), store, index, batch_size=3)
         assert seen == [{c.id: c.content_hash() for c in sample_cases}]
         assert index.case_hashes() == {c.id: c.content_hash() for c in sample_cases if c.recommendations}
         assert summary.indexed == index.doc_count() == store.counts()["Recommendation"]
@@ -89,7 +75,7 @@ def test_the_index_pass_starts_when_the_graph_holds_every_case(tmp_path, sample_
 def two_renderings_of_one_stored_case():
     """A stored header-only case S (reference 2020/111111), then two complete pages the merge keeps
     apart: K gives S's reference, I gives none but S's force and title. Each alone would fold into
-    S; written one after the other, the first consumes S and the second stands alone."""
+    S; they are one case with S, whatever the order."""
     import copy
 
     from ingest.pipeline import parse_paths, parse_text
@@ -116,25 +102,22 @@ def test_two_pages_folding_into_one_stored_case_leave_the_index_as_the_graph(tmp
     # Whoosh writer, and the index kept a document of a version the graph never held.
     from ingest.spool import Spool
 
-    results = {}
-    for two_passes in (False, True):
-        store, index = opened(tmp_path / f"{given_as}-{two_passes}")
-        try:
-            header, pages = two_renderings_of_one_stored_case()
-            write_cases([header], store, index)
-            with Spool() as spool:
-                cases = pages if given_as == "list" else spool.cases([spool.put(c) for c in pages])
-                summary = write_cases(cases, store, index, batch_size=1, two_passes=two_passes)
-            graph, counts, indexed, docs = state(store, index)
-            assert docs == counts["Recommendation"] == 2 and counts["Case"] == 2
-            assert indexed == graph
-            assert summary.indexed == 2
-            assert not list((tmp_path / f"{given_as}-{two_passes}" / "index").glob(".ingest-pending-*"))
-            results[two_passes] = (graph, counts, indexed, docs, summary.written)
-        finally:
-            index.close()
-            store.close()
-    assert results[True] == results[False]
+    store, index = opened(tmp_path / given_as)
+    try:
+        header, pages = two_renderings_of_one_stored_case()
+        write_cases([header], store, index)
+        with Spool() as spool:
+            cases = pages if given_as == "list" else spool.cases([spool.put(c) for c in pages])
+            summary = write_cases(cases, store, index, batch_size=1)
+        graph, counts, indexed, docs = state(store, index)
+        # All three are one case: K by the reference, I by the header's force and title.
+        assert docs == counts["Recommendation"] == 2 and counts["Case"] == 1
+        assert indexed == graph
+        assert summary.indexed == 2
+        assert not list((tmp_path / given_as / "index").glob(".ingest-pending-*"))
+    finally:
+        index.close()
+        store.close()
 
 
 def _header(reference: str):
@@ -153,9 +136,8 @@ def _complete():
     return two_renderings_of_one_stored_case()[1][1]
 
 
-@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
 @pytest.mark.parametrize("scenario", ["superseded, then given again", "folded elsewhere in each pass"])
-def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, two_passes, scenario):
+def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, scenario):
     # Found by review, each with batches of one case:
     # - a stored complete page without a reference, then a header-only page giving it one (which
     #   supersedes it: the merge had changed the stored case in place, so nothing was superseded and
@@ -170,9 +152,11 @@ def test_graph_and_index_agree_whatever_each_pass_folds(tmp_path, two_passes, sc
     store, index = opened(tmp_path)
     try:
         write_cases(stored, store, index)
-        summary = write_cases(incoming, store, index, batch_size=1, two_passes=two_passes)
+        summary = write_cases(incoming, store, index, batch_size=1)
         assert_index_is_graph(store, index, summary.indexed)
-        assert store.counts()["Case"] == 2
+        # Superseded: the header gives the complete page a reference; all are one case. Folded
+        # elsewhere: the complete page joins one header, never both (their references contradict).
+        assert store.counts()["Case"] == (1 if scenario.startswith("superseded") else 2)
     finally:
         index.close()
         store.close()
@@ -192,8 +176,7 @@ def _retitled(case, **changes):
     return CaseRecord.from_dict(d, "test")
 
 
-@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
-def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_file(tmp_path, two_passes):
+def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_file(tmp_path):
     # Page X republished under a new title, and in the same file a header-only page with X's old
     # title and a reference: one batch supersedes X and writes it again. The graph pass dropped X
     # from what it had written, so the index lost a case the graph held.
@@ -208,8 +191,9 @@ def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_fil
         with open(tmp_path / "in" / "part.jsonl", "w") as f:
             for c in (_header("2020/111111"), new):
                 f.write(json.dumps(c.to_dict()) + "\n")
-        summary = ingest_paths([tmp_path / "in"], store, index, two_passes=two_passes)
-        assert new.id in with_recs(store)
+        summary = ingest_paths([tmp_path / "in"], store, index)
+        [(cid, _)] = with_recs(store).items()  # the header gave the page its reference: one case
+        assert cid == "2020-111111" and new.id in store.case_record(cid).replaces
         assert_index_is_graph(store, index, summary.indexed)
     finally:
         index.close()
@@ -217,9 +201,8 @@ def test_a_republished_page_and_a_header_folding_its_old_version_away_in_one_fil
 
 
 @pytest.mark.parametrize("given_as", ["list", "spool"])
-@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
 @pytest.mark.parametrize("again", ["changed", "same"])
-def test_a_case_superseded_and_given_again_in_one_batch(tmp_path, two_passes, given_as, again):
+def test_a_case_superseded_and_given_again_in_one_batch(tmp_path, given_as, again):
     # "same": the graph finds X unchanged and the header's fold deletes it; the batch-by-batch write
     # still gave it to the index.
     from ingest.spool import Spool
@@ -231,7 +214,7 @@ def test_a_case_superseded_and_given_again_in_one_batch(tmp_path, two_passes, gi
         incoming = [_header("2020/111111"), x]
         with Spool() as spool:
             cases = incoming if given_as == "list" else spool.cases([spool.put(c) for c in incoming])
-            summary = write_cases(cases, store, index, batch_size=2, two_passes=two_passes)
+            summary = write_cases(cases, store, index, batch_size=2)
         assert_index_is_graph(store, index, summary.indexed)
     finally:
         index.close()
@@ -239,8 +222,7 @@ def test_a_case_superseded_and_given_again_in_one_batch(tmp_path, two_passes, gi
 
 
 @pytest.mark.parametrize("given_as", ["list", "spool"])
-@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
-def test_a_listed_case_the_graph_refused_after_folding_stays_out_of_the_index(tmp_path, two_passes, given_as):
+def test_a_listed_case_the_graph_refused_after_folding_stays_out_of_the_index(tmp_path, given_as):
     # Folding changes a listed case in place, into the stored case's id; the graph refuses it. The
     # index pass chose cases by id and indexed a version the graph never held.
     from ingest.spool import Spool
@@ -267,7 +249,7 @@ def test_a_listed_case_the_graph_refused_after_folding_stays_out_of_the_index(tm
         store._replace = refuse
         with Spool() as spool:
             cases = incoming if given_as == "list" else spool.cases([spool.put(c) for c in incoming])
-            summary = write_cases(cases, store, index, batch_size=1, two_passes=two_passes)
+            summary = write_cases(cases, store, index, batch_size=1)
         assert any("refused" in f.message for f in summary.failures)
         assert index.case_hashes() == with_recs(store)
     finally:
@@ -277,17 +259,20 @@ def test_a_listed_case_the_graph_refused_after_folding_stays_out_of_the_index(tm
 
 @pytest.mark.parametrize("versions", ["same", "changed"])
 @pytest.mark.parametrize("batch_size", [1, 2])
-@pytest.mark.parametrize("two_passes", [False, True], ids=["interleaved", "two-passes"])
-def test_one_case_given_twice(tmp_path, two_passes, batch_size, versions):
+def test_one_case_given_twice(tmp_path, batch_size, versions):
     # Whoosh's writer does not delete what it holds uncommitted: the batch-by-batch write kept both
     # copies' documents. Two versions in one graph batch collided on their recommendations' ids.
     store, index = opened(tmp_path)
     try:
         second = _complete() if versions == "same" else _retitled(_complete(), title="Another title for the same page")
-        summary = write_cases([_complete(), second], store, index, batch_size=batch_size, two_passes=two_passes)
+        summary = write_cases([_complete(), second], store, index, batch_size=batch_size)
         assert not summary.failures
-        assert with_recs(store) == {second.id: second.content_hash()}
-        assert_index_is_graph(store, index, len(second.recommendations))
+        # Two pages (two sources) of one case, or one page given twice: the case merged from both.
+        from ingest.merge import merge_cases
+
+        [merged] = merge_cases([_complete(), second])
+        assert with_recs(store) == {second.id: merged.content_hash()}
+        assert_index_is_graph(store, index, len(merged.recommendations))
     finally:
         index.close()
         store.close()
