@@ -36,7 +36,7 @@ class Caps:
     """How far one query may fan out (the settings `search_max_expansions`, `search_suggest_words`)."""
 
     expansions: int = 1000
-    suggest_words: int = 10
+    suggest_words: int = 5  # the defaults are the settings' (api/settings.py)
     max_edits: int = 2
 
     @classmethod

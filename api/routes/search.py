@@ -135,14 +135,15 @@ async def export_search(
 @router.get("/clusters", response_model=list[dict[str, Any]], summary="Recurring learning", responses=CSV_RESPONSE,
             description="Groups of near-identical recommendations made to several forces (TF-IDF cosine at least "
                         "`threshold`, linked transitively), ranked by the number of forces.")
-def get_clusters(
+async def get_clusters(
     index: IndexDep, settings: SettingsDep,
     threshold: Annotated[float, Query(gt=0, le=1, title="Threshold", description="Cosine similarity that links two recommendations.")] = 0.5,
     min_forces: Annotated[int, Query(ge=1, le=50, title="Minimum forces", description="Keep clusters that span at least this many forces.")] = 3,
     limit: Annotated[int, Query(ge=1, le=500, title="Limit", description="Most clusters to return.")] = 50,
     format: Format = "json",
 ):
-    found = clusters(index, threshold=threshold, min_forces=min_forces, limit=limit)
+    # Seconds of CPU for a threshold not asked before: on the heavy lane, never on /health's threads.
+    found = await lanes.run(clusters, index, threshold=threshold, min_forces=min_forces, limit=limit)
     if format != "json":
         return rows_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found] if format == "csv" else found,
                              format, "clusters", settings, ["id", "size", "forces", "terms", "members"])

@@ -76,6 +76,7 @@ def test_search_work_runs_on_the_heavy_lane(client, monkeypatch):
     assert client.get("/search", params={"q": "custody"}).status_code == 200
     assert client.get("/export/search", params={"q": "custody"}).status_code == 200
     assert client.get("/export", params={"force": "essex"}).status_code == 200
-    assert "search_page" in ran and "search_export" in ran and "cases" in ran  # the ranking, the export's ranking, /export's part
+    assert client.get("/clusters", params={"threshold": 0.9, "min_forces": 1}).status_code == 200
+    assert {"search_page", "search_export", "cases", "clusters"} <= set(ran)  # the ranking, the export's, /export's part, clusters
     assert ran.count("batch") >= 2  # the bodies of both exports were read on the heavy lane
     assert gc.isenabled()  # paused while a batch is made, and given back

@@ -34,7 +34,9 @@ def test_a_case_written_to_the_graph_but_not_the_index_is_indexed_on_the_next_ru
         assert index.doc_count() == 0
         summary = ingest_paths([samples_dir], store, index)
         assert summary.written == 0 and summary.unchanged == len(sample_cases)
-        assert summary.indexed == sum(len(c.recommendations) for c in sample_cases)
+        # The graph and the index disagreed before the ingest began: the repair that every ingest starts
+        # with indexed them (the summary counts only what the ingest's own sync wrote).
+        assert index.doc_count() == sum(len(c.recommendations) for c in sample_cases)
         assert set(index.case_hashes()) == {c.id for c in sample_cases if not c.incomplete}
         index.close()
 
