@@ -111,6 +111,21 @@ def test_crawl_recrawl_and_history_in_the_store_api_and_rdf(empty_store, tmp_pat
         changes = client.get("/changes", params={"since": between}).json()
         assert {r["rec_id"] for r in changes} == {ESSEX, "2024-300008-1"}
         assert client.get("/changes", params={"since": "yesterday"}).status_code == 422
+        # The same as an Atom feed a reader validates (feedparser), filtered like a search.
+        import feedparser
+
+        feed = feedparser.parse(client.get("/changes.atom", params={"since": between, "force": "Essex Police"}).content)
+        assert not feed.bozo and feed.version == "atom10"
+        (entry,) = feed.entries
+        assert ESSEX in entry.title and "awaiting response to accepted" in entry.title and entry.link.endswith(f"/#/recommendation/{ESSEX}")
+        everything = feedparser.parse(client.get("/changes.atom", params={"since": between}).content)
+        assert {e.link.rsplit("/", 1)[1] for e in everything.entries} == {ESSEX, "2024-300008-1"}
+        assert everything.entries[0].updated >= everything.entries[-1].updated  # newest first
+        assert not feedparser.parse(client.get("/changes.atom", params={"since": between, "force": "kent"}).content).entries
+        assert client.get("/changes.atom", params={"force": "nowhere"}).status_code == 422
+        # Forces side by side: Essex's response is the one whose arrival was observed.
+        essex = next(r for r in client.get("/patterns/compare").json() if r["id"] == "essex")
+        assert essex["responses_timed"] == 1 and essex["median_days_to_respond"] is not None
     index.close()
 
 

@@ -21,7 +21,8 @@ export function reachView(kind, label) {
       explore(kind, id),
       downloads([["RDF (Turtle)", kind === "programme" ? `/export?${qs({ programme: id, format: "ttl" })}` : `/${kind}s/${encodeURIComponent(id)}?format=ttl`],
         recommendationsCsv(kind, id),
-        ["Graph (GraphML)", `/graph/neighbourhood?${qs({ node: `${kind}:${id}`, format: "graphml" })}`]]),
+        ["Graph (GraphML)", `/graph/neighbourhood?${qs({ node: `${kind}:${id}`, format: "graphml" })}`],
+        ["Changes (Atom feed)", `/changes.atom?${qs({ [kind]: id })}`]]),
       h("h2", {}, "Reach across forces"),
       forces.length ? [hbars(forces, { title: `Recommendations reaching ${p.name} per force`, max: 15 }),
         forces.length > 15 ? h("p", { class: "muted" }, `The 15 forces with most of ${forces.length}; the CSV has them all.`) : null]
@@ -40,7 +41,8 @@ export async function bodyView(id) {
       ["Responses", byStatus(b.by_status)],
       ["Members", members.length > 12 ? folded(members, { n: 8, cls: "inline" }) : join(members)]]),
     explore("body", id),
-    downloads([["RDF (Turtle)", `/bodies/${encodeURIComponent(id)}?format=ttl`], recommendationsCsv("body", id)]),
+    downloads([["RDF (Turtle)", `/bodies/${encodeURIComponent(id)}?format=ttl`], recommendationsCsv("body", id),
+      ["Changes (Atom feed)", `/changes.atom?${qs({ body: id })}`]]),
     h("h2", {}, "Across forces"), forces.length ? hbars(forces, { title: `Recommendations involving ${b.name} per force` }) : h("p", { class: "muted" }, "None."),
     facts([["Addressed to it", plural((b.addressed_to || []).length, "recommendation")], ["Linked to it", plural((b.linked_to || []).length, "recommendation")]]),
     recent("body", id, "Newest recommendations"));
