@@ -119,8 +119,10 @@ def sandbox_settings(store, tmp_path, request) -> Settings:
 
 def check_answer(entry: dict, run, build: str = "checked") -> None:
     """Run one query; it must be refused (400), or stopped (504) where the entry allows it, in time.
-    Without the text pre-check, an entry the engines read as a harmless read (`unchecked: ok`: the
-    text check refuses a character, the engine reads a comment) may be answered."""
+    Without the text pre-check, the engine plans what the text check refused (Neo4j compiles a new
+    query for seconds on a busy machine: a 504 then), and an entry the engines read as a harmless
+    read (`unchecked: ok`: the text check refuses a character, the engine reads a comment) may be
+    answered; nothing escapes either way (`assert_nothing_escaped`)."""
     expect = entry.get("expect", "query_refused")
     if build == "unchecked" and entry.get("unchecked") == "ok":
         expect = "any"
@@ -136,6 +138,8 @@ def check_answer(entry: dict, run, build: str = "checked") -> None:
     assert elapsed < TIMEOUT_MS / 1000 + 1, f"{entry['id']} took {elapsed:.1f} s"
     if expect == "any":
         assert outcome in ("query_refused", "query_timeout", "ok"), entry["id"]
+    elif build == "unchecked" and expect == "query_refused":  # the engine plans what the text check refused: Neo4j may take its deadline
+        assert outcome in ("query_refused", "query_timeout"), f"{entry['id']}: {outcome}"
     else:
         assert outcome == expect, f"{entry['id']}: {outcome}, not {expect}"
 
