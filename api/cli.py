@@ -1,5 +1,5 @@
 """The `iopc-kg` command: composable verbs over JSON lines. Each command calls one library function
-or asks the API (`api.client`: the running server's, else the app in this process).
+or asks the API (`api.client`: the running server's, else the route's own function in this process).
 
 The group and what every command shares (global options accepted anywhere, errors as messages,
 progress bars, dates) are in `api.commands.base`; the read commands in `api.commands.read` and

@@ -11,6 +11,9 @@ cache answers) from `--clients` keep-alive connections, and reads the server pro
 client's latencies (p50, p99) are printed too, though the client runs on the same cores. Then the
 same for `/health`. `--compare` runs the same with another checkout's code (its directory first on
 PYTHONPATH), alternating servers round by round, so a before and after come from one run.
+`--engine` measures the search engine alone instead (no HTTP): each round, one process per checkout
+runs `--requests` never-asked searches in process after as many to warm up, and prints its CPU ms a
+search.
 """
 
 from __future__ import annotations
@@ -93,6 +96,42 @@ def cpu_ms_per_request(proc: subprocess.Popen, port: int, paths: list[str], clie
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}
 
 
+ENGINE = r"""
+import random, sys, time
+from pathlib import Path
+from search.index import SearchIndex
+from search.query import Engine, Search
+data, n, seed = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+index = SearchIndex(data / "index"); engine = Engine(index); engine.warm(search_only=True)
+words = sorted(index.vocabulary())
+rng = random.Random(seed); seen = set(); requests = []
+while len(requests) < 2 * n:
+    q = f"{rng.choice(words)} {rng.choice(words)}"
+    if q not in seen:
+        seen.add(q)
+        f = {"status": [rng.choice(["accepted", "not_accepted", "partially_accepted"])]} if rng.random() < 1 / 3 else {}
+        requests.append(Search(q=q, filters=f))
+for r in requests[:n]:
+    engine.search(r)
+t = time.process_time()
+for r in requests[n:]:
+    engine.search(r)
+print((time.process_time() - t) * 1000 / n)
+"""
+
+
+def engine_rounds(data: Path, codes: dict[str, str], n: int, rounds: int) -> None:
+    rows: dict[str, list[float]] = {}
+    for round_ in range(rounds):
+        for name, code in (list(codes.items()) if round_ % 2 == 0 else list(codes.items())[::-1]):
+            out = subprocess.run([sys.executable, "-c", ENGINE, str(data), str(n), str(round_ + 7)], capture_output=True, text=True,
+                                 env={**os.environ, "PYTHONPATH": code}, cwd=NEUTRAL, check=True).stdout
+            rows.setdefault(name, []).append(float(out.strip().splitlines()[-1]))
+    print("\n| code | engine CPU ms / never-asked search (median) | each round |\n|---|---|---|")
+    for name, runs in rows.items():
+        print(f"| {name} | {statistics.median(runs):.2f} | {', '.join(f'{r:.2f}' for r in runs)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=None)
@@ -101,6 +140,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--compare", nargs="*", default=[])
+    ap.add_argument("--engine", action="store_true", help="The engine alone, in process (no HTTP).")
     args = ap.parse_args()
     from bench.graph_bench import machine
     from search.index import SearchIndex
@@ -117,6 +157,9 @@ def main() -> None:
         index.close()
         print(f"{machine()}; load average {os.getloadavg()[0]:.1f} at the start; {cases:,} documents; one worker; "
               f"{args.clients} keep-alive clients on the same machine; {args.requests} requests a row, {args.rounds} rounds")
+        if args.engine:
+            engine_rounds(data, codes, args.requests, args.rounds)
+            return
         fresh = iter(never_seen_paths(words, (args.requests + 200) * len(codes) * args.rounds, seed=11))
         rows: dict[str, list[dict]] = {}
         for round_ in range(args.rounds):

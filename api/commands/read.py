@@ -1,6 +1,6 @@
 """The read commands: search, similar, clusters, the lists of forces, programmes, themes and bodies,
-read-only Cypher and RDF export. Each asks the API (`api.client`): the running server's, or the
-app in this process when none runs."""
+read-only Cypher and RDF export. Each asks the API (`api.client`): the running server's, or, when
+none runs, the functions the routes call, in this process (`api.direct`; the app for the rest)."""
 
 from __future__ import annotations
 
