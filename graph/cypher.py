@@ -349,26 +349,29 @@ class Dialect:
         return f"CAST({expr} AS {column})" if self.casts and column != "STRING" else expr
 
     def neighbours(self, kind: str, direction: str) -> str:
-        arrow = "-[e]->(m)" if direction == "out" else "<-[e]-(m)"
+        arrow = f"-[e:{EDGE_TYPES}]->(m)" if direction == "out" else f"<-[e:{EDGE_TYPES}]-(m)"
         return (f"UNWIND $ids AS i MATCH (n:{label(kind)} {{id: i}}) MATCH (n){arrow} "
                 f"RETURN n.id AS from_id, m.id AS id, {self.node_label} AS label, {self.edge_type} AS type LIMIT $limit")
 
     def path(self, a_kind: str, b_kind: str, max_len: int) -> str:
-        return self.shortest.format(a=label(a_kind), b=label(b_kind), max=int(max_len))
+        return self.shortest.format(a=label(a_kind), b=label(b_kind), max=int(max_len), types=EDGE_TYPES)
 
+
+# The ontology's relationships: what neighbourhoods and paths walk (never the store's own key table).
+EDGE_TYPES = "|".join(e.type for e in model.edges.values())
 
 LADYBUG = Dialect(
     name="ladybug",
     edge_type="label(e)",
     node_label="label(m)",
-    shortest="MATCH p = (a:{a} {{id: $a}})-[* ALL SHORTEST 1..{max}]-(b:{b} {{id: $b}}) RETURN nodes(p) AS nodes, rels(p) AS rels LIMIT $limit",
+    shortest="MATCH p = (a:{a} {{id: $a}})-[:{types}* ALL SHORTEST 1..{max}]-(b:{b} {{id: $b}}) RETURN nodes(p) AS nodes, rels(p) AS rels LIMIT $limit",
     casts=True,
 )
 NEO4J = Dialect(
     name="neo4j",
     edge_type="type(e)",
     node_label="labels(m)[0]",
-    shortest="MATCH (a:{a} {{id: $a}}), (b:{b} {{id: $b}}) MATCH p = allShortestPaths((a)-[*..{max}]-(b)) RETURN nodes(p) AS nodes, relationships(p) AS rels LIMIT $limit",
+    shortest="MATCH (a:{a} {{id: $a}}), (b:{b} {{id: $b}}) MATCH p = allShortestPaths((a)-[:{types}*..{max}]-(b)) RETURN nodes(p) AS nodes, relationships(p) AS rels LIMIT $limit",
     walks_reach=True,
 )
 

@@ -204,13 +204,14 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
         # An earlier ingest that died (a marker left), an index that cannot be read, or a graph and
         # index that disagree: the index is put right first (said on stderr, in the log).
         store.ensure_schema()
-        repair(store, index)
+    repaired = repair(store, index) if index is not None else None
     result = ParseResult([], [], 0)
     # The parsed cases wait on disk, not in memory, until every file is read (ingest/spool.py); beside
     # the index, on the data's disk, rather than in a temporary directory that may be memory (tmpfs).
     with Spool(directory=index.directory if index is not None else None) as spool:
         groups, conflicts = _one_per_id(group_held(parse_each(paths, result, sources, names, progress), spool), spool)
-        summary = IngestSummary(files=result.files, cases=len(groups), failures=list(result.failures) + conflicts)
+        summary = IngestSummary(files=result.files, cases=len(groups), failures=list(result.failures) + conflicts,
+                                indexed=repaired["documents"] if repaired else 0)
         _ingest(([spool.get(h) for h in g] for g in groups), store, index, summary, progress, batch_size)
     if log_path is not None:
         record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
