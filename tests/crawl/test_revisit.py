@@ -36,3 +36,27 @@ def test_unchanged_sitemap_index_still_leads_to_a_changed_child_sitemap_and_its_
     assert NEW in [p for p, _ in second]
     assert summary.new == 1 and any(u.endswith(NEW) for u in summary.changed_urls)
     assert not [u for u, m in summary.failures if u.endswith("/sitemap.xml")]
+
+
+def test_unchanged_sitemaps_and_listings_still_lead_to_a_page_whose_status_changed(tmp_path):
+    from tests.crawl.site import ESSEX_ACCEPTED
+
+    essex = "/our-work/learning/recommendation-essex-police-march-2025"
+    with FixtureSite() as site:
+        build(site)
+        for path in ("/sitemap.xml", "/sitemap-iopc.xml", "/sitemap-mirror.xml.gz", "/our-work/learning", "/our-work/learning?page=2"):
+            site.routes[path].etag = f'"{path}-1"'  # every discovery document answers 304 from now on
+        c = crawler(site, tmp_path)
+        c.run()
+        c.archive.close()
+        c.state.close()
+        site.routes[essex] = Route(page_html(ESSEX_ACCEPTED), etag='"essex-2"')  # only the page changes
+        first = len(site.log)
+        c2 = crawler(site, tmp_path)
+        summary = c2.run()
+        c2.archive.close()
+        second = site.log[first:]
+
+    discovery = [p for _, p, _ in second if "sitemap" in p or p.startswith("/our-work/learning?") or p == "/our-work/learning"]
+    assert len(discovery) == 5  # each asked once, conditionally
+    assert summary.changed == 1 and [u for u in summary.changed_urls if u.endswith(essex)]
