@@ -177,6 +177,27 @@ def read_archive(path: Path, max_bytes: int = 20_000_000) -> Iterator[ArchivedRe
             log.warning("%s: the archive is damaged after offset %s (%s); the records before it are read", name, it.offset, e)
 
 
+def read_at(path: str | Path, offset: int, max_bytes: int = 20_000_000) -> ArchivedResponse | None:
+    """The response record at `offset` of a WARC file (what a 304 refers to), or None if it is not there."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            for record in ArchiveIterator(f):
+                if record.rec_type != "response" or record.http_headers is None:
+                    return None
+                body = record.content_stream().read(max_bytes + 1)
+                if len(body) > max_bytes:
+                    return None
+                return ArchivedResponse(
+                    url=record.rec_headers.get_header("WARC-Target-URI"), date=_iso(record.rec_headers.get_header("WARC-Date")),
+                    kind="response", status=int(record.http_headers.get_statuscode() or 0),
+                    content_type=(record.http_headers.get_header("Content-Type") or "").lower(), warc=str(path), offset=offset,
+                    digest=record.rec_headers.get_header("WARC-Payload-Digest"), body=body)
+    except (OSError, ArchiveLoadFailed, EOFError, ValueError) as e:
+        log.warning("%s: cannot read the record at offset %s (%s)", path, offset, e)
+    return None
+
+
 def _iso(value: str | None) -> str | None:
     """WARC dates as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, comparable as strings."""
     if not value:

@@ -203,6 +203,10 @@ class Crawler:
             if final.kind == "page":
                 s.fetched += 1
                 s.unchanged += 1
+            else:
+                # An unchanged sitemap or listing still lists its children: read them from the archived copy
+                # (a sitemap index rarely changes when one of its sitemaps does).
+                self._discover_archived(final, source)
             self.state.done(final)
             return
         if answer.status != 200:
@@ -257,6 +261,16 @@ class Crawler:
         base = urljoin(answer.url, base_node.attributes.get("href") or "") if base_node else answer.url
         for node in tree.css("a[href], link[rel=next][href]"):
             self._found(urljoin(base, node.attributes.get("href") or ""))
+
+    def _discover_archived(self, item: UrlState, source: Source) -> None:
+        from ingest.archive import read_at
+
+        record = read_at(item.warc, item.warc_offset) if item.warc and item.warc_offset is not None else None
+        if record is None or record.body is None:
+            self._failed(item, "answered 304 but its archived copy cannot be read: its links were not followed")
+            return
+        headers = httpx.Headers({"content-type": record.content_type})
+        self._discover(item, source, Answer(item.url, 200, "OK", headers, record.body, None))
 
     def _sitemap(self, body: bytes, source: Source, where: str) -> None:
         try:

@@ -59,7 +59,14 @@ def explain(path: Path) -> str:
     try:
         raw = read_page(path)
         text = repair(normalise(raw.text))
-        page = parse_page(text, str(path), explain=True)
+    except IopcKgError as e:
+        return "\n".join(out + [f"refused: {e.message}"])
+    from ontology.kinds import kinds
+
+    verdict = kinds().classify(text, raw.url)
+    out.append(f"kind: {verdict.name} ({verdict.why})")
+    try:
+        page = parse_page(text, str(path), explain=True, url=raw.url)
     except IopcKgError as e:
         return "\n".join(out + [f"refused: {e.message}"])
     out.append(f"layout: {page.layout} ({LAYOUTS.get(page.layout, 'unknown layout')})")

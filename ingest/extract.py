@@ -169,7 +169,12 @@ def _recommendation(block: Block, position: int, case: CaseRecord, warnings: lis
     text = block.text_str
     response = block.response_str
     # AI-B keeps the old "Do you accept the recommendation?" + "Yes" inside the block: already split off.
-    status, label, status_warnings = decide(block.label, block.response_prefix, response)
+    if case.layout == "FORCE-FOI" and not block.label and not block.response_prefix:
+        # A force's republication: its own words about its own response never set a status.
+        status, label, status_warnings = "unknown", None, (
+            ["a force's republication with no status label: no status is read from the force's words"] if response else [])
+    else:
+        status, label, status_warnings = decide(block.label, block.response_prefix, response)
     warnings.extend(f"recommendation {n}: {w}" for w in status_warnings)
     if block.question and not block.label:
         warnings.append(f"recommendation {n}: 'Do you accept the recommendation?' has no answer")

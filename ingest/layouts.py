@@ -8,7 +8,6 @@ AI_HEADER = re.compile(
     r"^(?P<force>.*?)\s*Ref:\s*(?P<ref>[\w/ -]*?)\s*Recommended\s*(?P<made>.*?)\s*Response\s+due\s*(?P<due>.*)$",
     re.M,
 )
-GLOSSARY_MARKERS = ("User Bar First", "This is a debugging block")
 QUESTION = re.compile(r"^Do you accept the recommendation\??\s*(?P<rest>.*)$", re.I)
 HEADING = re.compile(
     r"^Recommendations?\s+(?P<nums>\d+(?:\s*(?:&|and|,)\s*\d+)*)\s*(?:[:.\-–]\s*(?:to\s+(?:the\s+)?)?(?P<to>.*))?$",
@@ -30,7 +29,8 @@ CUT_MARKER = re.compile(r"^\[\s*(?:\.\.\.|…)\s*\]$")
 BOILERPLATE = re.compile(
     r"^(?:.{0,160}\bcookies?\b.{0,160}|Quickly exit (?:this )?site|Exit (?:this )?site|Leave this site"
     r"|Skip to (?:main )?content|(?:Accept|Reject) (?:all|additional|optional)(?: cookies)?|Hide (?:this )?message"
-    r"|Menu|Search|Close|Back to top|Print this page|Share this page)$",
+    r"|Menu|Search|Close|Back to top|Print this page|Share this page"
+    r"|(?:Quickly exit|Leave this site|This site is a beta|Sorry, there was a technical problem|Your feedback helps)\b.*)$",
     re.I,
 )
 FOI_REFERENCE = re.compile(
@@ -38,37 +38,8 @@ FOI_REFERENCE = re.compile(
     re.I | re.M,
 )
 
-# Pages that are not IOPC recommendation pages (FORMATS.md): code, what to call them, how to know them.
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-NOT_IOPC = [
-    ("HMICFRS-AI", "an accountabilityindex HMICFRS report page, not an IOPC recommendation",
-     re.compile(r"^Source\s*·\s*HMICFRS", re.M)),
-    ("HMICFRS-TRACKER", "an HMICFRS recommendation tracker page, not an IOPC recommendation",
-     re.compile(r"\[on\].{0,60}?\[(?:status|comment)\]|\[/(?:status|comment)\]\s*\[/on\]|^HMIC(?:FRS)? recommends\b", re.M | re.I)),
-    ("FORCE-TABLE", "a force's response table to a super-complaint, not an IOPC recommendation",
-     re.compile(r"^No\.?\s*\|\s*Recommendation\s*\|", re.M | re.I)),
-    ("FORCE-IPCC-LIST", "a force's own list of IPCC recommendations, not an IOPC recommendation page",
-     re.compile(rf"^Recommendations\s*[-–]\s*(?:{_MONTHS})\s+\d{{4}}\s*$(?=[\s\S]*^\d{{1,2}}[.)]\s+\S)", re.M | re.I)),
-]
-# Cheap tests that must hold before each pattern above is worth searching for (most pages are not these).
-_CUES = [
-    lambda t: "HMICFRS" in t,
-    lambda t: "[on]" in t or "[/on]" in t or "HMIC" in t,
-    lambda t: "|" in t,
-    lambda t: "Recommendations" in t and ("\n1. " in t or "\n1) " in t),
-]
 NOT_FOUND = re.compile(r"^(?:Error\s*)?404\b.{0,40}\bnot found\b", re.I)
-
-
-def refused(text: str) -> tuple[str, str] | None:
-    """(code, description) when the page is one of the kinds that are not IOPC recommendation pages."""
-    for (code, description, pattern), cue in zip(NOT_IOPC, _CUES):
-        if cue(text) and pattern.search(text):
-            return code, description
-    first = next((ln for ln in text.split("\n") if ln.strip()), "")
-    if NOT_FOUND.match(first) and not RECOMMEND.search(text):
-        return "NOT-FOUND", "a '404 page not found' page, not an IOPC recommendation"
-    return None
+# Pages that are not IOPC recommendation pages are told by their kind (ontology/kinds.yaml), before any layout.
 
 
 # What each layout code means, for `iopc-kg parse --explain` (FORMATS.md has the full shapes).
@@ -83,18 +54,12 @@ LAYOUTS = {
     "LEGACY-IPCC-2016": "ipcc.gov.uk page: no title, recommendation, bare Yes/No, response",
     "LEGACY-2018": "policeconduct /cy/ page: narrative only, the body named in the text",
     "FORCE-FOI": "a force's page republishing an IOPC recommendation with its own reference and response",
-    "JUNK-GLOSSARY": "only the site glossary: no recommendation",
     "JSON": "iopc-kg's own record schema",
-    **{code: description for code, description, _ in NOT_IOPC},
-    "NOT-FOUND": "a '404 page not found' page, not an IOPC recommendation",
 }
 
 
 def detect(text: str) -> str:
-    """Return the layout code (PC-A, AI-B, ..., JUNK-GLOSSARY, FORCE-FOI) of a page's text."""
-    kind = refused(text)
-    if kind:
-        return kind[0]
+    """Return the layout code (PC-A, AI-B, ..., FORCE-FOI) of the text of a page of a recommendation kind."""
     head = text[:600]
     first = next((ln for ln in text.split("\n", 40) if ln.strip()), "")
     low = text.lower()  # searched without re.I: many times faster on a whole page
@@ -102,8 +67,6 @@ def detect(text: str) -> str:
         return "AI-A"
     if FOI_REFERENCE.search(text) and RECOMMEND.search(text):
         return "FORCE-FOI"
-    if any(m in text for m in GLOSSARY_MARKERS):
-        return "JUNK-GLOSSARY"
     if "total" in low and re.search(r"^\d+[ \t]*total[ \t]*\S", low, re.M) and not re.search(r"^Recommendations?[ \t]+\d", text, re.M):
         return "AI-C"
     if "\nAddressed" in text and re.search(r"^Addressed\b", text, re.M) and re.search(r"^Recommendations?[ \t]+\d", text, re.M):

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from ingest.layouts import (
     AI_HEADER, BOILERPLATE, CUT_MARKER, FOI_REFERENCE, HEADING, NOT_FOUND, OPENER, QUESTION, RECOMMEND, TOTAL, detect,
-    refused,
 )
 from ingest.lines import STATUS_LINE, cut_label, is_reply, split_glued, title_like
 from ontology.exc import InvalidSource
@@ -43,6 +42,8 @@ class Block:
 @dataclass
 class Page:
     layout: str
+    kind: str | None = None  # the page's kind (ontology/kinds.yaml) and the evidence for it
+    kind_why: str | None = None
     title: str | None = None
     reference: str | None = None
     force_text: str | None = None
@@ -77,23 +78,22 @@ def _join(lines: list[str]) -> list[str]:
     return [p for p in paras if p.strip()]
 
 
-def parse_page(text: str, name: str, explain: bool = False) -> Page:
+def parse_page(text: str, name: str, explain: bool = False, url: str | None = None) -> Page:
     """Parse normalised page text.
 
-    Raises InvalidSource for a page that is not an IOPC recommendation page, or holds neither a
-    recommendation nor anything of a case; a page that carries a case but none of its
-    recommendations gives a header-only Page (`incomplete_why` set, no blocks).
+    The page is first given its kind (ontology/kinds.yaml); a page of any kind but a recommendation
+    kind, or of no known kind, raises InvalidSource naming the kind and the evidence. So does a page
+    that holds neither a recommendation nor anything of a case; a page that carries a case but none of
+    its recommendations gives a header-only Page (`incomplete_why` set, no blocks).
     """
-    kind = refused(text)
-    if kind:
-        raise InvalidSource(f"{name}: refused: this is {kind[1]} (layout {kind[0]})")
+    from ontology.kinds import kinds
+
+    verdict = kinds().classify(text, url)
+    if not verdict.parse:
+        raise InvalidSource(verdict.refusal(name), errors={"kind": verdict.name})
     text = _strip_furniture(text)
     layout = detect(text)
-    page = Page(layout=layout, roles={} if explain else None)
-    if layout == "JUNK-GLOSSARY":
-        raise InvalidSource(
-            f"{name}: page holds no recommendation: the text is only the site glossary (layout JUNK-GLOSSARY)"
-        )
+    page = Page(layout=layout, kind=verdict.name, kind_why=verdict.why, roles={} if explain else None)
     lines = text.split("\n")
     start = _header(page, lines)
     if page.roles is not None:
@@ -126,8 +126,15 @@ def _strip_furniture(text: str) -> str:
     if first is not None and NOT_FOUND.match(lines[first]):
         lines[first] = ""
     # Furniture lines are short or name cookies; the test is cheap for the rest.
-    return "\n".join("" if (len(ln) < 40 or "ookie" in ln) and (BOILERPLATE.match(ln) or CUT_MARKER.match(ln)) else ln
-                     for ln in lines)
+    return "\n".join("" if (len(ln) < 40 or "ookie" in ln or _FURNITURE_START.match(ln)) and (
+        BOILERPLATE.match(ln) or CUT_MARKER.match(ln)) else ln for ln in lines)
+
+
+# Long furniture lines of force sites ("Quickly exit this site by pressing the Escape key Leave this site").
+_FURNITURE_START = re.compile(r"^(?:Quickly exit|Leave this site|This site is a beta|Sorry, there was|Your feedback helps)")
+# A force's request furniture ("Freedom of information request reference no: …"): never a title.
+_FOI_FURNITURE = re.compile(r"^(?:Freedom of information|FOI\b|Request\b|Disclosure\b|Our response\b|I note you seek)", re.I)
+_IOPC_REFERENCE = re.compile(r"^(?:IOPC|IPCC)\s+ref(?:erence)?(?:\s+(?:number|no\.?))?\s*:?\s*(?P<ref>\d{4}\s*/\s*\d{4,7})\s*$", re.I)
 
 
 def _carries_a_case(page: Page) -> bool:
@@ -173,7 +180,7 @@ def _header(page: Page, lines: list[str]) -> int:
             page.summary = summary[-1]
     elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018") and page.title is None:
         first = nonblank[0][1]
-        if not (HEADING.match(first) or TOTAL.match(first) or first.lower() == "recommendations") and title_like(first):
+        if not (page.layout == "FORCE-FOI" and _FOI_FURNITURE.match(first)) and not (HEADING.match(first) or TOTAL.match(first) or first.lower() == "recommendations") and title_like(first):
             page.title = first
             idx = 1
     # Label/value pairs anywhere before the blocks (PC-A, PC-B, PC-INV).
@@ -207,7 +214,7 @@ def _header(page: Page, lines: list[str]) -> int:
             break
         elif HEADING.match(ln) or QUESTION.match(ln):
             break
-    if intro and not page.summary and (marker is not None or page.layout in ("PC-A", "PC-INV")):
+    if intro and not page.summary and page.layout != "FORCE-FOI" and (marker is not None or page.layout in ("PC-A", "PC-INV")):
         page.summary = " ".join(intro)
     if page.layout in ("PC-A", "PC-INV") and page.title and marker is None:
         return len(lines)  # nothing after the narrative: no recommendations on the page
@@ -222,23 +229,24 @@ def _header(page: Page, lines: list[str]) -> int:
 def _foi_lines(page: Page, lines: list[str]) -> int:
     """A force's page (FORMATS.md): take its `Title:` value and its own reference out of the lines.
 
-    The force's reference is kept as an alias of the case (an IOPC reference there is the reference);
-    what stands before `Title:` is the force's site, not the case. Returns where the case starts.
+    The force's reference is kept as an alias of the case, even when it is shaped like an IOPC reference
+    (forces number their requests YYYY/NNNNNN too): only a line labelled as the IOPC's reference gives
+    the case's reference. What stands before `Title:` is the force's site, not the case; with no
+    `Title:` the page has no title (site furniture never is one). Returns where the case starts.
     """
-    from ontology.types import TYPES
-
     start = 0
     for i, ln in enumerate(lines):
         m_title = re.match(r"^Title\s*:\s*(.+)$", ln, re.I)
         m_ref = FOI_REFERENCE.match(ln)
+        m_iopc = _IOPC_REFERENCE.match(ln)
         if m_title and page.title is None:
             page.title = m_title.group(1).strip()
             start = i + 1
+        elif m_iopc:
+            page.reference = page.reference or re.sub(r"\s+", "", m_iopc.group("ref"))
         elif m_ref:
             ref = m_ref.group("ref").strip()
-            if TYPES["reference"].clean(ref):
-                page.reference = page.reference or ref
-            elif ref not in page.aliases:
+            if ref not in page.aliases:
                 page.aliases.append(ref)
             if re.match(r"^MPS\b", m_ref.group("label"), re.I):
                 page.force_text = page.force_text or "Metropolitan Police Service"
@@ -421,7 +429,8 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
         prev_blank = False
     if explain and before is not None:
         _note(page, origin[len(lines) - 1], before, _snapshot(page, block, intro))
-    if intro and not page.summary:
+    if intro and not page.summary and page.layout != "FORCE-FOI":
+        # A force's page: what stands before the recommendation is the force's site, never the IOPC's summary.
         page.summary = " ".join(intro)[:2000]
 
 

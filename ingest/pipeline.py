@@ -38,7 +38,7 @@ class ParseResult:
 def parse_text(text: str, name: str, url: str | None = None) -> CaseRecord:
     """Parse one page's text into a case record."""
     clean = repair(normalise(text))
-    page = parse_page(clean, name)
+    page = parse_page(clean, name, url=url)
     source = SourceRecord.make(url, name, page.layout)
     return build_case(page, source, name)
 

@@ -189,7 +189,7 @@ def test_ingest_of_nothing_exits_1(tmp_path):
     # Every file refused (the samples' damaged pages that hold no case; the header-only page there is a case).
     damaged = invoke(tmp_path / "data", "ingest", str(SAMPLES / "damaged" / "ipcc-glossary-only.txt"),
                      str(SAMPLES / "damaged" / "hmicfrs-tracker-404.txt"))
-    assert damaged.exit_code == 1 and "page holds no recommendation" in damaged.output
+    assert damaged.exit_code == 1 and "refused: junk_glossary" in damaged.output
 
 
 def test_generate_then_ingest_a_records_file_larger_than_a_page(tmp_path):

@@ -29,8 +29,8 @@ def test_parse_prints_one_object_per_case_and_fails_on_bad_files(samples_dir):
             assert all({"id", "name", "kind", "new"} <= set(p) for p in rec["programmes"])
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 2
-    assert any("ipcc-glossary-only.txt: page holds no recommendation" in e for e in errors)
-    assert any("hmicfrs-tracker-404.txt: refused: this is an HMICFRS recommendation tracker page" in e for e in errors)
+    assert any("ipcc-glossary-only.txt: refused: junk_glossary" in e for e in errors)
+    assert any("hmicfrs-tracker-404.txt: refused: hmicfrs_tracker (tracker markup" in e and "an HMICFRS recommendation tracker page" in e for e in errors)
 
 
 def test_parse_of_good_files_exits_zero(seed_path):

@@ -136,7 +136,7 @@ def test_other_openers_start_recommendations():
 
 
 def test_glossary_only_page_is_an_error_naming_the_file():
-    with pytest.raises(InvalidSource, match=r"junk\.txt: page holds no recommendation.*glossary"):
+    with pytest.raises(InvalidSource, match=r"junk\.txt: refused: junk_glossary \(glossary furniture.*only the site glossary"):
         parse_text("User Bar First\nThis is a debugging block\nAppeal - a definition.\n", "junk.txt")
 
 
