@@ -14,6 +14,9 @@ its strongest key's (the reference); the ids its renderings have alone are kept 
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import copy
 import re
 from collections import defaultdict
@@ -172,7 +175,11 @@ def merge_with_stored(batch: list[list[CaseRecord]], store) -> tuple[list[CaseRe
                 probes |= signature(r).probes
     if not stored:
         return [merge_renderings(g) for g in batch], {}
-    kept = [r for c in stored.values() for r in (c.renderings or [c]) if not ({s.id for s in r.sources} & pages)]
+    # A page given again replaces its earlier rendering: the same page (source), or the same text under
+    # another name (a file renamed and uploaded again), which would otherwise stay as a second source.
+    given = {_text_of(r) for r in incoming}
+    kept = [r for c in stored.values() for r in (c.renderings or [c])
+            if not ({s.id for s in r.sources} & pages) and _text_of(r) not in given]
     renderings = incoming + kept
     sigs = [signature(r) for r in renderings]
     ranks = [rank(r) for r in renderings]
@@ -312,3 +319,11 @@ def text_score(text: str) -> tuple[int, int]:
     """Recommendation texts: one with labels left in or cut short is worse; then the longer."""
     damage = len(_TEXT_DAMAGE.findall(text or ""))
     return (-damage, len(text or ""))
+
+
+def _text_of(rendering: CaseRecord) -> str:
+    """What a rendering says, whatever page it came from: its record without its sources."""
+    said = rendering.to_dict()
+    for key in ("sources", "replaces", "renderings"):
+        said.pop(key, None)
+    return hashlib.sha1(json.dumps(said, sort_keys=True).encode()).hexdigest()
