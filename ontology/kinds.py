@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from ontology.declared import load_mapping
 from ontology.exc import InvalidSource
 
 KINDS_FILE = Path(__file__).parent / "kinds.yaml"
@@ -202,14 +201,7 @@ def kinds(path: Path | str | None = None) -> Kinds:
 def load_kinds(path: Path | str | None = None) -> Kinds:
     """Read and check a kinds file; raises InvalidSource naming the file and the field."""
     path = Path(path) if path else KINDS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InvalidSource(f"{path}: cannot read the kinds file: {e.strerror or e}", errors={"file": str(path)}) from None
-    except yaml.YAMLError as e:
-        raise InvalidSource(f"{path}: not valid YAML: {e}", errors={"file": str(path)}) from None
-    if not isinstance(data, dict) or not data:
-        raise InvalidSource(f"{path}: expected a mapping of kind names to kinds", errors={"file": str(path)})
+    data = load_mapping(path, "kinds")
     out = Kinds([_kind(path, name, raw) for name, raw in data.items()], path)
     if not any(k.parse for k in out):
         raise InvalidSource(f"{path.name}: no kind has parse: true, so no page could become a case", errors={"file": str(path)})

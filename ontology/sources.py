@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
+from ontology.declared import load_mapping
 from ontology.exc import InvalidSource
 
 SOURCES_FILE = Path(__file__).parent / "sources.yaml"
@@ -92,14 +91,7 @@ class Sources:
 def load_sources(path: Path | str | None = None) -> Sources:
     """Read and check a sources file (the bundled one by default); raises InvalidSource naming the field."""
     path = Path(path) if path else SOURCES_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InvalidSource(f"{path}: cannot read the sources file: {e.strerror or e}", errors={"file": str(path)}) from None
-    except yaml.YAMLError as e:
-        raise InvalidSource(f"{path}: not valid YAML: {e}", errors={"file": str(path)}) from None
-    if not isinstance(data, dict) or not data:
-        raise InvalidSource(f"{path}: expected a mapping of source names to sources", errors={"file": str(path)})
+    data = load_mapping(path, "sources")
     out = Sources(path=path)
     for name, raw in data.items():
         out.sources.append(_source(path, name, raw))
