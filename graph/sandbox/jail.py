@@ -136,13 +136,18 @@ class Worker:
             return
         settings = dict(self.config["settings"])
         graph = Path(settings.pop("graph_path"))
-        if self.readable is not None and settings.get("store") != "neo4j" and set(_graph_files(graph)) - self.readable:
+        if self.readable is not None and settings.get("store") != "neo4j" and set(_file_ids(_graph_files(graph))) - self.readable:
             raise StaleWorker()
         uncap_memory()
         if self.store is not None:
             self.store.close()
             self.store = None
-        self.store = open_store(Settings(**settings, _env_file=None), read_only=True)
+        try:
+            self.store = open_store(Settings(**settings, _env_file=None), read_only=True)
+        except Exception as e:  # a graph file made after the lock, between the check above and the open
+            if self.readable is not None and "permission denied" in str(e).lower():
+                raise StaleWorker() from None
+            raise
         self.store.memoise = False
         self.version = version
         cap_memory(self.config["memory_mb"])
@@ -301,7 +306,7 @@ class Worker:
             reads += [Path("/etc")]  # name resolution and CA certificates for the driver's reconnects
         else:
             files = _graph_files(Path(settings["graph_path"]))
-            self.readable = set(files)
+            self.readable = set(_file_ids(files))
             reads += [Path(f) for f in files]
         for iri in self.config.get("endpoints") or []:  # SERVICE targets the operator allow-listed
             from urllib.parse import urlsplit
@@ -311,6 +316,18 @@ class Worker:
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         return landlock(sorted(set(reads)), ports)
+
+
+def _file_ids(files: list[str]) -> list[tuple[str, int]]:
+    """Files with their inodes: Landlock's rules hold a file, not a name, so a WAL deleted at a
+    checkpoint and made again by a later write is a file this worker may not read."""
+    out = []
+    for f in files:
+        try:
+            out.append((f, os.stat(f).st_ino))
+        except FileNotFoundError:
+            pass
+    return out
 
 
 def _graph_files(graph: Path) -> list[str]:
