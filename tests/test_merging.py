@@ -17,7 +17,7 @@ FAST = settings(max_examples=5, deadline=None, derandomize=True, suppress_health
 
 
 @FAST
-@given(seed=st.integers(0, 10_000), styles=st.lists(st.integers(0, 2), min_size=80, max_size=80))
+@given(seed=st.integers(0, 99), styles=st.lists(st.integers(0, 2), min_size=80, max_size=80))
 def test_distinct_cases_sharing_boilerplate_are_never_merged(seed, styles):
     cases = generate(80, seed=seed, start_year=2021, end_year=2021)  # one year: many share a force and a month
     pages = [parse_text(render(case, style), f"page-{i}.txt") for i, (case, style) in enumerate(zip(cases, styles))]
@@ -26,7 +26,7 @@ def test_distinct_cases_sharing_boilerplate_are_never_merged(seed, styles):
 
 
 @FAST
-@given(seed=st.integers(0, 10_000), order=st.permutations([0, 1, 2]))
+@given(seed=st.integers(0, 99), order=st.permutations([0, 1, 2]))
 def test_every_rendering_of_a_case_is_merged_into_it(seed, order):
     cases = generate(12, seed=seed)
     pages = [parse_text(render(case, style), f"page-{i}-{style}.txt") for i, case in enumerate(cases) for style in order]
