@@ -15,22 +15,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from search.index import SearchIndex
-from search.query import Engine, Search
+from search.query import Search
 
 ATOMS = ["athena", "custody", "police", "reminder", "governance", "training", "supervis*", "custody*", "bodywor*",
          '"body-worn video"', '"governance group"', "force:essex", "force:kent", 'force:"Essex Police"',
          "status:accepted", "programme:athena", "year:[2020 TO 2023]", "date:[2024-01-01 TO 2024-12-31]",
          "response:governance", "(custody of the detainee)"]
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-@pytest.fixture(scope="module")
-def engine(_parsed_samples, tmp_path_factory):
-    ix = SearchIndex(tmp_path_factory.mktemp("index"))
-    ix.update(_parsed_samples.cases)
-    yield Engine(ix)
-    ix.close()
 
 
 def run(engine, q):

@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.index import SearchIndex
-from search.query import Engine, Search
-
-
-@pytest.fixture(scope="module")
-def engine(_parsed_samples, tmp_path_factory):
-    ix = SearchIndex(tmp_path_factory.mktemp("index"))
-    ix.update(_parsed_samples.cases)
-    yield Engine(ix)
-    ix.close()
+from search.query import Search
 
 
 def run(engine, q):
