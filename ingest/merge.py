@@ -10,12 +10,15 @@ fixed order. A group is merged in a fixed order too (`rank`), and the case keeps
 came from (the graph stores them), so a rendering that arrives in a later ingest is merged with them
 as if they had come together: the same graph whatever the batches and their order. The case's id is
 its strongest key's (the reference); the ids its renderings have alone are kept in `replaces`.
+
+The invariant: the graph is a function of what was last read at each place. A place is what a
+rendering was read from, its source: a page (its URL, or its file's name) or one record of a records
+file (ontology/records.py, `SourceRecord.make`). Reading a place again replaces the rendering it gave
+before (a page changed under an unchanged sitemap); nothing else is ever replaced, so the batches and
+their order cannot change the graph (tests/test_any_batches.py).
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
 
 import copy
 import re
@@ -175,11 +178,9 @@ def merge_with_stored(batch: list[list[CaseRecord]], store) -> tuple[list[CaseRe
                 probes |= signature(r).probes
     if not stored:
         return [merge_renderings(g) for g in batch], {}
-    # A page given again replaces its earlier rendering: the same page (source), or the same text under
-    # another name (a file renamed and uploaded again), which would otherwise stay as a second source.
-    given = {_text_of(r) for r in incoming}
-    kept = [r for c in stored.values() for r in (c.renderings or [c])
-            if not ({s.id for s in r.sources} & pages) and _text_of(r) not in given]
+    # A place read again replaces what it gave before, and nothing else is replaced (see the module's
+    # docstring): the same text read at another place is a second rendering, in any order of reading.
+    kept = [r for c in stored.values() for r in (c.renderings or [c]) if not ({s.id for s in r.sources} & pages)]
     renderings = incoming + kept
     sigs = [signature(r) for r in renderings]
     ranks = [rank(r) for r in renderings]
@@ -320,10 +321,3 @@ def text_score(text: str) -> tuple[int, int]:
     damage = len(_TEXT_DAMAGE.findall(text or ""))
     return (-damage, len(text or ""))
 
-
-def _text_of(rendering: CaseRecord) -> str:
-    """What a rendering says, whatever page it came from: its record without its sources."""
-    said = rendering.to_dict()
-    for key in ("sources", "replaces", "renderings"):
-        said.pop(key, None)
-    return hashlib.sha1(json.dumps(said, sort_keys=True).encode()).hexdigest()

@@ -72,7 +72,7 @@ def parse_records(path: Path, name: str | None = None) -> tuple[list[CaseRecord]
                     enrich(rec)
             keep_gazetteer_names(case)
             if not case.sources:
-                case.sources = [SourceRecord.make(case.source_url, name, "JSON")]
+                case.sources = [SourceRecord.make(case.source_url, name, "JSON", record=case.id)]
             case.derive_due_date()
         except IopcKgError as e:
             failures.append(Failure(where, _with_fields(e), e.errors))

@@ -104,8 +104,10 @@ class SourceRecord:
     offset: int | None = None
 
     @staticmethod
-    def make(url: str | None, path: str | None, layout: str, retrieved=None) -> "SourceRecord":
-        basis = url or (path or "").rsplit("/", 1)[-1]
+    def make(url: str | None, path: str | None, layout: str, retrieved=None, record: str | None = None) -> "SourceRecord":
+        """The place a rendering was read from, named by its page's URL or file name; `record` names one
+        record of a records file, a place of its own (a file holds many cases, a page one)."""
+        basis = f"{(path or '').rsplit('/', 1)[-1]}#{record}" if record else url or (path or "").rsplit("/", 1)[-1]
         return SourceRecord("s-" + hashlib.sha1(basis.encode()).hexdigest()[:16], url, path, layout,
                             TYPES["datetime"].clean(retrieved))
 

@@ -97,17 +97,20 @@ def test_an_upload_cannot_rename_what_the_gazetteers_declare(writer, services):
     assert services.store.get_node("Body", "college-of-policing")["name"] == "College of Policing"
 
 
-def test_uploading_a_page_again_leaves_no_orphan_source(writer):
+def test_uploading_a_page_again_replaces_it_and_a_copy_is_a_second_source(writer):
+    """A place read again replaces what it gave; the same text read at another place (a copy under
+    another name) is a second source of the case, as it is when both come in one upload."""
     sources = lambda: writer.get("/stats").json()["counts"]["Source"]  # noqa: E731
     page = KENT.read_bytes()
     upload(writer, ("other.txt", b"nothing to see"), ("kent-police-2024-11.txt", page))
     before = sources()
     again = upload(writer, ("kent-police-2024-11.txt", page))
     assert again["unchanged"] == 1 and again["written"] == 0 and sources() == before
-    renamed = upload(writer, ("kent-renamed.txt", page))
-    assert renamed["written"] == 1 and sources() == before  # the new name's Source replaced the old
+    copied = upload(writer, ("kent-copy.txt", page))
+    assert copied["written"] == 1 and sources() == before + 1
     case = writer.get("/cases/2023-201455").json()
-    assert [s["path"] for s in case["sources"]] == ["kent-renamed.txt"]
+    assert sorted(s["path"] for s in case["sources"]) == ["kent-copy.txt", "kent-police-2024-11.txt"]
+    assert upload(writer, ("kent-copy.txt", page))["unchanged"] == 1 and sources() == before + 1
 
 
 def test_no_answer_shows_a_server_path(writer, api_settings):
