@@ -6,10 +6,10 @@ without importing or building the web app.
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from api.formats import Export, export_parts, figures
+from ingest import journal
 from ontology.exc import InvalidData
 from search.limits import Deadline
 from search.query import Engine, Search
@@ -27,13 +27,8 @@ def check_page_size(page_size: int, settings) -> None:
 
 
 def data_updated(settings) -> str | None:
-    """When the data last changed: the end of the last ingest into this data directory, as the
-    summary `ingest.load` writes at the end of each ingest says (read here as `ingest.load.last_ingest`
-    reads it, without importing the ingest pipeline into every export a command line starts)."""
-    try:
-        return (json.loads(settings.ingest_log.read_text()) or {}).get("finished")
-    except (OSError, ValueError, AttributeError):
-        return None
+    """When the data last changed (ingest/journal.py)."""
+    return journal.data_updated(settings.ingest_log)
 
 
 def rows_export(rows: list[dict], fmt: str, name: str, settings, columns: list[str] | None = None, **meta) -> Export:

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from rdflib import Graph
 
 from graph.export import context
-from graph.rdf import FORMATS, bind, case_graph, new_nodes, node_graph, referenced, vocabulary_graph
+from graph.rdf import FORMATS, case_graph, new_nodes, node_graph, referenced, vocabulary_graph
 from graph.results import ranked
 from ontology.exc import NotAcceptable
+from ontology.vocabulary import bind
 
 MEDIA = {media: name for name, (_, media, _) in FORMATS.items()}
 MEDIA.update({"application/json": "json", "text/html": "html", "application/xhtml+xml": "html",

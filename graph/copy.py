@@ -11,7 +11,8 @@ PAGE = 1000
 
 def copy_graph(source: GraphStore, target: GraphStore, clear: bool = False,
                progress: Callable[[int], None] | None = None) -> WriteResult:
-    """Write every case of `source` into `target` (same records, so the same graph and answers).
+    """Write every case of `source` into `target` (same records, with the renderings each was merged
+    from, so the same graph and answers, and later arrivals merge in the target as in the source).
 
     The target's schema is created first; with `clear` its graph is emptied before. Re-running a copy
     writes only what changed, as any ingest does.
@@ -22,7 +23,7 @@ def copy_graph(source: GraphStore, target: GraphStore, clear: bool = False,
     total = WriteResult([], [], {})
     skip = 0
     while True:
-        cases = source.case_records(skip=skip, limit=PAGE)
+        cases = source.case_records(skip=skip, limit=PAGE, renderings=True)
         if not cases:
             break
         result = target.write_cases(cases)

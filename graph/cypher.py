@@ -102,20 +102,20 @@ def merge_edges(edge: Edge, src: str, dst: str) -> str:
 # A node outside the ontology records which schema wrote the graph, so that an upgrade that changes
 # tables or what is written rebuilds the graph from its stored case records instead of failing.
 META = "IopcKgMeta"
-# The keys cases are found by when a rendering arrives (ontology/identity.py): a table the store keeps
-# for itself, as it keeps META, outside the ontology (never exported or counted). A key is a node whose
-# primary key is the key, so finding the cases of a batch's keys is an index seek in both stores.
+# The keys cases are found by when a rendering arrives (ontology/identity.py, graph/keys.py): in Neo4j a
+# table the store keeps for itself, as it keeps META, outside the ontology (never exported or counted);
+# a key is a node whose primary key is the key, so finding the cases of a batch's keys is an index seek.
+# The embedded store keeps them in a file beside the graph; its graphs of earlier releases held them
+# as tables, dropped when such a graph is rebuilt.
 KEY, HAS_KEY = "IopcKgKey", "IOPC_KG_HAS_KEY"
-KEY_SCHEMA_LADYBUG = (f"CREATE NODE TABLE IF NOT EXISTS {KEY}(id STRING PRIMARY KEY)",
-                      f"CREATE REL TABLE IF NOT EXISTS {HAS_KEY}(FROM `Case` TO {KEY})")
-EXISTING_KEYS = f"UNWIND $ids AS i MATCH (k:{KEY} {{id: i}}) RETURN k.id AS id"
-CREATE_KEYS = f"UNWIND $rows AS r CREATE (k:{KEY} {{id: r.id}})"
 MERGE_KEYS = f"UNWIND $rows AS r MERGE (k:{KEY} {{id: r.id}})"
 LINK_KEYS = f"UNWIND $rows AS r MATCH (c:`Case` {{id: r.src}}) MATCH (k:{KEY} {{id: r.dst}}) CREATE (c)-[:{HAS_KEY}]->(k)"
 CASES_BY_KEYS = f"UNWIND $keys AS key MATCH (:{KEY} {{id: key}})<-[:{HAS_KEY}]-(c:`Case`) RETURN DISTINCT c.id AS id"
 CASE_WITH_RENDERINGS = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.record AS record, c.renderings AS renderings ORDER BY c.id"
 GET_FINGERPRINT = f"MATCH (m:{META} {{id: 'schema'}}) RETURN m.fingerprint AS fingerprint"
 SET_FINGERPRINT = f"MERGE (m:{META} {{id: 'schema'}}) SET m.fingerprint = $fingerprint"
+GET_META = f"MATCH (m:{META} {{id: $id}}) RETURN m.fingerprint AS value"
+SET_META = f"MERGE (m:{META} {{id: $id}}) SET m.fingerprint = $value"
 
 
 # -- reads ---------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ GET_NODE = "MATCH (n:{label} {{id: $id}}) RETURN n"
 GET_NODES = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n"
 DATES_OF = "UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN n.id AS id, n.date_recommended AS date"
 LIST_NODES = "MATCH (n:{label}) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit"
-CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record ORDER BY c.id SKIP $skip LIMIT $limit"
+CASE_RECORDS = "MATCH (c:`Case`) RETURN c.record AS record, c.renderings AS renderings ORDER BY c.id SKIP $skip LIMIT $limit"
 CASE_RECORD = "MATCH (c:`Case` {id: $id}) RETURN c.record AS record"
 CASES_OF_FORCE = "MATCH (f:Force {id: $id})<-[:CONCERNS]-(c:`Case`) RETURN c.id AS id ORDER BY id"
 CASES_OF_SOURCE = "MATCH (s:Source {id: $id})<-[:DERIVED_FROM]-(c:`Case`) RETURN c.id AS id ORDER BY id"
@@ -394,7 +394,6 @@ def ladybug_schema() -> list[str]:
         props = [f"{p} {LADYBUG_TYPES[prop.type.name]}" for p, prop in edge.properties.items()]
         out.append(f"CREATE REL TABLE IF NOT EXISTS {edge.type}({', '.join(pairs + props)})")
     out.append(f"CREATE NODE TABLE IF NOT EXISTS {META}(id STRING PRIMARY KEY, fingerprint STRING)")
-    out += KEY_SCHEMA_LADYBUG
     return out
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import ladybug
 
 from graph import cypher
+from graph.keys import FileKeys
 from graph.store import GraphStore, jsonable, shape_path, sort_paths
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
@@ -53,6 +54,8 @@ class EmbeddedStore(GraphStore):
             {"buffer_pool_size": buffer_pool_mb * 1024 * 1024} if buffer_pool_mb else {})
         self._open()
         self._writer = threading.RLock()
+        # Beside the graph, outside what the query worker may read (graph/sandbox: the graph's own files).
+        self.keys = FileKeys(self.path.with_name(self.path.stem + "-merge-keys.sqlite"), read_only=read_only)
 
     def _open(self) -> None:
         try:
@@ -98,6 +101,8 @@ class EmbeddedStore(GraphStore):
         for conn in conns:
             conn.close()  # waits for a query in flight on another thread, interrupting it
         self.db.close()
+        if hasattr(self, "keys"):
+            self.keys.close()
 
     def release_write_memory(self) -> None:
         """Close the database and open it again. What LadybugDB took for a large write (its buffer
@@ -217,9 +222,9 @@ class EmbeddedStore(GraphStore):
     def clear(self) -> None:
         from ontology.model import model
 
-        for edge_type in [cypher.HAS_KEY, *(e.type for e in model.edges.values())]:
+        for edge_type in [e.type for e in model.edges.values()]:
             self._execute_write([(f"MATCH ()-[e:{edge_type}]->() DELETE e", {})])
-        self._execute_write([(f"MATCH (k:{cypher.KEY}) DELETE k", {})])
+        self.keys.clear()
         for kind in model.schemas:
             self._execute_write([(f"MATCH (n:{cypher.label(kind)}) DELETE n", {})])
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from rdflib import Graph
 
 from graph import cypher
-from graph.rdf import Tally, Terms, bind, case_graph, dataset_graph, new_nodes, referenced, serialise, vocabulary_graph
+from graph.rdf import Tally, Terms, case_graph, dataset_graph, new_nodes, referenced, serialise, vocabulary_graph
 from graph.store import GraphStore
 from ontology.exc import InvalidData
 from ontology.records import CaseRecord
+from ontology.vocabulary import bind
 
 CONTEXT_PATH = Path(__file__).resolve().parent.parent / "ontology" / "context.jsonld"
 PAGE = 500

@@ -14,6 +14,7 @@ from neo4j.exceptions import ClientError, Neo4jError
 from neo4j.graph import Node, Relationship
 
 from graph import cypher
+from graph.keys import GraphKeys
 from graph.store import GraphStore, jsonable, shape_path, sort_paths
 from ontology.exc import QueryRefused, QueryTimeout
 
@@ -49,6 +50,7 @@ class Neo4jStore(GraphStore):
         self._columns: dict[str, list[str]] = {}  # query text -> its columns, once it has run
         self._streamed: set[str] = set()  # queries whose collected form failed (see _read)
         self._scoped_call: bool | None = None  # whether the server takes `CALL () {` (5.23+)
+        self.keys = GraphKeys(self._read)
 
     def close(self) -> None:
         self.driver.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
 
-from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS, VOID, XSD
 
 from graph.rows import Rows, case_rows, gazetteer_rows
@@ -24,22 +24,18 @@ from ontology.model import PREFIXES, expand, model, release
 from ontology.model import ontology_version_iri as _ontology_version_iri
 from ontology.records import CaseRecord
 from ontology.types import STATUS_LABELS
+from ontology.vocabulary import DATA_PREFIXES, DCAT, IOPC, OGL, PROV, bind
 
 DEFAULT_BASE = "https://w3id.org/iopc-kg/"
-IOPC = Namespace(PREFIXES["iopc"])
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-PROV = Namespace(PREFIXES["prov"])
 FORMATS = {  # name -> (rdflib format, media type, file suffix)
     "ttl": ("turtle", "text/turtle", "ttl"),
     "nt": ("nt", "application/n-triples", "nt"),
     "jsonld": ("json-ld", "application/ld+json", "jsonld"),
     "xml": ("xml", "application/rdf+xml", "rdf"),
 }
-OGL = URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
 SCHEMES = {"Programme": "programmes", "Theme": "themes"}
 STATUS_SCHEME = IOPC["statuses"]
 LANG = "en"
-_ALL_PREFIXES = {**PREFIXES, "rdf": str(RDF), "void": str(VOID), "dcat": str(DCAT)}
 
 
 def version() -> str:
@@ -68,12 +64,6 @@ class Terms:
 
     def partition(self, kind: str) -> URIRef:
         return URIRef(f"{self.base}dataset/{model[kind].key}")
-
-
-def bind(g: Graph) -> Graph:
-    for prefix, iri in _ALL_PREFIXES.items():
-        g.bind(prefix, Namespace(iri), override=True)
-    return g
 
 
 def _label(kind: str, row: dict) -> str:
@@ -325,7 +315,7 @@ def serialise(chunks: Iterable[Graph], fmt: str, context: dict | None = None) ->
         for g in chunks:
             yield g.serialize(format="nt")
     elif fmt == "ttl":
-        yield "".join(f"@prefix {p}: <{iri}> .\n" for p, iri in sorted(_ALL_PREFIXES.items())) + "\n"
+        yield "".join(f"@prefix {p}: <{iri}> .\n" for p, iri in sorted(DATA_PREFIXES.items())) + "\n"
         for g in chunks:
             yield "".join(line + "\n" for line in g.serialize(format="turtle").splitlines() if not line.startswith("@prefix"))
     elif fmt == "jsonld":
@@ -340,7 +330,7 @@ def serialise(chunks: Iterable[Graph], fmt: str, context: dict | None = None) ->
                 first = False
         yield "]}\n"
     elif fmt == "xml":
-        ns = " ".join(f'xmlns:{p}="{iri}"' for p, iri in sorted(_ALL_PREFIXES.items()))
+        ns = " ".join(f'xmlns:{p}="{iri}"' for p, iri in sorted(DATA_PREFIXES.items()))
         yield f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF {ns}>\n'
         for g in chunks:
             yield _xml_body(g)

@@ -13,9 +13,9 @@ import io
 
 from rdflib import XSD, BNode, Literal, URIRef
 
-from graph.rdf import bind  # CONSTRUCT answers with the ontology's own prefixes (iopc:), not rdflib's ns1:
 from ontology.cells import safe_cell
 from ontology.exc import NotAcceptable
+from ontology.vocabulary import bind  # CONSTRUCT answers with the ontology's own prefixes (iopc:), not rdflib's ns1:
 
 # name -> (media type, what the body is written with)
 RESULT_FORMATS = {

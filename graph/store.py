@@ -15,13 +15,16 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from graph import cypher
 from graph.rows import OWNED, Rows, case_rows, gazetteer_rows
 from ontology.exc import IopcKgError, NotFound, QueryRefused
-from ontology.identity import case_keys
 from ontology.model import model
 from ontology.records import CaseRecord, RecommendationRecord
+
+if TYPE_CHECKING:
+    from graph.keys import FileKeys, GraphKeys
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,7 @@ class GraphStore(ABC):
     memoise = False
     dialect: cypher.Dialect
     _writer: threading.RLock  # one writer at a time in this process: lookups and writes agree
+    keys: "GraphKeys | FileKeys"  # which stored cases a key finds (graph/keys.py)
 
     # -- primitives ------------------------------------------------------------------------------
 
@@ -148,6 +152,7 @@ class GraphStore(ABC):
         want = schema_fingerprint()
         have = self._fingerprint()
         if have == want:
+            self.keys.check(self)
             return
         with self._writer:
             records = self._stored_records() if have is not None or self._has_cases() else []
@@ -160,6 +165,7 @@ class GraphStore(ABC):
             if records:
                 self.write_cases(records)
             self._execute_write([(cypher.SET_FINGERPRINT, {"fingerprint": want})])
+            self.keys.check(self)
 
     def _fingerprint(self) -> str | None:
         try:
@@ -176,7 +182,7 @@ class GraphStore(ABC):
 
     def _stored_records(self) -> list[CaseRecord]:
         try:
-            return self.case_records()
+            return [c for page in self.case_pages(renderings=True) for c in page]
         except Exception:  # noqa: BLE001
             return []
 
@@ -261,20 +267,9 @@ class GraphStore(ABC):
         forces = {r["force"] for r in rows.nodes.get("Recommendation", []) if r["force"]}
         forces |= old_forces if old_forces is not None else {r["id"] for r in self._read(cypher.ALL_FORCES)}
         case_ids = [c.id for c in cases] + [p["id"] for p in previous]
-        self._execute_write(self._keeping_reach(forces, case_ids, deletes + self._statements(rows) + self._keys(cases)
+        self._execute_write(self._keeping_reach(forces, case_ids, deletes + self._statements(rows) + self.keys.statements(cases)
                                                 + self._orphaned_sources(previous)))
-
-    def _keys(self, cases: list[CaseRecord]) -> list[tuple[str, dict]]:
-        """The key table's rows for these cases (cypher.KEY): the keys they are found by when another
-        rendering arrives. Key nodes are shared (two cases may share a text band); links go with the case."""
-        links = [{"src": c.id, "dst": k} for c in cases for k in case_keys(c)]
-        keys = sorted({r["dst"] for r in links})
-        if self.merge_is_seek:
-            make = [(cypher.MERGE_KEYS, {"rows": [{"id": k} for k in keys]})]
-        else:
-            found = {r["id"] for r in self._read(cypher.EXISTING_KEYS, {"ids": keys})} if keys else set()
-            make = [(cypher.CREATE_KEYS, {"rows": [{"id": k} for k in keys if k not in found]})]
-        return [*make, (cypher.LINK_KEYS, {"rows": links})]
+        self.keys.written(cases, [p["id"] for p in previous])
 
     @staticmethod
     def _keeping_reach(forces: set[str], case_ids: list[str], statements: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
@@ -320,6 +315,7 @@ class GraphStore(ABC):
         with self._writer:
             forces = {r["id"] for r in self._read(cypher.FORCES_OF_CASES, {"ids": ids})}
             self._execute_write(self._keeping_reach(forces, ids, [(q, {"ids": ids}) for q in cypher.DELETE_BY_CASE]))
+            self.keys.written([], ids)
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -339,10 +335,17 @@ class GraphStore(ABC):
     def list_nodes(self, kind: str, skip: int = 0, limit: int = 100) -> list[dict]:
         return [r["n"] for r in self._read(cypher.LIST_NODES.format(label=cypher.label(kind)), {"skip": skip, "limit": limit})]
 
-    def case_records(self, skip: int = 0, limit: int = 1_000_000) -> list[CaseRecord]:
-        """The stored case records (for `reindex` and exports)."""
-        rows = self._read(cypher.CASE_RECORDS, {"skip": skip, "limit": limit})
-        return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
+    def case_records(self, skip: int = 0, limit: int = 1_000_000, renderings: bool = False) -> list[CaseRecord]:
+        """The stored case records, in id order (for exports), each with the renderings it was merged
+        from if asked (what a copy or a rebuild must keep, so later arrivals merge as they would have)."""
+        return [_case(r, renderings) for r in self._read(cypher.CASE_RECORDS, {"skip": skip, "limit": limit})]
+
+    def case_pages(self, page: int = 1000, renderings: bool = False):
+        """Every stored case record, a page at a time (`case_records`)."""
+        skip = 0
+        while cases := self.case_records(skip=skip, limit=page, renderings=renderings):
+            yield cases
+            skip += page
 
     def case_hashes(self) -> dict[str, str]:
         """Every case id -> the content hash of the version stored (the index is checked against it)."""
@@ -360,21 +363,14 @@ class GraphStore(ABC):
         return [CaseRecord.from_dict(json.loads(r["record"]), "graph") for r in rows]
 
     def cases_by_keys(self, keys: list[str], page: int = 5000) -> list[CaseRecord]:
-        """Stored cases found by any of these keys (ontology/identity.py), each with its renderings."""
-        ids = sorted({r["id"] for start in range(0, len(keys), page)
-                      for r in self._read(cypher.CASES_BY_KEYS, {"keys": keys[start:start + page]})})
-        out = []
-        for start in range(0, len(ids), page):
-            for r in self._read(cypher.CASE_WITH_RENDERINGS, {"ids": ids[start:start + page]}):
-                case = CaseRecord.from_dict(json.loads(r["record"]), "graph")
-                if r["renderings"]:
-                    case.renderings = [CaseRecord.from_dict(d, "graph") for d in json.loads(r["renderings"])]
-                out.append(case)
-        return out
+        """Stored cases found by any of these keys (ontology/identity.py, graph/keys.py), each with its renderings."""
+        ids = sorted({i for start in range(0, len(keys), page) for i in self.keys.find(keys[start:start + page])})
+        return [_case(r, True) for start in range(0, len(ids), page)
+                for r in self._read(cypher.CASE_WITH_RENDERINGS, {"ids": ids[start:start + page]})]
 
     def case_replacing(self, case_id: str) -> str | None:
         """The id of the case that `case_id` (an id one of its renderings has alone) was merged into."""
-        found = sorted(r["id"] for r in self._read(cypher.CASES_BY_KEYS, {"keys": [f"i:{case_id}"]}) if r["id"] != case_id)
+        found = sorted(self.case_state(sorted(self.keys.find([f"i:{case_id}"]) - {case_id})))
         return found[0] if found else None
 
     def case_record(self, case_id: str) -> CaseRecord:
@@ -817,6 +813,13 @@ class GraphStore(ABC):
     @abstractmethod
     def _read_only(self, query: str, params: dict, max_rows: int, timeout_ms: int) -> list[dict]:
         """Run in the store's read-only mode."""
+
+
+def _case(row: dict, renderings: bool) -> CaseRecord:
+    case = CaseRecord.from_dict(json.loads(row["record"]), "graph")
+    if renderings and row.get("renderings"):
+        case.renderings = [CaseRecord.from_dict(d, "graph") for d in json.loads(row["renderings"])]
+    return case
 
 
 def schema_fingerprint() -> str:

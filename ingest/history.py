@@ -13,15 +13,19 @@ from __future__ import annotations
 import copy
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.archive import ArchivedResponse, read_archive
+from ingest.sources import html_to_text
+from ingest.text import decode
 from ontology.exc import IopcKgError, InvalidSource
 from ontology.records import CaseRecord, Observation
 from ontology.sources import Sources
 
 log = logging.getLogger(__name__)
+Parse = Callable[[str, str, "str | None"], CaseRecord]  # (text, name, url) -> the page's case
 
 
 @dataclass
@@ -31,8 +35,9 @@ class ArchiveResult:
     records: int  # page records read (responses and revisits)
 
 
-def archived_cases(paths: list[Path], sources: Sources) -> ArchiveResult:
-    """The latest case of every archived recommendation page in `paths`, with its history."""
+def archived_cases(paths: list[Path], sources: Sources, parse: Parse) -> ArchiveResult:
+    """The latest case of every archived recommendation page in `paths`, with its history; `parse`
+    reads a page's text into a case (ingest/pipeline.py's `parse_text`)."""
     by_url: dict[str, list[ArchivedResponse]] = defaultdict(list)
     failures: list[tuple[str, str]] = []
     bodies: dict[str, bytes] = {}  # one copy of each distinct payload: re-fetches of an unchanged page share it
@@ -49,7 +54,7 @@ def archived_cases(paths: list[Path], sources: Sources) -> ArchiveResult:
                     n += 1
         except IopcKgError as e:
             failures.append((str(path), e.message))
-    parsed: dict[str, CaseRecord | IopcKgError] = {}
+    parsed = _Parsed(parse)
     cases = []
     for url, fetches in sorted(by_url.items()):
         fetches.sort(key=lambda r: (r.date or "", r.offset))
@@ -63,29 +68,30 @@ def archived_cases(paths: list[Path], sources: Sources) -> ArchiveResult:
     return ArchiveResult(cases, failures, n)
 
 
-def _parse(record: ArchivedResponse, parsed: dict) -> CaseRecord:
-    """Parse a response record's page, once per payload digest (unchanged versions are not re-read)."""
-    from ingest.pipeline import parse_text
-    from ingest.sources import html_to_text
-    from ingest.text import decode
+class _Parsed:
+    """Pages parsed once per payload digest (unchanged versions are not read again)."""
 
-    key = record.digest or record.ref
-    if key not in parsed:
-        try:
-            text = decode(record.body or b"", record.ref)
-            if "html" in record.content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
-                page = html_to_text(text, record.ref)
-                text = page.text
-            parsed[key] = parse_text(text, record.ref, record.url)
-        except IopcKgError as e:
-            parsed[key] = e
-    result = parsed[key]
-    if isinstance(result, IopcKgError):
-        raise result
-    return copy.deepcopy(result)
+    def __init__(self, parse: Parse):
+        self.parse = parse
+        self.done: dict[str, CaseRecord | IopcKgError] = {}
+
+    def __call__(self, record: ArchivedResponse) -> CaseRecord:
+        key = record.digest or record.ref
+        if key not in self.done:
+            try:
+                text = decode(record.body or b"", record.ref)
+                if "html" in record.content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+                    text = html_to_text(text, record.ref).text
+                self.done[key] = self.parse(text, record.ref, record.url)
+            except IopcKgError as e:
+                self.done[key] = e
+        result = self.done[key]
+        if isinstance(result, IopcKgError):
+            raise result
+        return copy.deepcopy(result)
 
 
-def _page_case(url: str, fetches: list[ArchivedResponse], parsed: dict) -> CaseRecord | None:
+def _page_case(url: str, fetches: list[ArchivedResponse], parsed: _Parsed) -> CaseRecord | None:
     """The case of the page's latest version, its recommendations' histories over every fetch."""
     history: dict[int, list[Observation]] = defaultdict(list)
     current: tuple[CaseRecord, ArchivedResponse] | None = None
@@ -93,7 +99,7 @@ def _page_case(url: str, fetches: list[ArchivedResponse], parsed: dict) -> CaseR
     for fetch in fetches:
         if fetch.kind == "response":
             try:
-                current = (_parse(fetch, parsed), fetch)
+                current = (parsed(fetch), fetch)
                 latest_error = None
             except IopcKgError as e:
                 current, latest_error = None, e

@@ -17,10 +17,8 @@ differs, and logs what it did. The API server does so at start, `iopc-kg ingest`
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
-import tempfile
 import uuid
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -32,6 +30,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from graph.store import GraphStore
+from ingest.journal import record_ingest
 from ingest.merge import group_held, merge_renderings, merge_with_stored
 from ingest.pipeline import Failure, ParseResult, parse_each
 from ingest.spool import Held, Spool
@@ -214,7 +213,7 @@ def ingest_paths(paths: list[str | Path], store: GraphStore, index=None, progres
                                 indexed=repaired["documents"] if repaired else 0)
         _ingest(([spool.get(h) for h in g] for g in groups), store, index, summary, progress, batch_size)
     if log_path is not None:
-        record_ingest(log_path, summary, logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
+        record_ingest(log_path, summary.as_dict(), logged_as if logged_as is not None else [Path(p).resolve().name for p in paths])
     return summary
 
 
@@ -297,20 +296,3 @@ def reindex(store: GraphStore, index, progress: bool = False) -> int:
         done = sync(store, index, progress=progress)
     index.damaged = None
     return done["documents"]
-
-
-def record_ingest(path: Path, summary: IngestSummary, sources: list[str]) -> None:
-    """Keep the last ingest's summary beside the data (for /stats), replaced atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps(summary.as_dict() | {"sources": sources}, indent=2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ingest-")
-    with os.fdopen(fd, "w") as f:
-        f.write(body)
-    os.replace(tmp, path)
-
-
-def last_ingest(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None

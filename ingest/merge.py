@@ -30,7 +30,7 @@ from ingest.layouts import BOILERPLATE, CUT_MARKER
 from ingest.lines import title_like
 from ingest.spool import Held, Spool
 from ontology.identity import Facts, Signature, signature, words
-from ontology.records import CaseRecord, RecommendationRecord, fingerprint
+from ontology.records import CaseRecord, RecommendationRecord
 
 # Which rendering's fields win when two disagree: our own records, then the mirror (the only source of
 # real dates and references, FORMATS.md), then the richer IOPC renderings.

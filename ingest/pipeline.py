@@ -113,7 +113,7 @@ def parse_each(paths: list[str | Path], result: ParseResult, sources: Sources | 
     result.files = len(files)
     archives = [p for p, _ in files if is_warc(p)]
     if archives:
-        archived = archived_cases(archives, sources or load_sources())
+        archived = archived_cases(archives, sources or load_sources(), parse_text)
         result.failures.extend(Failure(where, message) for where, message in archived.failures)
         cases, archived = archived.cases, None
         cases.reverse()

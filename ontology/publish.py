@@ -15,23 +15,15 @@ import json
 import sys
 from pathlib import Path
 
-from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, SH, XSD
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, XSD
 
 from ontology.model import PREFIXES, expand, model, ontology_version_iri, release
 from ontology.types import STATUS_LABELS, STATUSES
+from ontology.vocabulary import DCAT, IOPC, ORG, PROV, SCHEMA, SKOS, VOID, bind, rdf_list
 
 HERE = Path(__file__).parent
 ONTOLOGY_IRI = URIRef(PREFIXES["iopc"].rstrip("#"))
-IOPC = PREFIXES["iopc"]
-VOID = Namespace("http://rdfs.org/ns/void#")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-SKOS = Namespace(PREFIXES["skos"])
-PROV = Namespace(PREFIXES["prov"])
-SCHEMA = Namespace(PREFIXES["schema"])
-ORG = Namespace(PREFIXES["org"])
-OGL = URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
-LANGS = ("en",)
 
 # Every term of another vocabulary the ontology or the data (graph/rdf.py) uses, declared with the
 # kind its own vocabulary gives it where it gives one (SKOS's labels and documentation are annotation
@@ -57,21 +49,12 @@ REUSED = {
 _OWL_RANGE = {"date": None, "datetime": XSD.dateTime}
 
 
-def _bind(g: Graph) -> Graph:
-    for prefix, iri in PREFIXES.items():
-        g.bind(prefix, iri, override=True)
-    g.bind("sh", SH)
-    g.bind("void", VOID)
-    g.bind("dcat", DCAT)
-    return g
-
-
 def _own(term: str | None) -> bool:
     return bool(term) and term.startswith("iopc:")
 
 
 def owl() -> Graph:
-    g = _bind(Graph())
+    g = bind(Graph())
     g.add((ONTOLOGY_IRI, RDF.type, OWL.Ontology))
     g.add((ONTOLOGY_IRI, OWL.versionIRI, URIRef(ontology_version_iri())))
     g.add((ONTOLOGY_IRI, OWL.versionInfo, Literal(release())))
@@ -191,18 +174,8 @@ def _classes(g: Graph, kinds: list[str]):
     node = BNode("union_" + "_".join(kinds))
     if (node, RDF.type, OWL.Class) not in g:
         g.add((node, RDF.type, OWL.Class))
-        g.add((node, OWL.unionOf, _list(g, f"union_{'_'.join(kinds)}", classes)))
+        g.add((node, OWL.unionOf, rdf_list(g, f"union_{'_'.join(kinds)}", classes)))
     return node
-
-
-def _list(g: Graph, name: str, items: list) -> BNode:
-    """An RDF list with blank nodes named after `name`, so the published file is the same every time."""
-    head = BNode(f"{name}_0")
-    for i, item in enumerate(items):
-        node = BNode(f"{name}_{i}")
-        g.add((node, RDF.first, item))
-        g.add((node, RDF.rest, BNode(f"{name}_{i + 1}") if i + 1 < len(items) else RDF.nil))
-    return head
 
 
 def _domain(g: Graph, p, kinds: list[str]) -> None:

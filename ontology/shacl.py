@@ -9,8 +9,8 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH, XSD
 
 from ontology.model import expand, model
-from ontology.publish import DCAT, IOPC, LANGS, OGL, PROV, SKOS, VOID, _bind, _list
 from ontology.types import STATUSES
+from ontology.vocabulary import DCAT, IOPC, LANGS, OGL, PROV, SKOS, VOID, bind, rdf_list
 
 
 class _Shapes:
@@ -19,7 +19,7 @@ class _Shapes:
     count each fails with its own result (tests/linked/test_shapes.py breaks them one by one)."""
 
     def __init__(self):
-        self.g = _bind(Graph())
+        self.g = bind(Graph())
 
     def node(self, name: str, *, target_class=None, target_objects_of=None, target_subjects_of=None,
              types: list | None = None, label: str) -> URIRef:
@@ -34,7 +34,7 @@ class _Shapes:
         if target_subjects_of is not None:
             g.add((shape, SH.targetSubjectsOf, target_subjects_of))
         g.add((shape, SH.closed, Literal(True)))
-        g.add((shape, SH.ignoredProperties, _list(g, f"{name}_ignored", [RDF.type])))
+        g.add((shape, SH.ignoredProperties, rdf_list(g, f"{name}_ignored", [RDF.type])))
         for i, cls in enumerate(types or []):
             self.prop(shape, name, f"type{i}", RDF.type, has_value=cls)
         return shape
@@ -58,13 +58,13 @@ class _Shapes:
                 alt = BNode(f"{kind}_{name}_{c.split('#')[-1]}")
                 g.add((alt, SH["class"], c))
                 alts.append(alt)
-            g.add((node, SH["or"], _list(g, f"{kind}_{name}_or", alts)))
+            g.add((node, SH["or"], rdf_list(g, f"{kind}_{name}_or", alts)))
         if has_value is not None:
             g.add((node, SH.hasValue, has_value))
         if values is not None:
-            g.add((node, SH["in"], _list(g, f"{kind}_{name}_values", values)))
+            g.add((node, SH["in"], rdf_list(g, f"{kind}_{name}_values", values)))
         if languages:
-            g.add((node, SH.languageIn, _list(g, f"{kind}_{name}_languages", [Literal(x) for x in languages])))
+            g.add((node, SH.languageIn, rdf_list(g, f"{kind}_{name}_languages", [Literal(x) for x in languages])))
         for term, value in ((SH.minCount, min_count), (SH.maxCount, max_count), (SH.minLength, min_length),
                             (SH.minInclusive, min_inclusive), (SH.pattern, pattern)):
             if value is not None:
@@ -138,7 +138,7 @@ def shapes() -> Graph:
                     g.add((alt, SH.property, inner))
                     g.add((inner, SH.path, prop_path))
                     g.add((inner, facet, value))
-                g.add((shape, SH["or"], _list(g, f"{schema.name}_{edge.name}_or", [has, flagged])))
+                g.add((shape, SH["or"], rdf_list(g, f"{schema.name}_{edge.name}_or", [has, flagged])))
         if schema.name in ("Programme", "Theme"):
             b.prop(shape, schema.name, "in_scheme", SKOS.inScheme, cls=SKOS.ConceptScheme, min_count=1, max_count=1)
         if schema.name in ("Recommendation", "Response"):  # graph/rdf.py: from the case's pages

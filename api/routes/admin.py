@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import ApiKeyDep, LocalKeyDep, ServicesDep, warm_in_background
 from api.errors import ERROR_RESPONSES, ErrorBody
-from ingest.load import ingest_paths, last_ingest
+from ingest.journal import last_ingest
+from ingest.load import ingest_paths
 from ontology.exc import InvalidData, StoreUnavailable
 
 router = APIRouter(responses=ERROR_RESPONSES)

@@ -13,17 +13,18 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Path as PathParam, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from rdflib import RDF, Graph, Literal as RdfLiteral, Namespace, URIRef
+from rdflib import RDF, Graph, Literal as RdfLiteral, URIRef
 
 from api import lanes
 from api.deps import EngineDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES
-from api.negotiate import headers, negotiated, rdf_response, wanted, wanted_rdf
+from api.negotiate import headers, negotiated, rdf_response, wanted_rdf
 from graph.export import case_ids_for, context, data_tally, export as export_rdf
-from graph.rdf import FORMATS, SCHEMES, bind, dataset_graph, scheme_graph, version
+from graph.rdf import FORMATS, SCHEMES, dataset_graph, scheme_graph, version
 from graph.results import GRAPH_MEDIA, RESULT_MEDIA, ranked
 from ontology.exc import BadRequest, InvalidData, NotAcceptable, NotFound, UnsupportedMediaType
 from ontology.model import model
+from ontology.vocabulary import FORMATS as FORMAT_TERMS, SD, VOID, bind
 from search.limits import Deadline
 from search.query import Search
 
@@ -35,9 +36,6 @@ RDF_RESPONSE = {200: {"content": {media: {} for _, media, _ in FORMATS.values()}
 NEGOTIATED = {200: {"content": {"application/json": {}, **{media: {} for _, media, _ in FORMATS.values()}},
                     "description": "JSON by default; RDF by `Accept` or `format=`; a browser is sent to the explorer (303)."},
               303: {"description": "To the explorer's view, for a browser."}, 406: {"description": "No representation the request accepts."}}
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-VOID = Namespace("http://rdfs.org/ns/void#")
-FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
 
 
 def dump_name(suffix: str, issued: str | None = None, part: str | None = None) -> str:
@@ -292,7 +290,7 @@ def service_description(request: Request, services, triples: int | None) -> Grap
     g.add((s, SD.feature, SD.UnionDefaultGraph))
     for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                 "Turtle", "N-Triples", "RDF_XML", "JSON-LD"):
-        g.add((s, SD.resultFormat, FORMATS_NS[fmt]))
+        g.add((s, SD.resultFormat, FORMAT_TERMS[fmt]))
     dataset = services.terms.dataset
     ds = URIRef(str(endpoint) + "#dataset")
     g.add((s, SD.defaultDataset, ds))
