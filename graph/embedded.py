@@ -15,7 +15,8 @@ import ladybug
 
 from graph import cypher
 from graph.keys import FileKeys
-from graph.store import GraphStore, jsonable, shape_path, sort_paths
+from graph.shapes import shape_path, sort_paths
+from graph.store import GraphStore, jsonable
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
 log = logging.getLogger("iopc_kg.graph")

@@ -15,7 +15,8 @@ from neo4j.graph import Node, Relationship
 
 from graph import cypher
 from graph.keys import GraphKeys
-from graph.store import GraphStore, jsonable, shape_path, sort_paths
+from graph.shapes import shape_path, sort_paths
+from graph.store import GraphStore, jsonable
 from ontology.exc import QueryRefused, QueryTimeout
 
 

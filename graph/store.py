@@ -1,25 +1,27 @@
-"""The GraphStore interface: writing case records and answering the relationship questions.
+"""The GraphStore interface: its primitives, writing case records, and reading them back.
 
 Backends implement a few primitives (`_execute_write`, `_read`, `_read_only`, `paths`) and the
-shared logic here does the rest, so both stores give the same answers by construction; the contract
-tests check them against answers computed in plain Python from the records.
+shared logic does the rest, so both stores give the same answers by construction; the contract tests
+check them against answers computed in plain Python from the records. The questions are in
+graph/questions.py, the overview, neighbourhoods and paths in graph/shapes.py.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from graph import cypher
+from graph.questions import Questions
 from graph.rows import OWNED, Rows, case_rows, gazetteer_rows
-from ontology.exc import IopcKgError, NotFound, QueryRefused
+from graph.shapes import Shapes
+from ontology.exc import IopcKgError, NotFound
 from ontology.model import model
 from ontology.records import CaseRecord, RecommendationRecord
 
@@ -28,35 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OPEN = ("awaiting_response", "unknown")
-# How a neighbourhood chooses the nodes it keeps when a ring holds more than it has room for:
-# `recent` (newest recommendations and cases first, then the most connected), `weight` (the most
-# connected first, then the newest) or `id` (lowest id first).
-NEIGHBOUR_RANKS = ("recent", "weight", "id")
-NEIGHBOUR_ROWS = 1_000_000  # neighbour rows read per ring and kind: every one, so the ranking sees them all
 
 
 _warming = threading.local()
-
-
-def memoised(method):
-    """Keep a whole-graph answer until the store is written again (see GraphStore.memoise)."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        if not self.memoise:
-            return method(self, *args, **kwargs)
-        # Today's date is part of the key: deadlines default to today.
-        key = (method.__name__, args, tuple(sorted(kwargs.items())), date.today(), self.version)
-        memo = self.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            if len(memo) > 256 or any(k[4] != self.version for k in list(memo)[:1]):
-                memo.clear()
-            memo[key] = method(self, *args, **kwargs)
-        return copy.deepcopy(memo[key])
-
-    return wrapper
 
 
 @dataclass
@@ -82,7 +58,7 @@ def _unique_batches(cases: list[CaseRecord], size: int):
         yield batch
 
 
-class GraphStore(ABC):
+class GraphStore(Questions, Shapes, ABC):
     """A graph of cases, recommendations and what they link to."""
 
     name = "abstract"
@@ -405,368 +381,6 @@ class GraphStore(ABC):
         rows = self._read(cypher.CHANGES, {"since": since})
         return rows if limit is None else rows[:limit]
 
-    # -- 1-3: profiles ---------------------------------------------------------------------------
-
-    def force_profile(self, force_id: str, on: date | None = None) -> dict:
-        force = self.get_node("Force", force_id)
-        today = (on or date.today()).isoformat()
-        groups = self._read(cypher.FORCE_STATUS, {"id": force_id, "today": today})
-        by_year: dict = defaultdict(Counter)
-        by_status, cases, overdue = Counter(), set(), []
-        for g in groups:
-            by_year[g["year"]][g["status"]] += g["n"]
-            by_status[g["status"]] += g["n"]
-            cases.update(g["cases"])
-            overdue += g["overdue"]
-        return {
-            "force": force,
-            "cases": len(cases),
-            "recommendations": sum(by_status.values()),
-            "by_year": [{"year": y, "statuses": dict(sorted(c.items()))} for y, c in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
-            "by_status": dict(sorted(by_status.items())),
-            **self._force_items(force_id),
-            "bodies": _ranked(self._read(cypher.FORCE_BODIES, {"id": force_id})),
-            "overdue": sorted(overdue),
-        }
-
-    def programme_profile(self, programme_id: str) -> dict:
-        """Every force and body a programme reaches through recommendations and responses."""
-        out = self._reach("Programme", programme_id, cypher.PROGRAMME_BODIES)
-        out["users"] = sorted(r["id"] for r in self._read(cypher.PROGRAMME_USERS, {"id": programme_id}))
-        return out
-
-    def theme_profile(self, theme_id: str) -> dict:
-        """Every force and body whose recommendations or responses are about a theme."""
-        return self._reach("Theme", theme_id, cypher.THEME_BODIES)
-
-    def _reach(self, kind: str, id: str, bodies_query: str) -> dict:
-        node = self.get_node(kind, id)
-        groups = self._read(cypher.REACH_RECS[kind.lower(), self.dialect.walks_reach], {"id": id})  # per (force, status)
-        names = self._force_names()
-        forces, by_status, ids = Counter(), Counter(), set()
-        for g in groups:
-            if g["force_id"]:
-                forces[(g["force_id"], names.get(g["force_id"]))] += g["n"]
-            by_status[g["status"]] += g["n"]
-            ids.update(g["ids"])
-        firsts = [g["first_year"] for g in groups if g["first_year"] is not None]
-        lasts = [g["last_year"] for g in groups if g["last_year"] is not None]
-        return {
-            kind.lower(): node,
-            "recommendations": len(ids),
-            "recommendation_ids": sorted(ids),
-            "forces": [{"id": i, "name": n, "recommendations": c} for (i, n), c in sorted(forces.items(), key=lambda kv: (-kv[1], kv[0][0]))],
-            "bodies": _per_item(self._read(bodies_query, {"id": id})),
-            "first_year": min(firsts) if firsts else None,
-            "last_year": max(lasts) if lasts else None,
-            "by_status": dict(sorted(by_status.items())),
-        }
-
-    def body_profile(self, body_id: str) -> dict:
-        body = self.get_node("Body", body_id)
-        rows = self._read(cypher.BODY_RECS, {"id": body_id})
-        forces = defaultdict(set)
-        for r in rows:
-            if r["force_id"]:
-                forces[(r["force_id"], r["force_name"])].add(r["rec_id"])
-        return {
-            "body": body,
-            "addressed_to": sorted({r["rec_id"] for r in rows if r["role"] == "addressed_to"}),
-            "linked_to": sorted({r["rec_id"] for r in rows if r["role"] == "linked_body"}),
-            "forces": [{"id": i, "name": n, "recommendations": len(s)} for (i, n), s in sorted(forces.items(), key=lambda kv: (-len(kv[1]), kv[0][0]))],
-            "by_status": dict(sorted(Counter(r["status"] for r in {r["rec_id"]: r for r in rows}.values()).items())),
-            "members": sorted(r["id"] for r in self._read(cypher.BODY_MEMBERS, {"id": body_id})),
-        }
-
-    # -- 4-6: patterns ---------------------------------------------------------------------------
-
-    @memoised
-    def spread(self, kind: str = "programme", min_forces: int = 2, limit: int = 100) -> list[dict]:
-        """Programmes or themes ranked by how many distinct forces' recommendations reach them."""
-        if kind not in ("programme", "theme"):
-            raise QueryRefused(f"spread kind must be 'programme' or 'theme', not {kind!r}", errors={"kind": kind})
-        # From the copies on Force nodes (cypher.FORCE_REACHED): 46 rows, where scanning 30k
-        # recommendations took 60 ms on Neo4j at 10k (p95 up to 128).
-        forces, recs = defaultdict(list), Counter()
-        for f in self._read(cypher.FORCE_COPIES.format(where="")):
-            for x, n in zip(f[kind] or [], f[f"{kind}_n"] or []):
-                forces[x].append(f["id"])
-                recs[x] += n
-        label_ = kind.capitalize()
-        names = self._names({(label_, x) for x, ids in forces.items() if len(ids) >= min_forces})
-        rows = [{"id": x, "name": names[label_, x], "forces": len(ids), "recommendations": recs[x], "force_ids": sorted(ids)}
-                for x, ids in forces.items() if (label_, x) in names]
-        rows.sort(key=lambda r: (-r["forces"], -r["recommendations"], r["id"]))
-        return rows[:limit]
-
-    @memoised
-    def similar_forces(self, force_id: str, limit: int = 10) -> list[dict]:
-        """Forces most like `force_id` by Jaccard similarity of their programme and theme sets."""
-        self.get_node("Force", force_id)
-        forces = self._read(cypher.FORCE_COPIES.format(where=""))
-        names = {f["id"]: f["name"] for f in forces}
-        features = {f["id"]: {("programme", i) for i in f["programme"] or []} | {("theme", i) for i in f["theme"] or []}
-                    for f in forces if f["programme"] or f["theme"]}
-        mine = features.get(force_id, set())
-        out = []
-        for other, theirs in features.items():
-            if other == force_id or not mine:
-                continue
-            shared = mine & theirs
-            if not shared:
-                continue
-            out.append({
-                "id": other, "name": names[other],
-                "score": round(len(shared) / len(mine | theirs), 4),
-                "shared_programmes": sorted(i for k, i in shared if k == "programme"),
-                "shared_themes": sorted(i for k, i in shared if k == "theme"),
-            })
-        out.sort(key=lambda r: (-r["score"], r["id"]))
-        return out[:limit]
-
-    @memoised
-    def cooccurrence(self, pair: str = "programme-programme", min_count: int = 1, limit: int = 100) -> list[dict]:
-        """Pairs that appear in the same recommendation (its text or its response), with counts."""
-        if pair not in cypher.COOCCURRENCE:
-            raise QueryRefused(f"pair must be 'programme-programme' or 'programme-theme', not {pair!r}", errors={"pair": pair})
-        rows = [{"a": r["a"], "b": r["b"], "count": r["n"]}
-                for r in self._read(cypher.COOCCURRENCE[pair], {"min": min_count, "limit": limit})]
-        rows.sort(key=lambda r: (-r["count"], r["a"], r["b"]))
-        b_label = "Programme" if pair == "programme-programme" else "Theme"
-        names = self._names({("Programme", r["a"]) for r in rows} | {(b_label, r["b"]) for r in rows})
-        return [dict(r, a_name=names.get(("Programme", r["a"]), r["a"]), b_name=names.get((b_label, r["b"]), r["b"])) for r in rows[:limit]]
-
-    def names_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(label, id) -> the node's name (its id if it has none), for the keys whose node exists:
-        what a graph file labels its nodes by."""
-        return self._names(keys)
-
-    @memoised
-    def _force_items(self, force_id: str) -> dict:
-        """A force's programmes and themes, ranked by its recommendations that reach each, from the
-        copies on its node (cypher.FORCE_REACHED)."""
-        rows = self._read(cypher.FORCE_COPIES.format(where=" WHERE f.id = $id"), {"id": force_id})
-        kinds = (("programme", "Programme"), ("theme", "Theme"))
-        counts = {label_: dict(zip(rows[0][kind] or [], rows[0][f"{kind}_n"] or [])) if rows else {} for kind, label_ in kinds}
-        names = self._names({(label_, id) for label_, c in counts.items() for id in c})
-        return {f"{kind}s": _ranked([{"id": id, "name": names[label_, id], "recommendations": n}
-                                     for id, n in counts[label_].items() if (label_, id) in names])
-                for kind, label_ in kinds}
-
-    def _names(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(label, id) -> the node's name (its id if it has none), for the keys whose node exists."""
-        labels = sorted({k for k, _ in keys})
-        if not labels:
-            return {}
-        params = {f"ids{i}": sorted(id for k, id in keys if k == label_) for i, label_ in enumerate(labels)}
-        return {(r["kind"], r["id"]): r["name"] or r["id"] for r in self._read(cypher.names_of(labels), params)}
-
-    def overview(self, kinds: tuple[str, ...] = ("programme", "theme", "addressed_to"), min_weight: int = 1,
-                 max_edges: int | None = 150) -> dict:
-        """Forces linked to the programmes, themes and bodies their recommendations reach, each edge
-        weighted by the number of recommendations (gazetteer edges weigh 1).
-
-        The heaviest `max_edges` edges (None: every one) of weight at least `min_weight` are returned with their nodes;
-        `total_edges` and `total_nodes` count every edge and node that passed the filter, so a reader
-        is told what was left out. Args: kinds: relation kinds, keys of `cypher.OVERVIEW`.
-        """
-        unknown = sorted(set(kinds) - set(cypher.OVERVIEW))
-        if unknown or not kinds:
-            raise QueryRefused(f"kinds must be among {', '.join(cypher.OVERVIEW)}, not {', '.join(unknown) or 'none'}",
-                               errors={"kinds": ", ".join(unknown)})
-        forces = self._read(cypher.FORCE_COPIES.format(where=""))
-        names = {f["id"]: f["name"] or f["id"] for f in forces}
-        recs = {f["id"]: f["recommendations"] or 0 for f in forces}
-        weighted = []  # (kind, force id, target id, weight)
-        for kind in sorted(set(kinds)):
-            if cypher.OVERVIEW[kind][2] is None:
-                weighted += [(kind, f["id"], x, n) for f in forces for x, n in zip(f[kind] or [], f[f"{kind}_n"] or [])]
-            else:
-                weighted += [(kind, r["force_id"], r["id"], r["weight"]) for r in self._read(cypher.OVERVIEW[kind][2])]
-        weighted = [w for w in weighted if w[3] >= min_weight and w[1] in names]
-        targets = self._names({(cypher.OVERVIEW[kind][0], id) for kind, _, id, _ in weighted})
-        edges = [{"source": _key("Force", force_id), "target": _key(cypher.OVERVIEW[kind][0], id), "type": kind,
-                  "relation": cypher.OVERVIEW[kind][1], "weight": weight}
-                 for kind, force_id, id, weight in weighted if (cypher.OVERVIEW[kind][0], id) in targets]
-        edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"], e["type"]))
-        weight = Counter()
-        for e in edges:
-            weight[e["source"]] += e["weight"]
-            weight[e["target"]] += e["weight"]
-        shown = edges[:max_edges]
-        keys = sorted({e["source"] for e in shown} | {e["target"] for e in shown})
-        by_key = {_key(*t): t for t in targets}
-        nodes = []
-        for key in keys:
-            if key.startswith("force:"):
-                fid = key.partition(":")[2]
-                node = {"label": "Force", "id": fid, "name": names[fid], "recommendations": recs.get(fid, 0)}
-            else:
-                label_, id = by_key[key]
-                node = {"label": label_, "id": id, "name": targets[label_, id]}
-            nodes.append(dict(node, key=key, weight=weight[key]))
-        return {"nodes": nodes, "edges": shown, "kinds": sorted(set(kinds)), "min_weight": min_weight,
-                "total_edges": len(edges), "total_nodes": len(weight), "truncated": len(shown) < len(edges)}
-
-    # -- 7-8: neighbourhood and paths --------------------------------------------------------------
-
-    def neighbourhood(self, kind: str, id: str, depth: int = 1, max_nodes: int | None = 200, rank: str = "recent") -> dict:
-        """Nodes and edges within `depth` hops, breadth first, at most `max_nodes` (None: every one).
-
-        When a ring holds more nodes than there is room for, the ones kept are chosen by `rank`
-        (NEIGHBOUR_RANKS): the most recent recommendations and cases first, the most connected
-        first, or by id; `total_nodes` and `total_edges` count every node and edge found, kept or
-        not (the nodes of a ring that was cut are not followed further)."""
-        if not 1 <= depth <= 3:
-            raise QueryRefused("depth must be between 1 and 3", errors={"depth": depth})
-        if rank not in NEIGHBOUR_RANKS:
-            raise QueryRefused(f"rank must be one of {', '.join(NEIGHBOUR_RANKS)}, not {rank!r}", errors={"rank": rank})
-        start = self.get_node(kind, id)
-        room = max_nodes if max_nodes is not None else float("inf")
-        keys = {(kind, id)}
-        seen = {(kind, id)}
-        found_edges: set[tuple] = set()
-        frontier = [(kind, id)]
-        truncated = False
-        for _ in range(depth):
-            if len(keys) >= room:
-                truncated = True  # full: the next ring could add edges among these nodes, not nodes
-                break
-            weight: Counter = Counter()  # new neighbour -> its edges to the nodes kept so far
-            by_kind = defaultdict(list)
-            for k, i in frontier:
-                by_kind[k].append(i)
-            for k, ids in sorted(by_kind.items()):
-                for direction in ("out", "in"):
-                    # Ids and labels only: whole nodes cost five times as much to read, and most are cut.
-                    for r in self._read(self.dialect.neighbours(k, direction), {"ids": ids, "limit": NEIGHBOUR_ROWS}):
-                        key = (r["label"], r["id"])
-                        src, dst = ((k, r["from_id"]), key) if direction == "out" else (key, (k, r["from_id"]))
-                        found_edges.add((src, dst, r["type"]))
-                        if key not in keys:
-                            weight[key] += 1
-            seen |= set(weight)
-            chosen = list(weight)
-            if len(keys) + len(chosen) > room:
-                truncated = True
-                chosen = self._ranked_neighbours(weight, rank)[:int(room - len(keys))]
-            keys.update(chosen)
-            frontier = chosen
-            if not frontier:
-                break
-        edges = {e: {"source": _key(*e[0]), "target": _key(*e[1]), "type": e[2]}
-                 for e in found_edges if e[0] in keys and e[1] in keys}
-        nodes = {(kind, id): start}
-        by_kind = defaultdict(list)
-        for k, i in keys - {(kind, id)}:
-            by_kind[k].append(i)
-        for k, ids in by_kind.items():
-            for r in self._read(cypher.GET_NODES.format(label=cypher.label(k)), {"ids": ids}):
-                nodes[(k, r["n"]["id"])] = r["n"]
-        return {"nodes": [dict(nodes[key], key=_key(*key)) for key in sorted(nodes, key=lambda kv: (kv != (kind, id), kv))],
-                "edges": sorted(edges.values(), key=lambda e: (e["source"], e["target"], e["type"])),
-                "truncated": truncated, "rank": rank, "total_nodes": len(seen), "total_edges": len(found_edges)}
-
-    def _ranked_neighbours(self, weight: Counter, rank: str) -> list[tuple[str, str]]:
-        """Candidate neighbours in the order `rank` keeps them (see `neighbourhood`)."""
-        if rank == "id":
-            return sorted(weight)
-        dates: dict[tuple[str, str], str] = {}
-        for k in ("Case", "Recommendation"):
-            ids = sorted(i for kk, i in weight if kk == k)
-            if ids:
-                dates.update({(k, r["id"]): r["date"] or "" for r in self._read(cypher.DATES_OF.format(label=cypher.label(k)), {"ids": ids})})
-
-        def newest(key):  # descending date as an ascending key; undated last
-            d = dates.get(key, "")
-            return (0, tuple(-ord(c) for c in d)) if d else (1, ())
-
-        if rank == "weight":
-            return sorted(weight, key=lambda key: (-weight[key], newest(key), key))
-        return sorted(weight, key=lambda key: (newest(key), -weight[key], key))
-
-    @abstractmethod
-    def paths(self, a: tuple[str, str], b: tuple[str, str], max_length: int = 8, limit: int = 10) -> list[dict]:
-        """All shortest paths between two nodes (kind, id), each as `shape_path` gives it."""
-
-    # -- 9-11: deadlines, acceptance, shared dependencies ----------------------------------------
-
-    @memoised
-    def deadlines(self, on: date | None = None, force_id: str | None = None, limit: int | None = None) -> dict:
-        """Overdue recommendations on a date (no response or still awaited, due date passed), per force;
-        the longest overdue first, `limit` of them (all by default), with the total."""
-        day = on or date.today()
-        today = day.isoformat()
-        names = self._force_names()
-        by_force = bool(force_id)
-        params = {"today": today, **({"force": force_id} if by_force else {})}
-        if limit is None:
-            rows = self._read(cypher.OVERDUE[by_force], params)
-            per_force = Counter(r["force_id"] for r in rows)
-        else:  # the longest overdue `limit`, and the counts: thousands of rows stay in the store
-            rows = self._read(cypher.OVERDUE_FIRST[by_force], {**params, "limit": limit})
-            per_force = Counter({r["force_id"]: r["n"] for r in self._read(cypher.OVERDUE_PER_FORCE[by_force], params)})
-        overdue = [dict(r, force_name=names.get(r["force_id"]), days_overdue=(day - date.fromisoformat(r["due"])).days) for r in rows]
-        overdue.sort(key=lambda r: (-r["days_overdue"], r["rec_id"]))
-        return {
-            "on": today,
-            "total": sum(per_force.values()),
-            "overdue": overdue if limit is None else overdue[:limit],
-            "per_force": [{"id": i, "name": names.get(i), "overdue": c}
-                          for i, c in sorted(per_force.items(), key=lambda kv: (-kv[1], kv[0] or ""))],
-        }
-
-    @memoised
-    def acceptance(self, by: str = "force") -> list[dict]:
-        """Counts of each status per force or per year."""
-        if by not in ("force", "year"):
-            raise QueryRefused(f"by must be 'force' or 'year', not {by!r}", errors={"by": by})
-        names = self._force_names()
-        totals = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
-        for _ in range(5):  # two reads: asked again if a write came between them (the totals moved)
-            keyed = self._read(cypher.ACCEPTANCE[by])
-            after = Counter({r["status"]: r["n"] for r in self._read(cypher.STATUS_TOTALS)})
-            if after == totals:
-                break
-            totals = after
-        table: dict = defaultdict(Counter)
-        left = Counter(totals)
-        for r in keyed:
-            table[r["key"]][r["status"]] += r["n"]
-            left[r["status"]] -= r["n"]
-        if +left:  # recommendations of no force, or of no year
-            table[None].update(+left)
-        out = []
-        for key, c in table.items():
-            row = {by: key, "total": sum(c.values())}
-            if by == "force":
-                row["name"] = names.get(key)
-            row.update({s: c.get(s, 0) for s in ("accepted", "partially_accepted", "not_accepted", "awaiting_response", "unknown")})
-            out.append(row)
-        out.sort(key=lambda r: (r[by] is None, r[by] if r[by] is not None else 0) if by == "year" else (r[by] is None, r[by] or ""))
-        return out
-
-    @memoised
-    def shared_dependencies(self, min_forces: int = 2) -> list[dict]:
-        """Bodies and programmes that responses defer to, with every force the one decision spans."""
-        targets: dict[tuple, dict] = {}
-        for r in self._read(cypher.DEFERRALS.format(node_label=self.dialect.node_label)):
-            label_, id = r["target_label"], r["target_id"]
-            entry = targets.setdefault((label_, id), {"label": label_, "id": id, "name": r["target_name"], "deferrals": []})
-            entry["deferrals"].append({k: r[k] for k in ("rec_id", "status", "force_id", "phrase")})
-        out = []
-        for (kind, id), entry in targets.items():
-            span = {r["id"] for r in self._read(cypher.DEPENDENCY_SPAN[kind], {"id": id})} if kind in cypher.DEPENDENCY_SPAN else set()
-            deferring = {d["force_id"] for d in entry["deferrals"] if d["force_id"]}
-            span |= deferring
-            entry["deferrals"].sort(key=lambda d: d["rec_id"])
-            entry["deferring_forces"] = sorted(deferring)
-            entry["forces_spanned"] = sorted(span)
-            if len(span) >= min_forces:
-                out.append(entry)
-        out.sort(key=lambda e: (-len(e["forces_spanned"]), e["label"], e["id"]))
-        return out
-
     # -- power users -----------------------------------------------------------------------------
 
     def warm(self) -> None:
@@ -829,35 +443,6 @@ def schema_fingerprint() -> str:
     from graph.rows import ROWS_VERSION
 
     return hashlib.sha1("\n".join([*cypher.ladybug_schema(), str(ROWS_VERSION)]).encode()).hexdigest()[:16]
-
-
-def shape_path(nodes: list[dict], edges: list[tuple[dict, dict, str]]) -> dict:
-    """A path as a graph viewer draws it: node dicts with keys, edges {source, target, type}."""
-    return {
-        "length": len(edges),
-        "nodes": [dict(n, key=_key(n["label"], n["id"])) for n in nodes],
-        "edges": [{"source": _key(s["label"], s["id"]), "target": _key(d["label"], d["id"]), "type": t} for s, d, t in edges],
-    }
-
-
-def sort_paths(paths: list[dict]) -> list[dict]:
-    return sorted(paths, key=lambda p: (p["length"], [n["key"] for n in p["nodes"]]))
-
-
-def _key(kind: str, id: str) -> str:
-    return f"{kind.lower()}:{id}"
-
-
-def _ranked(rows: list[dict]) -> list[dict]:
-    return sorted(rows, key=lambda r: (-r["recommendations"], r["id"]))
-
-
-def _per_item(rows: list[dict]) -> list[dict]:
-    """(rec_id, id, name) rows as items ranked by their number of distinct recommendations."""
-    recs: dict[tuple, set] = defaultdict(set)
-    for r in rows:
-        recs[(r["id"], r["name"])].add(r["rec_id"])
-    return _ranked([{"id": i, "name": n, "recommendations": len(s)} for (i, n), s in recs.items()])
 
 
 def jsonable(value):
