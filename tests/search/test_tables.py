@@ -9,7 +9,8 @@ import pytest
 
 from ingest.generator import generate
 from search.index import SearchIndex
-from search.query import Engine, Search, facet_tables
+from search.facets import facet_tables
+from search.query import Engine, Search
 
 
 def _refuse(_searcher):
