@@ -12,6 +12,7 @@ from ingest.layouts import (
     AI_HEADER, BOILERPLATE, CUT_MARKER, FOI_REFERENCE, HEADING, NOT_FOUND, OPENER, QUESTION, RECOMMEND, TOTAL, detect,
 )
 from ingest.lines import STATUS_LINE, cut_label, is_reply, split_glued, title_like
+from ingest.roles import describe, header_roles
 from ontology.exc import InvalidSource
 
 RESPONSE_PREFIX = re.compile(r"^(accepted action\s*:|recommendation accepted\s*:|accepted\s*:|accepted\b)\s*", re.I)
@@ -97,8 +98,6 @@ def parse_page(text: str, name: str, explain: bool = False, url: str | None = No
     lines = text.split("\n")
     start = _header(page, lines)
     if page.roles is not None:
-        from ingest.explain import header_roles
-
         header_roles(page, lines, start)
     _blocks(page, lines[start:], start)
     page.blocks = [b for b in page.blocks if b.text_str.strip()]
@@ -264,8 +263,6 @@ def _snapshot(page: Page, block: Block | None, intro: list[str]) -> tuple:
 
 
 def _note(page: Page, i: int, before: tuple, after: tuple) -> None:
-    from ingest.explain import describe
-
     role = describe(page, before, after)
     page.roles[i] = f"{page.roles[i]}; then {role}" if i in page.roles else role
 
