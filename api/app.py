@@ -17,7 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api import __version__, errors, lanes
 from api.deps import Services, key_refusal, warm_in_background
 from api.routes import admin, changes, compare, entities, linked, patterns, search, web
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from ingest.load import needs_repair, repair
 from search.index import SearchIndex

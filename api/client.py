@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
 from api import running
-from api.settings import Settings
+from ontology.settings import Settings
 from ontology.exc import IopcKgError, StoreUnavailable
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.rdf import Terms
 from graph.sandbox import Sandbox
 from graph.sparql import Sparql

@@ -253,7 +253,7 @@ def main() -> None:
     config = json.loads(sys.stdin.readline())
     os.nice(10)  # below the server, like the query workers
     try:
-        from api.settings import Settings
+        from ontology.settings import Settings
         from graph.open import open_store
         from graph.rdf import Terms
 

@@ -43,7 +43,7 @@ ROBOTS_TTL = timedelta(hours=24)  # RFC 9309 2.4: a cached robots.txt should not
 
 @dataclass
 class CrawlConfig:
-    """How the crawler behaves; `api.settings.Settings` fills it from the crawl_* settings."""
+    """How the crawler behaves; `ontology.settings.Settings` fills it from the crawl_* settings."""
 
     contact: str = "unset"
     delay: float | None = None  # seconds between requests to one host; None: each source's own delay

@@ -1,4 +1,6 @@
-"""The iopc-kg ontology: node kinds, relationships and gazetteers, declared once as data."""
+"""The bottom layer: the ontology (node kinds, relationships, page kinds, sources and gazetteers,
+declared once as data), the records every layer passes, the vocabularies, the settings and the
+exceptions. Imports no other package of the project; every other package may import it."""
 
 from ontology.model import Edge, Model, Property, Schema, model
 

@@ -36,12 +36,12 @@ class Caps:
     """How far one query may fan out (the settings `search_max_expansions`, `search_suggest_words`)."""
 
     expansions: int = 1000
-    suggest_words: int = 5  # the defaults are the settings' (api/settings.py)
+    suggest_words: int = 5  # the defaults are the settings' (ontology/settings.py)
     max_edits: int = 2
 
     @classmethod
     def of(cls, settings) -> "Caps":
-        """The caps the settings give (api.settings.Settings, or anything with those fields)."""
+        """The caps the settings give (ontology.settings.Settings, or anything with those fields)."""
         return cls(expansions=settings.search_max_expansions, suggest_words=settings.search_suggest_words)
 
 

@@ -36,7 +36,7 @@ import hypothesis
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from api.settings import Settings
+from ontology.settings import Settings
 from ingest.pipeline import parse_paths
 from fastapi.testclient import TestClient
 

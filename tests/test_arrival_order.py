@@ -60,7 +60,7 @@ def test_the_weaker_id_redirects_to_the_case(tmp_path):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.settings import Settings
+    from ontology.settings import Settings
 
     data = tmp_path / "data"
     for page in (IOPC, MIRROR):

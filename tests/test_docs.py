@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from api.cli import main
-from api.settings import Settings
+from ontology.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

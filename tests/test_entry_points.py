@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 import ingest.load
 from api.app import create_app
 from api.cli import main
-from api.settings import Settings
+from ontology.settings import Settings
 from tests.conftest import SAMPLES
 from tests.crawl.site import FixtureSite, build
 

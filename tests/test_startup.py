@@ -87,7 +87,7 @@ def test_the_list_of_forces_builds_no_web_app(data):
 def test_the_direct_answers_are_the_apps(data):
     """The command line's own answer and the app's, for the same question, are the same rows."""
     from api.client import LocalClient
-    from api.settings import Settings
+    from ontology.settings import Settings
 
     client = LocalClient(Settings(data_dir=data, store="embedded", _env_file=None))
     try:

@@ -121,7 +121,7 @@ def _quiet_pipe() -> None:
 
 def settings(ctx: click.Context):
     """The settings of this run: environment and .env, then the global options given."""
-    from api.settings import Settings
+    from ontology.settings import Settings
 
     root = ctx.find_root()
     if "settings" not in root.meta:

@@ -243,9 +243,9 @@ def export(ctx: click.Context, fmt: str, graph: str, node: str | None, depth: in
                     case_ids = case_ids_for(api.store, force=params["force"], programme=params["programme"])
                 elif query is not None:
                     found = api.engine.search(
-                        Search(q=query, page_size=api.settings.max_page_size, facets=False, highlight=False))
+                        Search(q=query, page_size=ontology.settings.max_page_size, facets=False, highlight=False))
                     case_ids = [h["case_id"] for h in found.hits]
-                for piece in export_rdf(api.store, fmt, Terms(api.settings.base_iri), case_ids, issued=issued):
+                for piece in export_rdf(api.store, fmt, Terms(ontology.settings.base_iri), case_ids, issued=issued):
                     out.write(piece.encode("utf-8"))
         finally:
             out.flush()

@@ -129,7 +129,7 @@ class Worker:
         self.readable: set[str] | None = None  # the graph's files this worker may read, once locked
 
     def open(self, version) -> None:
-        from api.settings import Settings
+        from ontology.settings import Settings
         from graph.open import open_store
 
         if self.store is not None and self.version == version:
@@ -293,7 +293,7 @@ class Worker:
         reads = [Path(p) for p in {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
                                    sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}]
         here = Path(__file__).resolve().parents[2]  # the project: its packages, not its data
-        reads += [here / "graph", here / "ontology", here / "api", Path("/proc/self/statm")]
+        reads += [here / "graph", here / "ontology", Path("/proc/self/statm")]
         ports = []
         if self.config.get("role") == "sparql":
             from graph.view import DIRECTORY as VIEWS

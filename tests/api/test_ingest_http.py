@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from ontology.settings import Settings
 from tests.conftest import SAMPLES
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from api.app import create_app
 from tests.conftest import IN_CI
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from api.settings import Settings
+from ontology.settings import Settings
 
 # The schema comes from the app itself; the app's services are attached in the fixture below, before
 # any call is made (schemathesis loads the schema at import, when no store is open yet).

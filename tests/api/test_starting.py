@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from api.app import create_app
 from api.cli import main
-from api.settings import Settings
+from ontology.settings import Settings
 from api.starting import Starting
 from tests.conftest import SAMPLES, START_TIMEOUT, free_port
 

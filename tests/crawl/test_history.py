@@ -17,7 +17,7 @@ from rdflib.namespace import PROV
 from api.app import create_app
 from api.cli import main
 from api.deps import Services
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.rdf import Terms, case_graph
 from ingest.load import ingest_paths
 from search.index import SearchIndex

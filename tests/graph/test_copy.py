@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.copy import copy_graph
 from graph.open import open_store
 from tests.graph.conftest import make_store

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph import cypher
 from graph.copy import copy_graph
 from graph.open import open_store

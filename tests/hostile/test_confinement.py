@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from graph.sandbox import _worker_settings
 from ingest.pipeline import parse_paths

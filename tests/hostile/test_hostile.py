@@ -22,7 +22,7 @@ import httpx
 import pytest
 import yaml
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.sandbox import Sandbox
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 from tests.hostile import variants

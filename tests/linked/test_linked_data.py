@@ -91,7 +91,7 @@ def test_sample_export_validates_against_the_shapes(graphs):
 def test_a_generated_export_validates_against_the_shapes(tmp_path):
     # 3,000 generated cases (about 9,000 recommendations, 250,000 triples) cover every form the
     # generator makes; 10,000 took 220 s of CI's 25 minutes, most of it pyshacl.
-    from api.settings import Settings
+    from ontology.settings import Settings
     from graph.open import open_store
     from ingest.generator import generate
 

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from ingest.generator import generate
 from ingest.load import write_cases
@@ -95,7 +95,7 @@ def test_a_second_writer_process_is_refused_with_a_clear_message(tmp_path):
         import subprocess
         import sys
 
-        code = ("from api.settings import Settings; from graph.open import open_store; from pathlib import Path;"
+        code = ("from ontology.settings import Settings; from graph.open import open_store; from pathlib import Path;"
                 f"open_store(Settings(data_dir=Path({str(tmp_path)!r}), _env_file=None))")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert proc.returncode != 0 and "another process" in proc.stderr

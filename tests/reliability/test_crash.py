@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from ingest.generator import generate
 from ingest.load import PENDING

@@ -63,7 +63,7 @@ def test_a_server_start_repairs_a_damaged_index(tmp_path):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.settings import Settings
+    from ontology.settings import Settings
 
     data = tmp_path / "data"
     assert cli(data, "ingest", *map(str, PAGES)).returncode == 0

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from ingest.load import ingest_paths
 from ingest.pipeline import parse_file

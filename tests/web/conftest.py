@@ -24,7 +24,7 @@ CORPUS_CASES = 2000
 BUILD = """
 import sys
 from pathlib import Path
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from ingest.generator import generate
 from ingest.load import write_cases
