@@ -70,7 +70,7 @@ def search_export(engine: Engine, settings, req: Search, fmt: str, limit: int | 
             yield row
 
     meta = figures(header.total, header.query, data_updated(settings), filters=req.filters, sort=req.sort,
-                   notice=header.notice, did_you_mean=header.did_you_mean, returned=header.page_size)
+                   **({"overdue_on": req.overdue_on} if req.overdue_on else {}), notice=header.notice, did_you_mean=header.did_you_mean, returned=header.page_size)
     return export_parts(shaped(), fmt, "search", meta, columns=SEARCH_COLUMNS if fmt == "csv" else None, key="hits")
 
 

@@ -86,6 +86,33 @@ def _column_values(reader, name: str, n: int) -> list:
     return values
 
 
+@dataclass
+class Due:
+    """Per commit, over document numbers: each recommendation's response due date ('' when none) and
+    whether its response is awaited (no response text, or the status says awaiting), as the graph's
+    `awaiting` (graph/rows.py)."""
+
+    due: np.ndarray  # U10, ISO dates
+    awaiting: np.ndarray  # bool
+
+
+def due_table(searcher: Searcher, status: FacetTable) -> Due:
+    """Read the due-date column and which documents have a response (their field length), once per
+    commit; `status` is the commit's status facet."""
+    reader = searcher.reader()
+    n = reader.doc_count_all()
+    due = np.array([d.decode() if isinstance(d, bytes) else d for d in _column_values(reader, "response_due", n)], dtype="U10")
+    answered = np.zeros(n, dtype=bool)
+    for docnum in reader.all_doc_ids():
+        answered[docnum] = bool(reader.doc_field_length(docnum, "response", 0))
+    return Due(due, ~answered | filter_mask(n, status, ["awaiting_response"]))
+
+
+def overdue_mask(table: Due, on: str) -> np.ndarray:
+    """The documents whose response is overdue on `on` (ISO): awaited, and due before that day."""
+    return table.awaiting & (table.due != "") & (table.due < on)
+
+
 def count_values(table: FacetTable, mask: np.ndarray) -> np.ndarray:
     """How many of the documents in `mask` have each value of the facet: the values of the matched
     documents gathered from the table's pairs ordered by document (built once per commit), so a

@@ -22,7 +22,7 @@ from ontology.exc import InvalidData
 from ontology.gazetteer import fold, gazetteer
 from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, TEXT_ANALYZER
 from search.reading import describe, repair, with_compounds, without_empty_words
-from search.facets import Tables, check_filters, counts, facet_tables, filter_mask, resolve
+from search.facets import Tables, check_filters, counts, due_table, facet_tables, filter_mask, overdue_mask, resolve
 from search.fastmatch import Evaluator, Lengths, SegmentPostings
 from search.index import SearchIndex
 from search.limits import Caps, Deadline, capped, check, expansion_notice, recording
@@ -55,6 +55,7 @@ class Search:
     page_size: int = 20
     facets: bool = True
     highlight: bool = True
+    overdue_on: str | None = None  # an ISO date: only recommendations whose response is overdue on it
 
 
 @dataclass
@@ -72,6 +73,7 @@ class SearchResult:
     did_you_mean: str | None
     suggestions: dict[str, list[str]]
     took_ms: float
+    overdue_on: str | None = None  # the day an overdue search was for
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -256,7 +258,7 @@ class Engine:
                 return out
 
             # The same query and filters on another page or in another order count the same.
-            key = ("facet-counts", str(q), tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
+            key = ("facet-counts", str(q), tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())), req.overdue_on)
             facets = {name: [dict(row) for row in rows]
                       for name, rows in self.index.cached(key, count, keep=MATCH_CACHE, searcher=s).items()}
 
@@ -274,6 +276,7 @@ class Engine:
             query=req.q, parsed=describe(q), notice=_joined(notice, spelt), total=total, page=req.page, page_size=req.page_size,
             pages=max(1, math.ceil(total / req.page_size)), sort=req.sort, hits=hits, facets=facets,
             did_you_mean=did_you_mean, suggestions=suggestions, took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            overdue_on=req.overdue_on,
         )
 
     def export(self, req: Search, limit: int | None = None, offset: int = 0,
@@ -294,7 +297,7 @@ class Engine:
             terms = _terms_by_field(q, s.reader()) if req.highlight else {}
         header = SearchResult(query=req.q, parsed=describe(q), notice=_joined(notice, spelt), total=total, page=1, page_size=max(0, end - offset),
                               pages=1, sort=req.sort, hits=[], facets={}, did_you_mean=did_you_mean, suggestions=suggestions,
-                              took_ms=round((time.perf_counter() - t0) * 1000, 2))
+                              took_ms=round((time.perf_counter() - t0) * 1000, 2), overdue_on=req.overdue_on)
 
         def rows() -> Iterator[dict]:
             for score, docnum in top[offset:end]:
@@ -322,6 +325,9 @@ class Engine:
         filters = {f: resolve(f, vs) for f, vs in given.items() if vs}
         check_filters(filters, given, tables)
         masks = {f: filter_mask(n, tables.facets[f], vs) for f, vs in filters.items()}
+        if req.overdue_on:  # with every filter and every facet's count
+            due = self.index.cached("due", lambda searcher: due_table(searcher, tables.facets["status"]), searcher=s)
+            masks["overdue"] = overdue_mask(due, req.overdue_on)
         allowed = tables.live.copy()
         for m in masks.values():
             allowed &= m

@@ -15,7 +15,7 @@ import click
 
 from urllib.parse import quote, unquote
 
-from api.commands.base import note, param_pairs, settings
+from api.commands.base import DATE, note, param_pairs, settings
 from api.formats import HEADERS
 from api.commands.output import chosen, emit, format_option, show_table, stream
 
@@ -55,10 +55,13 @@ def filter_options(f):
               help="At most this many hits (default: 10 in a table, every hit in csv, jsonl and json).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="With --limit: which page of hits.")
 @click.option("--highlight", is_flag=True, help="json: add snippets with the matched terms in <mark>.")
+@click.option("--overdue", is_flag=True, help="Only recommendations whose response is overdue (no response or awaited, due date passed).")
+@click.option("--on", type=DATE, default=None, help="With --overdue: the day to check (any usual spelling; default today).")
 @click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format jsonl (kept for old scripts).")
 @format_option
 @click.pass_context
-def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort, limit, page, highlight, as_json, fmt) -> None:
+def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort, limit, page, highlight, overdue, on, as_json,
+           fmt) -> None:
     """Search every word of recommendations and responses.
 
     The query language: words, "phrases", AND / OR / NOT, field:value (force:essex, response:"governance
@@ -68,6 +71,10 @@ def search(ctx, query, forces, bodies, statuses, programmes, themes, years, sort
     """
     params = {"q": query, "force": list(forces), "body": list(bodies), "status": list(statuses), "programme": list(programmes),
               "theme": list(themes), "year": list(years), "sort": sort}
+    if on is not None and not overdue:
+        raise click.UsageError("--on is the day an --overdue search checks; give --overdue too")
+    if overdue:
+        params |= {"overdue": True, **({"on": on.isoformat()} if on else {})}
     fmt = "jsonl" if as_json and fmt is None else chosen(fmt)
     with connected(ctx) as api:
         if fmt != "table":
@@ -243,9 +250,9 @@ def export(ctx: click.Context, fmt: str, graph: str, node: str | None, depth: in
                     case_ids = case_ids_for(api.store, force=params["force"], programme=params["programme"])
                 elif query is not None:
                     found = api.engine.search(
-                        Search(q=query, page_size=ontology.settings.max_page_size, facets=False, highlight=False))
+                        Search(q=query, page_size=api.settings.max_page_size, facets=False, highlight=False))
                     case_ids = [h["case_id"] for h in found.hits]
-                for piece in export_rdf(api.store, fmt, Terms(ontology.settings.base_iri), case_ids, issued=issued):
+                for piece in export_rdf(api.store, fmt, Terms(api.settings.base_iri), case_ids, issued=issued):
                     out.write(piece.encode("utf-8"))
         finally:
             out.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +14,8 @@ from api.deps import EngineDep, IndexDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.answers import SEARCH_COLUMNS, search_export, search_filters as _filters, search_page  # noqa: F401 - SEARCH_COLUMNS: the routes' import
 from api.formats import header_value, streamed
-from api.routes.entities import CSV_RESPONSE, Format, Page, PageSize, rows_response
+from api.routes.entities import CSV_RESPONSE, Day, Format, Page, PageSize, as_date, rows_response
+from ontology.exc import InvalidData
 from search.limits import Deadline
 from search.query import Search
 from search.similar import clusters
@@ -21,6 +23,9 @@ from search.similar import clusters
 router = APIRouter(tags=["search"], responses=ERROR_RESPONSES)
 
 Multi = Annotated[list[str], Query()]
+Overdue = Annotated[bool, Query(title="Overdue", description=(
+    "Only recommendations whose response is overdue on `on` (default today): no response, or still awaited, and the "
+    "56-day due date passed, as `/patterns/deadlines` counts them. Combines with every filter and every facet's count."))]
 ExportFormat = Annotated[Literal["csv", "jsonl", "json"], Query(
     title="Format", description="`csv` (a spreadsheet), `jsonl` (JSON lines) or `json` (one document with the figures and every hit).")]
 EXPORT_RESPONSE = {200: {"content": {"text/csv": {}, "application/x-ndjson": {}, "application/json": {}},
@@ -53,6 +58,7 @@ class SearchResponse(BaseModel):
     did_you_mean: str | None = Field(description="The query with misspelt words corrected, if any were.")
     suggestions: dict[str, list[str]]
     took_ms: float
+    overdue_on: str | None = Field(None, description="With `overdue`: the day the responses are overdue on.")
 
 
 @router.get(
@@ -83,14 +89,18 @@ async def search(
     page_size: PageSize = 20,
     highlight: Annotated[bool, Query(title="Highlight", description="Add snippets with matched terms marked.")] = True,
     facets: Annotated[bool, Query(title="Facets", description="Count force, body, status, year, programme and theme values.")] = True,
+    overdue: Overdue = False,
+    on: Day = None,
     format: Format = "json",
 ):
     deadline = Deadline(settings.search_timeout_ms)  # from now: waiting for a thread counts
     filters = _filters(force, body, status, year, programme, theme)
+    late = overdue_on(overdue, on)
     if format != "json":  # a spreadsheet wants every hit, not a page
-        return await _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False), format, None, 0, deadline)
+        return await _export(engine, settings, request, Search(q=q, filters=filters, sort=sort, highlight=False, overdue_on=late),
+                             format, None, 0, deadline)
     answer = await lanes.run_until(deadline, search_page, engine, settings, Search(
-        q=q, filters=filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight), deadline)
+        q=q, filters=filters, sort=sort, page=page, page_size=page_size, facets=facets, highlight=highlight, overdue_on=late), deadline)
     if answer.get("notice"):  # how the query was read, for a client that reads headers only (as the exports say it)
         response.headers["X-Query-Notice"] = header_value(answer["notice"])
     return answer
@@ -126,9 +136,12 @@ async def export_search(
     limit: Annotated[int | None, Query(ge=0, title="Limit", description="At most this many hits (default: every one).")] = None,
     offset: Annotated[int, Query(ge=0, title="Offset", description="Skip this many hits first.")] = 0,
     highlight: Annotated[bool, Query(title="Highlight", description="JSON only: add `snippets` with matched terms in `<mark>`.")] = False,
+    overdue: Overdue = False,
+    on: Day = None,
 ):
     deadline = Deadline(settings.search_timeout_ms)
-    req = Search(q=q, filters=_filters(force, body, status, year, programme, theme), sort=sort, highlight=highlight and format == "json")
+    req = Search(q=q, filters=_filters(force, body, status, year, programme, theme), sort=sort, highlight=highlight and format == "json",
+                 overdue_on=overdue_on(overdue, on))
     return await _export(engine, settings, request, req, format, limit, offset, deadline)
 
 
@@ -148,3 +161,13 @@ async def get_clusters(
         return rows_response([{k: v for k, v in c.items() if k != "members"} | {"members": [m["id"] for m in c["members"]]} for c in found] if format == "csv" else found,
                              format, "clusters", settings, ["id", "size", "forces", "terms", "members"])
     return found
+
+
+def overdue_on(overdue: bool, on: str | None) -> str | None:
+    """The day an overdue search is for (ISO), or None; `on` without `overdue` is a mistake to name."""
+    if on is not None and not overdue:
+        raise InvalidData("on: a date for overdue=true; without it the search is not about deadlines",
+                          errors={"on": "used with overdue=true"})
+    if not overdue:
+        return None
+    return (as_date(on, "on") or date.today()).isoformat()
