@@ -143,17 +143,20 @@ def dependencies(ctx, min_forces, fmt) -> None:
 
 
 @patterns.command()
+@click.option("--by", type=click.Choice(["force", "programme", "body"]), default="force", show_default=True,
+              help="What a row is.")
 @click.option("--sort", default="recommendations", show_default=True,
               help="Column to sort by: recommendations, accepted_share, partly_share, not_accepted_share, awaiting_share, "
-                   "overdue, median_days_to_respond, name, ...")
+                   "overdue, median_days_to_respond, name, forces (programmes and bodies), ...")
 @click.option("--asc", is_flag=True, help="Smallest first (default: largest first).")
 @click.option("--min-recommendations", type=click.IntRange(0, 10_000_000), default=0, show_default=True,
-              help="Leave out forces with fewer recommendations.")
+              help="Leave out rows with fewer recommendations.")
 @click.option("--on", type=DATE, default=None, help="Date for overdue responses (default today).")
 @format_option
 @click.pass_context
-def compare(ctx, sort, asc, min_recommendations, on, fmt) -> None:
-    """Forces side by side: recommendations, shares accepted / partly / not / awaiting, overdue now,
-    median days to respond, top programmes and themes; sortable, one force a row (csv for a spreadsheet)."""
-    _rows(ctx, "/patterns/compare", {"sort": sort, "order": "asc" if asc else "desc", "min_recommendations": min_recommendations,
+def compare(ctx, by, sort, asc, min_recommendations, on, fmt) -> None:
+    """Forces (or programmes, or bodies) side by side: recommendations, shares accepted / partly / not /
+    awaiting, overdue now, median days to respond, top programmes and themes (forces) or the forces
+    reached (programmes, bodies); sortable, one a row (csv for a spreadsheet)."""
+    _rows(ctx, "/patterns/compare", {"by": by, "sort": sort, "order": "asc" if asc else "desc", "min_recommendations": min_recommendations,
                                      "on": on.isoformat() if on else None}, fmt)

@@ -239,3 +239,32 @@ def test_forces_side_by_side(client, services):
     assert [t["id"] for t in table] == [r["id"] for r in rows]
     assert not any(v.startswith(("[", "{")) for t in table for v in t.values())
     assert client.get("/patterns/compare", params={"sort": "loudest"}).status_code == 422
+
+
+@pytest.mark.parametrize("by", ["programme", "body"])
+def test_programmes_and_bodies_side_by_side(client, services, by):
+    """Each row counts what the stored records say: the recommendations naming the programme (or
+    addressed or linked to the body), their statuses, and which of them the deadlines list overdue."""
+    rows = client.get("/patterns/compare", params={"by": by}).json()
+    overdue = {r["rec_id"] for r in client.get("/patterns/deadlines", params={"limit": 100_000}).json()["overdue"]}
+    named: dict[str, dict[str, str]] = {}  # item id -> {recommendation id: status}
+    for case in services.store.case_records():
+        for rec in case.recommendations:
+            items = ([p.id for p in rec.programmes] if by == "programme"
+                     else [b.id for b in [*rec.addressed_to, *rec.linked_bodies] if b.kind == "Body"])
+            for item in items:
+                named.setdefault(item, {})[case.recommendation_id(rec)] = rec.status
+    assert {r["id"] for r in rows} == set(named) and rows
+    for r in rows:
+        statuses = named[r["id"]]
+        assert r["recommendations"] == len(statuses), r["id"]
+        assert r["accepted_share"] == round(100 * sum(s == "accepted" for s in statuses.values()) / len(statuses), 1)
+        assert r["overdue"] == len(set(statuses) & overdue)
+        assert len(r["top_forces"]) == min(3, r["forces"])
+    assert [r["recommendations"] for r in rows] == sorted((r["recommendations"] for r in rows), reverse=True)
+    by_forces = client.get("/patterns/compare", params={"by": by, "sort": "forces"}).json()
+    assert [r["forces"] for r in by_forces] == sorted((r["forces"] for r in rows), reverse=True)
+    table = list(csv.DictReader(io.StringIO(client.get("/patterns/compare", params={"by": by, "format": "csv"}).text)))
+    assert [t["id"] for t in table] == [r["id"] for r in rows] and "top_forces" in table[0]
+    refused = client.get("/patterns/compare", params={"by": by, "sort": "top_programmes"})
+    assert refused.status_code == 422 and "top_programmes" in refused.text
