@@ -31,7 +31,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from api.settings import Settings
+from ontology.settings import Settings
 from bench.graph_bench import machine
 from bench.search_bench import QUERIES
 from graph.open import open_store

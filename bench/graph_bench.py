@@ -19,7 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from api.settings import Settings
+from ontology.settings import Settings
 from graph.open import open_store
 from ingest.generator import generate
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from pyshacl import validate
 from rdflib import Graph
 
-from api.settings import Settings
+from ontology.settings import Settings
 from bench.graph_bench import machine
 from graph.export import export
 from graph.open import open_store

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-from api.settings import Settings
+from ontology.settings import Settings
 from bench.graph_bench import QUERIES as GRAPH_QUERIES, machine, pct
 from bench.ingest_phases import sample
 from bench.search_bench import QUERIES as SEARCH_QUERIES, timed

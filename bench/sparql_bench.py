@@ -40,7 +40,7 @@ def rss_mib() -> float:
 
 
 def child(engine: str, data: Path, rounds: int) -> dict:
-    from api.settings import Settings
+    from ontology.settings import Settings
     from graph import results
     from graph.open import open_store
     from graph.rdf import Terms
