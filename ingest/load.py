@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import uuid
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from graph.store import GraphStore
+from ingest.cores import alone, procs
 from ingest.journal import record_ingest
 from ingest.merge import group_held, merge_renderings, merge_with_stored
 from ingest.pipeline import Failure, ParseResult, parse_each
@@ -100,7 +100,7 @@ def _ingest(groups: Iterable[list[CaseRecord]], store: GraphStore, index, summar
         bar.close()
         summary.cases = len(store.case_state(sorted(final)))  # less any a later batch merged into another
         if index is not None:
-            if _alone():  # closing the graph for a moment is safe only where no other thread reads it (not a server)
+            if alone():  # closing the graph for a moment is safe only where no other thread reads it (not a server)
                 store.release_write_memory()
             give_back_freed_memory()
             summary.indexed += sync(store, index, sorted(touched), progress=progress)["documents"]
@@ -129,7 +129,7 @@ def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BAT
     written = 0
     if stale or gone:
         bar = tqdm(total=len(stale), unit="case", desc="index", disable=not progress)
-        with index.bulk(procs=_procs() if len(stale) > page else 1) as bulk:
+        with index.bulk(procs=procs() if len(stale) > page else 1) as bulk:
             if gone:
                 bulk.delete(gone)
             for start in range(0, len(stale), page):
@@ -137,23 +137,6 @@ def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BAT
                 bar.update(min(page, len(stale) - start))
         bar.close()
     return {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
-
-
-def _alone() -> bool:
-    """Whether this process runs no other thread (the command line's ingest, not a server's)."""
-    import threading
-
-    return threading.active_count() == 1
-
-
-def _procs() -> int:
-    """Worker processes for writing the index: the cores there are, at most two; one (no fork) when
-    this process runs other threads (a server, or a command called inside a test or a notebook),
-    since a child forked beside running threads can die on a lock they held (a segfault under pytest
-    with the Neo4j driver's and the sandbox's threads)."""
-    if not _alone():
-        return 1
-    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 
 
 def give_back_freed_memory() -> None:

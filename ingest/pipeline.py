@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.archive import is_warc
+from ingest.cores import procs
 from ingest.extract import build_case, enrich, keep_gazetteer_names
 from ingest.history import archived_cases
 from ingest.merge import merge_cases
@@ -119,18 +123,36 @@ def parse_each(paths: list[str | Path], result: ParseResult, sources: Sources | 
         cases.reverse()
         while cases:  # each handed on and let go, not held until the last file is read
             yield cases.pop()
-    for path, name in tqdm([(p, n) for p, n in files if not is_warc(p)], unit="file", desc="parse", disable=not progress, leave=False):
-        name = (names or {}).get(path, name)
-        try:
-            if path.suffix.lower() in RECORD_SUFFIXES:
-                found, bad = parse_records(path, name)
-            else:
-                found, bad = parse_file(path, name), []
-        except IopcKgError as e:
-            result.failures.append(Failure(name, e.message, e.errors))
-            continue
-        except RecursionError:
-            result.failures.append(Failure(name, f"{name}: page is nested too deeply to parse"))
-            continue
-        result.failures.extend(bad)
-        yield from found
+    todo = [(path, (names or {}).get(path, name)) for path, name in files if not is_warc(path)]
+    with _readers(len(todo)) as read:
+        for found, bad in tqdm(read(_read_one, todo), total=len(todo), unit="file", desc="parse", disable=not progress, leave=False):
+            result.failures.extend(bad)
+            yield from found
+
+
+PARALLEL_FROM = 200  # files: below this, starting the workers costs more than they save
+
+
+@contextmanager
+def _readers(files: int):
+    """A map over the files in order: in worker processes (fork, the cores there are, at most two) for
+    many files where this process runs no other thread, else in this process."""
+    workers = procs() if files >= PARALLEL_FROM else 1
+    if workers == 1:
+        yield map
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield lambda fn, items: pool.map(fn, items, chunksize=16)
+
+
+def _read_one(item: tuple[Path, str]) -> tuple[list[CaseRecord], list[Failure]]:
+    """One file's cases and failures (ours: a JSON record that fails is named with its line)."""
+    path, name = item
+    try:
+        if path.suffix.lower() in RECORD_SUFFIXES:
+            return parse_records(path, name)
+        return parse_file(path, name), []
+    except IopcKgError as e:
+        return [], [Failure(name, e.message, e.errors)]
+    except RecursionError:
+        return [], [Failure(name, f"{name}: page is nested too deeply to parse")]

@@ -48,3 +48,22 @@ def test_parse_explain_shows_the_layout_and_what_each_line_became(samples_dir):
     assert "recommendation 2: starts (text)" in out and "recommendation 1: status label" in out
     assert "| No" in out and "incomplete: False" in out
     assert "refused:" in out and "HMICFRS recommendation tracker page" in out
+
+
+def test_a_folder_parsed_by_worker_processes_gives_what_one_process_gives(tmp_path, samples_dir, monkeypatch):
+    """Many files are read by worker processes (a fresh command line is alone: it forks them); the
+    cases, their order and the failures are those of reading them one after another in this process."""
+    from bench.parse_bench import corpus
+    from ingest import pipeline
+
+    many = pipeline.PARALLEL_FROM
+    for name, text in corpus(many):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "broken.json").write_text("{")
+    proc = run("parse", str(tmp_path), "--no-merge")
+    assert proc.returncode == 1
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 10**9)
+    result = pipeline.parse_paths([tmp_path], merge=False)
+    assert len(result.cases) > many and any(f.path.endswith("broken.json") for f in result.failures)
+    assert [json.loads(line) for line in proc.stdout.splitlines()] == [json.loads(json.dumps(c.to_dict())) for c in result.cases]
+    assert sorted(proc.stderr.strip().splitlines()) == sorted(f"error: {f.message}" for f in result.failures)
