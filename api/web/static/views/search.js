@@ -12,16 +12,19 @@ export async function searchView(params) {
   const sort = params.get("sort") || "relevance";
   const page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);
   const filters = Object.fromEntries(FACETS.map(([f]) => [f, params.getAll(f)]));
-  const query = { q, sort, page, page_size: 20, ...filters };
+  const overdue = params.get("overdue") === "true";
+  const query = { q, sort, page, page_size: 20, ...filters, overdue: overdue ? "true" : undefined };
 
   const input = h("input", { type: "search", id: "q", name: "q", value: q, placeholder: 'e.g. automated reminders, "body worn video"', autocomplete: "off" });
+  const late = h("input", { type: "checkbox", id: "overdue", name: "overdue", checked: overdue });
   const sortSel = h("select", { id: "sort", name: "sort" }, ["relevance", "newest", "oldest"].map(s => h("option", { value: s, selected: s === sort }, s[0].toUpperCase() + s.slice(1))));
   const form = h("form", { class: "search", role: "search", onsubmit: (e) => {
     e.preventDefault();
-    go("search", { q: input.value, sort: sortSel.value, ...filters });
+    go("search", { q: input.value, sort: sortSel.value, ...filters, overdue: late.checked ? "true" : undefined });
   } },
   h("div", { class: "q" }, h("label", { for: "q" }, "Search every recommendation and response"), input),
   h("div", {}, h("label", { for: "sort" }, "Sort "), sortSel),
+  h("div", {}, late, h("label", { for: "overdue" }, " Overdue responses only")),
   h("button", { class: "primary", type: "submit" }, "Search"));
   const help = h("details", {}, h("summary", {}, "How to search"),
     h("p", { class: "muted" }, 'Words are stemmed ("reminder" finds "reminders"). Use "quotes" for phrases, AND / OR / NOT, ',
