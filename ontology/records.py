@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 
 from ontology.exc import InvalidData
@@ -16,6 +16,28 @@ from ontology.types import STATUSES, TYPES
 
 # Para 28B, Schedule 3, Police Reform Act 2002: the recipient must respond within 56 days.
 RESPONSE_DAYS = 56
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def plain(record) -> dict:
+    """A record as `dataclasses.asdict` gives it (nested records as dicts, lists copied), for the flat
+    records here, whose fields hold values, records or lists of them. Without asdict's deep copy of
+    every value: the parse contract's output spent most of its time there."""
+    cls = type(record)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    out = {}
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, list):
+            value = [plain(x) if hasattr(type(x), "__dataclass_fields__") else x for x in value]
+        elif hasattr(type(value), "__dataclass_fields__"):
+            value = plain(value)
+        out[name] = value
+    return out
 
 
 @dataclass
@@ -113,7 +135,7 @@ class SourceRecord:
 
     def as_dict(self) -> dict:
         """The record's fields, without the archive ones when the page was not read from an archive."""
-        d = asdict(self)
+        d = plain(self)
         for key in ("retrieved", "offset"):
             if d[key] is None:
                 del d[key]
@@ -199,7 +221,7 @@ class CaseRecord:
             "sources": [s.as_dict() for s in self.sources],
         }
         for rec in self.recommendations:
-            d = asdict(rec)
+            d = plain(rec)
             d["id"] = self.recommendation_id(rec)
             if not rec.history:  # pages read from files have none: keep the parse contract as it was
                 del d["history"]
