@@ -1,14 +1,12 @@
-"""Searching: the query language, ranking, filters with facet counts (search/facets.py), highlighted
-snippets and spelling suggestions."""
+"""Searching: the query language and ranking, with filters and facet counts (search/facets.py), hits
+and snippets (search/hits.py) and spelling suggestions (search/suggest.py)."""
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import time
 from collections import OrderedDict
-from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -16,30 +14,26 @@ import numpy as np
 from whoosh import qparser, query as wq
 from whoosh.collectors import ScoredCollector
 from whoosh.searching import Searcher
-from whoosh.spelling import ListCorrector
 
 from ontology.exc import InvalidData
-from ontology.gazetteer import fold, gazetteer
-from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, TEXT_ANALYZER
-from search.reading import describe, repair, with_compounds, without_empty_words
+from ontology.gazetteer import gazetteer
 from search.facets import Tables, check_filters, counts, due_table, facet_tables, filter_mask, overdue_mask, resolve
 from search.fastmatch import Evaluator, Lengths, SegmentPostings
+from search.fields import ALIASES, DEFAULT_FIELDS, FACETS, TEXT_ANALYZER
+from search.hits import hit, record, snippet, terms_by_field
 from search.index import SearchIndex
 from search.limits import Caps, Deadline, capped, check, expansion_notice, recording
+from search.reading import describe, repair, with_compounds, without_empty_words
 from search.similar import build_vectors
-from search.snippets import snippet as make_snippet
+from search.suggest import suggest
 
 SORTS = ("relevance", "newest", "oldest")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPERATORS = {"and", "or", "not", "to"}
-_FUZZY_WORD = re.compile(r"\w+~[\d.]*")
-_FIELD_VALUE = re.compile(r"\w+:(?:\"[^\"]*\"|\[[^\]]*\]|\S+)")
 _SPACE = re.compile(r"\s+")
-SNIPPET_CHARS = 240
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
 _OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 _MISSING = object()
-MAX_SPELT = 40  # longer words are not spelt out: no word of the corpus is that long, and the automaton grows with it
 MATCH_CACHE = 64  # queries whose matches (facet counts, suggestions) are kept per commit
 QUERY_CACHES = ("matches", "facet-counts", "suggestions", "stored")
 
@@ -199,7 +193,7 @@ class Engine:
         self._words.clear()
         for family in QUERY_CACHES:
             self.index.forget(family)
-        _snippet.cache_clear()
+        snippet.cache_clear()
 
     def _parse(self, text: str) -> tuple[wq.Query, str | None]:
         if not text or text == "*":
@@ -263,14 +257,14 @@ class Engine:
                       for name, rows in self.index.cached(key, count, keep=MATCH_CACHE, searcher=s).items()}
 
         start = (req.page - 1) * req.page_size
-        terms = _terms_by_field(q, s.reader())
+        terms = terms_by_field(q, s.reader())
         stored = self.index.cached("stored", lambda _: LRU(20_000), searcher=s)  # per commit: docnum -> stored fields
         hits = []
         for score, docnum in top[start:req.page * req.page_size]:
             fields = stored.get(docnum)
             if fields is None:
                 fields = stored[docnum] = s.stored_fields(docnum)
-            hits.append(self._hit(fields, score, terms, req.highlight))
+            hits.append(hit(fields, score, terms, req.highlight))
         did_you_mean, suggestions, spelt = self._did_you_mean(s, q, req.q, total)
         return SearchResult(
             query=req.q, parsed=describe(q), notice=_joined(notice, spelt), total=total, page=req.page, page_size=req.page_size,
@@ -294,14 +288,14 @@ class Engine:
             _, _, _, total, top = ranked
             end = len(top) if limit is None else min(len(top), offset + limit)
             did_you_mean, suggestions, spelt = self._did_you_mean(s, q, req.q, total)
-            terms = _terms_by_field(q, s.reader()) if req.highlight else {}
+            terms = terms_by_field(q, s.reader()) if req.highlight else {}
         header = SearchResult(query=req.q, parsed=describe(q), notice=_joined(notice, spelt), total=total, page=1, page_size=max(0, end - offset),
                               pages=1, sort=req.sort, hits=[], facets={}, did_you_mean=did_you_mean, suggestions=suggestions,
                               took_ms=round((time.perf_counter() - t0) * 1000, 2), overdue_on=req.overdue_on)
 
         def rows() -> Iterator[dict]:
             for score, docnum in top[offset:end]:
-                yield self._record(s.stored_fields(docnum), score, terms, req.highlight)
+                yield record(s.stored_fields(docnum), score, terms, req.highlight)
 
         return header, rows()
 
@@ -358,7 +352,7 @@ class Engine:
     def _did_you_mean(self, s: Searcher, q: wq.Query, text: str, total: int) -> tuple[str | None, dict[str, list[str]], str | None]:
         """The corrected query, the suggestions by word, and a notice if some words were not spelt out."""
         did_you_mean, suggestions, spelt = self.index.cached(("suggestions", text, self.caps.suggest_words),
-                                                             lambda _: self._suggest(s, q, text), keep=MATCH_CACHE, searcher=s)
+                                                             lambda _: suggest(self.index, self.caps, s, q, text), keep=MATCH_CACHE, searcher=s)
         return did_you_mean, {k: list(v) for k, v in suggestions.items()}, spelt
 
     def _matches(self, s: Searcher, q: wq.Query, text: str) -> tuple[np.ndarray, np.ndarray, frozenset]:
@@ -379,121 +373,11 @@ class Engine:
 
         return self.index.cached(("matches", str(q), self.caps.expansions), run, keep=MATCH_CACHE, searcher=s)
 
-    def _hit(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:
-        snippets = {}
-        if with_snippets:
-            for name in ("text", "response"):
-                if f.get(name) and terms.get(name):
-                    snippet = _snippet(f["id"], name, f[name], terms[name])
-                    if snippet:
-                        snippets[name] = snippet
-            if not snippets and f.get("text"):
-                snippets["text"] = html.escape(" ".join(_lead(f["text"]).split()), quote=False)
-        number = f["id"][len(f["case_id"]) + 1:] if f["id"].startswith(f"{f['case_id']}-") else None
-        return {
-            "id": f["id"],
-            "case_id": f["case_id"],
-            "reference": f.get("reference"),
-            "number": int(number) if number and number.isdigit() else number,
-            "title": f.get("title"),
-            "force": {"id": f["force"], "name": f.get("force_name")} if f.get("force") else None,
-            "status": f.get("status"),
-            "date_recommended": f.get("date_recommended"),
-            "response_due": f.get("response_due"),
-            "year": int(f["year"]) if f.get("year") else None,
-            "programmes": [{"id": k, "name": v} for k, v in (f.get("programme_names") or {}).items()],
-            "themes": [{"id": k, "name": v} for k, v in (f.get("theme_names") or {}).items()],
-            "bodies": [{"id": k, "name": v} for k, v in (f.get("body_names") or {}).items()],
-            "source_url": f.get("source_url"),
-            "score": round(float(score), 4) if score is not None else None,
-            "snippets": snippets,
-        }
-
-    def _record(self, f: dict, score: float | None, terms: dict[str, frozenset], with_snippets: bool) -> dict:
-        """A hit as an export row: the whole texts (plain, no HTML), the source, a snippet only when asked."""
-        hit = self._hit(f, score, terms, with_snippets)
-        row = {
-            "id": f["id"], "case_id": f["case_id"], "reference": f.get("reference"), "number": hit["number"], "title": f.get("title"),
-            "force": hit["force"], "status": hit["status"], "date_recommended": hit["date_recommended"],
-            "response_due": hit["response_due"], "year": hit["year"],
-            "programmes": hit["programmes"], "themes": hit["themes"], "bodies": hit["bodies"],
-            "text": f.get("text"), "response": f.get("response"), "source_url": f.get("source_url"),
-            "score": hit["score"],
-        }
-        if with_snippets:
-            row["snippets"] = hit["snippets"]
-        return row
-
-    # -- did you mean ----------------------------------------------------------------------------
-
-    def _suggest(self, s: Searcher, q: wq.Query, text: str) -> tuple[str | None, dict[str, list[str]], str | None]:
-        """Words of the query that appear nowhere in the corpus, with the nearest words that do: for
-        the first `caps.suggest_words` of them in the query (a notice says when more were left)."""
-        words = {t.decode() if isinstance(t, bytes) else t for f, t in _plain_terms(q)}
-        # A word the reader marked fuzzy (custdy~) already matches its near spellings: offering
-        # "custody~" above good fuzzy hits reads as an error. Field names and their values
-        # (foo:bar) are not words of the text: correcting them gave "for:part".
-        plain = _FIELD_VALUE.sub(" ", _FUZZY_WORD.sub(" ", text or ""))
-        raw_words = dict.fromkeys(w for w in _WORD.findall(plain) if w.lower() not in _OPERATORS)
-        vocabulary = self.index.vocabulary()
-        if not vocabulary:
-            return None, {}, None
-        corrector = self.index.cached("corrector", lambda _: ListCorrector(sorted(vocabulary)), searcher=s)
-        suggestions: dict[str, list[str]] = {}
-        spelt, left = 0, 0
-        for word in raw_words:  # in the query's order: the cap keeps its first words
-            low = fold(word).lower()
-            if low in vocabulary or low.isdigit() or len(low) < 3 or len(low) > MAX_SPELT:
-                continue
-            if not any(low.startswith(w[:3]) for w in words):
-                continue  # a field value or operator, not a word searched in the text
-            if _indexed(s, low):
-                continue  # in the corpus in another form ("rouse" finds "rousing"): nothing to correct,
-                # and the spelling automaton was a quarter of a first search where it ran
-            if spelt >= self.caps.suggest_words:
-                left += 1
-                continue
-            check()
-            spelt += 1
-            found = [x for x in corrector.suggest(low, limit=3, maxdist=2) if x != low]
-            if found:
-                suggestions[word] = found
-        notice = (f"Spelling suggestions cover the first {self.caps.suggest_words} unknown words of the query; "
-                  f"{left} more were not looked up (the search_suggest_words setting)") if left else None
-        if not suggestions:
-            return None, {}, notice
-        suggestions = dict(sorted(suggestions.items()))
-        corrected = text
-        for word, found in suggestions.items():
-            corrected = re.sub(rf"\b{re.escape(word)}\b", found[0], corrected)
-        return corrected, suggestions, notice
 
 
 def _joined(*notices: str | None) -> str | None:
     """Several notices as one (the `notice` field and the X-Query-Notice header hold one)."""
     return " ".join(n for n in notices if n) or None
-
-
-def _indexed(s: Searcher, word: str) -> bool:
-    """Whether a word, analysed as a search analyses it, is a term of a field bare words search."""
-    reader = s.reader()
-    for name in DEFAULT_FIELDS:
-        field = s.schema[name]
-        if any((name, t) in reader for t in field.process_text(word, mode="query")):
-            return True
-    return False
-
-
-def _plain_terms(q: wq.Query):
-    """(field, text) of the terms of `q` searched in the free-text fields."""
-    out = []
-    for leaf in q.leaves() if q.children() else [q]:
-        leaf = getattr(leaf, "inner", leaf)  # an Expansion: the prefix or fuzzy term it caps
-        if isinstance(leaf, (wq.Term, wq.FuzzyTerm, wq.Prefix)) and leaf.fieldname in DEFAULT_FIELDS:
-            out.append((leaf.fieldname, leaf.text))
-        elif isinstance(leaf, wq.Phrase) and leaf.fieldname in DEFAULT_FIELDS:
-            out += [(leaf.fieldname, w) for w in leaf.words]
-    return out
 
 
 _FIELD = re.compile(r"(?<![\w\\])(\w+):(?=\S)")
@@ -536,37 +420,6 @@ class LRU(OrderedDict):
                 pass
 
 
-@lru_cache(maxsize=50_000)
-def _snippet(doc_id: str, field: str, text: str, terms: frozenset) -> str:
-    # One line (`make_snippet` makes every run of white space one space): a page's line breaks
-    # inside a snippet showed as raw newlines in the explorer and CSV.
-    return make_snippet(text, terms, SNIPPET_CHARS).strip()
-
-
-def _one_line(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
-
-
-def _terms_by_field(q: wq.Query, reader) -> dict[str, frozenset]:
-    """The terms to highlight, per field: prefixes and fuzzy terms expanded to the words they
-    matched, and nothing from under a NOT."""
-    out: dict[str, set] = {}
-
-    def walk(node):
-        if isinstance(node, wq.Not):
-            return
-        check()
-        if node.is_leaf():
-            for field, text in node.expanded_terms(reader):
-                out.setdefault(field, set()).add(text.decode() if isinstance(text, bytes) else text)
-        for child in node.children():
-            walk(child)
-
-    if not isinstance(q, wq.Every) and q is not wq.NullQuery:
-        walk(q)
-    return {f: frozenset(t) for f, t in out.items()}
-
-
 def _error(q: wq.Query) -> str | None:
     stack = [q]
     while stack:
@@ -577,9 +430,3 @@ def _error(q: wq.Query) -> str | None:
     return None
 
 
-def _lead(text: str) -> str:
-    text = _one_line(text)
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
-    return cut + " …"
