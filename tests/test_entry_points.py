@@ -58,3 +58,27 @@ def test_every_entry_point_calls_the_one_write_path_with_the_same_options(tmp_pa
 
     assert set(calls) == {"cli ingest", "cli update", "POST /ingest", "POST /ingest/paths"}
     assert len({json.dumps(c, sort_keys=True) for c in calls.values()}) == 1, calls
+
+
+def test_a_command_line_ingest_is_alone_when_it_writes_the_index(tmp_path):
+    """A fresh `iopc-kg ingest` runs no other thread when it brings the index to the graph, so it gives
+    the graph's write memory back and writes the index with worker processes (ingest/cores.py). A
+    progress bar's monitor thread, started even by a disabled bar, made it look threaded: one process,
+    and the write memory kept."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading, ingest.load as load\n"
+            "seen = []\n"
+            "real = load.sync\n"
+            "def spy(*a, **k):\n"
+            "    seen.append((load.alone(), load.procs(), [t.name for t in threading.enumerate()]))\n"
+            "    return real(*a, **k)\n"
+            "load.sync = spy\n"
+            "from api.cli import main\n"
+            f"sys.argv = ['iopc-kg', '--data-dir', {str(tmp_path / 'data')!r}, 'ingest', {str(SAMPLES)!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(seen)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    seen = done.stdout.strip().splitlines()[-1]
+    assert seen.startswith("[(True, ") and "'MainThread']" in seen, (seen, done.stderr[-2000:])
