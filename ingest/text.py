@@ -64,7 +64,8 @@ _LINE_EDGES = re.compile(r" \n ?|\n ")
 
 
 def repair(text: str) -> str:
-    """Undo the gluing and flattening the mirror does (FORMATS.md, quirk 5)."""
+    """Undo the gluing and flattening the mirror does (FORMATS.md, quirk 5), and hard wrapping."""
+    text = unwrap(text)
     low = text.lower()
     if len(low) == len(text):
         glued = []
@@ -85,6 +86,48 @@ def repair(text: str) -> str:
     if _BULLET_CUE.search(text):
         text = _BULLET.sub("\n- ", text)
     return text
+
+
+# Lines that stand on their own even after a full line: labels, status lines, headings, list items.
+_STANDS_ALONE = re.compile(
+    r"^(?:[-•*]\s|\(?[a-zA-Z]\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}[.)]\s|Point [A-Z]\b|Recommendations?\b|Addressed\b"
+    r"|Linked bod|Force respon|Response\b|Accepted action|Recommendation accepted|IOPC reference|Date of rec"
+    r"|Date response|Published\b|Tags\b|View on IOPC|Do you accept|Title\s*:|\d+[ \t]*total\b|\[)")
+
+
+def unwrap(text: str) -> str:
+    """Rejoin lines a hard-wrapped page broke mid-sentence (text wrapped at ~72 columns).
+
+    Only a page whose lines all stop short of 100 characters, several of them close to the longest,
+    is taken as wrapped. A line is joined to the one before it when the before one is full, that is
+    when the next line's first word would not have fitted on it: a writer's own short line (a title,
+    a label, the end of a paragraph) is never full. Labels, status lines, list items and a new
+    recommendation keep their own line even after a full one.
+    """
+    lines = text.split("\n")
+    widths = [len(ln) for ln in lines if ln.strip()]
+    if len(widths) < 4:
+        return text
+    width = max(widths)
+    if not 50 <= width <= 100 or sum(1 for w in widths if w >= width - 12) < 3:
+        return text
+    from ingest.layouts import OPENER
+    from ingest.lines import STATUS_LINE
+
+    out: list[str] = []
+    last = ""  # the previous line as the page had it, before any joining
+    for ln in lines:
+        if out and last.strip() and ln.strip() and not last.rstrip().endswith(":"):
+            word = ln.lstrip().split(" ", 1)[0]
+            if (len(last) + 1 + len(word) > width and not _STANDS_ALONE.match(ln) and not STATUS_LINE.match(ln)
+                    and not OPENER.match(ln)):
+                joint = "" if last.endswith("-") and not last.endswith(" -") and ln[:1].islower() else " "
+                out[-1] = out[-1].rstrip() + joint + ln.lstrip()
+                last = ln
+                continue
+        out.append(ln)
+        last = ln
+    return "\n".join(out)
 
 
 def paragraphs(text: str) -> list[str]:
