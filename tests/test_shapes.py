@@ -246,6 +246,24 @@ def test_no_learning_case_is_written_shown_and_kept_out_of_the_index(tmp_path):
         assert body["incomplete"] is False and body["recommendations"] == []
         assert body["no_recommendations"].startswith("The investigation did not identify any organisational learning")
         assert any(w.startswith("no recommendations: the page says so") for w in body["warnings"])
+        # The RDF export says it too, and a case with no recommendation and the page's reason conforms
+        # to the shapes (a case with neither would not).
+        from pyshacl import validate
+        from rdflib import Graph, Literal, Namespace, URIRef
+
+        from graph.export import whole_graph
+        from ontology import publish
+
+        iopc = Namespace("https://w3id.org/iopc-kg/ontology#")
+        g = whole_graph(store)
+        node = URIRef("https://w3id.org/iopc-kg/cases/2021-154321")
+        assert str(g.value(node, iopc.noRecommendations)).startswith("The investigation did not identify")
+        assert g.value(node, iopc.incomplete) == Literal(False)
+        shapes = Graph().parse(publish.HERE / "shapes.ttl")
+        conforms, _, report = validate(g, shacl_graph=shapes, inference="none")
+        assert conforms, report
+        g.remove((node, iopc.noRecommendations, None))
+        assert not validate(g, shacl_graph=shapes, inference="none")[0]
     finally:
         index.close()
         store.close()
