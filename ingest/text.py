@@ -99,10 +99,12 @@ def unwrap(text: str) -> str:
     """Rejoin lines a hard-wrapped page broke mid-sentence (text wrapped at ~72 columns).
 
     Only a page whose lines all stop short of 100 characters, several of them close to the longest,
-    is taken as wrapped. A line is joined to the one before it when the before one is full, that is
-    when the next line's first word would not have fitted on it: a writer's own short line (a title,
-    a label, the end of a paragraph) is never full. Labels, status lines, list items and a new
-    recommendation keep their own line even after a full one.
+    is taken as wrapped. A line is joined to the one after it when it is full (the next line's first
+    word would not have fitted on it) and stops mid-sentence (no full stop, question or exclamation
+    mark at its end): a writer's own short line (a title, a label, the end of a paragraph) is never
+    full, and a line ending a sentence is left as it is. Labels, status lines, list items and a new
+    recommendation keep their own line even after a full one. A page with fewer than two such breaks
+    is not taken as wrapped.
     """
     lines = text.split("\n")
     widths = [len(ln) for ln in lines if ln.strip()]
@@ -114,20 +116,28 @@ def unwrap(text: str) -> str:
     from ingest.layouts import OPENER
     from ingest.lines import STATUS_LINE
 
-    out: list[str] = []
-    last = ""  # the previous line as the page had it, before any joining
-    for ln in lines:
-        if out and last.strip() and ln.strip() and not last.rstrip().endswith(":"):
-            word = ln.lstrip().split(" ", 1)[0]
-            if (len(last) + 1 + len(word) > width and not _STANDS_ALONE.match(ln) and not STATUS_LINE.match(ln)
-                    and not OPENER.match(ln)):
-                joint = "" if last.endswith("-") and not last.endswith(" -") and ln[:1].islower() else " "
-                out[-1] = out[-1].rstrip() + joint + ln.lstrip()
-                last = ln
-                continue
-        out.append(ln)
-        last = ln
+    joins = [i for i in range(1, len(lines)) if _broken(lines[i - 1], lines[i], width, OPENER, STATUS_LINE)]
+    if len(joins) < 2:
+        return text
+    out = list(lines)
+    for i in reversed(joins):
+        last, ln = out[i - 1], out[i]
+        joint = "" if last.endswith("-") and not last.endswith(" -") and ln[:1].islower() else " "
+        out[i - 1] = last.rstrip() + joint + ln.lstrip()
+        del out[i]
     return "\n".join(out)
+
+
+def _broken(last: str, ln: str, width: int, opener, status_line) -> bool:
+    """Whether `ln` continues the sentence a full line `last` broke off."""
+    if not last.strip() or not ln.strip() or _SENTENCE_END.search(last):
+        return False
+    word = ln.lstrip().split(" ", 1)[0]
+    return (len(last) + 1 + len(word) > width and not _STANDS_ALONE.match(ln) and not status_line.match(ln)
+            and not opener.match(ln))
+
+
+_SENTENCE_END = re.compile(r"[.!?:][)\"'’”]?\s*$")
 
 
 def paragraphs(text: str) -> list[str]:
