@@ -350,6 +350,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
     state = "text"
     pending_linked = False
     pending_answer = False
+    pending_reference = False
     intro: list[str] = []
     seen_content = False
 
@@ -397,6 +398,15 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
                 page.tags.append(ln.lstrip("-•* ").strip())
                 continue
             state = "response"
+        if pending_reference:
+            pending_reference = False
+            if re.match(r"^\d{4}\s*/\s*\d+$", ln):
+                page.reference = page.reference or ln
+                continue
+        if low.rstrip(":") == "iopc reference" and (block is not None or page.layout == "PC-INV"):
+            # An investigation summary gives its reference after its recommendations: a label, not text.
+            pending_reference = True
+            continue
         if pending_linked:
             pending_linked = False
             if not re.match(r"^(accepted|awaiting|force response|not accepted|partially|yes|no)\b", low):

@@ -268,3 +268,17 @@ def test_no_learning_case_is_written_shown_and_kept_out_of_the_index(tmp_path):
     finally:
         index.close()
         store.close()
+
+
+def test_a_rendering_showing_recommendations_outweighs_one_saying_there_are_none():
+    none = parse("shape-no-learning.txt")
+    shown = parse_text(page_text("shape-no-learning.txt").replace(
+        "The investigation did not identify any organisational learning and the IOPC made no recommendations.",
+        "The IOPC recommends that North Wales Police remind pursuit commanders to log each authorisation.\n\n"
+        "Accepted\n\nA reminder was issued."), "shown.txt")
+    # Its reference comes after the recommendation, as investigation summaries give it: a label, not response.
+    assert len(shown.recommendations) == 1 and shown.reference == none.reference
+    assert shown.recommendations[0].response == "A reminder was issued."
+    [merged] = merge_cases([none, shown])
+    assert len(merged.recommendations) == 1 and merged.no_recommendations is None and not merged.incomplete
+    assert any("one rendering says so" in w and "another shows 1" in w for w in merged.warnings)
