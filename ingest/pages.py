@@ -163,7 +163,10 @@ _NO_LEARNING = re.compile(
     r"|\bthere (?:was|is|were) no (?:(?:organisational|national|local|wider) )?learning\b"
     r"|\bmade no (?:(?:learning|organisational learning) )?recommendations?\b"
     r"|\bdid not make any (?:(?:learning|organisational learning) )?recommendations?\b"
-    r"|\bno (?:(?:learning|organisational learning) )?recommendations? (?:was|were|has been|have been) made\b")
+    r"|\bno (?:(?:learning|organisational learning) )?recommendations? (?:was|were|has been|have been) made\b"
+    r"|\bthere (?:are|were) no (?:(?:learning|organisational learning) )?recommendations\b"
+    # A `Recommendations` heading answered by a bare "None".
+    r"|^(?:learning )?recommendations:?[ \t]*+\n(?:[ \t]*+\n)?(?:none|n/a)\.?[ \t]*+$", re.M)
 
 
 def _no_learning(text: str) -> str | None:
@@ -171,6 +174,8 @@ def _no_learning(text: str) -> str | None:
     m = _NO_LEARNING.search(text.lower())
     if m is None:
         return None
+    if "\n" in m.group():  # the heading and its answer, as one note
+        return ": ".join(ln.strip().rstrip(":") for ln in text[m.start():m.end()].split("\n") if ln.strip())
     dot = text.rfind(". ", 0, m.start())
     start = max(dot + 2 if dot >= 0 else 0, text.rfind("\n", 0, m.start()) + 1)
     end = len(text)

@@ -119,12 +119,19 @@ def unwrap(text: str) -> str:
     joins = [i for i in range(1, len(lines)) if _broken(lines[i - 1], lines[i], width, OPENER, STATUS_LINE)]
     if len(joins) < 2:
         return text
-    out = list(lines)
-    for i in reversed(joins):
-        last, ln = out[i - 1], out[i]
-        joint = "" if last.endswith("-") and not last.endswith(" -") and ln[:1].islower() else " "
-        out[i - 1] = last.rstrip() + joint + ln.lstrip()
-        del out[i]
+    joined = set(joins)
+    out: list[str] = []
+    parts: list[str] = []  # the pieces of the line being rebuilt, joined once (no quadratic concatenation)
+    for i, ln in enumerate(lines):
+        if i in joined:
+            last = lines[i - 1]
+            parts[-1] = parts[-1].rstrip()
+            parts.append(("" if last.endswith("-") and not last.endswith(" -") and ln[:1].islower() else " ") + ln.lstrip())
+            continue
+        if parts:
+            out.append("".join(parts))
+        parts = [ln]
+    out.append("".join(parts))
     return "\n".join(out)
 
 

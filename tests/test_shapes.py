@@ -208,11 +208,12 @@ def test_no_learning_page_is_a_case_with_no_recommendations_and_a_note_not_incom
 
 
 def test_other_ways_of_saying_there_is_no_learning():
-    for sentence in ("No learning was identified.", "We made no recommendations.",
+    for sentence in ("No learning was identified.", "We made no recommendations.", "There are no recommendations.",
+                     "Recommendations: None",
                      "No recommendations were made as a result of this investigation.",
                      "The investigation found no organisational learning for the force."):
         text = ("Investigation into a fall in custody – Kent Police, March 2022\n\nOn 3 March 2022 a man fell in a "
-                f"cell (synthetic page written by the iopc-kg team).\n\n{sentence}\n")
+                f"cell (synthetic page written by the iopc-kg team).\n\n{sentence.replace(': ', chr(10) * 2)}\n")
         case = parse_text(text, "no-learning.txt")
         assert not case.incomplete and case.no_recommendations == sentence, sentence
 
