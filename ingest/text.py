@@ -103,21 +103,20 @@ def unwrap(text: str) -> str:
     word would not have fitted on it) and stops mid-sentence (no full stop, question or exclamation
     mark at its end): a writer's own short line (a title, a label, the end of a paragraph) is never
     full, and a line ending a sentence is left as it is. Labels, status lines, list items and a new
-    recommendation keep their own line even after a full one. A page with fewer than two such breaks
-    is not taken as wrapped.
+    recommendation keep their own line even after a full one.
     """
     lines = text.split("\n")
     widths = [len(ln) for ln in lines if ln.strip()]
     if len(widths) < 4:
         return text
     width = max(widths)
-    if not 50 <= width <= 100 or sum(1 for w in widths if w >= width - 12) < 3:
+    if not 50 <= width <= 100 or sum(1 for w in widths if w >= width - 12) < 2:
         return text
     from ingest.layouts import OPENER
     from ingest.lines import STATUS_LINE
 
     joins = [i for i in range(1, len(lines)) if _broken(lines[i - 1], lines[i], width, OPENER, STATUS_LINE)]
-    if len(joins) < 2:
+    if not joins:
         return text
     joined = set(joins)
     out: list[str] = []
