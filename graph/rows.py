@@ -54,7 +54,8 @@ def case_rows(case: CaseRecord) -> Rows:
     rows.node("Case", id=cid, reference=case.reference, title=case.title, summary=case.summary,
               date_recommended=case.date_recommended, response_due=case.response_due,
               response_due_derived=case.response_due_derived, published=case.published,
-              warnings=case.warnings, incomplete=case.incomplete, aliases=case.aliases, replaces=case.replaces,
+              warnings=case.warnings, incomplete=case.incomplete, no_recommendations=case.no_recommendations,
+              aliases=case.aliases, replaces=case.replaces,
               content_hash=case.content_hash(), record=case.to_dict(),
               renderings=[r.to_dict() for r in case.renderings] if case.renderings else None)
     if case.force:

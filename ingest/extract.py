@@ -31,6 +31,7 @@ _DEFER = re.compile(
 
 
 NO_DATE_WARNING = "no recommendation date on the page"
+NO_RECOMMENDATIONS_WARNING = "no recommendations"
 
 
 def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
@@ -53,6 +54,10 @@ def build_case(page: Page, source: SourceRecord, name: str) -> CaseRecord:
         sources=[source],
         aliases=list(dict.fromkeys(page.aliases)),
     )
+    if page.no_recommendations:
+        case.no_recommendations = page.no_recommendations
+        warnings.append(f"{NO_RECOMMENDATIONS_WARNING}: the page says so ({page.no_recommendations!r}); "
+                        "the case is complete with none, not incomplete")
     if page.incomplete_why:
         warnings.append(f"header only: the page carries the case but none of its recommendations ({page.incomplete_why}); "
                         "the case is marked incomplete until a complete rendering is merged")
@@ -78,7 +83,8 @@ def _case_force(page: Page, warnings: list[str]) -> Ref | None:
         forces = [e for e in entries if e.kind == "Force"]
         if forces and not leftover:
             return _ref(forces[0])
-        warnings.append(f"force {page.force_text!r} in the page header is not a known force")
+        if not (entries and not leftover):  # a national body in the force's place is no error (a national recommendation)
+            warnings.append(f"force {page.force_text!r} in the page header is not a known force")
     if page.title:
         title = re.split(r"\s[-–]\s|–", page.title)
         for part in reversed(title):
@@ -148,8 +154,8 @@ def _orgs(raw: str | None, what: str, n: str, case: CaseRecord, warnings: list[s
     """Resolve an Addressed to / Linked bodies value; a damaged value falls back to the body named after
     "recommends that" in the text (FORMATS.md, pattern E), else to the case's force."""
     g = gazetteer()
-    if raw is None:
-        return []
+    if raw is None or (raw == "" and what == "linked bodies"):
+        return []  # an empty "Linked bodies:" links none (national recommendations often have none)
     entries, leftover = g.resolve_orgs(raw)
     if entries and not leftover:
         return [_ref(e) for e in entries]

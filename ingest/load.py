@@ -126,17 +126,21 @@ def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BAT
                     gone.append(cid)
             elif indexed.get(cid) != held[0]:
                 stale.append(cid)
-    written = 0
+    written = bare = 0
     if stale or gone:
         bar = tqdm(total=len(stale), unit="case", desc="index", disable=not progress)
         with index.bulk(procs=procs() if len(stale) > page else 1) as bulk:
             if gone:
                 bulk.delete(gone)
             for start in range(0, len(stale), page):
-                written += bulk.replace(store.case_records_by_id(stale[start:start + page]))
+                records = store.case_records_by_id(stale[start:start + page])
+                # A case whose page says it has no recommendation is complete, not header-only, and
+                # has nothing to index: replacing it only clears what an older version left.
+                bare += sum(1 for c in records if not c.recommendations)
+                written += bulk.replace(records)
                 bar.update(min(page, len(stale) - start))
         bar.close()
-    return {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
+    return {"reindexed_cases": len(stale) - bare, "documents": written, "removed_cases": len(gone)}
 
 
 def give_back_freed_memory() -> None:

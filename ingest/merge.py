@@ -25,7 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from ingest.extract import NO_DATE_WARNING
+from ingest.extract import NO_DATE_WARNING, NO_RECOMMENDATIONS_WARNING
 from ingest.layouts import BOILERPLATE, CUT_MARKER
 from ingest.lines import title_like
 from ingest.spool import Held, Spool
@@ -252,6 +252,7 @@ def _merge(a: CaseRecord, b: CaseRecord) -> CaseRecord:
     if summary_score(other.summary) > summary_score(primary.summary):
         primary.summary = other.summary
     primary.aliases += [x for x in other.aliases if x not in primary.aliases]
+    primary.no_recommendations = primary.no_recommendations or other.no_recommendations
     if other.response_due and (primary.response_due is None or primary.response_due_derived and not other.response_due_derived):
         primary.response_due, primary.response_due_derived = other.response_due, other.response_due_derived
     primary.derive_due_date()
@@ -292,6 +293,11 @@ def _merge(a: CaseRecord, b: CaseRecord) -> CaseRecord:
         primary.warnings = [w for w in primary.warnings if not w.startswith(NO_DATE_WARNING)]
     if not primary.incomplete:
         primary.warnings = [w for w in primary.warnings if not w.startswith(HEADER_ONLY)]
+    if primary.no_recommendations and primary.recommendations:
+        # One rendering says there are none, another shows some: what is shown stands.
+        primary.warnings.append(f"{NO_RECOMMENDATIONS_WARNING}: one rendering says so ({primary.no_recommendations!r}), "
+                                f"but another shows {len(primary.recommendations)}; they are kept")
+        primary.no_recommendations = None
     return primary
 
 

@@ -17,6 +17,11 @@ from ontology.exc import InvalidSource
 
 RESPONSE_PREFIX = re.compile(r"^(accepted action\s*:|recommendation accepted\s*:|accepted\s*:|accepted\b)\s*", re.I)
 LABELS_WITHOUT_VALUE = {"iopc reference", "date of recommendation", "date response due", "recommendations", "tags"}
+# The heading of a recommendation block: investigation summaries title it in several ways ("Recommendation",
+# "Learning recommendations", "Recommendations made"), all meaning what `Recommendations` means.
+BLOCK_HEADINGS = {"recommendations", "recommendation", "learning recommendations", "learning recommendation",
+                  "organisational learning recommendations", "our recommendations", "recommendations made",
+                  "the iopc's recommendations", "the iopc’s recommendations", "iopc recommendations"}
 
 @dataclass
 class Block:
@@ -54,6 +59,9 @@ class Page:
     summary: str | None = None
     aliases: list[str] = field(default_factory=list)
     incomplete_why: str | None = None  # set when the page carries the case but none of its recommendations
+    # The page's own sentence saying the investigation found no learning / made no recommendation: the
+    # case is complete with none, not cut short.
+    no_recommendations: str | None = None
     # Line index -> what the line became; filled only when asked for (`iopc-kg parse --explain`).
     roles: dict[int, str] | None = None
     total: int | None = None
@@ -62,16 +70,20 @@ class Page:
     warnings: list[str] = field(default_factory=list)
 
 
+# A bullet or a lettered or roman sub-item ("a)", "(b)", "iv)"): one line of a recommendation's list.
+_LIST_ITEM = re.compile(r"^(?:[-•*]|\(?[a-z]\)|\(?[ivx]{1,4}\))\s")
+
+
 def _join(lines: list[str]) -> list[str]:
     """Lines to paragraphs: a None entry is a paragraph break."""
     paras, cur = [], []
     for ln in lines:
         if ln is None:
             if cur:
-                paras.append(" ".join(cur))
+                paras.append(" ".join(cur).replace(" \n", "\n"))
                 cur = []
-        elif ln.startswith("- ") and cur:
-            cur.append("\n" + ln)
+        elif cur and _LIST_ITEM.match(ln):
+            cur.append("\n" + ln)  # a list item keeps its own line inside the paragraph
         else:
             cur.append(ln)
     if cur:
@@ -108,7 +120,11 @@ def parse_page(text: str, name: str, explain: bool = False, url: str | None = No
         }.get(layout, "no recommendation text was found")
         if not _carries_a_case(page):
             raise InvalidSource(f"{name}: page holds no recommendation: {why} (layout {layout})")
-        page.incomplete_why = why
+        # A page that says there is no learning is complete with no recommendation; one that says
+        # nothing of it was cut short, or shows only its header (FORMATS.md, pattern D).
+        page.no_recommendations = _no_learning(text)
+        if page.no_recommendations is None:
+            page.incomplete_why = why
     if page.total is not None and page.total != len(page.blocks):
         numbered = sorted(n for b in page.blocks for n in b.numbers)
         page.warnings.append(
@@ -134,6 +150,54 @@ _FURNITURE_START = re.compile(r"^(?:Quickly exit|Leave this site|This site is a 
 # A force's request furniture ("Freedom of information request reference no: …"): never a title.
 _FOI_FURNITURE = re.compile(r"^(?:Freedom of information|FOI\b|Request\b|Disclosure\b|Our response\b|I note you seek)", re.I)
 _IOPC_REFERENCE = re.compile(r"^(?:IOPC|IPCC)\s+ref(?:erence)?(?:\s+(?:number|no\.?))?\s*:?\s*(?P<ref>\d{4}\s*/\s*\d{4,7})\s*$", re.I)
+
+
+# "The investigation did not identify any organisational learning", "no learning was identified", "the
+# IOPC made no recommendations", "no recommendations were made": a page's statement that there are none.
+# Searched in lower case; every piece is a fixed word or a bounded choice, so no backtracking run.
+_NO_LEARNING = re.compile(
+    r"\b(?:did not|didn.t|does not|not) (?:identify|find|highlight) any (?:(?:organisational|national|local|wider) )?learning\b"
+    r"|\bno (?:(?:organisational|national|local|wider) )?learning (?:was|has been|were|have been) (?:identified|found)\b"
+    r"|\b(?:identified|found) no (?:(?:organisational|national|local|wider) )?learning\b"
+    r"|\bthere (?:was|is|were) no (?:(?:organisational|national|local|wider) )?learning\b"
+    r"|\bmade no (?:(?:learning|organisational learning) )?recommendations?\b"
+    r"|\bdid not make any (?:(?:learning|organisational learning) )?recommendations?\b"
+    r"|\bno (?:(?:learning|organisational learning) )?recommendations? (?:was|were|has been|have been) made\b"
+    r"|\bthere (?:are|were) no (?:(?:learning|organisational learning) )?recommendations\b"
+    # A `Recommendations` heading answered by a bare "None".
+    r"|^(?:learning )?recommendations:?[ \t]*+\n(?:[ \t]*+\n)?(?:none|n/a)\.?[ \t]*+$", re.M)
+
+
+def _no_learning(text: str) -> str | None:
+    """The sentence in which a page says its investigation found no learning or made no recommendation."""
+    m = _NO_LEARNING.search(text.lower())
+    if m is None:
+        return None
+    if "\n" in m.group():  # the heading and its answer, as one note
+        return ": ".join(ln.strip().rstrip(":") for ln in text[m.start():m.end()].split("\n") if ln.strip())
+    dot = text.rfind(". ", 0, m.start())
+    start = max(dot + 2 if dot >= 0 else 0, text.rfind("\n", 0, m.start()) + 1)
+    end = len(text)
+    for sep, keep in ((". ", 1), (".\n", 1), ("\n", 0)):
+        i = text.find(sep, m.end())
+        if 0 <= i and i + keep < end:
+            end = i + keep
+    return text[start:end].strip()[:300]
+
+
+# A national or thematic recommendation's title ("National recommendation - College of Policing",
+# "Recommendations to the College of Policing and …"): a title even when it reads as a sentence.
+_NATIONAL_TITLE = re.compile(r"^(?:(?:National|Thematic) recommendations?|Recommendations? to the)\b", re.I)
+
+
+def _only_orgs(line: str) -> bool:
+    """Whether a short line is nothing but the names of forces or bodies."""
+    if len(line) > 120:
+        return False
+    from ontology.gazetteer import gazetteer
+
+    entries, leftover = gazetteer().resolve_orgs(line.rstrip(".,;:"))
+    return bool(entries) and not leftover
 
 
 def _carries_a_case(page: Page) -> bool:
@@ -179,9 +243,14 @@ def _header(page: Page, lines: list[str]) -> int:
             page.summary = summary[-1]
     elif page.layout not in ("LEGACY-IPCC-2016", "LEGACY-2018") and page.title is None:
         first = nonblank[0][1]
-        if not (page.layout == "FORCE-FOI" and _FOI_FURNITURE.match(first)) and not (HEADING.match(first) or TOTAL.match(first) or first.lower() == "recommendations") and title_like(first):
+        national = _NATIONAL_TITLE.match(first) is not None and len(first) <= 250
+        if not (page.layout == "FORCE-FOI" and _FOI_FURNITURE.match(first)) and not (HEADING.match(first) or TOTAL.match(first) or first.lower() == "recommendations") and (title_like(first) or national):
             page.title = first
             idx = 1
+            if national and len(nonblank) > 1 and _only_orgs(nonblank[1][1]):
+                # "National recommendation" with its body on the next line: one title, naming the body.
+                page.title = f"{first.rstrip(' :-–')} - {nonblank[1][1]}"
+                idx = 2
     # Label/value pairs anywhere before the blocks (PC-A, PC-B, PC-INV).
     marker = None
     intro: list[str] = []
@@ -195,7 +264,7 @@ def _header(page: Page, lines: list[str]) -> int:
         if low in LABELS_WITHOUT_VALUE - {"recommendations", "tags"} or low in ("learning", "investigation"):
             consumed = k + 1 if nxt and not nxt.lower().rstrip(":") in LABELS_WITHOUT_VALUE and low != "learning" and low != "investigation" and (
                 low != "iopc reference" or re.match(r"^\d{4}\s*/\s*\d+", nxt)) else -1
-        elif not re.match(r"^published\b", low) and not (low == "recommendations" or TOTAL.match(ln) or HEADING.match(ln) or QUESTION.match(ln)):
+        elif not re.match(r"^published\b", low) and not (low in BLOCK_HEADINGS or TOTAL.match(ln) or HEADING.match(ln) or QUESTION.match(ln)):
             if page.layout not in ("AI-A",) and not RECOMMEND.search(ln):
                 intro.append(ln)
         if re.match(r"^published\b", low):
@@ -208,7 +277,11 @@ def _header(page: Page, lines: list[str]) -> int:
             page.date_due = nxt
         elif low == "tags":
             page.tags = [t.lstrip("-•* ").strip() for _, t in nonblank[k + 1:k + 6] if t.startswith(("-", "•", "*"))]
-        elif low == "recommendations" or TOTAL.match(ln):
+        elif low in BLOCK_HEADINGS or TOTAL.match(ln):
+            marker = i
+            break
+        elif page.layout in ("PC-A", "PC-INV") and OPENER.match(ln):
+            # An investigation summary whose recommendations follow its narrative with no heading.
             marker = i
             break
         elif HEADING.match(ln) or QUESTION.match(ln):
@@ -279,6 +352,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
     state = "text"
     pending_linked = False
     pending_answer = False
+    pending_reference = False
     intro: list[str] = []
     seen_content = False
 
@@ -303,7 +377,7 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
             prev_blank = True
             continue
         low = ln.lower()
-        if low == "recommendations" and not seen_content:
+        if low in BLOCK_HEADINGS and not seen_content:
             continue
         full = cut_label(low) if block is not None else None
         if full:
@@ -326,6 +400,15 @@ def _blocks(page: Page, lines: list[str], offset: int = 0) -> None:
                 page.tags.append(ln.lstrip("-•* ").strip())
                 continue
             state = "response"
+        if pending_reference:
+            pending_reference = False
+            if re.match(r"^\d{4}\s*/\s*\d+$", ln):
+                page.reference = page.reference or ln
+                continue
+        if low.rstrip(":") == "iopc reference" and (block is not None or page.layout == "PC-INV"):
+            # An investigation summary gives its reference after its recommendations: a label, not text.
+            pending_reference = True
+            continue
         if pending_linked:
             pending_linked = False
             if not re.match(r"^(accepted|awaiting|force response|not accepted|partially|yes|no)\b", low):

@@ -15,6 +15,8 @@ def header_roles(page, lines: list[str], start: int) -> None:
             continue
         found = "header line: force, reference, recommended, due" if AI_HEADER.match(ln) else None
         found = found or next((f"{name}" for name, v in values if v and v in ln), None)
+        if found is None and page.title and len(ln.strip()) > 3 and ln.strip() in page.title:
+            found = "title"  # a title made of two lines ("National recommendation" over its body's name)
         if found is None and page.tags and any(t in ln for t in page.tags):
             found = "tags"
         if found is None and page.summary and ln in page.summary:

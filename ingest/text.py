@@ -64,7 +64,8 @@ _LINE_EDGES = re.compile(r" \n ?|\n ")
 
 
 def repair(text: str) -> str:
-    """Undo the gluing and flattening the mirror does (FORMATS.md, quirk 5)."""
+    """Undo the gluing and flattening the mirror does (FORMATS.md, quirk 5), and hard wrapping."""
+    text = unwrap(text)
     low = text.lower()
     if len(low) == len(text):
         glued = []
@@ -85,6 +86,64 @@ def repair(text: str) -> str:
     if _BULLET_CUE.search(text):
         text = _BULLET.sub("\n- ", text)
     return text
+
+
+# Lines that stand on their own even after a full line: labels, status lines, headings, list items.
+_STANDS_ALONE = re.compile(
+    r"^(?:[-•*]\s|\(?[a-zA-Z]\)\s|\(?[ivx]{1,4}\)\s|\d{1,2}[.)]\s|Point [A-Z]\b|Recommendations?\b|Addressed\b"
+    r"|Linked bod|Force respon|Response\b|Accepted action|Recommendation accepted|IOPC reference|Date of rec"
+    r"|Date response|Published\b|Tags\b|View on IOPC|Do you accept|Title\s*:|\d+[ \t]*total\b|\[)")
+
+
+def unwrap(text: str) -> str:
+    """Rejoin lines a hard-wrapped page broke mid-sentence (text wrapped at ~72 columns).
+
+    Only a page whose lines all stop short of 100 characters, several of them close to the longest,
+    is taken as wrapped. A line is joined to the one after it when it is full (the next line's first
+    word would not have fitted on it) and stops mid-sentence (no full stop, question or exclamation
+    mark at its end): a writer's own short line (a title, a label, the end of a paragraph) is never
+    full, and a line ending a sentence is left as it is. Labels, status lines, list items and a new
+    recommendation keep their own line even after a full one.
+    """
+    lines = text.split("\n")
+    widths = [len(ln) for ln in lines if ln.strip()]
+    if len(widths) < 4:
+        return text
+    width = max(widths)
+    if not 50 <= width <= 100 or sum(1 for w in widths if w >= width - 12) < 2:
+        return text
+    from ingest.layouts import OPENER
+    from ingest.lines import STATUS_LINE
+
+    joins = [i for i in range(1, len(lines)) if _broken(lines[i - 1], lines[i], width, OPENER, STATUS_LINE)]
+    if not joins:
+        return text
+    joined = set(joins)
+    out: list[str] = []
+    parts: list[str] = []  # the pieces of the line being rebuilt, joined once (no quadratic concatenation)
+    for i, ln in enumerate(lines):
+        if i in joined:
+            last = lines[i - 1]
+            parts[-1] = parts[-1].rstrip()
+            parts.append(("" if last.endswith("-") and not last.endswith(" -") and ln[:1].islower() else " ") + ln.lstrip())
+            continue
+        if parts:
+            out.append("".join(parts))
+        parts = [ln]
+    out.append("".join(parts))
+    return "\n".join(out)
+
+
+def _broken(last: str, ln: str, width: int, opener, status_line) -> bool:
+    """Whether `ln` continues the sentence a full line `last` broke off."""
+    if not last.strip() or not ln.strip() or _SENTENCE_END.search(last):
+        return False
+    word = ln.lstrip().split(" ", 1)[0]
+    return (len(last) + 1 + len(word) > width and not _STANDS_ALONE.match(ln) and not status_line.match(ln)
+            and not opener.match(ln))
+
+
+_SENTENCE_END = re.compile(r"[.!?:][)\"'’”]?\s*$")
 
 
 def paragraphs(text: str) -> list[str]:

@@ -34,6 +34,7 @@ class IOPC(DefinedNamespace):
     layout: URIRef
     linkedBody: URIRef
     mentions: URIRef
+    noRecommendations: URIRef
     notInGazetteer: URIRef
     not_accepted: URIRef
     number: URIRef

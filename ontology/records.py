@@ -165,12 +165,16 @@ class CaseRecord:
     # The renderings it was merged from, when more than one (kept by the graph, so that a rendering
     # arriving later merges with them and the case is the same whatever the order; ingest/merge.py).
     renderings: list["CaseRecord"] | None = field(default=None, compare=False, repr=False)
+    # The page's own words that the investigation found no learning or made no recommendation: a case
+    # complete with none, which is not `incomplete` (issue 30).
+    no_recommendations: str | None = None
 
     @property
     def incomplete(self) -> bool:
         """True for a header-only case: the pages seen so far carry the case but none of its
-        recommendations (FORMATS.md, pattern D). A complete rendering merged in clears it."""
-        return not self.recommendations
+        recommendations (FORMATS.md, pattern D), and do not say there are none. A complete rendering
+        merged in clears it."""
+        return not self.recommendations and not self.no_recommendations
 
     @property
     def id(self) -> str:
@@ -214,6 +218,8 @@ class CaseRecord:
             "source_url": self.source_url,
             "layout": self.layout,
             "incomplete": self.incomplete,
+            # Only when a page says so: every other record (and its content hash) is as it was.
+            **({"no_recommendations": self.no_recommendations} if self.no_recommendations else {}),
             "aliases": list(self.aliases),
             **({"replaces": list(self.replaces)} if self.replaces else {}),
             "warnings": list(self.warnings),
@@ -240,9 +246,12 @@ class CaseRecord:
         if not isinstance(data, dict):
             raise InvalidData(f"{where}: expected a JSON object", errors={"$": "not an object"})
         recs_raw = data.get("recommendations")
-        if not isinstance(recs_raw, list) or not (recs_raw or data.get("incomplete")):
-            errors["recommendations"] = "missing or empty (an empty list only for a case marked incomplete)"
+        if not isinstance(recs_raw, list) or not (recs_raw or data.get("incomplete") or data.get("no_recommendations")):
+            errors["recommendations"] = ("missing or empty (an empty list only for a case marked incomplete, "
+                                         "or one whose no_recommendations says why there are none)")
             recs_raw = []
+        if data.get("no_recommendations") is not None and not isinstance(data["no_recommendations"], str):
+            errors["no_recommendations"] = f"expected a string, not {type(data['no_recommendations']).__name__}"
         for key in ("date_recommended", "response_due", "published"):
             if data.get(key) is not None and TYPES["date"].clean(data[key]) is None:
                 errors[key] = f"{data[key]!r} is not a date"
@@ -288,6 +297,7 @@ class CaseRecord:
             sources=sources,
             aliases=[str(a) for a in data.get("aliases") or []],
             replaces=[str(a) for a in data.get("replaces") or []],
+            no_recommendations=data.get("no_recommendations") or None,
         )
         return case
 

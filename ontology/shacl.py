@@ -123,8 +123,9 @@ def shapes() -> Graph:
             if schema.name not in edge.source:
                 continue
             targets = [URIRef(expand(model[t].rdf)) for t in edge.target]
-            # A header-only case (`incomplete`) has no recommendation yet: there the edge is required
-            # of complete cases only, a node-level sh:or below.
+            # A header-only case (`incomplete`) has no recommendation yet, and a case whose page says
+            # it made none (`no_recommendations`) has none: the edge is required of the others only,
+            # a node-level sh:or below.
             conditional = edge.required and "incomplete" in schema.properties and list(edge.target) == ["Recommendation"]
             b.prop(shape, schema.name, edge.name, URIRef(expand(edge.rdf)), node_kind=SH.IRI,
                    cls=targets[0] if len(targets) == 1 else None, classes=targets if len(targets) > 1 else None,
@@ -132,13 +133,17 @@ def shapes() -> Graph:
             if conditional:
                 g = b.g
                 has, flagged = BNode(f"{schema.name}_{edge.name}_present"), BNode(f"{schema.name}_{edge.name}_incomplete")
-                for alt, prop_path, facet, value in ((has, URIRef(expand(edge.rdf)), SH.minCount, Literal(1)),
-                                                     (flagged, URIRef(expand(schema.properties["incomplete"].rdf)), SH.hasValue, Literal(True))):
+                alternatives = [(has, URIRef(expand(edge.rdf)), SH.minCount, Literal(1)),
+                                (flagged, URIRef(expand(schema.properties["incomplete"].rdf)), SH.hasValue, Literal(True))]
+                if "no_recommendations" in schema.properties:
+                    alternatives.append((BNode(f"{schema.name}_{edge.name}_none"),
+                                         URIRef(expand(schema.properties["no_recommendations"].rdf)), SH.minCount, Literal(1)))
+                for alt, prop_path, facet, value in alternatives:
                     inner = BNode(f"{alt}_p")
                     g.add((alt, SH.property, inner))
                     g.add((inner, SH.path, prop_path))
                     g.add((inner, facet, value))
-                g.add((shape, SH["or"], rdf_list(g, f"{schema.name}_{edge.name}_or", [has, flagged])))
+                g.add((shape, SH["or"], rdf_list(g, f"{schema.name}_{edge.name}_or", [a[0] for a in alternatives])))
         if schema.name in ("Programme", "Theme"):
             b.prop(shape, schema.name, "in_scheme", SKOS.inScheme, cls=SKOS.ConceptScheme, min_count=1, max_count=1)
         if schema.name in ("Recommendation", "Response"):  # graph/rdf.py: from the case's pages

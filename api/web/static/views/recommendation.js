@@ -87,13 +87,15 @@ export async function caseView(id) {
     c.incomplete ? h("p", { class: "notice", id: "case-incomplete" },
       "Incomplete: the pages seen so far carry this case (its header) but none of its recommendations. "
       + "It is completed when a rendering with them is ingested.") : null,
+    c.no_recommendations ? h("p", { class: "notice", id: "case-no-recommendations" },
+      `No recommendations: the page says so ("${c.no_recommendations}"). The case is complete with none.`) : null,
     facts([["Force", c.force ? link("force", c.force.id, c.force.name) : null], ["Made", c.date_recommended], ["Response due", c.response_due],
       ["Published", c.published], ["Other references", (c.aliases || []).join(", ")]]),
     c.summary ? h("p", {}, c.summary) : null,
     h("h2", {}, "Recommendations"),
     c.recommendations.length
       ? h("ol", {}, c.recommendations.map(r => h("li", {}, link("recommendation", r.id, `${recTitle({ ...r, case_id: c.id }, { force: false }).split(" · ")[0]}: ${r.text.length > 200 ? r.text.slice(0, 199) + "…" : r.text}`), " ", badge(r.status, r.status_label))))
-      : h("p", { class: "muted" }, "None on the pages seen so far."),
+      : h("p", { class: "muted" }, c.no_recommendations ? "None: the investigation made none." : "None on the pages seen so far."),
     (c.warnings || []).length ? [h("h2", {}, "What the parser noticed"), h("ul", { id: "case-warnings" }, c.warnings.map(w => h("li", {}, w)))] : null,
     downloads([["Turtle", `/cases/${encodeURIComponent(id)}?format=ttl`], ["JSON-LD", `/cases/${encodeURIComponent(id)}?format=jsonld`]]));
 }
