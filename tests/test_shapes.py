@@ -8,7 +8,7 @@ from pathlib import Path
 
 from api.app import create_app
 from api.deps import Services
-from api.settings import Settings
+from ontology.settings import Settings
 from fastapi.testclient import TestClient
 from graph.embedded import EmbeddedStore
 from ingest.load import ingest_paths, sync
