@@ -68,6 +68,7 @@ class FileKeys:
         self.read_only = read_only
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._pending: dict[str, list[str]] = {}  # the keys of the cases being written, computed once
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -96,7 +97,8 @@ class FileKeys:
 
     def statements(self, cases: list[CaseRecord]) -> list[tuple[str, dict]]:
         """Add the cases' keys now, before the graph's transaction (see the module's docstring)."""
-        rows = [(k, c.id) for c in cases for k in case_keys(c)]
+        self._pending = {c.id: case_keys(c) for c in cases}
+        rows = [(k, cid) for cid, keys in self._pending.items() for k in keys]
         with self._lock:
             db = self._conn()
             with db:
@@ -114,7 +116,7 @@ class FileKeys:
                     part = gone[start:start + 500]
                     db.execute(f"DELETE FROM keys WHERE case_id IN ({','.join('?' * len(part))})", part)
                 for case in cases:
-                    keep = case_keys(case)
+                    keep = self._pending.pop(case.id, None) or case_keys(case)
                     db.execute(f"DELETE FROM keys WHERE case_id = ? AND key NOT IN ({','.join('?' * len(keep))})",
                                [case.id, *keep])
 
