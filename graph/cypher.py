@@ -46,8 +46,11 @@ DELETE_BY_CASE = (DELETE_OBSERVATIONS, DELETE_RESPONSES, DELETE_RECOMMENDATIONS,
 # Stored state of the cases about to be written: unchanged ones are skipped, changed ones replaced.
 CASE_STATE = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.record AS record"
 # Every case's content hash (the search index is checked against it at start) and records by id.
-CASE_HASHES = "MATCH (c:`Case`) RETURN c.id AS id, c.content_hash AS hash, c.incomplete AS incomplete"
-CASE_HASHES_BY_ID = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, c.incomplete AS incomplete"
+# `bare`: nothing of the case goes into the search index (header-only, or its page says it made no recommendation).
+CASE_HASHES = ("MATCH (c:`Case`) RETURN c.id AS id, c.content_hash AS hash, "
+               "(c.incomplete OR c.no_recommendations IS NOT NULL) AS bare")
+CASE_HASHES_BY_ID = ("UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.id AS id, c.content_hash AS hash, "
+                     "(c.incomplete OR c.no_recommendations IS NOT NULL) AS bare")
 CASE_RECORDS_BY_ID = "UNWIND $ids AS cid MATCH (c:`Case` {id: cid}) RETURN c.record AS record"
 # Source pages no case is derived from any more (a re-upload under another name, a merged rendering
 # dropped): shared nodes, so removed by this check after a case is replaced rather than with it.

@@ -328,10 +328,11 @@ class GraphStore(Questions, Shapes, ABC):
         return {r["id"]: r["hash"] for r in self._read(cypher.CASE_HASHES)}
 
     def case_state(self, ids: list[str] | None = None, page: int = 5000) -> dict[str, tuple[str, bool]]:
-        """Case id -> (content hash, header-only) of the version stored, for these ids (every case when None)."""
+        """Case id -> (content hash, bare) of the version stored, for these ids (every case when None);
+        a bare case has nothing for the search index (header-only, or no recommendation made)."""
         if ids is None:
-            return {r["id"]: (r["hash"], bool(r["incomplete"])) for r in self._read(cypher.CASE_HASHES)}
-        return {r["id"]: (r["hash"], bool(r["incomplete"])) for start in range(0, len(ids), page)
+            return {r["id"]: (r["hash"], bool(r["bare"])) for r in self._read(cypher.CASE_HASHES)}
+        return {r["id"]: (r["hash"], bool(r["bare"])) for start in range(0, len(ids), page)
                 for r in self._read(cypher.CASE_HASHES_BY_ID, {"ids": ids[start:start + page]})}
 
     def case_records_by_id(self, ids: list[str]) -> list[CaseRecord]:

@@ -111,7 +111,8 @@ def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BAT
     """Bring the index to the graph for these cases (every case when `ids` is None): the index is a
     projection of the graph, compared by content hash. A case the graph holds with recommendations and
     the index lacks or holds in another version is indexed again from the graph's record; a case the
-    graph does not hold, or holds header-only, leaves the index. Streams, a page of cases at a time."""
+    graph does not hold, or holds bare (header-only, or no recommendation made), leaves the index.
+    Streams, a page of cases at a time."""
     if ids is None:
         ids = sorted(set(store.case_state()) | set(index.case_hashes()))
     stale, gone = [], []
@@ -121,26 +122,22 @@ def sync(store: GraphStore, index, ids: list[str] | None = None, page: int = BAT
         indexed = index.stored_hashes(chunk)
         for cid in chunk:
             held = graph.get(cid)
-            if held is None or held[1]:  # absent, or header-only (the index holds recommendations)
+            if held is None or held[1]:  # absent, or bare (the index holds recommendations)
                 if cid in indexed:
                     gone.append(cid)
             elif indexed.get(cid) != held[0]:
                 stale.append(cid)
-    written = bare = 0
+    written = 0
     if stale or gone:
         bar = tqdm(total=len(stale), unit="case", desc="index", disable=not progress)
         with index.bulk(procs=procs() if len(stale) > page else 1) as bulk:
             if gone:
                 bulk.delete(gone)
             for start in range(0, len(stale), page):
-                records = store.case_records_by_id(stale[start:start + page])
-                # A case whose page says it has no recommendation is complete, not header-only, and
-                # has nothing to index: replacing it only clears what an older version left.
-                bare += sum(1 for c in records if not c.recommendations)
-                written += bulk.replace(records)
+                written += bulk.replace(store.case_records_by_id(stale[start:start + page]))
                 bar.update(min(page, len(stale) - start))
         bar.close()
-    return {"reindexed_cases": len(stale) - bare, "documents": written, "removed_cases": len(gone)}
+    return {"reindexed_cases": len(stale), "documents": written, "removed_cases": len(gone)}
 
 
 def give_back_freed_memory() -> None:
