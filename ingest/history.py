@@ -63,20 +63,25 @@ def archived_cases(paths: list[Path], sources: Sources) -> ArchiveResult:
     return ArchiveResult(cases, failures, n)
 
 
-def _parse(record: ArchivedResponse, parsed: dict) -> CaseRecord:
-    """Parse a response record's page, once per payload digest (unchanged versions are not re-read)."""
+def page_case(body: bytes, content_type: str, ref: str, url: str | None) -> CaseRecord:
+    """The case of one fetched page (HTML or text), as ingest reads it; raises IopcKgError if none.
+    The crawler reads a page's status with it too (ingest/revisit.py), so both agree."""
     from ingest.pipeline import parse_text
     from ingest.sources import html_to_text
     from ingest.text import decode
 
+    text = decode(body, ref)
+    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        text = html_to_text(text, ref).text
+    return parse_text(text, ref, url)
+
+
+def _parse(record: ArchivedResponse, parsed: dict) -> CaseRecord:
+    """Parse a response record's page, once per payload digest (unchanged versions are not re-read)."""
     key = record.digest or record.ref
     if key not in parsed:
         try:
-            text = decode(record.body or b"", record.ref)
-            if "html" in record.content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
-                page = html_to_text(text, record.ref)
-                text = page.text
-            parsed[key] = parse_text(text, record.ref, record.url)
+            parsed[key] = page_case(record.body or b"", record.content_type, record.ref, record.url)
         except IopcKgError as e:
             parsed[key] = e
     result = parsed[key]
