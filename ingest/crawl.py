@@ -189,7 +189,6 @@ class Crawler:
                     self.state.done(item)
                     continue
                 pages += 1
-                s.asked["new" if item.digest is None else schedule.page_class(item, self._today())] += 1
             self._visit(item)
             self.progress(s)
         s.pending = self.state.pending()
@@ -232,8 +231,10 @@ class Crawler:
     def _visit(self, item: UrlState) -> None:
         s = self.summary
         source = self.sources[item.source]
+        asked = None
         if item.kind == "page":
             item.asked_at = self.now().isoformat()
+            asked = "new" if item.digest is None else schedule.page_class(item, self._today())
         try:
             answer = self._get(item, source)
         except AlreadyFetched as e:
@@ -252,6 +253,9 @@ class Crawler:
                 item.status = 0
             self.state.done(item, error=message)
             return
+        finally:
+            if asked is not None and item.outcome != "robots":
+                s.asked[asked] += 1
         final = item
         if answer.url != item.url:
             # Followed a redirect: the answer belongs to the target; the first URL records where it went.

@@ -1,8 +1,11 @@
-"""What a re-crawl asks again when the site's discovery documents have not changed (issue 30): an
-unchanged (304) sitemap index or listing still yields its children, read from the archived copy."""
+"""What a re-crawl asks again (issue 30): an unchanged (304) sitemap index or listing still yields its
+children, read from the archived copy; a known page is asked again on its source's revisit schedule."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
+from ingest.crawl_state import CrawlState
 from tests.crawl.site import FixtureSite, Route, build, case_page, page_html, sitemap
 from tests.crawl.test_crawl import crawler
 
@@ -60,3 +63,102 @@ def test_unchanged_sitemaps_and_listings_still_lead_to_a_page_whose_status_chang
     discovery = [p for _, p, _ in second if "sitemap" in p or p.startswith("/our-work/learning?") or p == "/our-work/learning"]
     assert len(discovery) == 5  # each asked once, conditionally
     assert summary.changed == 1 and [u for u in summary.changed_urls if u.endswith(essex)]
+
+
+# -- the revisit schedule (ingest/revisit.py) ------------------------------------------------------
+
+KNOWN = {  # the fixture's pages that answer 200, by what they show on 1 April 2025
+    "/our-work/learning/recommendation-essex-police-march-2025": "awaiting",  # response due 28 Apr 2025
+    "/our-work/learning/recommendation-thames-valley-police-may-2024": "overdue",  # awaiting, due 27 Jun 2024
+    "/our-work/learning/recommendation-kent-police-november-2024": "answered",
+    "/our-work/learning/recommendation-devon-and-cornwall-police-may-2024": "answered",  # only reached through /node/777
+    "/our-work/learning/recommendation-norfolk-constabulary-may-2024": "answered",
+    "/sources/iopc/learning/sussex-police-2024-06/": "answered",
+    "/sources/iopc/learning/slow-page/": "answered",
+}
+T0 = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _run_on(site, data, day: datetime, revisit: str = "due"):
+    """One crawl of the fixture site on `day` (the crawler's clock); the paths it requested, and its summary."""
+    c = crawler(site, data)
+    c.now = lambda: day
+    first = len(site.log)
+    summary = c.run(revisit=revisit)
+    c.archive.close()
+    c.state.close()
+    return [p for _, p, _ in site.log[first:]], summary
+
+
+def _classes(data) -> dict[str, str]:
+    state = CrawlState(data / "crawl" / "state.sqlite")
+    try:
+        return {"/" + p.url.split("/", 3)[3]: p.page_status for p in state.known_pages()}
+    finally:
+        state.close()
+
+
+def test_the_revisit_schedule_asks_awaiting_and_overdue_pages_every_run_and_answered_ones_when_due(tmp_path):
+    with FixtureSite() as site:
+        build(site)
+        first, one = _run_on(site, tmp_path, T0)
+        statuses = _classes(tmp_path)
+        # The next day: only the awaiting and the overdue page are asked again; no answered page is asked.
+        second, two = _run_on(site, tmp_path, T0 + timedelta(days=1))
+        # 31 days on: Essex's due date has passed (now overdue), and the answered pages are due again.
+        third, three = _run_on(site, tmp_path, T0 + timedelta(days=31))
+
+    assert set(KNOWN) <= set(first) and statuses == KNOWN
+    assert one.schedule["answered"] | {"every_days": None} == {"pages": 5, "every_days": None, "next_date": "2025-05-01", "next_count": 5}
+    assert (one.schedule["awaiting"]["pages"], one.schedule["overdue"]["pages"]) == (1, 1)
+
+    asked_again = {p for p in second if p in KNOWN}
+    assert asked_again == {p for p, c in KNOWN.items() if c != "answered"}
+    assert (two.asked["awaiting"], two.asked["overdue"], two.asked["answered"]) == (1, 1, 0)
+    assert two.held == 4  # Kent, Norfolk, Sussex and the slow page are listed but not due; Devon is not asked through /node/777
+    assert two.schedule["answered"]["next_date"] == "2025-05-01"
+
+    assert {p for p in third if p in KNOWN} == set(KNOWN)
+    assert (three.asked["awaiting"], three.asked["overdue"], three.asked["answered"]) == (0, 2, 5)
+    assert three.schedule["answered"]["next_date"] == "2025-06-01" and three.schedule["overdue"]["pages"] == 2
+    assert three.held == 0
+
+
+def test_revisit_all_asks_every_known_page_and_none_only_new_ones(tmp_path):
+    with FixtureSite() as site:
+        build(site)
+        _run_on(site, tmp_path, T0)
+        site.routes[NEW] = Route(page_html(case_page(
+            "2024/300009", "Cumbria Constabulary",
+            "The IOPC recommends that Cumbria Constabulary review how it records welfare checks on people in custody.",
+            status="Awaiting response")))
+        site.routes["/our-work/learning"].body = site.routes["/our-work/learning"].body.replace(b"</ul>", f"<li><a href='{NEW}'>x</a></li></ul>".encode())
+        nothing, none = _run_on(site, tmp_path, T0 + timedelta(days=1), revisit="none")
+        everything, every = _run_on(site, tmp_path, T0 + timedelta(days=2), revisit="all")
+
+    assert not [p for p in nothing if p in KNOWN] and NEW in nothing  # only the new page is asked
+    assert none.new == 1 and none.held == 6 and none.revisit == "none"  # every listed known page; Devon is not listed
+    assert {p for p in everything if p in KNOWN | {NEW: ""}} == set(KNOWN) | {NEW}
+    assert every.unchanged == len(KNOWN) + 1 and every.held == 0
+
+
+def test_revisit_schedule_is_declared_per_source_over_the_file_defaults(tmp_path):
+    from ontology.sources import Revisit, load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text("""
+defaults:
+  revisit: {answered: 90}
+one:
+  label: One
+  start: ["https://one.example/sitemap.xml"]
+  pages: ["/r/[a-z]+"]
+two:
+  label: Two
+  start: ["https://two.example/sitemap.xml"]
+  pages: ["/r/[a-z]+"]
+  revisit: {awaiting: 2}
+""")
+    sources = load_sources(path)
+    assert sources["one"].revisit == Revisit(awaiting=0, answered=90, overdue=0)
+    assert sources["two"].revisit == Revisit(awaiting=2, answered=90, overdue=0)
