@@ -162,3 +162,62 @@ two:
     sources = load_sources(path)
     assert sources["one"].revisit == Revisit(awaiting=0, answered=90, overdue=0)
     assert sources["two"].revisit == Revisit(awaiting=2, answered=90, overdue=0)
+
+
+def test_update_sees_a_status_change_behind_unchanged_sitemaps_and_changes_lists_it(tmp_path, monkeypatch):
+    """Done-when of issue 30: only a page's status changes (every sitemap and listing answers 304) and a
+    child sitemap lists one more page under an unchanged index; `update` finds both, says so with its
+    schedule, and `changes --since` lists the status change."""
+    import json
+
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from tests.crawl.site import ESSEX_ACCEPTED
+
+    essex = "/our-work/learning/recommendation-essex-police-march-2025"
+    with FixtureSite() as site:
+        build(site)
+        for path in ("/sitemap.xml", "/sitemap-iopc.xml", "/sitemap-mirror.xml.gz", "/our-work/learning", "/our-work/learning?page=2"):
+            site.routes[path].etag = f'"{path}-1"'
+        site.sources_file(tmp_path)
+        env = {"IOPC_KG_SOURCES_FILE": str(tmp_path / "sources.yaml"), "IOPC_KG_CRAWL_DELAY": "0.01", "IOPC_KG_CRAWL_TIMEOUT": "1.0",
+               "IOPC_KG_CRAWL_BACKOFF": "0.05", "IOPC_KG_CRAWL_MAX_BYTES": "200000", "IOPC_KG_CRAWL_CONTACT": "tests@example.org"}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        data = str(tmp_path / "data")
+        runner = CliRunner()
+        runner.invoke(main, ["--data-dir", data, "update", "--json"])
+        between = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # compared as text: a whole second would miss its own fetches
+        site.routes[essex] = Route(page_html(ESSEX_ACCEPTED), etag='"essex-2"')
+        child = site.routes["/sitemap-iopc.xml"]
+        child.body = child.body.replace(b"</urlset>", sitemap([(site.url(NEW), None)]).split(b'0.9">', 1)[1])
+        child.etag = '"/sitemap-iopc.xml-2"'
+        site.routes[NEW] = Route(page_html(case_page(
+            "2024/300009", "Cumbria Constabulary",
+            "The IOPC recommends that Cumbria Constabulary review how it records welfare checks on people in custody.",
+            status="Awaiting response")))
+        first = len(site.log)
+        moved = runner.invoke(main, ["--data-dir", data, "update", "--json"])
+        second = [(p, h) for _, p, h in site.log[first:]]
+        again = runner.invoke(main, ["--data-dir", data, "update"])  # printed: the fixture's failing pages fail again
+        shown = runner.invoke(main, ["--data-dir", data, "update", "--verbose", "--revisit", "none"])
+    changes = runner.invoke(main, ["--data-dir", data, "changes", "--since", between, "--json"])
+
+    assert [h.get("If-None-Match") for p, h in second if p == "/sitemap.xml"] == ['"/sitemap.xml-1"']  # the index: a 304
+    report = json.loads(moved.stdout.strip().splitlines()[-1])
+    crawl = report["crawl"]
+    assert crawl["new"] == 1 and crawl["changed"] == 1 and crawl["revisit"] == "due"
+    assert crawl["status_changes"] == [{"url": site.url(essex), "previous": "overdue", "status": "answered"}]
+    assert crawl["asked"]["answered"] == 0 and crawl["held"] >= 4  # answered pages were not asked
+    # Next time: Thames Valley and Cumbria (due in 2024, no response) every run; the answered pages in 30 days.
+    assert {c: p["pages"] for c, p in crawl["schedule"].items()} == {"awaiting": 0, "overdue": 2, "answered": 6}
+    assert crawl["schedule"]["answered"]["every_days"] == {"fixture": 30}
+    assert {(r["rec_id"], r["change"]) for r in report["changes"]} == {("2024-300001-1", "status+response"), ("2024-300009-1", "new")}
+    assert "Asked (--revisit due): 5 new, 0 awaiting, 2 overdue, 0 answered" in again.stdout  # 5 new: aliases and failing pages
+    assert "Revisit schedule: 0 awaiting (every run); 2 overdue (every run); 6 answered (every 30 days, next 6 on " in again.stdout
+    assert "Asked (--revisit none)" in shown.stdout and "Revisit schedule:" in shown.stdout and "6 answered (every 30 days" in shown.stdout
+    assert changes.exit_code == 0, (changes.output, between, [r["seen"] for r in report["changes"]])
+    rows = [json.loads(line) for line in changes.stdout.splitlines()]
+    essex_rows = [r for r in rows if r["rec_id"] == "2024-300001-1"]
+    assert [(r["change"], r["previous_status"], r["status"]) for r in essex_rows] == [("status+response", "awaiting_response", "accepted")]
