@@ -33,7 +33,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ingest.archive import Archived, ArchiveWriter, digest
 from ingest.crawl_state import CrawlState, UrlState
-from ingest import revisit as schedule
+from ingest import revisit
 from ontology.exc import InvalidSource
 from ontology.sources import Source, Sources
 
@@ -85,7 +85,7 @@ class CrawlSummary:
     changed_urls: list[str] = field(default_factory=list)
     revisit: str = "due"  # the run's mode: due (the schedule), all or none
     # Pages asked, by what they were when asked: new (never fetched), or their revisit class.
-    asked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("new", *schedule.CLASSES), 0))
+    asked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("new", *revisit.CLASSES), 0))
     held: int = 0  # known pages found again but not asked: not due under the schedule
     status_changes: list[dict] = field(default_factory=list)  # {url, previous, status}: a page moved class
     schedule: dict[str, dict] = field(default_factory=dict)  # class -> ClassPlan.as_dict(): what the next runs ask
@@ -150,19 +150,19 @@ class Crawler:
         self._next: dict[str, float] = {}  # host -> earliest clock() of its next request
         self._robots: dict[str, Protego | bool] = {}  # netloc -> parser, True (allow all) or False (disallow all)
         self.summary = CrawlSummary()
-        self.revisit = "due"
+        self.mode = "due"  # which known pages this run asks again (ingest/revisit.py)
 
     # -- the run ---------------------------------------------------------------------------------
 
-    def run(self, max_pages: int | None = None, since: str | None = None, revisit: str = "due") -> CrawlSummary:
+    def run(self, max_pages: int | None = None, since: str | None = None, mode: str = "due") -> CrawlSummary:
         """Crawl until the frontier is empty or `max_pages` pages were requested; resumable.
 
-        `revisit`: which known pages are asked again: `due` (the sources' schedule), `all` or `none`.
+        `mode`: which known pages are asked again: `due` (the sources' revisit schedule), `all` or `none`.
         """
-        if revisit not in schedule.MODES:
-            raise ValueError(f"revisit must be one of {', '.join(schedule.MODES)}, not {revisit!r}")
+        if mode not in revisit.MODES:
+            raise ValueError(f"the revisit mode is one of {', '.join(revisit.MODES)}, not {mode!r}")
         s = self.summary
-        s.revisit, self.revisit = revisit, revisit
+        s.revisit, self.mode = mode, mode
         s.run, s.resumed = self.state.open_run(since)
         if not s.resumed:
             for source in self.sources.enabled:
@@ -195,7 +195,7 @@ class Crawler:
         if s.pending == 0:
             self.state.finish_run()
         s.today = self._today().isoformat()
-        s.schedule = self.schedule()
+        s.schedule = self.plan()
         return s
 
     # -- the revisit schedule (ingest/revisit.py) -----------------------------------------------
@@ -208,23 +208,23 @@ class Crawler:
         source = self.sources.for_url(page.url)
         if source is None or source.kind(page.url) != "page":
             return False  # its source is disabled, or no longer declares such pages
-        if self.revisit != "due":
-            return self.revisit == "all"
-        return schedule.is_due(page, source.revisit, self._today())
+        if self.mode != "due":
+            return self.mode == "all"
+        return revisit.is_due(page, source.revisit, self._today())
 
-    def schedule(self) -> dict[str, dict]:
+    def plan(self) -> dict[str, dict]:
         """What the next runs ask of the known pages, by class (the crawl's summary shows it)."""
         pages = []
         for page in self.state.known_pages():
             source = self.sources.for_url(page.url)
             if source is not None and source.kind(page.url) == "page":
                 pages.append((page, source))
-        return {c: p.as_dict() for c, p in schedule.plan(pages, self.sources.enabled, self._today()).items()}
+        return {c: p.as_dict() for c, p in revisit.plan(pages, self.sources.enabled, self._today()).items()}
 
     def _read_status(self, page: UrlState, body: bytes, content_type: str) -> None:
         """Remember what the page shows (its revisit class and due date); a change of class is reported."""
-        previous = schedule.page_class(page, self._today()) if page.page_status else None
-        page.page_status, page.response_due = schedule.read_status(body, content_type, page.url, self._today())
+        previous = revisit.page_class(page, self._today()) if page.page_status else None
+        page.page_status, page.response_due = revisit.read_status(body, content_type, page.url, self._today())
         if previous is not None and previous != page.page_status:
             self.summary.status_changes.append({"url": page.url, "previous": previous, "status": page.page_status})
 
@@ -234,7 +234,7 @@ class Crawler:
         asked = None
         if item.kind == "page":
             item.asked_at = self.now().isoformat()
-            asked = "new" if item.digest is None else schedule.page_class(item, self._today())
+            asked = "new" if item.digest is None else revisit.page_class(item, self._today())
         try:
             answer = self._get(item, source)
         except AlreadyFetched as e:
@@ -610,7 +610,7 @@ def crawl(sources: Sources, crawl_dir, warc_dir, config: CrawlConfig, max_pages:
     state = CrawlState(crawl_dir / "state.sqlite")
     archive = ArchiveWriter(Path(warc_dir))
     try:
-        return Crawler(sources, state, archive, client, config, progress=progress).run(max_pages=max_pages, since=since, revisit=revisit)
+        return Crawler(sources, state, archive, client, config, progress=progress).run(max_pages=max_pages, since=since, mode=revisit)
     finally:
         archive.close()
         state.close()

@@ -107,7 +107,7 @@ def describe(schedule: dict[str, dict], today: str) -> str:
         if not p:
             continue
         days = sorted(set(p["every_days"].values()))
-        every = "every run" if days == [0] else "every " + "/".join(str(d) for d in days) + " days" if days else "-"
+        every = " or ".join("every run" if d == 0 else f"every {d} days" for d in days) or "not asked"
         when = ""
         if p["pages"] and days != [0]:
             when = f", next {p['next_count']} on {p['next_date']}" if p["next_date"] and p["next_date"] > today else \

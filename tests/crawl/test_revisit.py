@@ -84,7 +84,7 @@ def _run_on(site, data, day: datetime, revisit: str = "due"):
     c = crawler(site, data)
     c.now = lambda: day
     first = len(site.log)
-    summary = c.run(revisit=revisit)
+    summary = c.run(mode=revisit)
     c.archive.close()
     c.state.close()
     return [p for _, p, _ in site.log[first:]], summary
