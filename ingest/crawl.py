@@ -183,7 +183,7 @@ class Crawler:
                     item.outcome = "skipped"
                     self.state.done(item)
                     continue
-                if item.digest is not None and not self._due(item):
+                if not self._asked(item):
                     s.held += 1
                     item.outcome = "held"
                     self.state.done(item)
@@ -202,6 +202,17 @@ class Crawler:
 
     def _today(self):
         return self.now().date()
+
+    def _asked(self, page: UrlState) -> bool:
+        """Whether this run requests a page of its frontier: a new one always; a known one, or an alias
+        that redirected to a known one, when the schedule (or the run's mode) asks its page again (an
+        alias not when this run has asked its page already)."""
+        if page.digest is not None:
+            return self._due(page)
+        target = self.state.get(page.redirect_to) if page.redirect_to else None
+        if target is not None and target.digest is not None:
+            return self._due(target) and not self.state.done_this_run(target.url)
+        return True
 
     def _due(self, page: UrlState) -> bool:
         """Whether this run asks a known page again: its source's schedule, or the run's mode."""
@@ -234,11 +245,12 @@ class Crawler:
         asked = None
         if item.kind == "page":
             item.asked_at = self.now().isoformat()
-            asked = "new" if item.digest is None else revisit.page_class(item, self._today())
+            known = item if item.digest is not None else self.state.get(item.redirect_to) if item.redirect_to else None
+            asked = revisit.page_class(known, self._today()) if known is not None and known.digest is not None else "new"
         try:
             answer = self._get(item, source)
         except AlreadyFetched as e:
-            item.status, item.outcome = 301, "redirect"
+            item.status, item.outcome, item.redirect_to = 301, "redirect", e.args[0]
             self.state.done(item, error=f"redirected to {e.args[0]}")
             return
         except RobotsRefused as e:
@@ -259,7 +271,7 @@ class Crawler:
         final = item
         if answer.url != item.url:
             # Followed a redirect: the answer belongs to the target; the first URL records where it went.
-            item.status, item.outcome = 301, "redirect"
+            item.status, item.outcome, item.redirect_to = 301, "redirect", answer.url
             self.state.done(item, error=f"redirected to {answer.url}")
             self.state.queue(answer.url, source.name, item.kind)
             final = self.state.get(answer.url)

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS urls (
   warc TEXT, warc_offset INTEGER, record_id TEXT, warc_date TEXT, warc_digest TEXT,
   asked_at TEXT,                 -- time of the last request for it, answered or not (the revisit schedule counts from it)
   page_status TEXT,              -- awaiting | overdue | answered: what the page showed when last parsed (ingest/revisit.py)
-  response_due TEXT              -- the response due date the page showed (an awaiting page becomes overdue after it)
+  response_due TEXT,             -- the response due date the page showed (an awaiting page becomes overdue after it)
+  redirect_to TEXT               -- where it last redirected (a node/N alias): asked when its target is
 );
 CREATE INDEX IF NOT EXISTS urls_queue ON urls(queued_run, done_run, seq);
 CREATE TABLE IF NOT EXISTS robots (host TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, status INTEGER NOT NULL, body TEXT);
@@ -60,10 +61,11 @@ class UrlState:
     asked_at: str | None = None
     page_status: str | None = None
     response_due: str | None = None
+    redirect_to: str | None = None
 
 
 # Columns added since the first state files: added to an older file when it is opened.
-_ADDED = {"asked_at": "TEXT", "page_status": "TEXT", "response_due": "TEXT"}
+_ADDED = {"asked_at": "TEXT", "page_status": "TEXT", "response_due": "TEXT", "redirect_to": "TEXT"}
 
 _COLUMNS = [f for f in UrlState.__dataclass_fields__]
 

@@ -115,13 +115,14 @@ def test_the_revisit_schedule_asks_awaiting_and_overdue_pages_every_run_and_answ
     asked_again = {p for p in second if p in KNOWN}
     assert asked_again == {p for p, c in KNOWN.items() if c != "answered"}
     assert (two.asked["awaiting"], two.asked["overdue"], two.asked["answered"]) == (1, 1, 0)
-    assert two.held == 4  # Kent, Norfolk, Sussex and the slow page are listed but not due; Devon is not asked through /node/777
+    # Kent, Norfolk, Sussex and the slow page are listed but not due, and so are the aliases /node/777 (Devon) and /node/779 (Kent).
+    assert two.held == 6 and "/node/777" not in second and "/node/779" not in second
     assert two.schedule["answered"]["next_date"] == "2025-05-01"
 
     assert {p for p in third if p in KNOWN} == set(KNOWN)
     assert (three.asked["awaiting"], three.asked["overdue"], three.asked["answered"]) == (0, 2, 5)
     assert three.schedule["answered"]["next_date"] == "2025-06-01" and three.schedule["overdue"]["pages"] == 2
-    assert three.held == 0
+    assert three.held == 2  # the aliases: their pages were asked directly
 
 
 def test_revisit_all_asks_every_known_page_and_none_only_new_ones(tmp_path):
@@ -137,9 +138,9 @@ def test_revisit_all_asks_every_known_page_and_none_only_new_ones(tmp_path):
         everything, every = _run_on(site, tmp_path, T0 + timedelta(days=2), revisit="all")
 
     assert not [p for p in nothing if p in KNOWN] and NEW in nothing  # only the new page is asked
-    assert none.new == 1 and none.held == 6 and none.revisit == "none"  # every listed known page; Devon is not listed
+    assert none.new == 1 and none.held == 8 and none.revisit == "none"  # every listed known page, and the two aliases
     assert {p for p in everything if p in KNOWN | {NEW: ""}} == set(KNOWN) | {NEW}
-    assert every.unchanged == len(KNOWN) + 1 and every.held == 0
+    assert every.unchanged == len(KNOWN) + 1 and every.held == 2  # the aliases: their pages were asked directly
 
 
 def test_revisit_schedule_is_declared_per_source_over_the_file_defaults(tmp_path):
@@ -214,10 +215,33 @@ def test_update_sees_a_status_change_behind_unchanged_sitemaps_and_changes_lists
     assert {c: p["pages"] for c, p in crawl["schedule"].items()} == {"awaiting": 0, "overdue": 2, "answered": 6}
     assert crawl["schedule"]["answered"]["every_days"] == {"fixture": 30}
     assert {(r["rec_id"], r["change"]) for r in report["changes"]} == {("2024-300001-1", "status+response"), ("2024-300009-1", "new")}
-    assert "Asked (--revisit due): 5 new, 0 awaiting, 2 overdue, 0 answered" in again.stdout  # 5 new: aliases and failing pages
+    assert "Asked (--revisit due): 3 new, 0 awaiting, 2 overdue, 0 answered" in again.stdout  # 3 new: the failing pages
     assert "Revisit schedule: 0 awaiting (every run); 2 overdue (every run); 6 answered (every 30 days, next 6 on " in again.stdout
     assert "Asked (--revisit none)" in shown.stdout and "Revisit schedule:" in shown.stdout and "6 answered (every 30 days" in shown.stdout
     assert changes.exit_code == 0, (changes.output, between, [r["seen"] for r in report["changes"]])
     rows = [json.loads(line) for line in changes.stdout.splitlines()]
     essex_rows = [r for r in rows if r["rec_id"] == "2024-300001-1"]
     assert [(r["change"], r["previous_status"], r["status"]) for r in essex_rows] == [("status+response", "awaiting_response", "accepted")]
+
+
+def test_a_state_file_from_before_the_schedule_is_opened_and_its_pages_are_asked_until_read(tmp_path):
+    import sqlite3
+
+    from ingest.revisit import page_class
+
+    path = tmp_path / "state.sqlite"
+    old = sqlite3.connect(path)  # the urls table as the first crawler wrote it
+    old.execute("CREATE TABLE urls (url TEXT PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL, lastmod TEXT, "
+                "queued_run INTEGER, done_run INTEGER, seq INTEGER, etag TEXT, last_modified TEXT, digest TEXT, status INTEGER, "
+                "outcome TEXT, error TEXT, fetched_at TEXT, first_fetched TEXT, warc TEXT, warc_offset INTEGER, record_id TEXT, "
+                "warc_date TEXT, warc_digest TEXT)")
+    old.execute("INSERT INTO urls(url, source, kind, digest, fetched_at) VALUES ('http://x.test/r/a', 'x', 'page', 'sha1:A', '2025-01-01T00:00:00+00:00')")
+    old.commit()
+    old.close()
+    state = CrawlState(path)
+    try:
+        (page,) = state.known_pages()
+    finally:
+        state.close()
+    assert page.page_status is None and page.asked_at is None
+    assert page_class(page, datetime(2025, 6, 1).date()) == "awaiting"  # asked every run until a fetch reads it
