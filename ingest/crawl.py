@@ -242,7 +242,7 @@ class Crawler:
     def _visit(self, item: UrlState) -> None:
         s = self.summary
         source = self.sources[item.source]
-        asked = None
+        asked, item.outcome = None, None  # the outcome is this run's (a page refused by robots.txt is not counted as asked)
         if item.kind == "page":
             item.asked_at = self.now().isoformat()
             known = item if item.digest is not None else self.state.get(item.redirect_to) if item.redirect_to else None

@@ -245,3 +245,17 @@ def test_a_state_file_from_before_the_schedule_is_opened_and_its_pages_are_asked
         state.close()
     assert page.page_status is None and page.asked_at is None
     assert page_class(page, datetime(2025, 6, 1).date()) == "awaiting"  # asked every run until a fetch reads it
+
+
+def test_a_sitemap_lastmod_after_the_last_request_makes_an_answered_page_due_at_once():
+    from ingest.crawl_state import UrlState
+    from ingest.revisit import is_due
+    from ontology.sources import Revisit
+
+    page = UrlState("http://x.test/r/a", "x", "page", digest="sha1:A", asked_at="2025-04-01T09:00:00+00:00", page_status="answered")
+    day = datetime(2025, 4, 10).date()
+    assert not is_due(page, Revisit(), day)
+    page.lastmod = "2025-04-05"  # the site says the page changed since it was asked
+    assert is_due(page, Revisit(), day)
+    assert is_due(UrlState("http://x.test/r/a", "x", "page", digest="sha1:A", asked_at="2025-04-01T09:00:00+00:00",
+                           page_status="answered"), Revisit(answered=9), day)
