@@ -22,7 +22,7 @@ def _config(settings):
                        retries=settings.crawl_retries, backoff=settings.crawl_backoff, max_bytes=settings.crawl_max_bytes)
 
 
-def _run_crawl(settings, max_pages, since, show_progress: bool):
+def _run_crawl(settings, max_pages, since, show_progress: bool, revisit: str = "due"):
     from tqdm import tqdm
 
     from ingest.crawl import crawl
@@ -38,18 +38,18 @@ def _run_crawl(settings, max_pages, since, show_progress: bool):
 
     try:
         return sources, crawl(sources, settings.crawl_dir, settings.warc_dir, _config(settings), max_pages=max_pages,
-                              since=since, progress=progress)
+                              since=since, progress=progress, revisit=revisit)
     finally:
         bar.close()
 
 
-def _crawl_or_exit(settings, max_pages, since, progress):
+def _crawl_or_exit(settings, max_pages, since, progress, revisit: str = "due"):
     from ingest.crawl import Busy
 
     if settings.crawl_contact == "unset":
         click.echo("warning: IOPC_KG_CRAWL_CONTACT is not set; site operators cannot reach you about this crawl", err=True)
     try:
-        return _run_crawl(settings, max_pages, since, progress)
+        return _run_crawl(settings, max_pages, since, progress, revisit)
     except Busy as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_BUSY)
@@ -58,10 +58,18 @@ def _crawl_or_exit(settings, max_pages, since, progress):
 
 
 def _line(summary) -> str:
+    """The crawl's summary: what it fetched, what it asked and why, and the revisit schedule from now on."""
+    from ingest.revisit import describe
+
     tail = "" if summary.finished else f"; stopped at --max-pages with {summary.pending} URLs left (run again to continue)"
+    asked = ", ".join(f"{n} {c}" for c, n in summary.asked.items())
+    moved = "".join(f"\n  {c['url']}: {c['previous']} -> {c['status']}" for c in summary.status_changes)
     return (f"Crawled run {summary.run}{' (resumed)' if summary.resumed else ''}: {summary.fetched} pages fetched "
             f"({summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged), {summary.failed} failed, "
-            f"{summary.robots} disallowed by robots.txt, {summary.skipped} older than --since, {summary.requests} requests{tail}.")
+            f"{summary.robots} disallowed by robots.txt, {summary.skipped} older than --since, {summary.requests} requests{tail}.\n"
+            f"Asked (--revisit {summary.revisit}): {asked}; {summary.held} known pages not due.\n"
+            f"Pages whose status changed: {len(summary.status_changes)}{moved}\n"
+            f"Revisit schedule: {describe(summary.schedule, summary.today) or 'no known pages'}.")
 
 
 _max_pages = click.option("--max-pages", type=click.IntRange(min=1), default=None,
@@ -69,14 +77,19 @@ _max_pages = click.option("--max-pages", type=click.IntRange(min=1), default=Non
 _since = click.option("--since", default=None, metavar="DATE",
                       help="Skip pages whose sitemap <lastmod> is before DATE (2026-01-01, 01/01/2026 day first, '1 January 2026'); pages without one are fetched.")
 _json = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+_revisit = click.option("--revisit", type=click.Choice(["all", "due", "none"]), default="due", show_default=True,
+                        help="Which pages fetched before are asked again (conditionally): those the sources' revisit "
+                             "schedule makes due (awaiting and overdue every run, answered every 30 days by default), "
+                             "all of them, or none (only new pages).")
 
 
 @click.command("crawl")
 @_max_pages
 @_since
+@_revisit
 @_json
 @click.pass_context
-def crawl_command(ctx, max_pages, since, as_json) -> None:
+def crawl_command(ctx, max_pages, since, revisit, as_json) -> None:
     """Fetch recommendation pages from the declared sources into WARC files under the data directory.
 
     Polite: robots.txt obeyed, one request per second per host, conditional requests, Retry-After
@@ -85,7 +98,7 @@ def crawl_command(ctx, max_pages, since, as_json) -> None:
     """
     settings = ctx.obj["settings"]
     since = _check_since(since)
-    _, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty())
+    _, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty(), revisit)
     for url, message in summary.failures:
         click.echo(f"error: {url}: {message}", err=True)
     click.echo(json.dumps(summary.as_dict()) if as_json else _line(summary))
@@ -96,14 +109,16 @@ def crawl_command(ctx, max_pages, since, as_json) -> None:
 @click.command("update")
 @_max_pages
 @_since
+@_revisit
 @_json
 @click.option("--verbose", "-v", is_flag=True, help="Report even when nothing changed.")
 @click.pass_context
-def update_command(ctx, max_pages, since, as_json, verbose) -> None:
+def update_command(ctx, max_pages, since, revisit, as_json, verbose) -> None:
     """Crawl, then ingest what the crawl archived: one step, safe from cron.
 
-    Quiet when nothing changed (no output, exit 0); prints what moved otherwise. A lock keeps two
-    runs apart: a second one exits with code 75 at once. Exit code 1 if pages or cases failed.
+    Quiet when nothing changed (no output, exit 0); prints what moved otherwise: what it asked,
+    what changed and the revisit schedule of the next runs (all of it always in --json). A lock
+    keeps two runs apart: a second one exits with code 75 at once. Exit code 1 if pages or cases failed.
     """
     from graph.open import open_store
     from ingest.load import ingest_paths
@@ -115,7 +130,7 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
     since = _check_since(since)
     running.serving(settings.data_dir, settings.store)  # a store the server does not serve is refused before crawling
     started = _now()
-    sources, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty() and verbose)
+    sources, summary = _crawl_or_exit(settings, max_pages, since, sys.stderr.isatty() and verbose, revisit)
     ingested = None
     server = running.serving(settings.data_dir, settings.store)
     if server is not None and (summary.fetched or not settings.index_dir.exists()):
@@ -138,7 +153,7 @@ def update_command(ctx, max_pages, since, as_json, verbose) -> None:
     failed = bool(summary.failures) or bool(ingested and ingested.failures)
     if as_json:
         click.echo(json.dumps({"crawl": summary.as_dict(), "ingest": ingested.as_dict() if ingested else None, "changes": moved}))
-    elif moved or failed or verbose or summary.new or summary.changed:
+    elif moved or failed or verbose or summary.new or summary.changed or summary.status_changes:
         click.echo(_line(summary))
         if ingested:
             click.echo(f"Ingested {ingested.cases} cases ({ingested.written} written, {ingested.unchanged} unchanged), "

@@ -72,7 +72,7 @@ def case_rows(case: CaseRecord) -> Rows:
                   status=rec.status, status_label=rec.status_label, date_recommended=case.date_recommended,
                   response_due=case.response_due, year=case.year, case_id=cid, reference=case.reference,
                   force=case.force.id if case.force else None, programmes=programmes, themes=themes,
-                  answered=bool(rec.response), awaiting=not rec.response or rec.status == "awaiting_response",
+                  answered=bool(rec.response), awaiting=rec.awaiting,
                   first_seen=rec.history[0].first_seen if rec.history else None,
                   last_changed=rec.history[-1].first_seen if rec.history else None)
         rows.edge("has_recommendation", "Case", cid, "Recommendation", rid)

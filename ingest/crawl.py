@@ -10,6 +10,8 @@ to URLs a declared source matches; and no host contacted that no source declares
 
 Every response is archived (ingest/archive.py) before the crawl state records it; the state
 (ingest/crawl_state.py) is committed after every URL, so an interrupted crawl resumes where it stopped.
+Sitemaps and listings are asked every run; a page already fetched is asked again on the revisit
+schedule of its source (ingest/revisit.py), by what it showed: awaiting, overdue or answered.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from ingest.archive import Archived, ArchiveWriter, digest
 from ingest.crawl_state import CrawlState, UrlState
+from ingest import revisit
 from ontology.exc import InvalidSource
 from ontology.sources import Source, Sources
 
@@ -80,6 +83,13 @@ class CrawlSummary:
     pending: int = 0  # left for the next run (stopped at --max-pages)
     failures: list[tuple[str, str]] = field(default_factory=list)
     changed_urls: list[str] = field(default_factory=list)
+    revisit: str = "due"  # the run's mode: due (the schedule), all or none
+    # Pages asked, by what they were when asked: new (never fetched), or their revisit class.
+    asked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("new", *revisit.CLASSES), 0))
+    held: int = 0  # known pages found again but not asked: not due under the schedule
+    status_changes: list[dict] = field(default_factory=list)  # {url, previous, status}: a page moved class
+    schedule: dict[str, dict] = field(default_factory=dict)  # class -> ClassPlan.as_dict(): what the next runs ask
+    today: str = ""
 
     @property
     def finished(self) -> bool:
@@ -87,8 +97,9 @@ class CrawlSummary:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("run", "resumed", "fetched", "new", "changed", "unchanged", "failed",
-                                               "robots", "skipped", "requests", "pending")} | {
-            "failures": [{"url": u, "message": m} for u, m in self.failures], "changed_urls": self.changed_urls}
+                                               "robots", "skipped", "requests", "pending", "revisit", "asked", "held")} | {
+            "failures": [{"url": u, "message": m} for u, m in self.failures], "changed_urls": self.changed_urls,
+            "status_changes": self.status_changes, "schedule": self.schedule}
 
 
 class Refused(Exception):
@@ -101,6 +112,10 @@ class RobotsRefused(Refused):
 
 class AlreadyFetched(Exception):
     """A redirect to a URL this run has already fetched (a node/N alias of a page found in the sitemap)."""
+
+
+class NotDue(AlreadyFetched):
+    """A redirect to a known page the revisit schedule does not ask this run."""
 
 
 @dataclass
@@ -135,17 +150,26 @@ class Crawler:
         self._next: dict[str, float] = {}  # host -> earliest clock() of its next request
         self._robots: dict[str, Protego | bool] = {}  # netloc -> parser, True (allow all) or False (disallow all)
         self.summary = CrawlSummary()
+        self.mode = "due"  # which known pages this run asks again (ingest/revisit.py)
 
     # -- the run ---------------------------------------------------------------------------------
 
-    def run(self, max_pages: int | None = None, since: str | None = None) -> CrawlSummary:
-        """Crawl until the frontier is empty or `max_pages` pages were requested; resumable."""
+    def run(self, max_pages: int | None = None, since: str | None = None, mode: str = "due") -> CrawlSummary:
+        """Crawl until the frontier is empty or `max_pages` pages were requested; resumable.
+
+        `mode`: which known pages are asked again: `due` (the sources' revisit schedule), `all` or `none`.
+        """
+        if mode not in revisit.MODES:
+            raise ValueError(f"the revisit mode is one of {', '.join(revisit.MODES)}, not {mode!r}")
         s = self.summary
+        s.revisit, self.mode = mode, mode
         s.run, s.resumed = self.state.open_run(since)
         if not s.resumed:
             for source in self.sources.enabled:
                 for url in source.start:
                     self.state.queue(normalise(url), source.name, "start")
+            # Known pages the schedule asks, whether or not a sitemap or listing still leads to them.
+            self.state.requeue([p.url for p in self.state.known_pages() if self._due(p)])
         pages = 0
         while True:
             item = self.state.next()
@@ -159,21 +183,74 @@ class Crawler:
                     item.outcome = "skipped"
                     self.state.done(item)
                     continue
+                if not self._asked(item):
+                    s.held += 1
+                    item.outcome = "held"
+                    self.state.done(item)
+                    continue
                 pages += 1
             self._visit(item)
             self.progress(s)
         s.pending = self.state.pending()
         if s.pending == 0:
             self.state.finish_run()
+        s.today = self._today().isoformat()
+        s.schedule = self.plan()
         return s
+
+    # -- the revisit schedule (ingest/revisit.py) -----------------------------------------------
+
+    def _today(self):
+        return self.now().date()
+
+    def _asked(self, page: UrlState) -> bool:
+        """Whether this run requests a page of its frontier: a new one always; a known one, or an alias
+        that redirected to a known one, when the schedule (or the run's mode) asks its page again (an
+        alias not when this run has asked its page already)."""
+        if page.digest is not None:
+            return self._due(page)
+        target = self.state.get(page.redirect_to) if page.redirect_to else None
+        if target is not None and target.digest is not None:
+            return self._due(target) and not self.state.done_this_run(target.url)
+        return True
+
+    def _due(self, page: UrlState) -> bool:
+        """Whether this run asks a known page again: its source's schedule, or the run's mode."""
+        source = self.sources.for_url(page.url)
+        if source is None or source.kind(page.url) != "page":
+            return False  # its source is disabled, or no longer declares such pages
+        if self.mode != "due":
+            return self.mode == "all"
+        return revisit.is_due(page, source.revisit, self._today())
+
+    def plan(self) -> dict[str, dict]:
+        """What the next runs ask of the known pages, by class (the crawl's summary shows it)."""
+        pages = []
+        for page in self.state.known_pages():
+            source = self.sources.for_url(page.url)
+            if source is not None and source.kind(page.url) == "page":
+                pages.append((page, source))
+        return {c: p.as_dict() for c, p in revisit.plan(pages, self.sources.enabled, self._today()).items()}
+
+    def _read_status(self, page: UrlState, body: bytes, content_type: str) -> None:
+        """Remember what the page shows (its revisit class and due date); a change of class is reported."""
+        previous = revisit.page_class(page, self._today()) if page.page_status else None
+        page.page_status, page.response_due = revisit.read_status(body, content_type, page.url, self._today())
+        if previous is not None and previous != page.page_status:
+            self.summary.status_changes.append({"url": page.url, "previous": previous, "status": page.page_status})
 
     def _visit(self, item: UrlState) -> None:
         s = self.summary
         source = self.sources[item.source]
+        asked, item.outcome = None, None  # the outcome is this run's (a page refused by robots.txt is not counted as asked)
+        if item.kind == "page":
+            item.asked_at = self.now().isoformat()
+            known = item if item.digest is not None else self.state.get(item.redirect_to) if item.redirect_to else None
+            asked = revisit.page_class(known, self._today()) if known is not None and known.digest is not None else "new"
         try:
             answer = self._get(item, source)
         except AlreadyFetched as e:
-            item.status, item.outcome = 301, "redirect"
+            item.status, item.outcome, item.redirect_to = 301, "redirect", e.args[0]
             self.state.done(item, error=f"redirected to {e.args[0]}")
             return
         except RobotsRefused as e:
@@ -188,13 +265,18 @@ class Crawler:
                 item.status = 0
             self.state.done(item, error=message)
             return
+        finally:
+            if asked is not None and item.outcome != "robots":
+                s.asked[asked] += 1
         final = item
         if answer.url != item.url:
             # Followed a redirect: the answer belongs to the target; the first URL records where it went.
-            item.status, item.outcome = 301, "redirect"
+            item.status, item.outcome, item.redirect_to = 301, "redirect", answer.url
             self.state.done(item, error=f"redirected to {answer.url}")
             self.state.queue(answer.url, source.name, item.kind)
             final = self.state.get(answer.url)
+            if final.kind == "page":
+                final.asked_at = item.asked_at
         final.status = answer.status
         final.fetched_at = self.now().isoformat()
         if answer.status == 304:
@@ -203,6 +285,10 @@ class Crawler:
             if final.kind == "page":
                 s.fetched += 1
                 s.unchanged += 1
+                if final.page_status is None:  # fetched before the state remembered what pages show
+                    record = self._archived(final)
+                    if record is not None and record.body is not None:
+                        self._read_status(final, record.body, record.content_type)
             else:
                 # An unchanged sitemap or listing still lists its children: read them from the archived copy
                 # (a sitemap index rarely changes when one of its sitemaps does).
@@ -224,6 +310,8 @@ class Crawler:
                 s.changed_urls.append(final.url)
             else:
                 final.outcome, s.unchanged = "unchanged", s.unchanged + 1
+            if final.outcome != "unchanged" or final.page_status is None:
+                self._read_status(final, answer.body, answer.headers.get("content-type", ""))
         else:
             final.outcome = "fetched"
         final.digest = new_digest
@@ -262,10 +350,14 @@ class Crawler:
         for node in tree.css("a[href], link[rel=next][href]"):
             self._found(urljoin(base, node.attributes.get("href") or ""))
 
-    def _discover_archived(self, item: UrlState, source: Source) -> None:
+    def _archived(self, item: UrlState):
+        """The archived copy of a URL's last 200, or None if it cannot be read."""
         from ingest.archive import read_at
 
-        record = read_at(item.warc, item.warc_offset) if item.warc and item.warc_offset is not None else None
+        return read_at(item.warc, item.warc_offset) if item.warc and item.warc_offset is not None else None
+
+    def _discover_archived(self, item: UrlState, source: Source) -> None:
+        record = self._archived(item)
         if record is None or record.body is None:
             self._failed(item, "answered 304 but its archived copy cannot be read: its links were not followed")
             return
@@ -328,6 +420,8 @@ class Crawler:
             if self.state.done_this_run(target):
                 raise AlreadyFetched(target)
             url, current = target, self.state.get(target)
+            if current is not None and current.kind == "page" and current.digest is not None and not self._due(current):
+                raise NotDue(target)
         raise Refused(f"more than {self.config.max_redirects} redirects")
 
     def _allowed(self, url: str, source: Source) -> None:
@@ -507,7 +601,7 @@ class Busy(Exception):
 
 def crawl(sources: Sources, crawl_dir, warc_dir, config: CrawlConfig, max_pages: int | None = None,
           since: str | None = None, client: httpx.Client | None = None,
-          progress: Callable[[CrawlSummary], None] | None = None) -> CrawlSummary:
+          progress: Callable[[CrawlSummary], None] | None = None, revisit: str = "due") -> CrawlSummary:
     """Crawl the enabled sources into `warc_dir`, under a lock so that two crawls never share state.
 
     Raises Busy if another process holds the lock (cron runs overlapping a slow crawl).
@@ -528,7 +622,7 @@ def crawl(sources: Sources, crawl_dir, warc_dir, config: CrawlConfig, max_pages:
     state = CrawlState(crawl_dir / "state.sqlite")
     archive = ArchiveWriter(Path(warc_dir))
     try:
-        return Crawler(sources, state, archive, client, config, progress=progress).run(max_pages=max_pages, since=since)
+        return Crawler(sources, state, archive, client, config, progress=progress).run(max_pages=max_pages, since=since, mode=revisit)
     finally:
         archive.close()
         state.close()

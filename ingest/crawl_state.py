@@ -25,11 +25,15 @@ CREATE TABLE IF NOT EXISTS urls (
   etag TEXT, last_modified TEXT, -- validators of the last 200
   digest TEXT,                   -- payload digest of the last 200
   status INTEGER,                -- last HTTP status (0: no answer)
-  outcome TEXT,                  -- new | changed | unchanged | failed | robots | skipped | redirect
+  outcome TEXT,                  -- new | changed | unchanged | failed | robots | skipped | redirect | held (not due)
   error TEXT,
   fetched_at TEXT,               -- time of the last answer
   first_fetched TEXT,
-  warc TEXT, warc_offset INTEGER, record_id TEXT, warc_date TEXT, warc_digest TEXT
+  warc TEXT, warc_offset INTEGER, record_id TEXT, warc_date TEXT, warc_digest TEXT,
+  asked_at TEXT,                 -- time of the last request for it, answered or not (the revisit schedule counts from it)
+  page_status TEXT,              -- awaiting | overdue | answered: what the page showed when last parsed (ingest/revisit.py)
+  response_due TEXT,             -- the response due date the page showed (an awaiting page becomes overdue after it)
+  redirect_to TEXT               -- where it last redirected (a node/N alias): asked when its target is
 );
 CREATE INDEX IF NOT EXISTS urls_queue ON urls(queued_run, done_run, seq);
 CREATE TABLE IF NOT EXISTS robots (host TEXT PRIMARY KEY, fetched_at TEXT NOT NULL, status INTEGER NOT NULL, body TEXT);
@@ -54,7 +58,14 @@ class UrlState:
     record_id: str | None = None
     warc_date: str | None = None
     warc_digest: str | None = None
+    asked_at: str | None = None
+    page_status: str | None = None
+    response_due: str | None = None
+    redirect_to: str | None = None
 
+
+# Columns added since the first state files: added to an older file when it is opened.
+_ADDED = {"asked_at": "TEXT", "page_status": "TEXT", "response_due": "TEXT", "redirect_to": "TEXT"}
 
 _COLUMNS = [f for f in UrlState.__dataclass_fields__]
 
@@ -68,6 +79,10 @@ class CrawlState:
         self.db = sqlite3.connect(path)
         self.db.row_factory = sqlite3.Row
         self.db.executescript(_SCHEMA)
+        have = {r["name"] for r in self.db.execute("PRAGMA table_info(urls)")}
+        for column, sql_type in _ADDED.items():
+            if column not in have:
+                self.db.execute(f"ALTER TABLE urls ADD COLUMN {column} {sql_type}")
         self.db.commit()
         self.run: int | None = None
 
@@ -110,6 +125,17 @@ class CrawlState:
                             (self.run, seq, lastmod, kind if row["kind"] != "start" else "start", url))
         self.db.commit()
         return True
+
+    def requeue(self, urls: list[str]) -> None:
+        """Put known URLs on this run's frontier, in one transaction (the pages the revisit schedule asks again)."""
+        seq = self._next_seq()
+        self.db.executemany("UPDATE urls SET queued_run = ?, seq = ? WHERE url = ? AND (queued_run IS NULL OR queued_run != ?)",
+                            [(self.run, seq + i, url, self.run) for i, url in enumerate(urls)])
+        self.db.commit()
+
+    def known_pages(self) -> list[UrlState]:
+        """Every page that has answered 200 at least once (it has a digest): the pages a revisit asks again."""
+        return [_state(r) for r in self.db.execute("SELECT * FROM urls WHERE kind = 'page' AND digest IS NOT NULL ORDER BY seq")]
 
     def _next_seq(self) -> int:
         return (self.db.execute("SELECT max(seq) FROM urls").fetchone()[0] or 0) + 1

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.archive import ArchivedResponse, read_archive
-from ingest.sources import html_to_text
-from ingest.text import decode
 from ontology.exc import IopcKgError, InvalidSource
 from ontology.records import CaseRecord, Observation
 from ontology.sources import Sources
 
 log = logging.getLogger(__name__)
-Parse = Callable[[str, str, "str | None"], CaseRecord]  # (text, name, url) -> the page's case
+Parse = Callable[[bytes, str, str, "str | None"], CaseRecord]  # (body, content type, name, url) -> the page's case
 
 
 @dataclass
@@ -37,7 +35,7 @@ class ArchiveResult:
 
 def archived_cases(paths: list[Path], sources: Sources, parse: Parse) -> ArchiveResult:
     """The latest case of every archived recommendation page in `paths`, with its history; `parse`
-    reads a page's text into a case (ingest/pipeline.py's `parse_text`)."""
+    reads a fetched page into a case (ingest/pipeline.py's `page_case`)."""
     by_url: dict[str, list[ArchivedResponse]] = defaultdict(list)
     failures: list[tuple[str, str]] = []
     bodies: dict[str, bytes] = {}  # one copy of each distinct payload: re-fetches of an unchanged page share it
@@ -79,10 +77,7 @@ class _Parsed:
         key = record.digest or record.ref
         if key not in self.done:
             try:
-                text = decode(record.body or b"", record.ref)
-                if "html" in record.content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
-                    text = html_to_text(text, record.ref).text
-                self.done[key] = self.parse(text, record.ref, record.url)
+                self.done[key] = self.parse(record.body or b"", record.content_type, record.ref, record.url)
             except IopcKgError as e:
                 self.done[key] = e
         result = self.done[key]

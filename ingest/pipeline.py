@@ -16,8 +16,8 @@ from ingest.extract import build_case, enrich, keep_gazetteer_names
 from ingest.history import archived_cases
 from ingest.merge import merge_cases
 from ingest.pages import parse_page
-from ingest.sources import RECORD_SUFFIXES, read_page, read_records, walk_named
-from ingest.text import normalise, repair
+from ingest.sources import RECORD_SUFFIXES, html_to_text, read_page, read_records, walk_named
+from ingest.text import decode, normalise, repair
 from ontology.exc import IopcKgError, InvalidData, InvalidSource
 from ontology.records import CaseRecord, SourceRecord
 from ontology.sources import Sources, load_sources
@@ -59,6 +59,15 @@ def parse_file(path: Path, name: str | None = None) -> list[CaseRecord]:
         raise InvalidSource(f"{name or path}: no parser for files ending {path.suffix or '(none)'!r}; use .txt, .html, .json or .jsonl")
     page = read_page(path, name)
     return [parse_text(page.text, page.name, page.url)]
+
+
+def page_case(body: bytes, content_type: str, ref: str, url: str | None) -> CaseRecord:
+    """The case of one fetched page (HTML or text), as ingest reads it; raises IopcKgError if none.
+    The crawler reads a page's status with it too (ingest/revisit.py), so both agree."""
+    text = decode(body, ref)
+    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        text = html_to_text(text, ref).text
+    return parse_text(text, ref, url)
 
 
 def parse_records(path: Path, name: str | None = None) -> tuple[list[CaseRecord], list[Failure]]:
@@ -117,7 +126,7 @@ def parse_each(paths: list[str | Path], result: ParseResult, sources: Sources | 
     result.files = len(files)
     archives = [p for p, _ in files if is_warc(p)]
     if archives:
-        archived = archived_cases(archives, sources or load_sources(), parse_text)
+        archived = archived_cases(archives, sources or load_sources(), page_case)
         result.failures.extend(Failure(where, message) for where, message in archived.failures)
         cases, archived = archived.cases, None
         cases.reverse()

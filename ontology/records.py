@@ -114,6 +114,12 @@ class RecommendationRecord:
     def key_number(self) -> int:
         return self.numbers[0] if self.numbers else self.position
 
+    @property
+    def awaiting(self) -> bool:
+        """Whether its response is still awaited: none published, or the page says it awaits one. The
+        graph's overdue list and the crawler's revisit schedule (ingest/revisit.py) both use this."""
+        return not self.response or self.status == "awaiting_response"
+
 
 @dataclass
 class SourceRecord:

@@ -8,7 +8,7 @@ responses are recommendation pages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +18,28 @@ from ontology.exc import InvalidSource
 SOURCES_FILE = Path(__file__).parent / "sources.yaml"
 DEFAULT_DELAY = 1.0
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-_FIELDS = {"label", "start", "hosts", "pages", "listings", "delay", "enabled"}
+_FIELDS = {"label", "start", "hosts", "pages", "listings", "delay", "enabled", "revisit"}
+# The one top-level entry that is not a source: what every source has unless it says otherwise.
+DEFAULTS = "defaults"
+_DEFAULT_FIELDS = {"revisit"}
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """How often a known page is asked again (conditionally), in whole days by what it last showed;
+    0 is every run. A page awaiting a response changes when the force answers, so it is asked
+    often; an answered page rarely changes again; an overdue one is the response most likely to
+    arrive unannounced (its sitemap entry often stays the same: issue 30)."""
+
+    awaiting: int = 0
+    answered: int = 30
+    overdue: int = 0
+
+    def every(self, page_class: str) -> int:
+        return getattr(self, page_class)
+
+
+REVISIT_CLASSES = ("awaiting", "overdue", "answered")
 
 
 @dataclass(frozen=True)
@@ -33,6 +54,7 @@ class Source:
     listings: tuple[re.Pattern, ...] = ()
     delay: float = DEFAULT_DELAY
     enabled: bool = True
+    revisit: Revisit = field(default_factory=Revisit)
 
     def owns_host(self, host: str) -> bool:
         host = (host or "").lower()
@@ -93,12 +115,50 @@ def load_sources(path: Path | str | None = None) -> Sources:
     path = Path(path) if path else SOURCES_FILE
     data = load_mapping(path, "sources")
     out = Sources(path=path)
+    defaults = _defaults(path, data.get(DEFAULTS))
     for name, raw in data.items():
-        out.sources.append(_source(path, name, raw))
+        if name != DEFAULTS:
+            out.sources.append(_source(path, name, raw, defaults))
+    if not out.sources:
+        raise InvalidSource(f"{path.name}: declares no source", errors={"file": str(path)})
     return out
 
 
-def _source(path: Path, name, raw) -> Source:
+def _defaults(path: Path, raw) -> Revisit:
+    """The file's `defaults:` entry: the revisit schedule of every source that does not give its own."""
+    if raw is None:
+        return Revisit()
+    if not isinstance(raw, dict):
+        raise InvalidSource(f"{path.name}: {DEFAULTS}: expected a mapping (known: {', '.join(sorted(_DEFAULT_FIELDS))})",
+                            errors={"file": str(path), "field": DEFAULTS})
+    unknown = sorted(set(raw) - _DEFAULT_FIELDS)
+    if unknown:
+        raise InvalidSource(f"{path.name}: {DEFAULTS}.{unknown[0]}: unknown field (known: {', '.join(sorted(_DEFAULT_FIELDS))})",
+                            errors={"file": str(path), "field": f"{DEFAULTS}.{unknown[0]}"})
+    return _revisit(path, DEFAULTS, raw.get("revisit"), Revisit())
+
+
+def _revisit(path: Path, owner: str, raw, base: Revisit) -> Revisit:
+    """A `revisit:` mapping over `base`: days between two requests for a page by its class."""
+    if raw is None:
+        return base
+    where = f"{owner}.revisit"
+    if not isinstance(raw, dict):
+        raise InvalidSource(f"{path.name}: {where}: expected a mapping of {', '.join(REVISIT_CLASSES)} to days",
+                            errors={"file": str(path), "field": where})
+    values = {}
+    for key, days in raw.items():
+        if key not in REVISIT_CLASSES:
+            raise InvalidSource(f"{path.name}: {where}.{key}: unknown page class (known: {', '.join(REVISIT_CLASSES)})",
+                                errors={"file": str(path), "field": f"{where}.{key}"})
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise InvalidSource(f"{path.name}: {where}.{key}: {days!r} is not a whole number of days >= 0 (0: every run)",
+                                errors={"file": str(path), "field": f"{where}.{key}"})
+        values[key] = days
+    return replace(base, **values)
+
+
+def _source(path: Path, name, raw, defaults: Revisit) -> Source:
     def fail(where: str, message: str):
         return InvalidSource(f"{path.name}: {name}.{where}: {message}" if where else f"{path.name}: {name}: {message}",
                              errors={"file": str(path), "field": f"{name}.{where}" if where else str(name)})
@@ -149,4 +209,5 @@ def _source(path: Path, name, raw) -> Source:
     if not isinstance(enabled, bool):
         raise fail("enabled", f"{enabled!r} is not true or false")
     return Source(name=name, label=raw["label"], start=tuple(strings("start")), hosts=tuple(dict.fromkeys(hosts)),
-                  pages=patterns("pages"), listings=patterns("listings"), delay=float(delay), enabled=enabled)
+                  pages=patterns("pages"), listings=patterns("listings"), delay=float(delay), enabled=enabled,
+                  revisit=_revisit(path, name, raw.get("revisit"), defaults))

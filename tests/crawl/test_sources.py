@@ -25,6 +25,8 @@ def test_bundled_sources_know_the_page_shapes_of_issue_16():
     # The IPCC site is declared but not crawled: its URLs are not followed by default.
     assert sources.kind("https://www.ipcc.gov.uk/recommendations/some-slug") is None
     assert sources.is_page("https://www.ipcc.gov.uk/recommendations/some-slug")
+    # Every source revisits on the file's defaults: awaiting and overdue pages every run, answered ones monthly.
+    assert {(s.revisit.awaiting, s.revisit.overdue, s.revisit.answered) for s in sources} == {(0, 0, 30)}
 
 
 @pytest.mark.parametrize("text, field", [
@@ -35,6 +37,11 @@ def test_bundled_sources_know_the_page_shapes_of_issue_16():
     ("a: {label: A, start: [https://x.test/], pages: [/p], rate: 2}", "a.rate"),
     ("a: {label: A, start: [https://x.test/], pages: [/p], hosts: ['https://y.test']}", "a.hosts[0]"),
     ("Bad Name: {label: A, start: [https://x.test/], pages: [/p]}", "Bad Name"),
+    ("a: {label: A, start: [https://x.test/], pages: [/p], revisit: {answered: 1.5}}", "a.revisit.answered"),
+    ("a: {label: A, start: [https://x.test/], pages: [/p], revisit: {settled: 3}}", "a.revisit.settled"),
+    ("a: {label: A, start: [https://x.test/], pages: [/p], revisit: weekly}", "a.revisit"),
+    ("defaults: {revisit: {overdue: -1}}\na: {label: A, start: [https://x.test/], pages: [/p]}", "defaults.revisit.overdue"),
+    ("defaults: {delay: 2}\na: {label: A, start: [https://x.test/], pages: [/p]}", "defaults.delay"),
 ])
 def test_bad_sources_file_names_file_and_field(tmp_path, text, field):
     path = tmp_path / "sources.yaml"
