@@ -36,7 +36,9 @@ def parse_since(value: str) -> str:
     if _INSTANT.fullmatch(text):
         try:
             datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return text
+            # Observations carry fractions of a second (…:10.95Z); as text, a whole second (…:10Z)
+            # sorts after them and left that second's changes out. The bound gets a zero fraction.
+            return text if "." in text or not text.endswith("Z") else text[:-1] + ".000000Z"
         except ValueError:
             pass
     try:

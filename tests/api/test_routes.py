@@ -268,3 +268,15 @@ def test_programmes_and_bodies_side_by_side(client, services, by):
     assert [t["id"] for t in table] == [r["id"] for r in rows] and "top_forces" in table[0]
     refused = client.get("/patterns/compare", params={"by": by, "sort": "top_programmes"})
     assert refused.status_code == 422 and "top_programmes" in refused.text
+
+
+def test_a_whole_second_since_keeps_the_changes_seen_later_in_that_second():
+    """`changes --since` compares ISO times as text; observations carry fractions of a second, so the
+    bound `…:10Z` must not sort after `…:10.95Z` (found by the revisit tests)."""
+    from api.dates import parse_since
+
+    seen = ["2026-12-08T03:00:09.990000Z", "2026-12-08T03:00:10Z", "2026-12-08T03:00:10.950000Z", "2026-12-08T03:00:11Z"]
+    bound = parse_since("2026-12-08T03:00:10Z")
+    assert [t for t in seen if t >= bound] == seen[1:]
+    assert parse_since("2026-12-08T03:00:10.5Z") == "2026-12-08T03:00:10.5Z"
+    assert parse_since("8 December 2026") == "2026-12-08"
