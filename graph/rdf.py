@@ -23,7 +23,7 @@ from ontology.gazetteer import gazetteer
 from ontology.model import PREFIXES, expand, model, release
 from ontology.model import ontology_version_iri as _ontology_version_iri
 from ontology.records import CaseRecord
-from ontology.types import STATUS_LABELS
+from ontology.types import STATUS_LABELS, DateType
 from ontology.vocabulary import DATA_PREFIXES, DCAT, IOPC, OGL, PROV, bind
 
 DEFAULT_BASE = "https://w3id.org/iopc-kg/"
@@ -267,7 +267,7 @@ def dataset_graph(terms: Terms, tally: Tally, root: str, issued: str | None = No
         "of England and Wales, the published responses, and the programmes, themes and bodies they name.", lang=LANG)))
     g.add((d, DCTERMS.license, OGL))
     g.add((d, DCTERMS.rights, Literal("Source pages: IOPC, Open Government Licence v3.0. Synthetic sample pages are marked as such.", lang=LANG)))
-    g.add((d, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
+    g.add((d, DCTERMS.issued, DateType().rdf(issued)))
     g.add((d, DCAT.version, Literal(version())))
     g.add((d, DCTERMS.conformsTo, ontology_version_iri()))
     g.add((d, VOID.uriSpace, Literal(terms.base)))
@@ -295,7 +295,7 @@ def dataset_graph(terms: Terms, tally: Tally, root: str, issued: str | None = No
         g.add((dump, DCAT.accessURL, dump))  # DCAT-AP 3: every distribution has an access URL
         g.add((dump, DCAT.downloadURL, dump))
         g.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media}")))
-        g.add((dump, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
+        g.add((dump, DCTERMS.issued, DateType().rdf(issued)))
         g.add((dump, DCTERMS.license, OGL))
     # The sizes are those of the dump this description ends: the data and the description itself.
     own = Tally()

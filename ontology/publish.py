@@ -43,10 +43,6 @@ REUSED = {
                              VOID["class"], VOID.entities, VOID.triples, VOID.distinctSubjects, VOID.properties,
                              VOID.classes, VOID.sparqlEndpoint, VOID.dataDump, VOID.uriSpace, VOID.vocabulary],
 }
-# Datatypes of the OWL 2 datatype map for our value types. xsd:date and xsd:dateTime's cousins are
-# outside it (HermiT refuses xsd:date), so a date property states no OWL range: the SHACL shapes
-# hold it to xsd:date instead.
-_OWL_RANGE = {"date": None, "datetime": XSD.dateTime}
 
 
 def _own(term: str | None) -> bool:
@@ -88,8 +84,8 @@ def owl() -> Graph:
                     g.add((p, RDFS.range, cls))
                 elif prop.lang:
                     g.add((p, RDFS.range, RDF.PlainLiteral))
-                elif _OWL_RANGE.get(prop.type.name, prop.type.xsd) is not None:
-                    g.add((p, RDFS.range, _OWL_RANGE.get(prop.type.name, prop.type.xsd)))
+                else:  # every value type's xsd is in the OWL 2 datatype map (a date is a dateTime)
+                    g.add((p, RDFS.range, prop.type.xsd))
                 domains.setdefault(p, []).append(schema.name)
     for p, kinds in domains.items():  # a property several kinds use has their union as its domain
         _domain(g, p, kinds)

@@ -9,7 +9,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH, XSD
 
 from ontology.model import expand, model
-from ontology.types import STATUSES
+from ontology.types import STATUSES, DateType
 from ontology.vocabulary import DCAT, IOPC, LANGS, OGL, PROV, SKOS, VOID, bind, rdf_list
 
 
@@ -99,6 +99,8 @@ def _value_facets(prop) -> dict:
         facets = {"datatype": XSD.string, "pattern": r"^\d{4}/\d{5,7}$"}
     elif t == "text":
         facets = {"datatype": XSD.string, "min_length": 1}
+    elif t == "date":  # a day, as the dateTime of its start (types.DateType)
+        facets = {"datatype": XSD.dateTime, "pattern": DateType.DAY_PATTERN}
     else:
         facets = {"datatype": prop.type.xsd}
     if prop.min is not None:
@@ -170,7 +172,7 @@ def shapes() -> Graph:
     b.label(d, "Dataset", DCTERMS.description, "description")
     b.label(d, "Dataset", DCTERMS.rights, "rights")
     b.prop(d, "Dataset", "license", DCTERMS.license, has_value=OGL, min_count=1, max_count=1)
-    b.prop(d, "Dataset", "issued", DCTERMS.issued, datatype=XSD.date, min_count=1, max_count=1)
+    b.prop(d, "Dataset", "issued", DCTERMS.issued, datatype=XSD.dateTime, pattern=DateType.DAY_PATTERN, min_count=1, max_count=1)
     b.prop(d, "Dataset", "version", DCAT.version, datatype=XSD.string, min_count=1, max_count=1)
     b.prop(d, "Dataset", "conforms_to", DCTERMS.conformsTo, node_kind=SH.IRI, min_count=1, max_count=1)
     b.prop(d, "Dataset", "uri_space", VOID.uriSpace, datatype=XSD.string, min_count=1, max_count=1)
@@ -191,6 +193,6 @@ def shapes() -> Graph:
     b.prop(dist, "Distribution", "download", DCAT.downloadURL, node_kind=SH.IRI, min_count=1, max_count=1)
     b.prop(dist, "Distribution", "media_type", DCAT.mediaType, node_kind=SH.IRI, pattern=r"^https://www\.iana\.org/assignments/media-types/",
            min_count=1, max_count=1)
-    b.prop(dist, "Distribution", "issued", DCTERMS.issued, datatype=XSD.date, min_count=1, max_count=1)
+    b.prop(dist, "Distribution", "issued", DCTERMS.issued, datatype=XSD.dateTime, pattern=DateType.DAY_PATTERN, min_count=1, max_count=1)
     b.prop(dist, "Distribution", "license", DCTERMS.license, has_value=OGL, min_count=1, max_count=1)
     return b.g

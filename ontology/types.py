@@ -113,10 +113,23 @@ class BooleanType(PropertyType):
 
 
 class DateType(PropertyType):
-    """Dates as ISO strings. Accepts `1 May 2025`, `1st May 2025`, `2025-05-01`, `01/05/2025` (UK order)."""
+    """Dates as ISO strings. Accepts `1 May 2025`, `1st May 2025`, `2025-05-01`, `01/05/2025` (UK order).
+
+    In RDF a day is the xsd:dateTime of its start with no time zone (`2025-05-01T00:00:00`): xsd:date
+    is outside the OWL 2 datatype map (OWL 2 Structural Specification, 4), so data typed with it is not
+    OWL 2 DL, and declaring it does not help (its IRI is reserved). dcterms:issued (DCAT) and
+    schema:datePublished accept a dateTime, SPARQL still orders and compares the values, and the SHACL
+    shapes (`DAY_PATTERN`) keep them days."""
 
     name = "date"
-    xsd = _Xsd("date")
+    xsd = _Xsd("dateTime")
+    DAY_START = "T00:00:00"
+    DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}T00:00:00$"
+
+    def rdf(self, value):
+        from rdflib import XSD, Literal
+
+        return Literal(str(value) + self.DAY_START, datatype=XSD.dateTime)
 
     def clean(self, raw):
         if raw is None:

@@ -162,7 +162,7 @@ def test_sparql_overdue_equals_the_store(client, services):
     rows = sparql(client, """
         SELECT ?rec WHERE {
           ?rec a iopc:Recommendation ; iopc:responseDue ?due ; iopc:status ?status .
-          FILTER (?due < "2026-01-01"^^xsd:date)
+          FILTER (?due < "2026-01-01T00:00:00"^^xsd:dateTime)
           FILTER (NOT EXISTS { ?resp iopc:respondsTo ?rec } || ?status = iopc:awaiting_response)
         }""")
     expected = {r["rec_id"] for r in services.store.deadlines(on=date(2026, 1, 1))["overdue"]}
