@@ -16,7 +16,7 @@ CLI, which calls them) goes through `Sandbox.cypher` or `Sandbox.sparql`, on bot
 | one translation of engine errors into 400 / 504 | `jail.failure` |
 
 Every refusal is `QueryRefused` (400) and every deadline `QueryTimeout` (504). A worker reopens the
-database when the store's version changes, so it answers from the graph as this process last wrote it.
+graph when the store's version changes.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
-"""The process that runs untrusted queries (`python -m graph.sandbox.jail ROLE`); `pool.py` starts and kills it.
-
-A Cypher worker opens the graph read-only; a SPARQL worker reads the view on disk the server has built
-(graph/view.py), read-only. Each loads everything it will need, then locks itself in before its first
-query: Landlock (Linux 5.13+; network rules need 6.7+, ABI 4) lets it read only Python, the code and
-the graph's files (a SPARQL worker: the views), write nothing and open no TCP connection but the
-Neo4j port; RLIMIT_AS lets its address space grow by `memory_mb` at most; RLIMIT_FSIZE 0, no core
-dumps, niceness 10. Where Landlock is missing its hello line says so; the other lines still hold.
-
-Protocol: one JSON object a line. The parent sends the config, then requests; each reply is
-`{"ok": true, ...}` or `{"ok": false, "code": "query_refused" | "query_timeout" | …, "message", "errors"}`.
+"""The process that runs untrusted queries (`python -m graph.sandbox.jail ROLE`), started and killed by
+`pool.py`: it loads what it needs, locks itself in (Landlock, rlimits, niceness; where Landlock is
+missing its hello line says so), then answers one JSON request a line with one JSON reply a line:
+`{"ok": true, ...}` or `{"ok": false, "code", "message", "errors"}`.
 """
 
 from __future__ import annotations
@@ -17,12 +10,14 @@ import ctypes
 import json
 import os
 import resource
+import struct
 import sys
 import sysconfig
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from graph.sandbox.plan import check_graph_names, classify_cypher, parse_sparql
 from graph.sandbox.pool import MAX_ANSWER_BYTES
 from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
 
@@ -36,19 +31,6 @@ _NET_BIND, _NET_CONNECT = 1 << 0, 1 << 1
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 
 
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
-
-
-class _NetPort(ctypes.Structure):
-    _fields_ = [("allowed", ctypes.c_uint64), ("port", ctypes.c_uint64)]
-
-
 def landlock(read_paths: list[Path], connect_ports: list[int]) -> str:
     """Restrict this process (and the threads it starts) for good; returns what holds, for the hello line."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -56,21 +38,21 @@ def landlock(read_paths: list[Path], connect_ports: list[int]) -> str:
     if abi < 1:
         return "landlock unavailable (files and network rest on the other lines)"
     net = _NET_BIND | _NET_CONNECT if abi >= 4 else 0
-    attr = _RulesetAttr(_FS_BITS_BY_ABI[max(k for k in _FS_BITS_BY_ABI if k <= abi)], net,
-                        _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0)
-    ruleset = libc.syscall(_CREATE, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr) if abi >= 6 else 16), ctypes.c_uint32(0))
+    attr = struct.pack("=QQQ", _FS_BITS_BY_ABI[max(k for k in _FS_BITS_BY_ABI if k <= abi)], net,
+                       _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0)[:24 if abi >= 6 else 16]
+    ruleset = libc.syscall(_CREATE, attr, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         return f"landlock refused the ruleset (errno {ctypes.get_errno()})"
     try:
         for path in (p for p in read_paths if p.exists()):
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            try:
-                rule = _PathBeneath(_FS_READ_FILE | (_FS_READ_DIR | _FS_EXECUTE if path.is_dir() else 0), fd)
-                libc.syscall(_ADD_RULE, ruleset, _PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0))
+            try:  # struct landlock_path_beneath_attr is packed: u64 rights, s32 fd
+                rule = struct.pack("=Qi", _FS_READ_FILE | (_FS_READ_DIR | _FS_EXECUTE if path.is_dir() else 0), fd)
+                libc.syscall(_ADD_RULE, ruleset, _PATH_BENEATH, rule, ctypes.c_uint32(0))
             finally:
                 os.close(fd)
         for port in connect_ports if net else []:
-            libc.syscall(_ADD_RULE, ruleset, _NET_PORT, ctypes.byref(_NetPort(_NET_CONNECT, port)), ctypes.c_uint32(0))
+            libc.syscall(_ADD_RULE, ruleset, _NET_PORT, struct.pack("=QQ", _NET_CONNECT, port), ctypes.c_uint32(0))
         libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, which restrict_self requires
         if libc.syscall(_RESTRICT, ruleset, ctypes.c_uint32(0)) != 0:
             return f"landlock restrict_self failed (errno {ctypes.get_errno()})"
@@ -90,17 +72,15 @@ def cap_memory(memory_mb: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-class StaleWorker(Exception):
+class StaleWorker(IopcKgError):
     """The graph has a file this worker's Landlock rules do not cover (a WAL made after the lock): replaced."""
+    code = "worker_stale"
 
 
 class Worker:
     def __init__(self, config: dict):
-        self.config = config
-        self.sparql_role = config.get("role") == "sparql"
-        self.version = None
-        self.store = None
-        self.sparql = None  # (version, view)
+        self.config, self.sparql_role = config, config.get("role") == "sparql"
+        self.version = self.store = self.sparql = None  # sparql: (version, the view open)
         self.readable: set | None = None  # the graph's files (name, inode) this worker may read, once locked
 
     def open(self, version) -> None:
@@ -113,7 +93,7 @@ class Worker:
         settings = dict(self.config["settings"])
         graph = Path(settings.pop("graph_path"))
         if self.readable is not None and settings.get("store") != "neo4j" and _graph_files(graph) - self.readable:
-            raise StaleWorker()
+            raise StaleWorker("the graph has files this worker may not read")
         cap_memory(None)
         if self.store is not None:
             self.store.close()
@@ -122,7 +102,7 @@ class Worker:
             self.store = open_store(Settings(**settings, _env_file=None), read_only=True)
         except Exception as e:  # a graph file made after the lock, between the check above and the open
             if self.readable is not None and "permission denied" in str(e).lower():
-                raise StaleWorker() from None
+                raise StaleWorker("the graph has files this worker may not read") from None
             raise
         self.store.memoise = False
         self.version = version
@@ -163,8 +143,6 @@ class Worker:
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
-        from graph.sandbox.plan import classify_cypher
-
         try:
             if request["kind"] == "sparql":
                 return self.run_sparql(self.view(request.get("view"), request.get("path")), request)
@@ -173,8 +151,6 @@ class Worker:
             classify_cypher(self.store, query, params)
             rows = self.store._read_only(query, params, max_rows + 1, request["timeout_ms"])
             return {"ok": True, "rows": rows[:max_rows], "truncated": len(rows) > max_rows}
-        except StaleWorker:
-            return {"ok": False, "code": "worker_stale", "message": "the graph has files this worker may not read", "errors": {}}
         except Exception as e:  # noqa: BLE001 - whatever a query raises is its answer; the worker lives on
             return failure(e, self.config["memory_mb"])
 
@@ -218,7 +194,6 @@ class Worker:
 
     def _evaluate(self, dataset, request: dict) -> dict:
         from graph.rdf import Terms
-        from graph.sandbox.plan import check_graph_names, parse_sparql
         from graph.sparql import evaluate
 
         try:
@@ -233,8 +208,6 @@ class Worker:
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""
-        from graph.sandbox.plan import classify_cypher
-
         if self.store is not None:
             classify_cypher(self.store, "RETURN 1 AS one", {})
             self.store._read_only("RETURN 1 AS one", {}, 1, 1000)
@@ -242,18 +215,15 @@ class Worker:
             return
         import pyoxigraph as ox
 
-        from graph.sandbox.plan import parse_sparql
         from graph.sparql import GRAPH_TYPES, RESULT_TYPES, evaluate
 
         dataset = ox.Store()
         dataset.load(b'<urn:a> <urn:b> "ccc" .', ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:g"))
-        select = "SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o"
-        for fmt in RESULT_TYPES:
-            evaluate(dataset, select, fmt, 10, parse_sparql(select))
-        for fmt in GRAPH_TYPES:
-            evaluate(dataset, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", fmt, 10)
-        evaluate(dataset, "ASK { ?s ?p ?o }", "json", 10)
-        evaluate(dataset, "DESCRIBE <urn:a>", "ttl", 10)
+        for text, formats in (("SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o",
+                               RESULT_TYPES), ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", GRAPH_TYPES),
+                              ("ASK { ?s ?p ?o }", ["json"]), ("DESCRIBE <urn:a>", ["ttl"])):
+            for fmt in formats:
+                evaluate(dataset, text, fmt, 10, parse_sparql(text))
 
     def lock(self) -> str:
         """Landlock: read the Python installation, the code, and the graph's files (Cypher on the

@@ -1,11 +1,7 @@
-"""The engine decides what a query is: checks on the parsed form, in the worker, before anything runs.
-
-Cypher: the engine plans the query without running it (`EXPLAIN`); every operator must be one a
-read-only query plans to and every table function or procedure on an allow-list (none a user may
-name). LadybugDB must also `prepare` the text as one statement: an EXPLAIN of `A; B` would run B.
-SPARQL: rdflib parses the query to algebra (Update does not parse as a query); SERVICE (but to an
-allow-listed endpoint), FROM of a graph elsewhere and regular expressions the linear-time engine
-cannot run are refused there.
+"""The engine decides what a query is, in the worker, before anything runs: Cypher is planned without
+running (`EXPLAIN`) and its operators and table functions checked against allow-lists; SPARQL is
+parsed to algebra (Update does not parse as a query) and SERVICE, outside graphs and regular
+expressions the linear-time engine cannot run are refused there.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ query a refusal, never an outage: the next query takes another worker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -47,8 +48,7 @@ class Worker:
         if hello is None:
             self.kill()
             raise StoreUnavailable("the query worker did not start in time")
-        self.jail = hello.get("hello")
-        log.info("query worker %s: %s", self.proc.pid, self.jail)
+        log.info("query worker %s: %s", self.proc.pid, hello.get("hello"))
 
     @property
     def alive(self) -> bool:
@@ -70,15 +70,13 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
+            if not select.select([fd], [], [], remaining)[0]:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                try:
-                    code = self.proc.wait(0.5)
-                except subprocess.TimeoutExpired:
-                    code = None
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(0.5)
+                code = self.proc.returncode
                 self.kill()
                 how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
                 raise QueryRefused(f"the query stopped its worker ({how}: past its memory limit, or it crashed the engine); "
@@ -98,10 +96,8 @@ class Worker:
         # and the caller is answering a client whose deadline has come.
         threading.Thread(target=self.proc.wait, name="sandbox-reap", daemon=True).start()
         for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
 
 class Pool:
@@ -165,20 +161,16 @@ class Pool:
             self._spawn()  # a replacement, started now rather than by the next query
 
     def ask(self, request: dict, timeout_ms: int, version) -> dict:
-        """The worker's reply to `request`, or QueryTimeout at the end of `timeout_ms`: the one deadline
-        of both languages. A worker that has not answered by then is given GRACE more, in the
-        background, to stop the query itself, and is killed if it does not; the client never waits
-        for that. A query whose worker dies under it is refused (400), and the same text (whitespace
-        aside) is refused at once for QUARANTINE s: a crash loop costs no worker. A SPARQL query has
-        its view chosen (built if need be) before it takes a worker."""
+        """The worker's reply, or QueryTimeout at `timeout_ms`: the one deadline of both languages (a
+        worker silent GRACE later is killed, in the background). A query whose worker dies under it is
+        refused, and its text (whitespace aside) at once for QUARANTINE s: a crash loop costs no worker."""
         key = " ".join(request["query"].split())
         with self._cond:
             since = self._crashed.get(key)
         if since is not None and time.monotonic() - since < QUARANTINE:
             raise QueryRefused(f"this query stopped its worker (past its memory limit, or it crashed the engine) less than "
                                f"{QUARANTINE} s ago: it is refused until then", errors={"query": "quarantined"})
-        # The pool's first query waits for its start (and the view) outside its own limit: a cold start
-        # is not the query's doing. Later, waiting for a worker or a view counts against the limit.
+        # A cold start (and the first view) is not the query's doing: later, waiting counts against its limit.
         cold = not self._warm
         deadline = time.monotonic() + (START_TIMEOUT if cold else timeout_ms / 1000)
         held = self.views.acquire(version, deadline)[0] if self.views is not None else None
@@ -234,8 +226,7 @@ class Pool:
             worker.view_version = view
 
     def _settle(self, worker: Worker, until: float, timeout_ms: int) -> None:
-        """In the background: the late reply of a query whose client was told it timed out is read and
-        dropped, and the worker goes back to the pool; a worker still silent at `until` is killed."""
+        """In the background: a late reply (the client had its 504) is dropped; a worker silent at `until` is killed."""
         def run():
             try:
                 reply = worker.read(until)
