@@ -10,13 +10,11 @@ CLI, which calls them) goes through `Sandbox.cypher` or `Sandbox.sparql`, on bot
 | OS confinement, network: no TCP but the Neo4j port (Cypher on Neo4j) and allow-listed SERVICE ports | `jail.Worker.lock` (Landlock ABI 4+) |
 | OS confinement, memory: the address space grows by `query_memory_mb` at most | `jail.cap_memory` (RLIMIT_AS) |
 | OS confinement, CPU: below the server in the scheduler, and only until the deadline | `jail.main` (niceness 10) and the deadline |
-| deadline, one for both languages: the client has its 504 at `query_timeout_ms`; a worker silent GRACE after it is killed (within it, the engine stops at the same deadline: LadybugDB's timeout, the SPARQL child killed) | `pool.Pool.ask` |
+| deadline, one for both languages: the client has its 504 at `query_timeout_ms`; a worker silent GRACE after it is killed (within it, the engine stops at the same deadline: LadybugDB's timeout, the SPARQL child killed); a crash is a refusal: the query that killed its worker is a 400, and its text is refused at once for QUARANTINE s | `pool.Pool.ask` |
 | answer size: no reply above MAX_ANSWER_BYTES leaves a worker | `jail.encode` |
-| a crash is a refusal: the query that killed its worker is a 400, and its text is refused at once for QUARANTINE s | `pool.Pool.ask` |
 | one translation of engine errors into 400 / 504 | `jail.failure` |
 
-Every refusal is `QueryRefused` (400) and every deadline `QueryTimeout` (504). A worker reopens the
-graph when the store's version changes.
+Every refusal is `QueryRefused` (400) and every deadline `QueryTimeout` (504).
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from graph.sandbox.pool import Pool
-from graph.sandbox.text import Token, check_cypher, normalise_sparql, refuse, scan_sparql
+from graph.sandbox.text import check_cypher, normalise_sparql, refuse, scan_sparql
 from graph.store import GraphStore
 from graph.view import DIRECTORY as VIEWS, Views
 
@@ -37,20 +35,17 @@ from graph.view import DIRECTORY as VIEWS, Views
 class Sandbox:
     """Runs users' Cypher and SPARQL under the limits of `settings` (see the module docstring)."""
 
-    def __init__(self, store: GraphStore, settings, cypher_workers: int | None = None, sparql_workers: int = 1):
+    def __init__(self, store: GraphStore, settings, cypher_workers: int | None = None):
         self.store, self.settings = store, settings
         self._config = {"settings": _worker_settings(store, settings), "memory_mb": settings.query_memory_mb,
                         "endpoints": list(settings.sparql_endpoints)}
-        self._sizes = {"cypher": cypher_workers or settings.query_workers, "sparql": sparql_workers}
-        self._pools: dict[str, Pool] = {}
+        self._sizes = {"cypher": cypher_workers or settings.query_workers, "sparql": 1}
+        self._pools: dict[str, Pool] = {}  # started on first use
         self._lock = threading.Lock()
         self._waiters = ThreadPoolExecutor(max_workers=sum(self._sizes.values()) + 4, thread_name_prefix="sandbox-wait")
 
-    def precheck_cypher(self, query: str) -> None:
-        check_cypher(query)
-
-    def precheck_sparql(self, text: str, allow_service: bool) -> list[Token]:
-        return scan_sparql(text, allow_service)
+    precheck_cypher = staticmethod(check_cypher)  # (query) -> None
+    precheck_sparql = staticmethod(scan_sparql)  # (text, allow_service) -> tokens
 
     def cypher(self, query: str, params: dict | None = None, max_rows: int | None = None, timeout_ms: int | None = None) -> dict:
         """{rows, truncated} of a read-only Cypher query; QueryRefused or QueryTimeout otherwise."""

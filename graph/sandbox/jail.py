@@ -10,6 +10,8 @@ import ctypes
 import json
 import os
 import resource
+import select
+import signal
 import struct
 import sys
 import sysconfig
@@ -17,7 +19,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from graph.sandbox.plan import check_graph_names, classify_cypher, parse_sparql
+from graph.sandbox.plan import classify_cypher, parse_sparql
 from graph.sandbox.pool import MAX_ANSWER_BYTES
 from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
 
@@ -72,16 +74,14 @@ def cap_memory(memory_mb: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-class StaleWorker(IopcKgError):
-    """The graph has a file this worker's Landlock rules do not cover (a WAL made after the lock): replaced."""
+class StaleWorker(IopcKgError):  # a graph file the Landlock rules do not cover (a WAL made after the lock): replaced
     code = "worker_stale"
 
 
 class Worker:
     def __init__(self, config: dict):
         self.config, self.sparql_role = config, config.get("role") == "sparql"
-        self.version = self.store = self.sparql = None  # sparql: (version, the view open)
-        self.readable: set | None = None  # the graph's files (name, inode) this worker may read, once locked
+        self.version = self.store = self.sparql = self.readable = None  # sparql: (version, view); readable: see lock
 
     def open(self, version) -> None:
         """The graph, opened read-only (again if the store's version moved on)."""
@@ -92,43 +92,39 @@ class Worker:
             return
         settings = dict(self.config["settings"])
         graph = Path(settings.pop("graph_path"))
-        if self.readable is not None and settings.get("store") != "neo4j" and _graph_files(graph) - self.readable:
+        if self.readable is not None and _graph_files(graph) - self.readable:  # None: not locked, or not embedded
             raise StaleWorker("the graph has files this worker may not read")
         cap_memory(None)
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        self.close()
         try:
             self.store = open_store(Settings(**settings, _env_file=None), read_only=True)
         except Exception as e:  # a graph file made after the lock, between the check above and the open
             if self.readable is not None and "permission denied" in str(e).lower():
                 raise StaleWorker("the graph has files this worker may not read") from None
             raise
-        self.store.memoise = False
-        self.version = version
+        self.store.memoise, self.version = False, version
         cap_memory(self.config["memory_mb"])
 
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        self.store = None
+
     def start(self) -> str:
-        """Load everything, lock the process in, and open the graph again: Landlock binds the thread
-        that locks and the threads it starts later, not threads the engine started before."""
+        """Load everything, lock the process in, and open the graph again (Landlock binds the threads started after it)."""
         if not self.sparql_role:
             self.open(None)
         self.warm()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        self.close()
         jail = self.lock()
-        if self.sparql_role:
-            cap_memory(self.config["memory_mb"])
-        else:
-            self.open(None)
+        self.open(None) if not self.sparql_role else cap_memory(self.config["memory_mb"])
         return jail
 
-    def view(self, version=None, path: str | None = None):
+    def view(self, version, path: str):
         """The SPARQL view named (graph/view.py), opened read-only unless it is open already."""
         import pyoxigraph as ox
 
-        if path is not None and (self.sparql is None or self.sparql[0] != version):
+        if self.sparql is None or self.sparql[0] != version:
             cap_memory(None)
             try:
                 self.sparql = None
@@ -138,14 +134,12 @@ class Worker:
                 raise StoreUnavailable("the SPARQL view could not be opened; try again shortly", errors={"retry": "later"}) from None
             finally:
                 cap_memory(self.config["memory_mb"])
-        if self.sparql is None:
-            raise StoreUnavailable("the SPARQL view is not open yet; try again shortly", errors={"retry": "later"})
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
         try:
             if request["kind"] == "sparql":
-                return self.run_sparql(self.view(request.get("view"), request.get("path")), request)
+                return self.run_sparql(self.view(request["view"], request["path"]), request)
             self.open(request.get("version"))
             query, params, max_rows = request["query"], request.get("params") or {}, request["max_rows"]
             classify_cypher(self.store, query, params)
@@ -155,22 +149,17 @@ class Worker:
             return failure(e, self.config["memory_mb"])
 
     def run_sparql(self, dataset, request: dict) -> dict:
-        """Evaluate a SPARQL query in a child forked from this worker, which shares the view (copy on
-        write) and dies past the memory cap it inherits. Oxigraph computes a COUNT, an ASK or a sort
-        before handing back anything, so killing the child is how it stops at the deadline the pool
-        set (as LadybugDB's query timeout is for Cypher), while this worker and its view live on."""
-        import select
-        import signal
-
+        """Evaluate a SPARQL query in a child forked from this worker (sharing its view, dying past its memory
+        cap): Oxigraph computes a COUNT, an ASK or a sort before handing back anything, so killing the child
+        is how it stops at the deadline (as LadybugDB's timeout does for Cypher); the worker lives on."""
         deadline = time.monotonic() + request["timeout_ms"] / 1000
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: answer, write the reply, and leave without any cleanup of the parent's
             os.close(read_fd)
             try:
-                view = memoryview(encode(self._evaluate(dataset, request)).encode("utf-8"))
-                while view:
-                    view = view[os.write(write_fd, view):]
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(encode(self._evaluate(dataset, request)).encode("utf-8"))
             finally:
                 os._exit(0)
         os.close(write_fd)
@@ -199,8 +188,7 @@ class Worker:
         try:
             base = Terms(self.config["settings"]["base_iri"]).base
             graphs = request.get("default_graphs") or [], request.get("named_graphs") or []
-            query = parse_sparql(request["query"], frozenset(request.get("endpoints") or ()), base)
-            check_graph_names([*graphs[0], *graphs[1]], base)
+            query = parse_sparql(request["query"], frozenset(request.get("endpoints") or ()), base, [*graphs[0], *graphs[1]])
             media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"], query, *graphs, base)
             return {"ok": True, "media": media, "body": body.decode("utf-8")}
         except Exception as e:  # noqa: BLE001 - a SERVICE the jail refused (PermissionError), an engine error
@@ -241,12 +229,12 @@ class Worker:
             ports = [urlsplit(settings.get("NEO4J_URI") or "").port or 7687]
             reads.append(Path("/etc"))  # name resolution and CA certificates for the driver's reconnects
         else:
-            self.readable = _graph_files(Path(settings["graph_path"]))
+            self.readable = _graph_files(Path(settings["graph_path"]))  # what it may read: the stale check of open()
             reads += [Path(name) for name, _ in self.readable]
         for url in map(urlsplit, self.config.get("endpoints") or []):  # SERVICE targets the operator allow-listed
             ports.append(url.port or (443 if url.scheme == "https" else 80))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for limit in (resource.RLIMIT_FSIZE, resource.RLIMIT_CORE):  # write no file, dump no core
+            resource.setrlimit(limit, (0, 0))
         return landlock(sorted(set(reads)), ports)
 
 
@@ -263,9 +251,8 @@ def _graph_files(graph: Path) -> set[tuple[str, int]]:
 
 
 def failure(e: BaseException, memory_mb: int) -> dict:
-    """The one translation of what a query raised into a reply: the engines' memory errors
-    (MemoryError, LadybugDB's std::bad_alloc and full buffer pool) as a
-    refusal naming the limit, our own errors as they are, anything else as a refusal naming it."""
+    """The one translation of what a query raised into a reply: memory errors (MemoryError, LadybugDB's
+    bad_alloc and full buffer pool) as a refusal naming the limit, ours as they are, others as a refusal."""
     text = str(e)
     if isinstance(e, MemoryError) or any(w in text.lower() for w in ("bad_alloc", "buffer pool", "out of memory")):
         e = QueryRefused(f"the query needed more than its memory limit of {memory_mb} MiB (the server's query_memory_mb "
@@ -293,16 +280,12 @@ def main() -> None:
     config = json.loads(sys.stdin.readline())
     os.nice(10)  # below the server: a query burning every core must not slow /health or /search
     worker = Worker(config)
-    out.write(json.dumps({"ok": True, "hello": worker.start(), "pid": os.getpid()}) + "\n")
-    out.flush()
+    print(json.dumps({"ok": True, "hello": worker.start()}), file=out, flush=True)
     for line in sys.stdin:
-        started = time.monotonic()
         reply = worker.handle(json.loads(line))
-        reply["ms"] = round((time.monotonic() - started) * 1000, 1)
         if worker.sparql is not None:
             reply["view"] = worker.sparql[0]  # which view is open: the pool keeps it until the worker moves on
-        out.write(encode(reply) + "\n")
-        out.flush()
+        print(encode(reply), file=out, flush=True)
 
 
 if __name__ == "__main__":

@@ -40,11 +40,11 @@ def classify_cypher(store, query: str, params: dict) -> None:
             warnings.simplefilter("ignore", DeprecationWarning)
             prepared = conn.prepare(query)
         if not prepared.is_success():
-            raise _engine_refused(prepared.get_error_message())
+            raise refuse(prepared.get_error_message(), None)
         try:
             result = conn.execute("EXPLAIN " + query, params)
         except RuntimeError as e:
-            raise _engine_refused(str(e)) from None
+            raise refuse(str(e), None) from None
         if isinstance(result, list):  # more than one statement (prepare refuses that first)
             raise refuse("one statement at a time", ";")
         plan = result.get_next()[0]
@@ -67,7 +67,7 @@ def _classify_neo4j(store, query: str, params: dict) -> None:
         with store.driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as session:
             summary = session.run("EXPLAIN " + query, params).consume()
     except Neo4jError as e:
-        raise _engine_refused(e.message or str(e)) from None
+        raise refuse(e.message or str(e), None) from None
     if summary.query_type != "r":
         raise refuse(f"the engine reads this query as a write (query type {summary.query_type!r})", summary.query_type or "write")
     todo = [summary.plan or {}]
@@ -79,18 +79,13 @@ def _classify_neo4j(store, query: str, params: dict) -> None:
         todo += op.get("children") or []
 
 
-def _engine_refused(message: str):
-    from ontology.exc import QueryRefused
-
-    return QueryRefused(f"the engine does not take the query: {message[:500]}", errors={"query": message[:300]})
-
-
-def parse_sparql(text: str, endpoints: frozenset[str] = frozenset(), base: str | None = None):
-    """The parsed query (rdflib), or QueryRefused naming what is wrong (Update, SERVICE, a graph
-    elsewhere, a regular expression the engine cannot run, syntax)."""
+def parse_sparql(text: str, endpoints: frozenset[str] = frozenset(), base: str | None = None, graphs: list[str] = ()):
+    """The parsed query (rdflib), or QueryRefused naming what is wrong: Update, SERVICE, a graph elsewhere (FROM,
+    FROM NAMED or the protocol's `graphs`: a web or file address outside `base`), a regex the engine cannot run."""
     import rdflib.plugins.sparql
     from rdflib import Literal
     from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
 
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # FROM is looked up in the view, never fetched
     try:
@@ -100,35 +95,22 @@ def parse_sparql(text: str, endpoints: frozenset[str] = frozenset(), base: str |
         if word in SPARQL_REFUSED:
             raise refuse(f"{SPARQL_REFUSED[word]} is not allowed", word) from None
         raise refuse(f"the query is not SPARQL 1.1: {e}", str(e)[:300]) from None
-    check_graph_names([str(d["default"] if "default" in d else d["named"]) for d in query.algebra.get("datasetClause") or []], base)
-    for node in algebra_nodes(query.algebra):
-        if node.name == "ServiceGraphPattern" and str(node.get("term")) not in endpoints:
-            raise refuse(f"SERVICE <{node.get('term')}> is not allowed (federated queries are off; "
-                         "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", "SERVICE")
-        pattern = node.get("pattern") if node.name in ("Builtin_REGEX", "Builtin_REPLACE") else None
-        if isinstance(pattern, Literal) and _NOT_LINEAR.search(str(pattern).replace("\\\\", "")):
-            raise refuse(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
-                         "which the linear-time engine does not support", "regex")
-    return query
-
-
-def check_graph_names(iris: list[str], base: str | None = None) -> None:
-    """FROM, FROM NAMED, default-graph-uri and named-graph-uri name graphs of this dataset (its base
-    IRI) or names that are not addresses (`urn:…`); a web or file address is refused."""
-    for iri in iris:
+    for iri in [*graphs, *(str(d["default"] if "default" in d else d["named"]) for d in query.algebra.get("datasetClause") or [])]:
         if _FETCHABLE.match(iri) and not (base and iri.startswith(base)):
             raise refuse(f"FROM / FROM NAMED <{iri}> is not a graph of this dataset; the endpoint never loads "
                          "graphs from the web or from files", "FROM")
-
-
-def algebra_nodes(node):
-    """Every CompValue of a parsed query's algebra, depth first."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if isinstance(node, CompValue):
-        yield node
-        for value in node.values():
-            yield from algebra_nodes(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from algebra_nodes(value)
+    todo = [query.algebra]
+    while todo:  # every node of the algebra
+        node = todo.pop()
+        if isinstance(node, (list, tuple)):
+            todo += node
+        elif isinstance(node, CompValue):
+            todo += node.values()
+            if node.name == "ServiceGraphPattern" and str(node.get("term")) not in endpoints:
+                raise refuse(f"SERVICE <{node.get('term')}> is not allowed (federated queries are off; "
+                             "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", "SERVICE")
+            pattern = node.get("pattern") if node.name in ("Builtin_REGEX", "Builtin_REPLACE") else None
+            if isinstance(pattern, Literal) and _NOT_LINEAR.search(str(pattern).replace("\\\\", "")):
+                raise refuse(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
+                             "which the linear-time engine does not support", "regex")
+    return query

@@ -1,7 +1,5 @@
-"""The server's side of the gate: worker processes (`python -m graph.sandbox.jail ROLE`), the pipe to
-each, and the one deadline. Server threads never run a query: they wait on a pipe, so a query cannot
-hold the interpreter that answers /health and /search. A worker that dies under a query makes that
-query a refusal, never an outage: the next query takes another worker.
+"""The server's side of the gate: worker processes, the pipe to each, and the one deadline. Server
+threads never run a query, they wait on a pipe: a query cannot hold the interpreter that answers /health.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ log = logging.getLogger(__name__)
 # The largest answer, as JSON: each copy (the child's, the worker's, the server's) is memory the caps
 # do not bound. A CONSTRUCT of much of the graph is refused (the export is the way to have all of it).
 MAX_ANSWER_BYTES = 16 * 2**20
-ROOT = Path(__file__).resolve().parents[2]
 MODULE = "graph.sandbox.jail"  # a worker's command line is `python -m MODULE ROLE` (ROLE: cypher or sparql)
 GRACE = 0.6  # seconds past a deadline before a silent worker is killed
 START_TIMEOUT = 120  # seconds a new worker may take to import, open the store and lock itself in
@@ -39,9 +36,8 @@ class Worker:
         env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
         # The role in the command line is for `ps` and bench/abuse.py; the worker reads it from the config.
         self.proc = subprocess.Popen([sys.executable, "-m", MODULE, config["role"]], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, cwd=ROOT, env=env, close_fds=True)
-        self._buffer = b""
-        self.killed = False
+                                     stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2], env=env, close_fds=True)
+        self._buffer, self.killed = b"", False
         self.view_version = None  # the version of the SPARQL view (graph/view.py) the worker has open
         self.send(config)
         hello = self.read(time.monotonic() + START_TIMEOUT)
@@ -60,8 +56,7 @@ class Worker:
             self.proc.stdin.flush()
         except OSError:  # it died while idle (killed from outside, or the engine crashed on reopening)
             self.kill()
-            raise StoreUnavailable("a query worker stopped; another is starting: try again shortly",
-                                   errors={"retry": "later"}) from None
+            raise StoreUnavailable("a query worker stopped; another is starting: try again shortly", errors={"retry": "later"}) from None
 
     def read(self, deadline: float) -> dict | None:
         """The next reply, or None if the deadline passed first. A dead worker raises QueryRefused."""
@@ -90,10 +85,8 @@ class Worker:
 
     def kill(self) -> None:
         self.killed = True
-        if self.proc.poll() is None:
-            self.proc.kill()
-        # Reaped in the background: a loaded machine can take a while to tear a big process down,
-        # and the caller is answering a client whose deadline has come.
+        self.proc.kill()  # a no-op if it has exited
+        # Reaped in the background: tearing a big process down can take a while, and a client waits.
         threading.Thread(target=self.proc.wait, name="sandbox-reap", daemon=True).start()
         for pipe in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
@@ -107,10 +100,8 @@ class Pool:
         self.config, self.size, self.name = config, size, name
         self.views = views  # the SPARQL views on disk (graph/view.py), for a pool of SPARQL workers
         self._idle: list[Worker] = []
-        self._live = 0  # idle, busy and starting
         self._cond = threading.Condition()
-        self._closed = False
-        self._warm = False  # has a query been answered yet (see `ask`)
+        self._live, self._closed, self._warm = 0, False, False  # live: idle, busy and starting; warm: answered once
         self._crashed: dict[str, float] = {}  # query text (whitespace collapsed) -> when it stopped a worker
         for _ in range(size):
             self._spawn()
@@ -129,8 +120,8 @@ class Pool:
                 with self._cond:
                     self._live -= 1
                     self._cond.notify_all()
-                return
-            self.give(worker)
+            else:
+                self.give(worker)
 
         threading.Thread(target=start, name=f"sandbox-{self.name}-start", daemon=True).start()
 
@@ -155,9 +146,9 @@ class Pool:
                 worker.kill()
             self._cond.notify_all()
         if not worker.alive:
-            if self.views is not None and worker.view_version is not None:
+            if self.views is not None:
                 self.views.release(worker.view_version)  # its view may go now
-                worker.view_version = None
+            worker.view_version = None
             self._spawn()  # a replacement, started now rather than by the next query
 
     def ask(self, request: dict, timeout_ms: int, version) -> dict:

@@ -1,10 +1,6 @@
-"""The text pre-check: one linear, table-driven scan of a query (in the sandbox's own thread, never on
-the event loop) that reads the text as the engines do, then one keyword list per language. The
-engine decides what a query is (`plan.py`); this is a quick refusal, so it must never read a token
-boundary differently from the engines: a number glued to a word (`LIMIT 1CALL`, `0x1F`, which
-LadybugDB reads as `0` and `x1F`) is refused, and so is every Cypher character outside literals and
-comments that is not printable ASCII (NBSP, U+2028, zero-width or full-width letters). An unclosed
-literal of any quote kind is refused where it opens.
+"""The text pre-check, a quick refusal (the engine decides what a query is: `plan.py`): one linear,
+table-driven scan that ends tokens where the engines do (`LIMIT 1CALL` and `0x1F` are refused: two
+tokens to them), then one keyword list per language. An unclosed literal is refused where it opens.
 """
 
 from __future__ import annotations
@@ -15,15 +11,9 @@ from dataclasses import dataclass
 
 from ontology.exc import QueryRefused
 
-# Cypher words that may start or continue a read-only query; any other of CYPHER_WORDS writes,
-# administers, calls a procedure, reaches a file, an extension or another database, or controls a
-# transaction, and is refused by name.
-READ_WORDS = frozenset("""
-MATCH OPTIONAL WHERE WITH UNWIND RETURN ORDER BY SKIP LIMIT UNION ALL DISTINCT AS ASC ASCENDING DESC
-DESCENDING AND OR XOR NOT IN IS NULL TRUE FALSE CASE WHEN THEN ELSE END STARTS ENDS CONTAINS EXISTS
-COUNT ANY NONE SINGLE SHORTEST ALLSHORTEST WSHORTEST TRAIL ACYCLIC OFFSET
-""".split())
-CYPHER_WORDS = READ_WORDS | frozenset("""
+# The one Cypher keyword list: clause words that write, administer, call a procedure, reach a file, an
+# extension or another database, or control a transaction, refused by name wherever they stand as words.
+REFUSED_WORDS = frozenset("""
 CREATE MERGE DELETE DETACH SET REMOVE DROP LOAD COPY CALL YIELD INSTALL UNINSTALL UPDATE ATTACH USE
 EXPORT IMPORT ALTER FOREACH BEGIN COMMIT ROLLBACK CHECKPOINT ANALYZE TRANSACTION TRANSACTIONS PROFILE
 EXPLAIN SHOW GRANT DENY REVOKE START STOP TERMINATE RENAME ENABLE DISABLE DATABASE DATABASES
@@ -32,12 +22,13 @@ EXTENSION CSV PERIODIC CONSTRAINT INDEX MACRO PROJECT GRAPH FINISH FROM TO INSER
 # Namespaced calls (`apoc.load.json(…)`, `db.labels()`) are refused but for these built-ins.
 BUILTIN_NAMESPACES = frozenset({"point", "date", "datetime", "localdatetime", "time", "localtime", "duration", "vector"})
 # The SPARQL words refused wherever they stand (the query grammar has none of them).
-SPARQL_REFUSED = {"SERVICE": "SERVICE"} | {w: f"SPARQL Update ({w})" for w in (
-    "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")}
+SPARQL_REFUSED = {w: f"SPARQL Update ({w})" for w in ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")}
+SPARQL_REFUSED["SERVICE"] = "SERVICE (federated queries are off; IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)"
 _SPACE = frozenset(" \t\n\r")
 _DIGITS = frozenset("0123456789")
 _LINE_ENDS = frozenset("\r\x0b\x0c\x85\u2028\u2029")  # line ends some engine sees inside a `//` comment
 _IRI_STOP = frozenset('<>"{}|^`\\')
+_ESCAPE = re.compile(r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}")  # fixed width: no backtracking
 
 
 @dataclass(frozen=True)
@@ -50,8 +41,7 @@ class Token:
 @dataclass(frozen=True)
 class Lexicon:
     """How a language's text divides into tokens: the scanner's table."""
-    line_comment: str
-    block_comment: bool  # /* … */
+    comments: dict  # opening -> closing (a line comment closes at LF)
     quotes: dict  # opening quote (longest first) -> (token kind, ends at a line break)
     params: str  # characters that start a parameter or variable
     iris: bool  # <…>
@@ -60,13 +50,16 @@ class Lexicon:
     strict: bool  # printable ASCII only outside literals; no number glued to a word; no odd line end in a comment
 
 
-CYPHER = Lexicon("//", True, {"'": ("string", False), '"': ("string", False), "`": ("quoted", False)}, "$", False,
+CYPHER = Lexicon({"//": "\n", "/*": "*/"}, {"'": ("string", False), '"': ("string", False), "`": ("quoted", False)}, "$", False,
                  lambda c: c.isascii() and (c.isalpha() or c == "_"), lambda c: c.isascii() and (c.isalnum() or c == "_"), True)
-SPARQL = Lexicon("#", False, {"'''": ("string", False), '"""': ("string", False), "'": ("string", True), '"': ("string", True)},
+SPARQL = Lexicon({"#": "\n"}, {"'''": ("string", False), '"""': ("string", False), "'": ("string", True), '"': ("string", True)},
                  "?$", True, lambda c: c.isalpha() or c in "_:", lambda c: c.isalnum() or c in "_-.:%\\", False)
 
 
-def refuse(message: str, what: str) -> QueryRefused:
+def refuse(message: str, what: str | None) -> QueryRefused:
+    """The refusal of a query; `what` None: the engine's own error message, which names what it is."""
+    if what is None:
+        return QueryRefused(f"the engine does not take the query: {message[:500]}", errors={"query": message[:300]})
     return QueryRefused(f"read-only endpoint: {message}", errors={"query": what})
 
 
@@ -79,18 +72,17 @@ def tokens(text: str, lex: Lexicon = CYPHER) -> list[Token]:
         if c in _SPACE:
             i = j
             continue
-        if text.startswith(lex.line_comment, i):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            if lex.strict and (odd := set(text[i:end]) & _LINE_ENDS):
-                raise refuse(f"a comment holds a line-break character ({_name(min(odd))})", "comment")
-            i = end
-            continue
-        if lex.block_comment and text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise refuse("a /* comment is not closed", "comment")
-            i = end + 2
+        opening = next((o for o in lex.comments if text.startswith(o, i)), None)
+        if opening:
+            closing = lex.comments[opening]
+            end = text.find(closing, i + len(opening))
+            if closing == "\n":
+                end = n if end < 0 else end
+                if lex.strict and (odd := set(text[i:end]) & _LINE_ENDS):
+                    raise refuse(f"a comment holds a line-break character ({_name(min(odd))})", "comment")
+            elif end < 0:
+                raise refuse(f"a {opening} comment is not closed", "comment")
+            i = end + (closing != "\n") * len(closing)
             continue
         quote = next((q for q in lex.quotes if text.startswith(q, i)), None)
         if quote:
@@ -114,6 +106,7 @@ def tokens(text: str, lex: Lexicon = CYPHER) -> list[Token]:
         elif lex.name_start(c):
             while j < n and lex.name_char(text[j]):
                 j += 2 if text[j] == "\\" else 1
+            j = min(j, n)
             while j > i + 1 and text[j - 1] == ".":  # a name never ends with a dot: that one ends a triple
                 j -= 1
             kind = "name" if ":" in text[i:j] else "word"
@@ -128,8 +121,7 @@ def tokens(text: str, lex: Lexicon = CYPHER) -> list[Token]:
 
 
 def _literal_end(text: str, i: int, quote: str, one_line: bool) -> int:
-    """Past the quote that closes the literal opened at `i` (backslash escapes; in backticks, a
-    doubled backtick); refused if it is never closed."""
+    """Past the quote that closes the literal at `i` (backslash escapes; a doubled backtick); refused if unclosed."""
     j, n = i + len(quote), len(text)
     while j < n and not (one_line and text[j] == "\n"):
         if text[j] == "\\" and quote != "`":
@@ -145,18 +137,16 @@ def _literal_end(text: str, i: int, quote: str, one_line: bool) -> int:
 
 def _number_end(text: str, i: int) -> int:
     """Where the number at `i` ends as the grammars read it: digits, `.digits`, an exponent."""
-    def digits(j):
-        while j < len(text) and text[j] in _DIGITS:
-            j += 1
-        return j
-
-    j = digits(i)
+    j = _digits_end(text, i)
     if text[j:j + 1] == "." and text[j + 1:j + 2] in _DIGITS:
-        j = digits(j + 1)
-    if text[j:j + 1] in ("e", "E"):
-        k = j + 1 + (text[j + 1:j + 2] in ("+", "-"))
-        if text[k:k + 1] in _DIGITS:
-            j = digits(k)
+        j = _digits_end(text, j + 1)
+    k = j + 1 + (text[j + 1:j + 2] in ("+", "-"))
+    return _digits_end(text, k) if text[j:j + 1] in ("e", "E") and text[k:k + 1] in _DIGITS else j
+
+
+def _digits_end(text: str, j: int) -> int:
+    while j < len(text) and text[j] in _DIGITS:
+        j += 1
     return j
 
 
@@ -188,7 +178,7 @@ def check_cypher(text: str) -> None:
         if prev in (".", ":") or (after == ":" and prev in ("{", ",")):
             continue  # a property, a label or relationship type, a map key: names, not clauses
         word = t.text.upper()
-        if word in CYPHER_WORDS and word not in READ_WORDS:
+        if word in REFUSED_WORDS:
             raise refuse(f"{word} is not allowed (only MATCH, OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, "
                          "ORDER BY, SKIP, LIMIT and UNION)", word)
 
@@ -198,10 +188,9 @@ def _name(c: str) -> str:
 
 
 def normalise_sparql(text: str) -> str:
-    """The one text every check and both parsers read: rdflib (which checks) expands \\u escapes and
-    ends a comment at LF only; Oxigraph (which evaluates) does neither, so `# x\\rSERVICE <…>` or an
-    escaped SERVICE once hid from the check. Line ends become LF and escapes are expanded here, once;
-    an escape that expands into another escape is refused."""
+    """The one text every check and both parsers read: rdflib (which checks) expands \\u escapes and ends a
+    comment at LF only, Oxigraph (which evaluates) does neither (`# x\\rSERVICE <…>` hid from the check).
+    So line ends become LF and escapes are expanded, once; an escape that spells another is refused."""
     from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 
     try:
@@ -213,9 +202,6 @@ def normalise_sparql(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_ESCAPE = re.compile(r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}")  # fixed width: no backtracking
-
-
 def scan_sparql(text: str, allow_service: bool = False) -> list[Token]:
     """The tokens of a normalised query, after refusing the words refused wherever they stand (outside
     literals, IRIs and comments; a prefixed name such as ex:service is a name)."""
@@ -223,9 +209,7 @@ def scan_sparql(text: str, allow_service: bool = False) -> list[Token]:
     for t in toks:
         word = t.text.upper() if t.kind == "word" else ""
         if word in SPARQL_REFUSED and not (word == "SERVICE" and allow_service):
-            raise refuse(f"{SPARQL_REFUSED[word]} is not allowed" + (
-                " (federated queries are off; IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)" if word == "SERVICE" else ""),
-                word)
+            raise refuse(f"{SPARQL_REFUSED[word]} is not allowed", word)
     return toks
 
 
