@@ -40,7 +40,9 @@ import yaml
 
 from bench.api_bench import build, serve
 from bench.graph_bench import machine, pct
+from graph.sandbox.pool import MODULE
 
+WORKER = f"-m\0{MODULE}\0".encode()  # how graph/sandbox/pool.py starts a worker, as /proc/PID/cmdline has it
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "hostile" / "queries.yaml"
 WILDCARDS = ["*a*", "*e* *o*", "*i*", "s*", "*n* OR *t*"]
 LOOPS = ("cypher", "sparql", "wildcard search", "nonsense search", "export ttl", "export nt")
@@ -56,9 +58,10 @@ def tree_memory(pid: int) -> dict[str, dict[str, float]]:
             continue
         seen.add(p)
         try:
-            cmd = Path(f"/proc/{p}/cmdline").read_text()
-            kind = ("server" if p == pid else "SPARQL view builder" if "graph.view" in cmd
-                    else "SPARQL worker and its children" if "sparql" in cmd else "query workers")
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes()  # NUL between arguments: `python -m MODULE ROLE`
+            kind = ("server" if p == pid else "SPARQL view builder" if b"-m\0graph.view" in cmd
+                    else "SPARQL worker and its children" if WORKER + b"sparql" in cmd
+                    else "Cypher workers" if WORKER + b"cypher" in cmd else "other")
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
                     kinds["pss"][kind] += int(line.split()[1]) / 1024

@@ -24,7 +24,7 @@ from rdflib.query import Result
 
 from graph import results
 from graph.export import export
-from graph.sandbox.text import Token, first_word, sparql_tokens
+from graph.sandbox.text import SPARQL, Token, first_word, tokens
 from graph.rdf import Terms
 from graph.store import GraphStore
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
@@ -126,7 +126,7 @@ def _result(query, text: str, answer, max_rows: int) -> Result:
     names = [v.value for v in answer.variables]
     # The columns in the order the query names them; for SELECT * Oxigraph's own order, which is
     # stable (rdflib's projection of * is a set: its order changed with every worker's hash seed).
-    stated = [] if selects_all(sparql_tokens(text)) else [str(v) for v in query.algebra.get("PV") or []]
+    stated = [] if selects_all(tokens(text, SPARQL)) else [str(v) for v in query.algebra.get("PV") or []]
     order = [n for n in stated if n in names] + [n for n in names if n not in stated]
     result.vars = [Variable(n) for n in order]
     rows = []

@@ -1,23 +1,7 @@
-"""The process that runs untrusted queries (`python -m graph.sandbox.jail`); `pool.py` starts and kills it.
-
-A Cypher worker opens the graph read-only; a SPARQL worker opens nothing yet (it reads the view on
-disk the server has built, graph/view.py, read-only). Each loads everything it will need, and then
-locks itself in before it reads its first query:
-- Landlock (Linux 5.13+): no file may be written anywhere, and only the Python installation, the
-  code and the graph's files (a SPARQL worker: only the views) may be read: not the server's key,
-  the uploads, the crawl's WARCs or the search index; no TCP connection or listening
-  socket (but the Neo4j port, to a Cypher worker when the store is Neo4j: it reads the graph through it);
-- RLIMIT_AS: the address space may grow by at most `memory_mb` past what the open store and the
-  SPARQL view take, so a query that builds a huge list fails with an out-of-memory error here;
-  RLIMIT_FSIZE 0 and no core dumps;
-- niceness 10: the server's own requests come first when the cores are busy;
-- each Cypher query is classified by the engine before it runs (`plan.classify_cypher`); SPARQL is
-  parsed and checked (`plan.parse_sparql`), then evaluated by Oxigraph (linear-time REGEX) in a
-  child forked from this worker, so that a query past its memory cap costs the child, not the view.
-Landlock's network rules need ABI 4 (Linux 6.7+). Where Landlock is missing the worker says so in its hello; the other lines still hold.
-
-Protocol: one JSON object a line. The parent sends the config first, then requests; each reply is
-`{"ok": true, ...}` or `{"ok": false, "code": "query_refused" | "query_timeout", "message", "errors"}`.
+"""The process that runs untrusted queries (`python -m graph.sandbox.jail ROLE`), started and killed by
+`pool.py`: it loads what it needs, locks itself in (Landlock, rlimits, niceness; where Landlock is
+missing its hello line says so), then answers one JSON request a line with one JSON reply a line:
+`{"ok": true, ...}` or `{"ok": false, "code", "message", "errors"}`.
 """
 
 from __future__ import annotations
@@ -26,12 +10,18 @@ import ctypes
 import json
 import os
 import resource
+import select
+import signal
+import struct
 import sys
 import sysconfig
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from graph.sandbox.plan import classify_cypher, parse_sparql
 from graph.sandbox.pool import MAX_ANSWER_BYTES
+from ontology.exc import IopcKgError, QueryRefused, QueryTimeout, StoreUnavailable
 
 # -- Landlock, through the raw system calls (numbers are the same on x86_64 and arm64) -------------
 
@@ -43,47 +33,28 @@ _NET_BIND, _NET_CONNECT = 1 << 0, 1 << 1
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 
 
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
-
-
-class _NetPort(ctypes.Structure):
-    _fields_ = [("allowed", ctypes.c_uint64), ("port", ctypes.c_uint64)]
-
-
 def landlock(read_paths: list[Path], connect_ports: list[int]) -> str:
-    """Restrict this process (and its threads) for good; returns what holds, for the hello line."""
+    """Restrict this process (and the threads it starts) for good; returns what holds, for the hello line."""
     libc = ctypes.CDLL(None, use_errno=True)
     abi = libc.syscall(_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     if abi < 1:
         return "landlock unavailable (files and network rest on the other lines)"
-    fs = _FS_BITS_BY_ABI[max(k for k in _FS_BITS_BY_ABI if k <= abi)]
     net = _NET_BIND | _NET_CONNECT if abi >= 4 else 0
-    scoped = _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0
-    attr = _RulesetAttr(fs, net, scoped)
-    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 16
-    ruleset = libc.syscall(_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    attr = struct.pack("=QQQ", _FS_BITS_BY_ABI[max(k for k in _FS_BITS_BY_ABI if k <= abi)], net,
+                       _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0)[:24 if abi >= 6 else 16]
+    ruleset = libc.syscall(_CREATE, attr, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         return f"landlock refused the ruleset (errno {ctypes.get_errno()})"
     try:
-        for path in read_paths:
-            if not path.exists():
-                continue
+        for path in (p for p in read_paths if p.exists()):
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            try:
-                rights = _FS_READ_FILE | (_FS_READ_DIR | _FS_EXECUTE if path.is_dir() else 0)
-                rule = _PathBeneath(rights, fd)
-                libc.syscall(_ADD_RULE, ruleset, _PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0))
+            try:  # struct landlock_path_beneath_attr is packed: u64 rights, s32 fd
+                rule = struct.pack("=Qi", _FS_READ_FILE | (_FS_READ_DIR | _FS_EXECUTE if path.is_dir() else 0), fd)
+                libc.syscall(_ADD_RULE, ruleset, _PATH_BENEATH, rule, ctypes.c_uint32(0))
             finally:
                 os.close(fd)
         for port in connect_ports if net else []:
-            rule = _NetPort(_NET_CONNECT, port)
-            libc.syscall(_ADD_RULE, ruleset, _NET_PORT, ctypes.byref(rule), ctypes.c_uint32(0))
+            libc.syscall(_ADD_RULE, ruleset, _NET_PORT, struct.pack("=QQ", _NET_CONNECT, port), ctypes.c_uint32(0))
         libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, which restrict_self requires
         if libc.syscall(_RESTRICT, ruleset, ctypes.c_uint32(0)) != 0:
             return f"landlock restrict_self failed (errno {ctypes.get_errno()})"
@@ -93,42 +64,27 @@ def landlock(read_paths: list[Path], connect_ports: list[int]) -> str:
         f"TCP only to ports {connect_ports}" if net and connect_ports else "no TCP" if net else "network not restricted (ABI < 4)")
 
 
-# -- memory -----------------------------------------------------------------------------------------
-
-def _address_space() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * resource.getpagesize()
-
-
-def cap_memory(memory_mb: int) -> None:
-    """Let the address space grow by `memory_mb` from here (the soft limit; re-based after a reopen)."""
+def cap_memory(memory_mb: int | None) -> None:
+    """Let the address space grow by `memory_mb` from here (re-based after a reopen); None lifts the cap."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-    limit = _address_space() + memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    if memory_mb is not None:
+        with open("/proc/self/statm") as f:
+            limit = int(f.read().split()[0]) * resource.getpagesize() + memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-def uncap_memory() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-
-
-# -- the worker ---------------------------------------------------------------------------------------
-
-class StaleWorker(Exception):
-    """The graph has a file this worker's Landlock rules do not cover (the WAL appeared after it locked
-    itself in): it cannot reopen the graph, and is replaced."""
+class StaleWorker(IopcKgError):  # a graph file the Landlock rules do not cover (a WAL made after the lock): replaced
+    code = "worker_stale"
 
 
 class Worker:
     def __init__(self, config: dict):
-        self.config = config
-        self.version = None
-        self.store = None
-        self.sparql = None  # (version, graph)
-        self.readable: set[str] | None = None  # the graph's files this worker may read, once locked
+        self.config, self.sparql_role = config, config.get("role") == "sparql"
+        self.version = self.store = self.sparql = self.readable = None  # sparql: (version, view); readable: see lock
 
     def open(self, version) -> None:
+        """The graph, opened read-only (again if the store's version moved on)."""
         from ontology.settings import Settings
         from graph.open import open_store
 
@@ -136,48 +92,40 @@ class Worker:
             return
         settings = dict(self.config["settings"])
         graph = Path(settings.pop("graph_path"))
-        if self.readable is not None and settings.get("store") != "neo4j" and set(_file_ids(_graph_files(graph))) - self.readable:
-            raise StaleWorker()
-        uncap_memory()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        if self.readable is not None and _graph_files(graph) - self.readable:  # None: not locked, or not embedded
+            raise StaleWorker("the graph has files this worker may not read")
+        cap_memory(None)
+        self.close()
         try:
             self.store = open_store(Settings(**settings, _env_file=None), read_only=True)
         except Exception as e:  # a graph file made after the lock, between the check above and the open
             if self.readable is not None and "permission denied" in str(e).lower():
-                raise StaleWorker() from None
+                raise StaleWorker("the graph has files this worker may not read") from None
             raise
-        self.store.memoise = False
-        self.version = version
+        self.store.memoise, self.version = False, version
         cap_memory(self.config["memory_mb"])
 
-    def start(self) -> str:
-        """Load everything, lock the process in, and open the graph again: Landlock binds the thread
-        that locks and the threads it starts later, not threads the engine started before, so the
-        engine's threads are started after the lock. The hello line: what holds."""
-        if self.config.get("role") != "sparql":  # a SPARQL worker reads the view on disk, not the graph
-            self.open(None)
-        self.warm()
+    def close(self) -> None:
         if self.store is not None:
             self.store.close()
-            self.store = None
-        jail = self.lock()
-        if self.config.get("role") != "sparql":
+        self.store = None
+
+    def start(self) -> str:
+        """Load everything, lock the process in, and open the graph again (Landlock binds the threads started after it)."""
+        if not self.sparql_role:
             self.open(None)
-        else:
-            cap_memory(self.config["memory_mb"])
+        self.warm()
+        self.close()
+        jail = self.lock()
+        self.open(None) if not self.sparql_role else cap_memory(self.config["memory_mb"])
         return jail
 
-    def view(self, version=None, path: str | None = None):
-        """The SPARQL view named (graph/view.py: the store on disk the server had built), opened
-        read-only unless it is open already."""
+    def view(self, version, path: str):
+        """The SPARQL view named (graph/view.py), opened read-only unless it is open already."""
         import pyoxigraph as ox
 
-        from ontology.exc import StoreUnavailable
-
-        if path is not None and (self.sparql is None or self.sparql[0] != version):
-            uncap_memory()
+        if self.sparql is None or self.sparql[0] != version:
+            cap_memory(None)
             try:
                 self.sparql = None
                 self.sparql = (version, ox.Store.read_only(path))
@@ -186,43 +134,32 @@ class Worker:
                 raise StoreUnavailable("the SPARQL view could not be opened; try again shortly", errors={"retry": "later"}) from None
             finally:
                 cap_memory(self.config["memory_mb"])
-        if self.sparql is None:
-            raise StoreUnavailable("the SPARQL view is not open yet; try again shortly", errors={"retry": "later"})
         return self.sparql[1]
 
     def handle(self, request: dict) -> dict:
-        from graph.sandbox.plan import classify_cypher
-
         try:
             if request["kind"] == "sparql":
-                return self.run_sparql(self.view(request.get("view"), request.get("path")), request)
+                return self.run_sparql(self.view(request["view"], request["path"]), request)
             self.open(request.get("version"))
             query, params, max_rows = request["query"], request.get("params") or {}, request["max_rows"]
             classify_cypher(self.store, query, params)
             rows = self.store._read_only(query, params, max_rows + 1, request["timeout_ms"])
             return {"ok": True, "rows": rows[:max_rows], "truncated": len(rows) > max_rows}
-        except StaleWorker:
-            return {"ok": False, "code": "worker_stale", "message": "the graph has files this worker may not read", "errors": {}}
         except Exception as e:  # noqa: BLE001 - whatever a query raises is its answer; the worker lives on
             return failure(e, self.config["memory_mb"])
 
     def run_sparql(self, dataset, request: dict) -> dict:
-        """Evaluate a SPARQL query in a child forked from this worker, which shares the view (copy on
-        write) and dies past the memory cap it inherits. Oxigraph computes a COUNT, an ASK or a sort
-        before handing back anything, so the child is how it stops at the deadline the pool set (as
-        LadybugDB's query timeout is for Cypher): killed then, while this worker and its view live on."""
-        import select
-        import signal
-
+        """Evaluate a SPARQL query in a child forked from this worker (sharing its view, dying past its memory
+        cap): Oxigraph computes a COUNT, an ASK or a sort before handing back anything, so killing the child
+        is how it stops at the deadline (as LadybugDB's timeout does for Cypher); the worker lives on."""
         deadline = time.monotonic() + request["timeout_ms"] / 1000
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: answer, write the reply, and leave without any cleanup of the parent's
             os.close(read_fd)
             try:
-                view = memoryview(encode(self._evaluate(dataset, request)).encode("utf-8"))
-                while view:
-                    view = view[os.write(write_fd, view):]
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(encode(self._evaluate(dataset, request)).encode("utf-8"))
             finally:
                 os._exit(0)
         os.close(write_fd)
@@ -230,126 +167,100 @@ class Worker:
         try:
             while not done and (left := deadline - time.monotonic()) > 0:
                 if select.select([read_fd], [], [], left)[0]:
-                    chunk = os.read(read_fd, 1 << 20)
-                    chunks.append(chunk)
-                    done = not chunk
+                    chunks.append(os.read(read_fd, 1 << 20))
+                    done = not chunks[-1]
         finally:
             os.close(read_fd)
             if not done:
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         if not done:
-            return {"ok": False, "code": "query_timeout", "message": f"the SPARQL query ran past its limit of {request['timeout_ms']} ms",
-                    "errors": {"timeout_ms": request["timeout_ms"]}}
-        if not b"".join(chunks):
-            return {"ok": False, "code": "query_refused", "errors": {"memory_mb": self.config["memory_mb"]},
-                    "message": f"the query stopped before answering (past its memory limit of {self.config['memory_mb']} MiB, "
-                               "or it crashed the engine)"}
-        return json.loads(b"".join(chunks))
+            return failure(QueryTimeout.after(request["timeout_ms"], "SPARQL query"), self.config["memory_mb"])
+        if any(chunks):
+            return json.loads(b"".join(chunks))
+        return failure(QueryRefused(f"the query stopped before answering (past its memory limit of {self.config['memory_mb']} MiB, "
+                                    "or it crashed the engine)", errors={"memory_mb": self.config["memory_mb"]}), 0)
 
     def _evaluate(self, dataset, request: dict) -> dict:
         from graph.rdf import Terms
-        from graph.sandbox.plan import check_graph_names, parse_sparql
         from graph.sparql import evaluate
 
         try:
             base = Terms(self.config["settings"]["base_iri"]).base
-            query = parse_sparql(request["query"], frozenset(request.get("endpoints") or ()), base)
-            check_graph_names([*(request.get("default_graphs") or []), *(request.get("named_graphs") or [])], base)
-            media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"], query,
-                                   request.get("default_graphs"), request.get("named_graphs"), base)
+            graphs = request.get("default_graphs") or [], request.get("named_graphs") or []
+            query = parse_sparql(request["query"], frozenset(request.get("endpoints") or ()), base, [*graphs[0], *graphs[1]])
+            media, body = evaluate(dataset, request["query"], request["format"], request["max_rows"], query, *graphs, base)
             return {"ok": True, "media": media, "body": body.decode("utf-8")}
         except Exception as e:  # noqa: BLE001 - a SERVICE the jail refused (PermissionError), an engine error
             return failure(e, self.config["memory_mb"])
 
     def warm(self) -> None:
         """Run one of everything before the lock: modules and rdflib plugins load lazily from files."""
-        from graph.sandbox.plan import classify_cypher
-
         if self.store is not None:
             classify_cypher(self.store, "RETURN 1 AS one", {})
             self.store._read_only("RETURN 1 AS one", {}, 1, 1000)
-        if self.config.get("role") != "sparql":
+        if not self.sparql_role:
             return
         import pyoxigraph as ox
 
-        from graph.sandbox.plan import parse_sparql
         from graph.sparql import GRAPH_TYPES, RESULT_TYPES, evaluate
 
         dataset = ox.Store()
         dataset.load(b'<urn:a> <urn:b> "ccc" .', ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:g"))
-        select = "SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o"
-        for fmt in RESULT_TYPES:
-            evaluate(dataset, select, fmt, 10, parse_sparql(select))
-        for fmt in GRAPH_TYPES:
-            evaluate(dataset, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", fmt, 10)
-        evaluate(dataset, "ASK { ?s ?p ?o }", "json", 10)
-        evaluate(dataset, "DESCRIBE <urn:a>", "ttl", 10)
+        for text, formats in (("SELECT ?o (REPLACE(?o, 'c', 'd') AS ?r) WHERE { ?s ?p ?o FILTER regex(?o, '^c+$', 'i') } ORDER BY ?o",
+                               RESULT_TYPES), ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", GRAPH_TYPES),
+                              ("ASK { ?s ?p ?o }", ["json"]), ("DESCRIBE <urn:a>", ["ttl"])):
+            for fmt in formats:
+                evaluate(dataset, text, fmt, 10, parse_sparql(text))
 
     def lock(self) -> str:
         """Landlock: read the Python installation, the code, and the graph's files (Cypher on the
         embedded store) or the views (SPARQL), nothing else of the data directory; write nothing."""
-        settings = self.config["settings"]
-        reads = [Path(p) for p in {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
-                                   sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}]
+        settings, paths = self.config["settings"], sysconfig.get_paths()
         here = Path(__file__).resolve().parents[2]  # the project: its packages, not its data
+        reads = [Path(p) for p in {sys.prefix, sys.base_prefix, paths["stdlib"], paths["purelib"], paths["platlib"]}]
         reads += [here / "graph", here / "ontology", Path("/proc/self/statm")]
         ports = []
-        if self.config.get("role") == "sparql":
+        if self.sparql_role:
             from graph.view import DIRECTORY as VIEWS
 
             reads.append(Path(settings["data_dir"]).resolve() / VIEWS)
         elif settings.get("store") == "neo4j":
-            from urllib.parse import urlsplit
-
             ports = [urlsplit(settings.get("NEO4J_URI") or "").port or 7687]
-            reads += [Path("/etc")]  # name resolution and CA certificates for the driver's reconnects
+            reads.append(Path("/etc"))  # name resolution and CA certificates for the driver's reconnects
         else:
-            files = _graph_files(Path(settings["graph_path"]))
-            self.readable = set(_file_ids(files))
-            reads += [Path(f) for f in files]
-        for iri in self.config.get("endpoints") or []:  # SERVICE targets the operator allow-listed
-            from urllib.parse import urlsplit
-
-            url = urlsplit(iri)
+            self.readable = _graph_files(Path(settings["graph_path"]))  # what it may read: the stale check of open()
+            reads += [Path(name) for name, _ in self.readable]
+        for url in map(urlsplit, self.config.get("endpoints") or []):  # SERVICE targets the operator allow-listed
             ports.append(url.port or (443 if url.scheme == "https" else 80))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for limit in (resource.RLIMIT_FSIZE, resource.RLIMIT_CORE):  # write no file, dump no core
+            resource.setrlimit(limit, (0, 0))
         return landlock(sorted(set(reads)), ports)
 
 
-def _file_ids(files: list[str]) -> list[tuple[str, int]]:
-    """Files with their inodes: Landlock's rules hold a file, not a name, so a WAL deleted at a
-    checkpoint and made again by a later write is a file this worker may not read."""
-    out = []
-    for f in files:
+def _graph_files(graph: Path) -> set[tuple[str, int]]:
+    """The embedded graph's files (the database and its siblings, `graph.lbug.wal` …) with their inodes:
+    Landlock's rules hold a file, not a name, so a WAL deleted and made again is one this worker may not read."""
+    out = set()
+    for p in graph.parent.glob(graph.name + "*") if graph.parent.is_dir() else []:
         try:
-            out.append((f, os.stat(f).st_ino))
+            out.add((str(p), p.stat().st_ino))
         except FileNotFoundError:
             pass
     return out
 
 
-def _graph_files(graph: Path) -> list[str]:
-    """The embedded graph's files: the database and its siblings (`graph.lbug.wal` …)."""
-    return sorted(str(p) for p in graph.parent.glob(graph.name + "*")) if graph.parent.is_dir() else []
-
-
-def failure(e: Exception, memory_mb: int) -> dict:
-    """The one translation of what a query raised into a reply: the engines' memory errors
-    (MemoryError, LadybugDB's std::bad_alloc and full buffer pool) as a refusal naming the limit, our
-    own errors as they are, anything else as a refusal naming it."""
-    from ontology.exc import IopcKgError
-
+def failure(e: BaseException, memory_mb: int) -> dict:
+    """The one translation of what a query raised into a reply: memory errors (MemoryError, LadybugDB's
+    bad_alloc and full buffer pool) as a refusal naming the limit, ours as they are, others as a refusal."""
     text = str(e)
     if isinstance(e, MemoryError) or any(w in text.lower() for w in ("bad_alloc", "buffer pool", "out of memory")):
-        return {"ok": False, "code": "query_refused", "errors": {"memory_mb": memory_mb},
-                "message": f"the query needed more than its memory limit of {memory_mb} MiB (the server's query_memory_mb "
-                           "and query_buffer_mb settings)"}
-    if isinstance(e, IopcKgError):
-        return {"ok": False, "code": e.code, "message": e.message, "errors": {k: _plain(v) for k, v in e.errors.items()}}
-    return {"ok": False, "code": "query_refused", "message": f"query failed: {type(e).__name__}: {text[:500]}",
-            "errors": {"query": type(e).__name__}}
+        e = QueryRefused(f"the query needed more than its memory limit of {memory_mb} MiB (the server's query_memory_mb "
+                         "and query_buffer_mb settings)", errors={"memory_mb": memory_mb})
+    elif not isinstance(e, IopcKgError):
+        e = QueryRefused(f"query failed: {type(e).__name__}: {text[:500]}", errors={"query": type(e).__name__})
+    return {"ok": False, "code": e.code, "message": e.message,
+            "errors": {k: v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for k, v in e.errors.items()}}
 
 
 def encode(reply: dict) -> str:
@@ -359,34 +270,22 @@ def encode(reply: dict) -> str:
     except MemoryError:
         text = None
     if text is None or (len(text) > (MAX_ANSWER_BYTES - 4096) // 4 and len(text.encode("utf-8")) > MAX_ANSWER_BYTES - 4096):
-        text = json.dumps({"ok": False, "code": "query_refused", "message": f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB",
-                           "errors": {"query": "too large"}, "view": reply.get("view")})
+        too_large = QueryRefused(f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB", errors={"query": "too large"})
+        text = json.dumps({**failure(too_large, 0), "view": reply.get("view")})
     return text
 
 
-def _plain(value):
-    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
-
-
 def main() -> None:
-    out = sys.stdout
-    sys.stdout = sys.stderr  # nothing but replies reaches the parent's pipe
+    out, sys.stdout = sys.stdout, sys.stderr  # nothing but replies reaches the parent's pipe
     config = json.loads(sys.stdin.readline())
-    # Below the server in the scheduler: a query burning its whole time limit on every core must not
-    # slow /health or /search, which the server answers meanwhile.
-    os.nice(10)
+    os.nice(10)  # below the server: a query burning every core must not slow /health or /search
     worker = Worker(config)
-    jail = worker.start()
-    out.write(json.dumps({"ok": True, "hello": jail, "pid": os.getpid()}) + "\n")
-    out.flush()
+    print(json.dumps({"ok": True, "hello": worker.start()}), file=out, flush=True)
     for line in sys.stdin:
-        started = time.monotonic()
         reply = worker.handle(json.loads(line))
-        reply["ms"] = round((time.monotonic() - started) * 1000, 1)
         if worker.sparql is not None:
             reply["view"] = worker.sparql[0]  # which view is open: the pool keeps it until the worker moves on
-        out.write(encode(reply) + "\n")
-        out.flush()
+        print(encode(reply), file=out, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,7 @@
-"""The engine decides what a query is: checks on the parsed form, in the worker, before anything runs.
-
-Cypher: the engine plans the query without running it (`EXPLAIN`: LadybugDB's physical plan, Neo4j's
-plan and query type); every operator must be one a read-only query plans to, and every table function
-or procedure on a short allow-list (none a user may name: LadybugDB plans `RETURN 1` as a read of an
-internal table, READ_FTABLE). LadybugDB must also `prepare` the text as one statement: an EXPLAIN of
-`A; B` would run B. SPARQL: rdflib parses the query to algebra (Update does not parse as a query);
-SERVICE (but to an allow-listed endpoint), FROM of a graph elsewhere and regular expressions the
-linear-time engine cannot run are refused there.
+"""The engine decides what a query is, in the worker, before anything runs: Cypher is planned without
+running (`EXPLAIN`) and its operators and table functions checked against allow-lists; SPARQL is
+parsed to algebra (Update does not parse as a query) and SERVICE, outside graphs and regular
+expressions the linear-time engine cannot run are refused there.
 """
 
 from __future__ import annotations
@@ -14,23 +9,25 @@ from __future__ import annotations
 import re
 import warnings
 
-from ontology.exc import QueryRefused
+from graph.sandbox.text import SPARQL, SPARQL_REFUSED, first_word, refuse, tokens
 
-# The operators LadybugDB plans read-only queries to (every read query of the store's own and the
-# ordinary queries of tests/hostile plan to these); anything else (INSERT, SET_PROPERTY, DELETE, MERGE,
-# COPY_*, CREATE_*, DROP, ALTER, TRANSACTION, INSTALL_EXTENSION, ATTACH_DATABASE, ANALYZE …) is refused.
+# The operators LadybugDB plans read-only queries to; anything else (INSERT, SET_PROPERTY, DELETE,
+# MERGE, COPY_*, CREATE_*, DROP, ALTER, TRANSACTION, INSTALL_EXTENSION, ATTACH_DATABASE …) is refused.
 LADYBUG_READ = frozenset("""
 AGGREGATE AGGREGATE_FINALIZE AGGREGATE_SCAN CROSS_PRODUCT DUMMY_SINK EMPTY_RESULT FILTER FLATTEN HASH_JOIN_BUILD
 HASH_JOIN_PROBE INTERSECT INTERSECT_BUILD LIMIT MULTIPLICITY_REDUCER ORDER_BY ORDER_BY_MERGE ORDER_BY_SCAN
 PATH_PROPERTY_PROBE PRIMARY_KEY_SCAN_NODE_TABLE PROJECTION QUERY_PRIMARY_KEY_LOOKUP RECURSIVE_EXTEND RESULT_COLLECTOR
 SCAN_NODE_TABLE SCAN_REL_TABLE SEMI_MASKER SKIP TABLE_FUNCTION_CALL TOP_K TOP_K_SCAN UNION_ALL_SCAN UNWIND
 """.split())
-TABLE_FUNCTIONS = frozenset({"READ_FTABLE"})  # the allow-list: what plain reads plan to, nothing a user calls
+TABLE_FUNCTIONS = frozenset({"READ_FTABLE"})  # the allow-list: LadybugDB plans `RETURN 1` to it; no user calls it
 # Neo4j: the query type must be read ("r"), and no operator may reach outside the graph.
 NEO4J_REFUSED = {"ProcedureCall": "procedures (CALL)", "LoadCSV": "LOAD CSV", "TransactionForeach": "CALL IN TRANSACTIONS",
                  "TransactionApply": "CALL IN TRANSACTIONS"}
-_OPERATOR = re.compile(r"([A-Z][A-Z_]*)\[\d+\]")
+_OPERATOR = re.compile(r"([A-Z][A-Z_]*)\[\d+\]")  # over the engine's plan, not user text
 _FUNCTION = re.compile(r"Function: (\S+)")
+_FETCHABLE = re.compile(r"(?i)^(https?|file|ftp)://")
+# What XPath regular expressions allow and a linear-time engine cannot do: backreferences and lookaround.
+_NOT_LINEAR = re.compile(r"\\[1-9]|\(\?<?[=!]")
 
 
 def classify_cypher(store, query: str, params: dict) -> None:
@@ -43,25 +40,23 @@ def classify_cypher(store, query: str, params: dict) -> None:
             warnings.simplefilter("ignore", DeprecationWarning)
             prepared = conn.prepare(query)
         if not prepared.is_success():
-            raise _engine_refused(prepared.get_error_message())
+            raise refuse(prepared.get_error_message(), None)
         try:
             result = conn.execute("EXPLAIN " + query, params)
         except RuntimeError as e:
-            raise _engine_refused(str(e)) from None
+            raise refuse(str(e), None) from None
         if isinstance(result, list):  # more than one statement (prepare refuses that first)
-            raise QueryRefused("read-only endpoint: one statement at a time", errors={"query": ";"})
+            raise refuse("one statement at a time", ";")
         plan = result.get_next()[0]
     finally:
         conn.close()
-    # The plan holds the query's own names too (aliases): a name that looks like an operator can only
+    # The plan holds the query's own names too (aliases): one that looks like an operator can only
     # add to what is refused, never hide an operator of the engine's.
-    operators = set(_OPERATOR.findall(plan)) - LADYBUG_READ
-    functions = set(_FUNCTION.findall(plan)) - TABLE_FUNCTIONS
-    if operators or functions:
-        what = sorted(operators) + [f"table function {f}" for f in sorted(functions)]
-        raise QueryRefused(f"read-only endpoint: the query plans to {', '.join(what)}, which a read-only query may not use "
-                           "(only MATCH, OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT and UNION)",
-                           errors={"query": what[0]})
+    what = sorted(set(_OPERATOR.findall(plan)) - LADYBUG_READ)
+    what += [f"table function {f}" for f in sorted(set(_FUNCTION.findall(plan)) - TABLE_FUNCTIONS)]
+    if what:
+        raise refuse(f"the query plans to {', '.join(what)}, which a read-only query may not use (only MATCH, "
+                     "OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT and UNION)", what[0])
 
 
 def _classify_neo4j(store, query: str, params: dict) -> None:
@@ -72,91 +67,50 @@ def _classify_neo4j(store, query: str, params: dict) -> None:
         with store.driver.session(database=store.database, default_access_mode=neo4j.READ_ACCESS) as session:
             summary = session.run("EXPLAIN " + query, params).consume()
     except Neo4jError as e:
-        raise _engine_refused(e.message or str(e)) from None
+        raise refuse(e.message or str(e), None) from None
     if summary.query_type != "r":
-        raise QueryRefused(f"read-only endpoint: the engine reads this query as a write (query type {summary.query_type!r})",
-                           errors={"query": summary.query_type or "write"})
+        raise refuse(f"the engine reads this query as a write (query type {summary.query_type!r})", summary.query_type or "write")
     todo = [summary.plan or {}]
     while todo:
         op = todo.pop()
         name = str(op.get("operatorType", "")).split("@")[0]
         if name in NEO4J_REFUSED:
-            raise QueryRefused(f"read-only endpoint: {NEO4J_REFUSED[name]} is not allowed", errors={"query": name})
+            raise refuse(f"{NEO4J_REFUSED[name]} is not allowed", name)
         todo += op.get("children") or []
 
 
-def _engine_refused(message: str) -> QueryRefused:
-    return QueryRefused(f"the engine does not take the query: {message[:500]}", errors={"query": message[:300]})
-
-
-# -- SPARQL ---------------------------------------------------------------------------------------
-
-def parse_sparql(text: str, endpoints: frozenset[str] = frozenset(), base: str | None = None):
-    """The parsed query (rdflib), or QueryRefused naming what is wrong (Update, SERVICE, a graph elsewhere, syntax)."""
+def parse_sparql(text: str, endpoints: frozenset[str] = frozenset(), base: str | None = None, graphs: list[str] = ()):
+    """The parsed query (rdflib), or QueryRefused naming what is wrong: Update, SERVICE, a graph elsewhere (FROM,
+    FROM NAMED or the protocol's `graphs`: a web or file address outside `base`), a regex the engine cannot run."""
     import rdflib.plugins.sparql
+    from rdflib import Literal
     from rdflib.plugins.sparql import prepareQuery
-
-    from graph.sandbox.text import SPARQL_REFUSED, first_word, sparql_tokens
+    from rdflib.plugins.sparql.parserutils import CompValue
 
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # FROM is looked up in the view, never fetched
     try:
         query = prepareQuery(text)
     except Exception as e:  # noqa: BLE001 - pyparsing and rdflib raise several kinds
-        word = first_word(sparql_tokens(text))
+        word = first_word(tokens(text, SPARQL))
         if word in SPARQL_REFUSED:
-            raise QueryRefused(f"read-only endpoint: {SPARQL_REFUSED[word]} is not allowed", errors={"query": word}) from None
-        raise QueryRefused(f"the query is not SPARQL 1.1: {e}", errors={"query": str(e)[:300]}) from None
-    check_sparql(query, endpoints, base)
-    return query
-
-
-_FETCHABLE = re.compile(r"(?i)^(https?|file|ftp)://")
-
-
-def check_graph_names(iris: list[str], base: str | None = None) -> None:
-    """FROM, FROM NAMED, default-graph-uri and named-graph-uri name graphs of this dataset (its base
-    IRI) or names that are not addresses (`urn:…`, an empty graph); a web or file address is refused."""
-    for iri in iris:
+            raise refuse(f"{SPARQL_REFUSED[word]} is not allowed", word) from None
+        raise refuse(f"the query is not SPARQL 1.1: {e}", str(e)[:300]) from None
+    for iri in [*graphs, *(str(d["default"] if "default" in d else d["named"]) for d in query.algebra.get("datasetClause") or [])]:
         if _FETCHABLE.match(iri) and not (base and iri.startswith(base)):
-            raise QueryRefused(f"read-only endpoint: FROM / FROM NAMED <{iri}> is not a graph of this dataset; the endpoint "
-                               "never loads graphs from the web or from files", errors={"query": "FROM"})
-
-
-def check_sparql(query, allowed_endpoints: frozenset[str] = frozenset(), base: str | None = None) -> None:
-    """Refuse a parsed SPARQL query that names a graph elsewhere (FROM / FROM NAMED of a web or file
-    address outside this dataset's base) or calls a remote endpoint (SERVICE, unless its IRI is
-    allow-listed), or uses a regular expression the linear-time engine cannot run. Graph loading is
-    off, so nothing would be fetched; the refusal says so clearly."""
-    from rdflib import Literal
-
-    check_graph_names([str(d["default"] if "default" in d else d["named"]) for d in query.algebra.get("datasetClause") or []], base)
-
-    for node in algebra_nodes(query.algebra):
-        if node.name == "ServiceGraphPattern":
-            iri = str(node.get("term"))
-            if iri not in allowed_endpoints:
-                raise QueryRefused(f"read-only endpoint: SERVICE <{iri}> is not allowed (federated queries are off; "
-                                   "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", errors={"query": "SERVICE"})
-        elif node.name in ("Builtin_REGEX", "Builtin_REPLACE"):
-            pattern = node.get("pattern")
+            raise refuse(f"FROM / FROM NAMED <{iri}> is not a graph of this dataset; the endpoint never loads "
+                         "graphs from the web or from files", "FROM")
+    todo = [query.algebra]
+    while todo:  # every node of the algebra
+        node = todo.pop()
+        if isinstance(node, (list, tuple)):
+            todo += node
+        elif isinstance(node, CompValue):
+            todo += node.values()
+            if node.name == "ServiceGraphPattern" and str(node.get("term")) not in endpoints:
+                raise refuse(f"SERVICE <{node.get('term')}> is not allowed (federated queries are off; "
+                             "IOPC_KG_SPARQL_ENDPOINTS lists the endpoints that are)", "SERVICE")
+            pattern = node.get("pattern") if node.name in ("Builtin_REGEX", "Builtin_REPLACE") else None
             if isinstance(pattern, Literal) and _NOT_LINEAR.search(str(pattern).replace("\\\\", "")):
-                raise QueryRefused(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
-                                   "which the linear-time engine does not support", errors={"query": "regex"})
-
-
-# What XPath regular expressions allow and a linear-time engine cannot do: backreferences and
-# lookaround. Refused by name rather than left to make a FILTER silently false.
-_NOT_LINEAR = re.compile(r"\\[1-9]|\(\?<?[=!]")
-
-
-def algebra_nodes(node):
-    """Every CompValue of a parsed query's algebra, depth first."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    if isinstance(node, CompValue):
-        yield node
-        for value in node.values():
-            yield from algebra_nodes(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from algebra_nodes(value)
+                raise refuse(f"the regular expression {str(pattern)[:100]!r} uses a backreference or lookaround, "
+                             "which the linear-time engine does not support", "regex")
+    return query

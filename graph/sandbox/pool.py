@@ -1,13 +1,10 @@
-"""The server's side of the gate: worker processes (`python -m graph.sandbox.jail`), the pipe to each,
-and the one deadline: a query's reply is read until its deadline, and a worker silent GRACE after it
-is killed and replaced. A worker that dies under a query makes that query a refusal (and its text
-is quarantined for a while by `Pool.ask`), never an outage: the next query takes another worker.
-Server threads never run a query: they wait on a pipe, so a query cannot hold the interpreter that
-answers /health and /search.
+"""The server's side of the gate: worker processes, the pipe to each, and the one deadline. Server
+threads never run a query, they wait on a pipe: a query cannot hold the interpreter that answers /health.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,11 +18,10 @@ from pathlib import Path
 from ontology.exc import QueryRefused, QueryTimeout, StoreUnavailable
 
 log = logging.getLogger(__name__)
-# The largest answer a query may give, as JSON: each copy of it (the child's, the worker's, the
-# server's) is memory the caps do not bound. A SELECT is cut at `max_rows` well before; a CONSTRUCT
-# of much of the graph is refused (the export is the way to have all of it).
+# The largest answer, as JSON: each copy (the child's, the worker's, the server's) is memory the caps
+# do not bound. A CONSTRUCT of much of the graph is refused (the export is the way to have all of it).
 MAX_ANSWER_BYTES = 16 * 2**20
-ROOT = Path(__file__).resolve().parents[2]
+MODULE = "graph.sandbox.jail"  # a worker's command line is `python -m MODULE ROLE` (ROLE: cypher or sparql)
 GRACE = 0.6  # seconds past a deadline before a silent worker is killed
 START_TIMEOUT = 120  # seconds a new worker may take to import, open the store and lock itself in
 QUARANTINE = 60  # seconds a query text that stopped its worker is refused without a worker
@@ -38,21 +34,17 @@ class Worker:
 
     def __init__(self, config: dict):
         env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
-        # The role in the command line is for people reading `ps`; the worker reads it from the config.
-        self.proc = subprocess.Popen([sys.executable, "-m", "graph.sandbox.jail", config.get("role", "cypher")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     cwd=ROOT, env=env, close_fds=True)
-        self._buffer = b""
-        self.killed = False
+        # The role in the command line is for `ps` and bench/abuse.py; the worker reads it from the config.
+        self.proc = subprocess.Popen([sys.executable, "-m", MODULE, config["role"]], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2], env=env, close_fds=True)
+        self._buffer, self.killed = b"", False
         self.view_version = None  # the version of the SPARQL view (graph/view.py) the worker has open
-        self.proc.stdin.write((json.dumps(config) + "\n").encode())
-        self.proc.stdin.flush()
+        self.send(config)
         hello = self.read(time.monotonic() + START_TIMEOUT)
         if hello is None:
             self.kill()
             raise StoreUnavailable("the query worker did not start in time")
-        self.jail = hello.get("hello")
-        log.info("query worker %s: %s", self.proc.pid, self.jail)
+        log.info("query worker %s: %s", self.proc.pid, hello.get("hello"))
 
     @property
     def alive(self) -> bool:
@@ -64,8 +56,7 @@ class Worker:
             self.proc.stdin.flush()
         except OSError:  # it died while idle (killed from outside, or the engine crashed on reopening)
             self.kill()
-            raise StoreUnavailable("a query worker stopped; another is starting: try again shortly",
-                                   errors={"retry": "later"}) from None
+            raise StoreUnavailable("a query worker stopped; another is starting: try again shortly", errors={"retry": "later"}) from None
 
     def read(self, deadline: float) -> dict | None:
         """The next reply, or None if the deadline passed first. A dead worker raises QueryRefused."""
@@ -74,15 +65,13 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
+            if not select.select([fd], [], [], remaining)[0]:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                try:
-                    code = self.proc.wait(0.5)
-                except subprocess.TimeoutExpired:
-                    code = None
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(0.5)
+                code = self.proc.returncode
                 self.kill()
                 how = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
                 raise QueryRefused(f"the query stopped its worker ({how}: past its memory limit, or it crashed the engine); "
@@ -96,16 +85,12 @@ class Worker:
 
     def kill(self) -> None:
         self.killed = True
-        if self.proc.poll() is None:
-            self.proc.kill()
-        # Reaped in the background: a loaded machine can take a while to tear a big process down,
-        # and the caller is answering a client whose deadline has come.
+        self.proc.kill()  # a no-op if it has exited
+        # Reaped in the background: tearing a big process down can take a while, and a client waits.
         threading.Thread(target=self.proc.wait, name="sandbox-reap", daemon=True).start()
         for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
 
 class Pool:
@@ -115,10 +100,8 @@ class Pool:
         self.config, self.size, self.name = config, size, name
         self.views = views  # the SPARQL views on disk (graph/view.py), for a pool of SPARQL workers
         self._idle: list[Worker] = []
-        self._live = 0  # idle, busy and starting
         self._cond = threading.Condition()
-        self._closed = False
-        self._warm = False  # has a query been answered yet (see `ask`)
+        self._live, self._closed, self._warm = 0, False, False  # live: idle, busy and starting; warm: answered once
         self._crashed: dict[str, float] = {}  # query text (whitespace collapsed) -> when it stopped a worker
         for _ in range(size):
             self._spawn()
@@ -137,26 +120,22 @@ class Pool:
                 with self._cond:
                     self._live -= 1
                     self._cond.notify_all()
-                return
-            self.give(worker)
+            else:
+                self.give(worker)
 
         threading.Thread(target=start, name=f"sandbox-{self.name}-start", daemon=True).start()
 
     def take(self, deadline: float, timeout_ms: int) -> Worker:
-        with self._cond:
-            while not self._idle:
-                if self._live < self.size and not self._closed:
-                    self._cond.release()
-                    try:
-                        self._spawn()
-                    finally:
-                        self._cond.acquire()
+        while True:
+            self._spawn()  # a no-op unless a worker is missing (a start that failed is tried again)
+            with self._cond:
+                if self._idle:
+                    return self._idle.pop()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise QueryTimeout(f"the query waited its whole limit of {timeout_ms} ms for a free query worker "
                                        "(others were running)", errors={"timeout_ms": timeout_ms})
                 self._cond.wait(min(remaining, 1.0))
-            return self._idle.pop()
 
     def give(self, worker: Worker) -> None:
         with self._cond:
@@ -164,33 +143,28 @@ class Pool:
                 self._idle.append(worker)
             else:
                 self._live -= 1
-                if worker.alive:
-                    worker.kill()
+                worker.kill()
             self._cond.notify_all()
-        if not worker.alive and self.views is not None and worker.view_version is not None:
-            self.views.release(worker.view_version)  # its view may go now
-            worker.view_version = None
         if not worker.alive:
+            if self.views is not None:
+                self.views.release(worker.view_version)  # its view may go now
+            worker.view_version = None
             self._spawn()  # a replacement, started now rather than by the next query
 
-    def ask(self, request: dict, timeout_ms: int, version, sparql: bool = False) -> dict:
-        """The worker's reply to `request`, or QueryTimeout at the end of `timeout_ms`: the one deadline
-        of both languages. A worker that has not answered by then is given GRACE more, in the
-        background, to stop the query itself (and is killed if it does not): the client's answer
-        never waits for that. A query whose worker dies under it is refused (400), and the same text
-        (whitespace aside) is refused at once for QUARANTINE seconds: a crash loop costs no worker.
-
-        A SPARQL query first has its view (graph/view.py) chosen, built if need be, before it takes a
-        worker: a query waiting for a build holds no worker. The worker opens the view named with
-        the query if it has not."""
+    def ask(self, request: dict, timeout_ms: int, version) -> dict:
+        """The worker's reply, or QueryTimeout at `timeout_ms`: the one deadline of both languages (a
+        worker silent GRACE later is killed, in the background). A query whose worker dies under it is
+        refused, and its text (whitespace aside) at once for QUARANTINE s: a crash loop costs no worker."""
         key = " ".join(request["query"].split())
-        self._quarantined(key)
-        # The pool's first query waits for its start (and the SPARQL view) outside its own limit: a
-        # cold start is not the query's doing. Later, a worker killed at a deadline is replaced while
-        # others answer, and waiting for it (or for a view) counts against the query's limit.
+        with self._cond:
+            since = self._crashed.get(key)
+        if since is not None and time.monotonic() - since < QUARANTINE:
+            raise QueryRefused(f"this query stopped its worker (past its memory limit, or it crashed the engine) less than "
+                               f"{QUARANTINE} s ago: it is refused until then", errors={"query": "quarantined"})
+        # A cold start (and the first view) is not the query's doing: later, waiting counts against its limit.
         cold = not self._warm
         deadline = time.monotonic() + (START_TIMEOUT if cold else timeout_ms / 1000)
-        held = self.views.acquire(version, deadline)[0] if sparql else None
+        held = self.views.acquire(version, deadline)[0] if self.views is not None else None
         try:
             for _ in range(self.size + 1):  # a worker that can no longer read the graph is replaced, once each
                 worker = self.take(deadline, timeout_ms)
@@ -199,8 +173,9 @@ class Pool:
                     deadline = time.monotonic() + timeout_ms / 1000
                 settling = False
                 try:
-                    if sparql:
-                        request = self._with_view(request, worker, held)
+                    if held is not None:  # the view held for the query, or the worker's own if newer
+                        view = max(held, worker.view_version or held)
+                        request = {**request, "view": view, "path": str(self.views.path_of(view))}
                     left = int((deadline - time.monotonic()) * 1000)
                     if left <= 0:
                         raise QueryTimeout.after(timeout_ms)
@@ -208,7 +183,11 @@ class Pool:
                     try:
                         reply = worker.read(deadline)
                     except QueryRefused:  # the worker died under the query
-                        self._quarantine(key)
+                        with self._cond:
+                            self._crashed.pop(key, None)
+                            self._crashed[key] = time.monotonic()
+                            while len(self._crashed) > QUARANTINED:
+                                self._crashed.pop(next(iter(self._crashed)))
                         raise
                     if reply is None:
                         settling = True
@@ -229,26 +208,6 @@ class Pool:
             if held is not None:
                 self.views.release(held)
 
-    def _quarantined(self, key: str) -> None:
-        with self._cond:
-            since = self._crashed.get(key)
-        if since is not None and time.monotonic() - since < QUARANTINE:
-            raise QueryRefused(f"this query stopped its worker (past its memory limit, or it crashed the engine) less than "
-                               f"{QUARANTINE} s ago: it is refused until then", errors={"query": "quarantined"})
-
-    def _quarantine(self, key: str) -> None:
-        with self._cond:
-            self._crashed.pop(key, None)
-            self._crashed[key] = time.monotonic()
-            while len(self._crashed) > QUARANTINED:
-                self._crashed.pop(next(iter(self._crashed)))
-
-    def _with_view(self, request: dict, worker: Worker, held: int) -> dict:
-        """`request` naming the view to read: the one held for it, or the worker's own if newer
-        (versions only go forward)."""
-        view = held if worker.view_version is None or worker.view_version < held else worker.view_version
-        return {**request, "view": view, "path": str(self.views.path_of(view))}
-
     def _note_view(self, worker: Worker, reply: dict) -> None:
         """The worker says which view it has open (after any reply): the pool holds that one for it."""
         view = reply.get("view")
@@ -258,9 +217,7 @@ class Pool:
             worker.view_version = view
 
     def _settle(self, worker: Worker, until: float, timeout_ms: int) -> None:
-        """In the background: the reply of a query whose client was told it timed out (the worker's own
-        timeout, most often, a moment late) is read and dropped, and the worker goes back to the pool;
-        a worker still silent at `until` is killed (and replaced)."""
+        """In the background: a late reply (the client had its 504) is dropped; a worker silent at `until` is killed."""
         def run():
             try:
                 reply = worker.read(until)
@@ -286,3 +243,5 @@ class Pool:
             idle, self._idle = self._idle, []
         for worker in idle:
             worker.kill()
+        if self.views is not None:
+            self.views.close()
