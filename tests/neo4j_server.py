@@ -10,8 +10,6 @@ outlive pytest even when pytest is killed.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import shutil
 import socket
@@ -21,41 +19,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import maven
+from tests.maven import Unavailable  # noqa: F401 - what the conftest catches
+
 HERE = Path(__file__).resolve().parent / "neo4j"
 START_TIMEOUT_S = 300  # a cold JVM compiling the launcher on a busy two-core machine
 
 
-class Unavailable(Exception):
-    """The test server cannot run here; the message says why and what to install."""
-
-
 def cache_dir() -> Path:
-    base = os.environ.get("IOPC_KG_TEST_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "iopc-kg")
-    digest = hashlib.sha256((HERE / "pom.xml").read_bytes()).hexdigest()[:12]
-    return Path(base) / f"neo4j-test-server-{digest}"
+    return maven.cache_dir("neo4j-test-server", HERE / "pom.xml")
 
 
 def jars() -> Path:
     """The server's jars, resolved from Maven Central the first time and cached."""
-    lib = cache_dir() / "lib"
-    if (lib / ".complete").exists():
-        return lib
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise Unavailable("Maven (mvn) is not installed: it fetches the test Neo4j server's jars from Maven Central")
-    lib.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="lib-", dir=lib.parent))
-    run = subprocess.run([mvn, "-q", "-B", "-f", str(HERE / "pom.xml"), "dependency:copy-dependencies",
-                          f"-DoutputDirectory={staging}"], capture_output=True, text=True, timeout=1800)
-    if run.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        tail = (run.stdout + run.stderr).strip().splitlines()[-15:]
-        raise Unavailable("mvn could not fetch Neo4j's jars from Maven Central:\n" + "\n".join(tail))
-    (staging / ".complete").write_text("resolved from tests/neo4j/pom.xml\n")
-    shutil.rmtree(lib, ignore_errors=True)
-    staging.rename(lib)
-    return lib
+    return maven.jars("neo4j-test-server", HERE / "pom.xml", "Neo4j's jars")
 
 
 def _free_port() -> int:

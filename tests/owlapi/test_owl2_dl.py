@@ -26,6 +26,7 @@ from ingest.load import ingest_paths
 from ontology import publish
 from ontology.settings import Settings
 from search.index import SearchIndex
+from tests import maven
 from tests.conftest import IN_CI, SAMPLES
 
 HERE = Path(__file__).resolve().parent
@@ -47,28 +48,15 @@ def _program(name: str, package: str) -> str:
 
 
 def _cache() -> Path:
-    base = os.environ.get("IOPC_KG_TEST_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "iopc-kg")
-    return Path(base) / f"owlapi-{hashlib.sha256((HERE / 'pom.xml').read_bytes()).hexdigest()[:12]}"
+    return maven.cache_dir("owlapi", HERE / "pom.xml")
 
 
-def _jars(mvn: str) -> Path:
+def _jars() -> Path:
     """The OWL API's jars, resolved from Maven Central the first time and cached."""
-    lib = _cache() / "lib"
-    if (lib / ".complete").exists():
-        return lib
-    lib.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="lib-", dir=lib.parent))
-    run = subprocess.run([mvn, "-q", "-B", "-f", str(HERE / "pom.xml"), "dependency:copy-dependencies",
-                          f"-DoutputDirectory={staging}"], capture_output=True, text=True, timeout=1800)
-    if run.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
-        _unavailable(f"mvn could not fetch the OWL API's jars from Maven Central:\n{tail}")
-    (staging / ".complete").write_text("resolved from tests/owlapi/pom.xml\n")
-    shutil.rmtree(lib, ignore_errors=True)
-    staging.rename(lib)
-    return lib
+    try:
+        return maven.jars("owlapi", HERE / "pom.xml", "the OWL API's jars")
+    except maven.Unavailable as e:
+        _unavailable(str(e))
 
 
 def _classes(javac: str, lib: Path) -> Path:
@@ -110,8 +98,8 @@ def _merged_export(tmp_path: Path) -> Path:
 def test_ontology_and_data_merged_are_owl2_dl(tmp_path):
     java = _program("java", "default-jre-headless")
     javac = _program("javac", "default-jdk-headless")
-    mvn = _program("mvn", "maven")
-    lib = _jars(mvn)
+    _program("mvn", "maven")
+    lib = _jars()
     classes = _classes(javac, lib)
     merged = _merged_export(tmp_path)
     run = subprocess.run([java, "-cp", f"{lib}/*{os.pathsep}{classes}", "ProfileCheck", str(merged)],
