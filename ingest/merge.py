@@ -165,7 +165,14 @@ def merge_with_stored(batch: list[list[CaseRecord]], store) -> tuple[list[CaseRe
     incoming = [r for g in batch for r in g]
     pages = {s.id for r in incoming for s in r.sources}
     stored: dict[str, CaseRecord] = {}
-    probes = set().union(*(signature(r).probes for r in incoming)) if incoming else set()
+    signed: dict[int, Signature] = {}  # each rendering's signature, computed once (MinHash of every text)
+
+    def sign(r: CaseRecord) -> Signature:
+        if id(r) not in signed:
+            signed[id(r)] = signature(r)
+        return signed[id(r)]
+
+    probes = set().union(*(sign(r).probes for r in incoming)) if incoming else set()
     asked: set[str] = set()
     while probes - asked:
         ask = sorted(probes - asked)
@@ -175,14 +182,14 @@ def merge_with_stored(batch: list[list[CaseRecord]], store) -> tuple[list[CaseRe
                 continue
             stored[case.id] = case
             for r in case.renderings or [case]:
-                probes |= signature(r).probes
+                probes |= sign(r).probes
     if not stored:
         return [merge_renderings(g) for g in batch], {}
     # A place read again replaces what it gave before, and nothing else is replaced (see the module's
     # docstring): the same text read at another place is a second rendering, in any order of reading.
     kept = [r for c in stored.values() for r in (c.renderings or [c]) if not ({s.id for s in r.sources} & pages)]
     renderings = incoming + kept
-    sigs = [signature(r) for r in renderings]
+    sigs = [sign(r) for r in renderings]
     ranks = [rank(r) for r in renderings]
     cases = [merge_renderings([renderings[i] for i in g]) for g in group(sigs, ranks, renderings.__getitem__)]
     final = {c.id for c in cases}
