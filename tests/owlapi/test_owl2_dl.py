@@ -98,7 +98,6 @@ def _merged_export(tmp_path: Path) -> Path:
 def test_ontology_and_data_merged_are_owl2_dl(tmp_path):
     java = _program("java", "default-jre-headless")
     javac = _program("javac", "default-jdk-headless")
-    _program("mvn", "maven")
     lib = _jars()
     classes = _classes(javac, lib)
     merged = _merged_export(tmp_path)
